@@ -1,0 +1,5 @@
+package clone
+
+import "sort"
+
+func sortStrings(s []string) { sort.Strings(s) }

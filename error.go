@@ -1,0 +1,60 @@
+package warren
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code classifies an Error; each code maps to one HTTP status at the edge.
+type Code string
+
+// Error codes.
+const (
+	CodeBadCode     Code = "bad_code"      // the code cannot be loaded (400)
+	CodeBadRequest  Code = "bad_request"   // the request is malformed (400)
+	CodeNotFound    Code = "not_found"     // no such app, entrypoint or method (404)
+	CodeLimit       Code = "limit"         // an invocation hit a resource limit (503 to the client)
+	CodeTooLarge    Code = "too_large"     // a body exceeded its size limit (413)
+	CodeEgress      Code = "egress_denied" // outbound network refused by policy
+	CodeException   Code = "exception"     // the code threw (500)
+	CodeInternal    Code = "internal"      // a bug in Warren (500)
+	CodeUnavailable Code = "unavailable"   // try again later (503)
+)
+
+// Error is an error with a stable code, a message that says what went wrong,
+// and a hint that says what to do about it. Messages are safe to show to the
+// app author (who is often a model).
+type Error struct {
+	Code    Code   `json:"code"`
+	Message string `json:"message"`
+	Hint    string `json:"hint,omitempty"`
+	// Limit names the limit that was hit, for CodeLimit and CodeTooLarge.
+	Limit string `json:"limit,omitempty"`
+	// Stack is the JavaScript stack, for CodeException.
+	Stack string `json:"stack,omitempty"`
+	// Name is the JavaScript error name, for CodeException ("TypeError").
+	Name string `json:"name,omitempty"`
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	s := e.Message
+	if e.Hint != "" {
+		s += " (" + e.Hint + ")"
+	}
+	return s
+}
+
+// ErrorCode returns the code of err, or CodeInternal when err is not an *Error.
+func ErrorCode(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeInternal
+}
+
+// Errorf builds an *Error.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}

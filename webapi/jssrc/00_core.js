@@ -1,0 +1,104 @@
+// Core of Warren's prelude: the bridge to Go, and helpers shared by every
+// Web API file. All prelude files are concatenated inside one function scope
+// (see webapi/prelude.go), so names defined here are visible to later files
+// and invisible to app code.
+const host = globalThis.__host;
+delete globalThis.__host;
+
+const _pending = new Map();
+
+// hostAsync starts an asynchronous host operation; Go answers later through
+// the "settle" dispatch.
+function hostAsync(op, ...args) {
+  const id = host(op, ...args);
+  return new Promise((resolve, reject) => _pending.set(id, { resolve, reject }));
+}
+
+function defineGlobal(name, value) {
+  Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+}
+
+function defineLazyGlobal(name, make) {
+  Object.defineProperty(globalThis, name, {
+    configurable: true, enumerable: false,
+    get() { const v = make(); defineGlobal(name, v); return v; },
+    set(v) { defineGlobal(name, v); },
+  });
+}
+
+const _utf8 = {
+  encode(s) {
+    s = String(s);
+    // Fast path for ASCII.
+    let ascii = true;
+    for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) { ascii = false; break; }
+    if (ascii) { const u = new Uint8Array(s.length); for (let i = 0; i < s.length; i++) u[i] = s.charCodeAt(i); return u; }
+    return Uint8Array.fromBase64(host("utf8.encode", s));
+  },
+  decode(u8, fatal) {
+    return host("utf8.decode", u8.toBase64(), !!fatal);
+  },
+};
+
+// toBytes converts a BufferSource or string into a Uint8Array (a copy for
+// views, so the caller may keep it).
+function toBytes(x) {
+  if (typeof x === "string") return _utf8.encode(x);
+  if (x instanceof Uint8Array) return x;
+  if (x instanceof ArrayBuffer) return new Uint8Array(x);
+  if (ArrayBuffer.isView(x)) return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+  if (typeof SharedArrayBuffer !== "undefined" && x instanceof SharedArrayBuffer) return new Uint8Array(x);
+  throw new TypeError("expected a string, ArrayBuffer or ArrayBufferView");
+}
+
+function isBufferSource(x) {
+  return x instanceof ArrayBuffer || ArrayBuffer.isView(x);
+}
+
+function concatBytes(chunks) {
+  let n = 0;
+  for (const c of chunks) n += c.byteLength;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const c of chunks) { out.set(c, o); o += c.byteLength; }
+  return out;
+}
+
+function b64(u8) { return u8.toBase64(); }
+function fromB64(s) { return Uint8Array.fromBase64(s); }
+
+function errorInfo(e) {
+  if (e instanceof Error || (e && typeof e === "object" && "message" in e)) {
+    return { name: String(e.name || "Error"), message: String(e.message), stack: String(e.stack || "") };
+  }
+  let message;
+  try { message = String(e); } catch { message = "(unprintable value)"; }
+  return { name: "Error", message: "Uncaught " + message, stack: "" };
+}
+
+// Dispatch table: Go calls __dispatch(kind, ...args); each file may add kinds.
+const _dispatch = {
+  settle(id, ok, value) {
+    const p = _pending.get(id);
+    if (!p) return;
+    _pending.delete(id);
+    if (ok) p.resolve(value);
+    else {
+      let err;
+      try {
+        const info = JSON.parse(value);
+        const C = globalThis[info.name];
+        err = typeof C === "function" && C.prototype instanceof Error ? new C(info.message) : new Error(info.message);
+        if (info.name && err.name !== info.name) { try { err.name = info.name; } catch {} }
+        if (info.remoteStack) err.stack = info.remoteStack;
+      } catch { err = new Error(String(value)); }
+      p.reject(err);
+    }
+  },
+};
+
+globalThis.__dispatch = function (kind, ...args) {
+  const f = _dispatch[kind];
+  if (!f) throw new Error("unknown dispatch " + kind);
+  return f(...args);
+};

@@ -1,0 +1,300 @@
+// Headers, Request, Response and fetch (the Fetch standard, as Workers use it).
+
+const _validHeaderName = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+function _normValue(v) {
+  v = String(v).replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
+  if (/[\0\r\n]/.test(v)) throw new TypeError("Invalid header value: " + JSON.stringify(v));
+  return v;
+}
+function _normName(n) {
+  n = String(n);
+  if (!_validHeaderName.test(n)) throw new TypeError("Invalid header name: " + JSON.stringify(n));
+  return n.toLowerCase();
+}
+
+class Headers {
+  #list = []; // [name(lowercase), value]
+  #guard = "none";
+  constructor(init) {
+    if (init == null) return;
+    if (init instanceof Headers) { for (const [k, v] of init) this.append(k, v); return; }
+    if (typeof init !== "object") throw new TypeError("Headers init must be an object, an array of pairs, or Headers");
+    if (typeof init[Symbol.iterator] === "function") {
+      for (const pair of init) {
+        const p = Array.from(pair);
+        if (p.length !== 2) throw new TypeError("Each header pair must have exactly two items");
+        this.append(p[0], p[1]);
+      }
+      return;
+    }
+    for (const k of Object.keys(init)) this.append(k, init[k]);
+  }
+  _setGuard(g) { this.#guard = g; return this; }
+  #check() { if (this.#guard === "immutable") throw new TypeError("Can't modify immutable headers."); }
+  append(name, value) {
+    this.#check();
+    const n = _normName(name), v = _normValue(value);
+    this.#list.push([n, v]);
+  }
+  delete(name) { this.#check(); const n = _normName(name); this.#list = this.#list.filter(([k]) => k !== n); }
+  get(name) {
+    const n = _normName(name);
+    const vals = this.#list.filter(([k]) => k === n).map(([, v]) => v);
+    if (vals.length === 0) return null;
+    return vals.join(", ");
+  }
+  getSetCookie() { return this.#list.filter(([k]) => k === "set-cookie").map(([, v]) => v); }
+  getAll(name) { const n = _normName(name); return this.#list.filter(([k]) => k === n).map(([, v]) => v); }
+  has(name) { const n = _normName(name); return this.#list.some(([k]) => k === n); }
+  set(name, value) {
+    this.#check();
+    const n = _normName(name), v = _normValue(value);
+    const i = this.#list.findIndex(([k]) => k === n);
+    if (i < 0) { this.#list.push([n, v]); return; }
+    this.#list[i][1] = v;
+    this.#list = this.#list.filter(([k], j) => k !== n || j === i);
+  }
+  forEach(cb, thisArg) { for (const [k, v] of this) cb.call(thisArg, v, k, this); }
+  *entries() {
+    const names = [...new Set(this.#list.map(([k]) => k))].sort();
+    for (const n of names) {
+      if (n === "set-cookie") { for (const v of this.getSetCookie()) yield [n, v]; }
+      else yield [n, this.get(n)];
+    }
+  }
+  *keys() { for (const [k] of this.entries()) yield k; }
+  *values() { for (const [, v] of this.entries()) yield v; }
+  [Symbol.iterator]() { return this.entries(); }
+  get [Symbol.toStringTag]() { return "Headers"; }
+  _pairs() { return this.#list.map(([k, v]) => [k, v]); }
+}
+
+// ---- bodies ----
+
+// _extractBody turns a BodyInit into {bytes|stream, type}.
+function _extractBody(body) {
+  if (body == null) return { bytes: null, stream: null, type: null };
+  if (typeof body === "string") return { bytes: _utf8.encode(body), type: "text/plain;charset=UTF-8" };
+  if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return { bytes: toBytes(body).slice(), type: null };
+  if (typeof URLSearchParams === "function" && body instanceof URLSearchParams) return { bytes: _utf8.encode(body.toString()), type: "application/x-www-form-urlencoded;charset=UTF-8" };
+  if (typeof Blob === "function" && body instanceof Blob) return { bytes: body._bytes(), type: body.type || null };
+  if (typeof FormData === "function" && body instanceof FormData) { const enc = _encodeMultipart(body); return { bytes: enc.bytes, type: enc.type }; }
+  if (typeof ReadableStream === "function" && body instanceof ReadableStream) return { bytes: null, stream: body, type: null };
+  return { bytes: _utf8.encode(String(body)), type: "text/plain;charset=UTF-8" };
+}
+
+class _Body {
+  _bytes = null;      // Uint8Array, or null
+  _stream = null;     // ReadableStream, when the body is streamed
+  _used = false;
+  _hasBody = false;
+  _initBody(body, headers) {
+    const x = _extractBody(body);
+    this._bytes = x.bytes;
+    this._stream = x.stream || null;
+    this._hasBody = body != null;
+    if (x.type && !headers.has("content-type")) headers.set("content-type", x.type);
+  }
+  get bodyUsed() { return this._used; }
+  get body() {
+    if (!this._hasBody) return null;
+    if (!this._stream) {
+      const bytes = this._bytes;
+      this._bytes = null;
+      this._stream = _streamOfBytes(bytes);
+    }
+    return this._stream;
+  }
+  async _consume() {
+    if (this._used) throw new TypeError("Body has already been used. It can only be read once; call clone() before reading to read it twice.");
+    this._used = true;
+    if (!this._hasBody) return new Uint8Array(0);
+    if (this._stream) {
+      if (this._stream.locked) throw new TypeError("The body's stream is locked to a reader.");
+      const reader = this._stream.getReader();
+      const chunks = [];
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(toBytes(value));
+      }
+      return concatBytes(chunks);
+    }
+    return this._bytes || new Uint8Array(0);
+  }
+  async arrayBuffer() { const b = await this._consume(); return b.buffer.byteLength === b.byteLength && b.byteOffset === 0 ? b.buffer : b.slice().buffer; }
+  async bytes() { return (await this._consume()).slice(); }
+  async text() { return _utf8.decode(await this._consume()); }
+  async json() { return JSON.parse(await this.text()); }
+  async blob() { const b = await this._consume(); return new Blob([b], { type: this.headers.get("content-type") || "" }); }
+  async formData() {
+    const type = this.headers.get("content-type") || "";
+    const bytes = await this._consume();
+    return _parseFormData(bytes, type);
+  }
+  _cloneBody(target) {
+    if (this._used) throw new TypeError("Body has already been used; it cannot be cloned.");
+    target._hasBody = this._hasBody;
+    if (this._stream) {
+      const [a, b] = this._stream.tee();
+      this._stream = a;
+      target._stream = b;
+    } else {
+      target._bytes = this._bytes;
+    }
+  }
+}
+
+function _streamOfBytes(bytes) {
+  return new ReadableStream({
+    pull(c) { if (bytes && bytes.byteLength) c.enqueue(bytes); bytes = null; c.close(); },
+  });
+}
+
+const _methods = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH"];
+function _normMethod(m) {
+  m = String(m);
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(m)) throw new TypeError("Invalid HTTP method: " + JSON.stringify(m));
+  const u = m.toUpperCase();
+  return _methods.includes(u) ? u : m;
+}
+
+class Request extends _Body {
+  #method; #url; #headers; #signal; #redirect; #cf;
+  constructor(input, init = {}) {
+    super();
+    if (init === null || typeof init !== "object") init = {};
+    let src = null;
+    if (input instanceof Request) { src = input; }
+    else { input = String(input); }
+    const url = src ? src.url : new URL(input).href;
+    this.#url = url;
+    this.#method = init.method !== undefined ? _normMethod(init.method) : (src ? src.method : "GET");
+    this.#headers = new Headers(init.headers !== undefined ? init.headers : (src ? src.headers : undefined));
+    this.#redirect = init.redirect || (src ? src.redirect : "follow");
+    this.#signal = init.signal || (src ? src.signal : null) || new AbortController().signal;
+    this.#cf = init.cf || (src ? src.cf : undefined);
+    let body = init.body;
+    if (body !== undefined && body !== null && (this.#method === "GET" || this.#method === "HEAD")) {
+      throw new TypeError("Request with GET/HEAD method cannot have body.");
+    }
+    if (body !== undefined) this._initBody(body, this.#headers);
+    else if (src) {
+      if (src.bodyUsed) throw new TypeError("Cannot construct a Request with a Request whose body has already been used.");
+      src._cloneBody(this);
+      src._used = src._hasBody; // the body moves to the new request
+    }
+  }
+  get method() { return this.#method; }
+  get url() { return this.#url; }
+  get headers() { return this.#headers; }
+  get signal() { return this.#signal; }
+  get redirect() { return this.#redirect; }
+  get cf() { return this.#cf; }
+  get keepalive() { return false; }
+  get integrity() { return ""; }
+  get cache() { return undefined; }
+  clone() {
+    const r = new Request(this.#url, { method: this.#method, headers: this.#headers, redirect: this.#redirect, signal: this.#signal, cf: this.#cf });
+    this._cloneBody(r);
+    return r;
+  }
+  get [Symbol.toStringTag]() { return "Request"; }
+}
+
+const _redirectStatuses = [301, 302, 303, 307, 308];
+const _nullBodyStatuses = [101, 204, 205, 304];
+
+class Response extends _Body {
+  #status; #statusText; #headers; #type = "default"; #url = ""; #webSocket = null; #redirected = false;
+  constructor(body = null, init = {}) {
+    super();
+    if (init === null || typeof init !== "object") init = {};
+    const status = init.status === undefined ? 200 : Number(init.status);
+    if (!Number.isInteger(status) || ((status < 200 || status > 599) && !(status === 101 && init.webSocket))) {
+      throw new RangeError(`Responses may only be constructed with status codes in the range 200 to 599, inclusive; got ${init.status}.`);
+    }
+    this.#status = status;
+    this.#statusText = init.statusText === undefined ? "" : String(init.statusText);
+    this.#headers = new Headers(init.headers);
+    this.#webSocket = init.webSocket || null;
+    if (body != null && _nullBodyStatuses.includes(status)) throw new TypeError(`Response with null body status (${status}) cannot have a body.`);
+    this._initBody(body, this.#headers);
+  }
+  static json(data, init = {}) {
+    const text = JSON.stringify(data);
+    if (text === undefined) throw new TypeError("Response.json: value is not JSON-serializable");
+    const headers = new Headers(init.headers);
+    if (!headers.has("content-type")) headers.set("content-type", "application/json");
+    return new Response(text, { ...init, headers });
+  }
+  static redirect(url, status = 302) {
+    if (!_redirectStatuses.includes(status)) throw new RangeError("Invalid status code for redirect: " + status);
+    const r = new Response(null, { status, headers: { location: new URL(url).href } });
+    return r;
+  }
+  static error() { const r = new Response(null, { status: 200 }); r._makeError(); return r; }
+  _makeError() { this.#type = "error"; this.#status = 0; this.#headers._setGuard("immutable"); }
+  _setUrl(u, redirected) { this.#url = u; this.#redirected = !!redirected; }
+  get status() { return this.#status; }
+  get statusText() { return this.#statusText; }
+  get ok() { return this.#status >= 200 && this.#status <= 299; }
+  get headers() { return this.#headers; }
+  get type() { return this.#type; }
+  get url() { return this.#url; }
+  get redirected() { return this.#redirected; }
+  get webSocket() { return this.#webSocket; }
+  clone() {
+    if (this.#webSocket) throw new TypeError("A Response with a webSocket cannot be cloned.");
+    const r = new Response(null, { status: this.#status === 0 ? 200 : this.#status, statusText: this.#statusText, headers: this.#headers });
+    if (this.#type === "error") r._makeError();
+    r._setUrl(this.#url, this.#redirected);
+    this._cloneBody(r);
+    return r;
+  }
+  get [Symbol.toStringTag]() { return "Response"; }
+}
+
+// _requestToWire serialises a Request for Go: {method,url,headers,body(b64)}.
+async function _requestToWire(req) {
+  let body = null;
+  if (req._hasBody) body = b64(await req._consume());
+  return JSON.stringify({ method: req.method, url: req.url, headers: req.headers._pairs(), body, redirect: req.redirect });
+}
+
+function _responseFromWire(json) {
+  const w = JSON.parse(json);
+  const body = w.body == null || _nullBodyStatuses.includes(w.status) ? null : fromB64(w.body);
+  const r = new Response(body, { status: w.status, statusText: w.statusText || "", headers: w.headers });
+  r._setUrl(w.url || "", w.redirected);
+  return r;
+}
+
+function _requestFromWire(w) {
+  const init = { method: w.method, headers: w.headers };
+  if (w.body != null && w.method !== "GET" && w.method !== "HEAD") init.body = fromB64(w.body);
+  return new Request(w.url, init);
+}
+
+async function fetch(input, init) {
+  const req = new Request(input, init);
+  const signal = req.signal;
+  if (signal && signal.aborted) throw signal.reason;
+  const wire = await _requestToWire(req);
+  const p = hostAsync("fetch", wire);
+  let res;
+  if (signal) {
+    res = await new Promise((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      p.then((v) => { signal.removeEventListener("abort", onAbort); resolve(v); },
+             (e) => { signal.removeEventListener("abort", onAbort); reject(e); });
+    });
+  } else res = await p;
+  return _responseFromWire(res);
+}
+
+defineGlobal("Headers", Headers);
+defineGlobal("Request", Request);
+defineGlobal("Response", Response);
+defineGlobal("fetch", fetch);

@@ -1,0 +1,234 @@
+// cloudflare:workers (DurableObject, WorkerEntrypoint, RpcTarget, env), the
+// stubs that stand for Go capabilities in env, the Worker Loader binding, and
+// the dispatch of fetch and RPC invocations into the app's exports.
+
+class RpcTarget {}
+class WorkerEntrypoint {
+  constructor(ctx, env) { this.ctx = ctx; this.env = env; }
+}
+class DurableObject {
+  constructor(ctx, env) { this.ctx = ctx; this.env = env; }
+}
+class WorkflowEntrypoint {
+  constructor(ctx, env) { this.ctx = ctx; this.env = env; }
+}
+
+let _env = {};
+let _exports = null;
+
+function _limitsText(opts) {
+  return opts && opts.limits ? JSON.stringify(opts.limits) : "";
+}
+
+// A stub for a service binding or Go RPC target: fetch() plus any method.
+function _serviceStub(id) {
+  const fetchFn = async (input, init) => {
+    const req = new Request(input, init);
+    return _responseFromWire(await hostAsync("cap.fetch", id, await _requestToWire(req)));
+  };
+  return new Proxy({}, {
+    get(t, prop) {
+      if (prop === _capSym) return id;
+      if (typeof prop === "symbol" || prop === "then") return undefined;
+      if (prop === "fetch") return fetchFn;
+      if (prop === "connect") return () => { throw new Error("connect() is not supported on this binding"); };
+      return async (...args) => _decodeValue(await hostAsync("cap.call", id, String(prop), _encodeValue(args, { caps: true })), _capFromWire);
+    },
+    has(t, prop) { return prop === "fetch"; },
+  });
+}
+
+// An entrypoint of a loaded Worker: fetch() plus RPC methods.
+function _entrypointStub(ensure, name, opts) {
+  const props = opts && opts.props !== undefined ? _encodeValue(opts.props, { caps: true }) : "";
+  const limits = _limitsText(opts);
+  const ep = name == null || name === "default" ? "" : String(name);
+  const fetchFn = async (input, init) => {
+    const req = new Request(input, init);
+    const wire = await _requestToWire(req);
+    const h = await ensure();
+    return _responseFromWire(await hostAsync("stub.fetch", h, ep, props, limits, wire));
+  };
+  return new Proxy({}, {
+    get(t, prop) {
+      if (typeof prop === "symbol" || prop === "then") return undefined;
+      if (prop === "fetch") return fetchFn;
+      return async (...args) => {
+        const enc = _encodeValue(args, { caps: true });
+        const h = await ensure();
+        return _decodeValue(await hostAsync("stub.call", h, ep, props, limits, String(prop), enc), _capFromWire);
+      };
+    },
+  });
+}
+
+function _workerStub(loaderId, name, getCode, preset) {
+  let handle = preset === undefined ? null : preset;
+  let loading = null;
+  const ensure = () => {
+    if (handle !== null) return Promise.resolve(handle);
+    if (!loading) {
+      loading = (async () => {
+        if (name !== null) {
+          const h = host("loader.lookup", loaderId, name);
+          if (h !== null && h !== undefined) return (handle = h);
+        }
+        if (typeof getCode !== "function") throw new TypeError("LOADER.get(id, getCode): getCode must be a function returning WorkerCode");
+        const code = await getCode();
+        if (code === null || typeof code !== "object") throw new TypeError("The Worker Loader callback must return {compatibilityDate, mainModule, modules}");
+        return (handle = host("loader.put", loaderId, name, _encodeValue(code, { caps: true, lossy: true })));
+      })();
+      loading.catch(() => { loading = null; });
+    }
+    return loading;
+  };
+  return {
+    getEntrypoint(ep, opts) { return _entrypointStub(ensure, ep, opts); },
+    getDurableObjectClass(cls, opts) {
+      return Object.freeze({ [_capSym]: undefined, __warrenClass: { ensure, name: cls == null ? "" : String(cls), opts } });
+    },
+  };
+}
+
+function _loaderStub(id) {
+  return Object.freeze({
+    get(name, getCode) {
+      if (name !== null && name !== undefined) name = String(name);
+      else name = null;
+      return _workerStub(id, name, getCode);
+    },
+    load(code) { return _workerStub(id, null, () => code); },
+  });
+}
+
+function _capFromWire(v) {
+  if (v && typeof v === "object") {
+    if (v.kind === "loader") return _loaderStub(v.id);
+    if (v.kind === "worker") {
+      return _workerStub(-1, null, null, v.id);
+    }
+    return _serviceStub(v.id);
+  }
+  return _serviceStub(v);
+}
+
+function _makeCtx(waits, props) {
+  return {
+    waitUntil(p) { waits.push(Promise.resolve(p).catch((e) => { console.error("waitUntil promise rejected:", e); })); },
+    passThroughOnException() {},
+    props: props === undefined ? {} : props,
+    exports: {},
+    abort() {},
+  };
+}
+
+function _resolveEntrypoint(name) {
+  const ns = _exports || {};
+  const key = name === "" || name == null ? "default" : name;
+  const v = ns[key];
+  if (v === undefined) {
+    const names = Object.keys(ns);
+    throw new TypeError(`The Worker has no export named "${key}"` + (names.length ? `; its exports are: ${names.join(", ")}` : "; it exports nothing (did you forget `export default { fetch(request, env, ctx) { ... } }`?)"));
+  }
+  return v;
+}
+
+function _instantiate(v, ctx) {
+  if (typeof v === "function") {
+    if (v.prototype instanceof WorkerEntrypoint || v === WorkerEntrypoint) return new v(ctx, _env);
+    if (v.prototype instanceof DurableObject) throw new TypeError(`Export "${v.name}" is a DurableObject class; reach it through a Durable Object namespace or a facet, not as an entrypoint.`);
+    throw new TypeError(`Export "${v.name}" is a function; an entrypoint must be an object with a fetch() method or a class extending WorkerEntrypoint.`);
+  }
+  return v;
+}
+
+async function _sendResponse(inv, res) {
+  if (!(res instanceof Response)) {
+    const what = res === undefined ? "undefined (did the handler forget to return?)" : Object.prototype.toString.call(res);
+    throw new TypeError(`The fetch handler must return a Response (or a Promise of one); it returned ${what}.`);
+  }
+  const head = JSON.stringify({ status: res.status, statusText: res.statusText, headers: res.headers._pairs() });
+  if (res._stream) {
+    if (res._used) throw new TypeError("The response body has already been read.");
+    host("respond", inv, head, null, true);
+    res._used = true;
+    const reader = res._stream.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (value === undefined || value === null) continue;
+        let bytes;
+        try { bytes = typeof value === "string" ? _utf8.encode(value) : toBytes(value); }
+        catch { throw new TypeError("A streamed response body must produce Uint8Array chunks."); }
+        if (!host("chunk", inv, b64(bytes))) { reader.cancel("client went away").catch(() => {}); return; }
+      }
+      host("end", inv);
+    } catch (e) {
+      host("end", inv, String((e && e.message) || e));
+    }
+    return;
+  }
+  const bytes = res._hasBody ? await res._consume() : null;
+  host("respond", inv, head, bytes ? b64(bytes) : null, false);
+}
+
+_dispatch.init = (envText) => {
+  _env = _decodeValue(envText, _capFromWire) || {};
+  globalThis.__warren_builtins = {
+    "cloudflare:workers": { DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint, env: _env, waitUntil() {} },
+    "cloudflare:sockets": { connect() { throw new Error("connect() is not supported: this Worker has no outbound TCP access"); } },
+  };
+};
+
+_dispatch.start = () => {
+  _exports = globalThis.__warren_exports;
+  delete globalThis.__warren_exports;
+  delete globalThis.__warren_builtins;
+};
+
+_dispatch.fetch = (inv, entrypoint, propsText, wire) => {
+  const waits = [];
+  (async () => {
+    const props = propsText ? _decodeValue(propsText, _capFromWire) : undefined;
+    const ctx = _makeCtx(waits, props);
+    const target = _instantiate(_resolveEntrypoint(entrypoint), ctx);
+    if (!target || typeof target.fetch !== "function") {
+      throw new TypeError(`Entrypoint "${entrypoint || "default"}" has no fetch() handler; export default { async fetch(request, env, ctx) { return new Response("...") } }`);
+    }
+    const req = _requestFromWire(JSON.parse(wire));
+    const res = target instanceof WorkerEntrypoint ? await target.fetch(req) : await target.fetch(req, _env, ctx);
+    await _sendResponse(inv, res);
+  })().then(
+    async () => { await Promise.allSettled(waits); host("done", inv); },
+    async (e) => { host("fail", inv, JSON.stringify(errorInfo(e))); await Promise.allSettled(waits); host("done", inv); },
+  );
+};
+
+const _reserved = new Set(["constructor", "fetch", "alarm", "webSocketMessage", "webSocketClose", "webSocketError", "then", "toString", "valueOf", "__proto__", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toLocaleString", "__defineGetter__", "__defineSetter__", "__lookupGetter__", "__lookupSetter__"]);
+
+_dispatch.call = (inv, entrypoint, propsText, method, argsText) => {
+  const waits = [];
+  (async () => {
+    const props = propsText ? _decodeValue(propsText, _capFromWire) : undefined;
+    const ctx = _makeCtx(waits, props);
+    const target = _instantiate(_resolveEntrypoint(entrypoint), ctx);
+    if (!(target instanceof WorkerEntrypoint) && !(target instanceof RpcTarget) && !(target instanceof DurableObject)) {
+      throw new TypeError(`Entrypoint "${entrypoint || "default"}" does not support RPC; export a class that extends WorkerEntrypoint to make its methods callable.`);
+    }
+    if (_reserved.has(method) || method.startsWith("#")) throw new TypeError(`"${method}" cannot be called over RPC.`);
+    const fn = target[method];
+    if (typeof fn !== "function" || Object.prototype[method] === fn) {
+      if (fn !== undefined && typeof fn !== "function" && Object.prototype.hasOwnProperty.call(Object.getPrototypeOf(target), method) === false && Object.prototype.hasOwnProperty.call(target, method)) {
+        throw new TypeError(`"${method}" is an instance property, not a method; only methods defined on the class can be called over RPC.`);
+      }
+      throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
+    }
+    const args = _decodeValue(argsText, _capFromWire) || [];
+    const result = await fn.apply(target, args);
+    host("return", inv, _encodeValue(result, { caps: true }));
+  })().then(
+    async () => { await Promise.allSettled(waits); host("done", inv); },
+    async (e) => { host("fail", inv, JSON.stringify(errorInfo(e))); await Promise.allSettled(waits); host("done", inv); },
+  );
+};

@@ -1,0 +1,111 @@
+// Package webapi provides the Web APIs that Worker code expects (fetch,
+// Request, Response, Headers, URL, streams, crypto, timers, console, ...):
+// a JavaScript prelude evaluated in every isolate before the app's code, and
+// the stateless Go operations that the prelude calls through the isolate's
+// single host function.
+//
+// The prelude is the files in jssrc/, concatenated in name order inside one
+// function scope, so helpers defined in 00_core.js are visible to the rest
+// and invisible to app code. Stateful operations (timers, outbound fetch,
+// logs, responses) are served by the worker package, which owns the isolate;
+// this package serves the pure ones through Op.
+package webapi
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+	"sync"
+)
+
+//go:embed jssrc/*.js
+var jsFiles embed.FS
+
+var (
+	preludeOnce sync.Once
+	prelude     string
+)
+
+// Prelude returns the prelude script source.
+func Prelude() string {
+	preludeOnce.Do(func() {
+		names, _ := fs.Glob(jsFiles, "jssrc/*.js")
+		sort.Strings(names)
+		var b strings.Builder
+		b.WriteString("(function () {\n\"use strict\";\n")
+		for _, n := range names {
+			src, _ := jsFiles.ReadFile(n)
+			fmt.Fprintf(&b, "// ---- %s ----\n", n)
+			b.Write(src)
+			b.WriteString("\n")
+		}
+		b.WriteString("})();\n")
+		prelude = b.String()
+	})
+	return prelude
+}
+
+// OpFunc is a stateless host operation.
+type OpFunc func(args []any) (any, error)
+
+var ops = map[string]OpFunc{}
+
+// register adds a stateless operation; called from init functions.
+func register(name string, f OpFunc) {
+	if _, dup := ops[name]; dup {
+		panic("webapi: duplicate op " + name)
+	}
+	ops[name] = f
+}
+
+// Op runs the stateless operation name. ok is false when there is none.
+func Op(name string, args []any) (result any, err error, ok bool) {
+	f, ok := ops[name]
+	if !ok {
+		return nil, nil, false
+	}
+	r, err := f(args)
+	return r, err, true
+}
+
+// Arg helpers: app code can pass anything, so every op checks its arguments.
+
+// ArgString returns args[i] as a string or an error naming the position.
+func ArgString(args []any, i int) (string, error) {
+	if i >= len(args) {
+		return "", fmt.Errorf("missing argument %d", i+1)
+	}
+	s, ok := args[i].(string)
+	if !ok {
+		return "", fmt.Errorf("argument %d must be a string", i+1)
+	}
+	return s, nil
+}
+
+// ArgInt returns args[i] as an int.
+func ArgInt(args []any, i int) (int, error) {
+	if i >= len(args) {
+		return 0, fmt.Errorf("missing argument %d", i+1)
+	}
+	switch x := args[i].(type) {
+	case int:
+		return x, nil
+	case float64:
+		if x != x || x > 1<<53 || x < -(1<<53) {
+			return 0, fmt.Errorf("argument %d is out of range", i+1)
+		}
+		return int(x), nil
+	}
+	return 0, fmt.Errorf("argument %d must be a number", i+1)
+}
+
+// ArgBool returns args[i] as a bool (missing means false).
+func ArgBool(args []any, i int) bool {
+	if i >= len(args) {
+		return false
+	}
+	b, _ := args[i].(bool)
+	return b
+}

@@ -1,0 +1,818 @@
+package worker
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/warrenhq/warren"
+	"github.com/warrenhq/warren/clone"
+	"github.com/warrenhq/warren/js"
+	"github.com/warrenhq/warren/webapi"
+)
+
+// host serves the isolate's host operations. It runs on the loop goroutine,
+// inside a turn. Every argument comes from untrusted code and is checked.
+func (in *Instance) host(op string, args []any) (any, error) {
+	switch op {
+	case "log":
+		level, _ := webapi.ArgString(args, 0)
+		msg, _ := webapi.ArgString(args, 1)
+		switch level {
+		case "log", "info", "warn", "error", "debug", "exception":
+		default:
+			level = "log"
+		}
+		in.log(level, msg)
+		return nil, nil
+	case "now":
+		return float64(time.Since(in.born).Microseconds()) / 1000, nil
+	case "respond":
+		return nil, in.opRespond(args)
+	case "chunk":
+		return in.opChunk(args)
+	case "end":
+		inv, err := in.argInv(args, 0)
+		if err != nil || inv.stream == nil {
+			return nil, err
+		}
+		if len(args) > 1 {
+			if msg, ok := args[1].(string); ok {
+				inv.stream.finish(&warren.Error{Code: warren.CodeException, Message: "the response stream failed: " + msg})
+				return nil, nil
+			}
+		}
+		inv.stream.finish(nil)
+		return nil, nil
+	case "return":
+		inv, err := in.argInv(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		text, _ := webapi.ArgString(args, 1)
+		v, err := clone.Decode(text)
+		if err != nil {
+			in.finish(inv, invResult{err: &warren.Error{Code: warren.CodeException, Message: "the RPC result could not be read: " + err.Error()}})
+			return nil, nil
+		}
+		in.finish(inv, invResult{value: in.resolveCaps(v)})
+		return nil, nil
+	case "fail":
+		inv, err := in.argInv(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		text, _ := webapi.ArgString(args, 1)
+		var info struct{ Name, Message, Stack string }
+		_ = json.Unmarshal([]byte(text), &info)
+		je := &js.Error{Name: info.Name, Message: info.Message, Stack: info.Stack}
+		e := in.exceptionError(je, "")
+		if le := in.limitFromException(je); le != nil {
+			in.breakWith(le)
+			return nil, nil
+		}
+		if e.Code == warren.CodeException {
+			e.Message = fmt.Sprintf("%s: %s", info.Name, info.Message)
+			in.log("exception", fmt.Sprintf("Uncaught %s: %s\n%s", info.Name, info.Message, info.Stack))
+		}
+		in.finish(inv, invResult{err: e})
+		return nil, nil
+	case "done":
+		inv, err := in.argInv(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		inv.done = true
+		if inv.settled {
+			in.complete(inv)
+		}
+		return nil, nil
+	case "timer.set":
+		return in.opTimerSet(args)
+	case "timer.clear":
+		id, err := webapi.ArgInt(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		if t, ok := in.timers[id]; ok {
+			t.t.Stop()
+			delete(in.timers, id)
+		}
+		return nil, nil
+	case "fetch":
+		return in.opFetch(args)
+	case "cap.fetch":
+		return in.opCapFetch(args)
+	case "cap.call":
+		return in.opCapCall(args)
+	case "loader.lookup":
+		return in.opLoaderLookup(args)
+	case "loader.put":
+		return in.opLoaderPut(args)
+	case "stub.fetch":
+		return in.opStubFetch(args)
+	case "stub.call":
+		return in.opStubCall(args)
+	}
+	r, err, ok := webapi.Op(op, args)
+	if !ok {
+		return nil, fmt.Errorf("unknown host operation %q", op)
+	}
+	return r, err
+}
+
+func (in *Instance) argInv(args []any, i int) (*invocation, error) {
+	id, err := webapi.ArgInt(args, i)
+	if err != nil {
+		return nil, err
+	}
+	inv, ok := in.invs[id]
+	if !ok {
+		return nil, errors.New("this request has already finished")
+	}
+	in.current = inv
+	return inv, nil
+}
+
+func (in *Instance) opRespond(args []any) error {
+	inv, err := in.argInv(args, 0)
+	if err != nil {
+		return err
+	}
+	headText, _ := webapi.ArgString(args, 1)
+	var head wireResponse
+	if err := json.Unmarshal([]byte(headText), &head); err != nil {
+		return fmt.Errorf("bad response: %w", err)
+	}
+	resp := &http.Response{StatusCode: head.Status, Status: fmt.Sprintf("%d %s", head.Status, head.StatusText), Header: http.Header{}, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
+	for _, h := range head.Headers {
+		resp.Header.Add(h[0], h[1])
+	}
+	if webapi.ArgBool(args, 3) {
+		inv.stream = newBodyStream(in.limits.ResponseBodyBytes)
+		resp.Body = inv.stream
+		resp.ContentLength = -1
+	} else {
+		var body []byte
+		if s, ok := args[2].(string); ok {
+			if int64(base64.StdEncoding.DecodedLen(len(s))) > in.limits.ResponseBodyBytes+3 {
+				in.finish(inv, invResult{err: tooLargeResponse(in.limits.ResponseBodyBytes)})
+				return nil
+			}
+			body, err = base64.StdEncoding.DecodeString(s)
+			if err != nil {
+				return err
+			}
+		}
+		if int64(len(body)) > in.limits.ResponseBodyBytes {
+			in.finish(inv, invResult{err: tooLargeResponse(in.limits.ResponseBodyBytes)})
+			return nil
+		}
+		resp.Body = io.NopCloser(strings.NewReader(string(body)))
+		resp.ContentLength = int64(len(body))
+	}
+	in.finish(inv, invResult{resp: resp})
+	return nil
+}
+
+func tooLargeResponse(max int64) *warren.Error {
+	return &warren.Error{Code: warren.CodeTooLarge, Limit: "response body", Message: fmt.Sprintf("the Worker's response body is larger than the limit of %d bytes", max), Hint: "return less data (paginate, or stream a smaller body), or raise the responseBodyBytes limit"}
+}
+
+func (in *Instance) opChunk(args []any) (any, error) {
+	inv, err := in.argInv(args, 0)
+	if err != nil {
+		return false, nil
+	}
+	if inv.stream == nil {
+		return false, errors.New("no streamed response")
+	}
+	s, err := webapi.ArgString(args, 1)
+	if err != nil {
+		return false, err
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return false, err
+	}
+	return inv.stream.write(b), nil
+}
+
+func (in *Instance) opTimerSet(args []any) (any, error) {
+	ms, err := webapi.ArgInt(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	if len(in.timers) >= in.limits.Timers {
+		return nil, warren.LimitError("timers", in.limits.Timers, "too many timers are pending at once; clear timers you no longer need")
+	}
+	repeat := webapi.ArgBool(args, 1)
+	d := time.Duration(ms) * time.Millisecond
+	if repeat && d < time.Millisecond {
+		d = time.Millisecond
+	}
+	in.nextID++
+	id := in.nextID
+	t := &timer{owner: in.current, repeat: repeat, every: d}
+	var fire func()
+	fire = func() {
+		in.post(func() {
+			tt, ok := in.timers[id]
+			if !ok || in.broken.Load() != nil {
+				return
+			}
+			if tt.repeat {
+				tt.t = time.AfterFunc(tt.every, fire)
+			} else {
+				delete(in.timers, id)
+			}
+			in.current = tt.owner
+			if _, err := in.dispatch.Call("timer", id); err != nil {
+				in.uncaught(tt.owner, err)
+			}
+		})
+	}
+	t.t = time.AfterFunc(d, fire)
+	in.timers[id] = t
+	return id, nil
+}
+
+// uncaught handles an exception that escaped a callback (a timer, a settle).
+func (in *Instance) uncaught(inv *invocation, err error) {
+	if le := in.limitFromException(err); le != nil {
+		in.breakWith(le)
+		return
+	}
+	e := in.exceptionError(err, "in a callback")
+	in.log("exception", e.Message+"\n"+e.Stack)
+	if inv != nil && !inv.settled {
+		in.finish(inv, invResult{err: e})
+	}
+}
+
+// subrequest counts one outbound request against the current invocation.
+func (in *Instance) subrequest() (*invocation, error) {
+	inv := in.current
+	if inv == nil {
+		return nil, &warren.Error{Code: warren.CodeBadRequest, Message: "fetch() and RPC calls can only be made while handling a request, not at the top level of a module", Hint: "move the call into a handler"}
+	}
+	inv.subreqs++
+	if inv.subreqs > in.limits.Subrequests {
+		return nil, warren.LimitError("subrequests", in.limits.Subrequests, "make fewer fetch() and RPC calls per request (batch them), or raise the subRequests limit")
+	}
+	return inv, nil
+}
+
+// async runs work on its own goroutine and settles the JavaScript promise
+// with its result on the loop. It returns the async id that hostAsync awaits.
+func (in *Instance) async(inv *invocation, work func(ctx context.Context) (string, error)) int {
+	in.nextID++
+	id := in.nextID
+	in.asyncOwner[id] = inv
+	go func() {
+		v, err := work(inv.ctx)
+		in.post(func() {
+			owner, ok := in.asyncOwner[id]
+			delete(in.asyncOwner, id)
+			if !ok || owner.done || in.broken.Load() != nil {
+				return
+			}
+			in.current = owner
+			var callErr error
+			if err != nil {
+				_, callErr = in.dispatch.Call("settle", id, false, errorJSON(err))
+			} else {
+				_, callErr = in.dispatch.Call("settle", id, true, v)
+			}
+			if callErr != nil {
+				in.uncaught(owner, callErr)
+			}
+		})
+	}()
+	return id
+}
+
+func errorJSON(err error) string {
+	info := map[string]string{"name": "Error", "message": err.Error()}
+	var we *warren.Error
+	var ce *clone.JSError
+	switch {
+	case errors.As(err, &ce):
+		info["name"], info["message"] = ce.Name, ce.Message
+		if ce.Stack != "" {
+			info["remoteStack"] = ce.Stack
+		}
+	case errors.As(err, &we):
+		if we.Name != "" {
+			info["name"] = we.Name
+		}
+		info["message"] = we.Error()
+		if we.Stack != "" {
+			info["remoteStack"] = we.Stack
+		}
+	}
+	b, _ := json.Marshal(info)
+	return string(b)
+}
+
+func (in *Instance) opFetch(args []any) (any, error) {
+	inv, err := in.subrequest()
+	if err != nil {
+		return nil, err
+	}
+	wire, err := webapi.ArgString(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	ob := in.cfg.Outbound
+	if ob == nil || ob.Deny || (ob.Via == nil && ob.Direct == nil) {
+		var w wireRequest
+		_ = json.Unmarshal([]byte(wire), &w)
+		return nil, &warren.Error{Code: warren.CodeEgress, Message: fmt.Sprintf("fetch(%q) was refused: this Worker has no outbound network access (globalOutbound is null)", w.URL), Hint: "outbound requests must go through a binding in env, or the operator must allow egress for this Worker"}
+	}
+	max := in.limits.ResponseBodyBytes
+	return in.async(inv, func(ctx context.Context) (string, error) {
+		req, err := wireToRequest(ctx, wire)
+		if err != nil {
+			return "", err
+		}
+		f := ob.Direct
+		if ob.Via != nil {
+			f = ob.Via
+		}
+		resp, err := f.Fetch(ctx, req)
+		if err != nil {
+			return "", err
+		}
+		return responseToWire(resp, max, req.URL.String())
+	}), nil
+}
+
+// ---- capabilities ----
+
+// capID registers a capability and returns its wire form {id, kind}.
+func (in *Instance) capID(v any) (any, bool) {
+	var kind string
+	switch v.(type) {
+	case Loader:
+		kind = "loader"
+	case WorkerStub:
+		kind = "worker"
+	case Fetcher, Target:
+		kind = "service"
+	default:
+		return nil, false
+	}
+	in.nextID++
+	id := in.nextID
+	in.caps[id] = v
+	return map[string]any{"id": id, "kind": kind}, true
+}
+
+func (in *Instance) argCap(args []any, i int) (any, error) {
+	id, err := webapi.ArgInt(args, i)
+	if err != nil {
+		return nil, err
+	}
+	c, ok := in.caps[id]
+	if !ok {
+		return nil, errors.New("unknown binding")
+	}
+	return c, nil
+}
+
+// resolveCaps replaces capability references in a decoded value with the Go
+// capabilities they name.
+func (in *Instance) resolveCaps(v any) any {
+	switch x := v.(type) {
+	case clone.Cap:
+		id := 0
+		switch n := x.ID.(type) {
+		case float64:
+			id = int(n)
+		case map[string]any:
+			f, _ := n["id"].(float64)
+			id = int(f)
+		}
+		if c, ok := in.caps[id]; ok {
+			return c
+		}
+		return nil
+	case []any:
+		for i := range x {
+			x[i] = in.resolveCaps(x[i])
+		}
+	case map[string]any:
+		for k := range x {
+			x[k] = in.resolveCaps(x[k])
+		}
+	}
+	return v
+}
+
+func (in *Instance) opCapFetch(args []any) (any, error) {
+	c, err := in.argCap(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	f, ok := c.(Fetcher)
+	if !ok {
+		return nil, errors.New("this binding does not accept fetch()")
+	}
+	inv, err := in.subrequest()
+	if err != nil {
+		return nil, err
+	}
+	wire, err := webapi.ArgString(args, 1)
+	if err != nil {
+		return nil, err
+	}
+	max := in.limits.ResponseBodyBytes
+	return in.async(inv, func(ctx context.Context) (string, error) {
+		req, err := wireToRequest(ctx, wire)
+		if err != nil {
+			return "", err
+		}
+		resp, err := f.Fetch(ctx, req)
+		if err != nil {
+			return "", err
+		}
+		return responseToWire(resp, max, req.URL.String())
+	}), nil
+}
+
+func (in *Instance) opCapCall(args []any) (any, error) {
+	c, err := in.argCap(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	t, ok := c.(Target)
+	if !ok {
+		return nil, errors.New("this binding has no RPC methods")
+	}
+	method, err := webapi.ArgString(args, 1)
+	if err != nil {
+		return nil, err
+	}
+	return in.call(t, method, args, 2)
+}
+
+func (in *Instance) call(t Target, method string, args []any, at int) (any, error) {
+	inv, err := in.subrequest()
+	if err != nil {
+		return nil, err
+	}
+	argsText, err := webapi.ArgString(args, at)
+	if err != nil {
+		return nil, err
+	}
+	decoded, err := clone.Decode(argsText)
+	if err != nil {
+		return nil, err
+	}
+	list, _ := in.resolveCaps(decoded).([]any)
+	return in.async(inv, func(ctx context.Context) (string, error) {
+		r, err := t.Call(ctx, method, list)
+		if err != nil {
+			return "", err
+		}
+		// Capabilities in results are registered on the loop; encode without
+		// them here and let the JavaScript side see plain values.
+		return clone.Encode(r, nil)
+	}), nil
+}
+
+func (in *Instance) opLoaderLookup(args []any) (any, error) {
+	c, err := in.argCap(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	l, ok := c.(Loader)
+	if !ok {
+		return nil, errors.New("not a loader")
+	}
+	name, err := webapi.ArgString(args, 1)
+	if err != nil {
+		return nil, err
+	}
+	stub, ok := l.Lookup(name)
+	if !ok {
+		return nil, nil
+	}
+	id, _ := in.capID(stub)
+	return id.(map[string]any)["id"], nil
+}
+
+func (in *Instance) opLoaderPut(args []any) (any, error) {
+	c, err := in.argCap(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	l, ok := c.(Loader)
+	if !ok {
+		return nil, errors.New("not a loader")
+	}
+	name, _ := args[1].(string)
+	text, err := webapi.ArgString(args, 2)
+	if err != nil {
+		return nil, err
+	}
+	decoded, err := clone.Decode(text)
+	if err != nil {
+		return nil, err
+	}
+	lc, err := in.loadCode(in.resolveCaps(decoded))
+	if err != nil {
+		return nil, err
+	}
+	ctx := context.Background()
+	if in.current != nil {
+		ctx = in.current.ctx
+	}
+	stub, err := l.Load(ctx, name, lc)
+	if err != nil {
+		return nil, err
+	}
+	id, _ := in.capID(stub)
+	return id.(map[string]any)["id"], nil
+}
+
+// loadCode converts the value a getCode callback returned into LoadCode.
+func (in *Instance) loadCode(v any) (*LoadCode, error) {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, &warren.Error{Code: warren.CodeBadCode, Message: "the Worker Loader callback must return an object {compatibilityDate, mainModule, modules}"}
+	}
+	code := &warren.WorkerCode{Modules: map[string]warren.Module{}}
+	code.CompatibilityDate, _ = obj["compatibilityDate"].(string)
+	code.MainModule, _ = obj["mainModule"].(string)
+	mods, ok := obj["modules"].(map[string]any)
+	if !ok {
+		return nil, &warren.Error{Code: warren.CodeBadCode, Message: "WorkerCode.modules must be an object mapping module names to code"}
+	}
+	for name, m := range mods {
+		switch x := m.(type) {
+		case string:
+			code.Modules[name] = warren.Module{Kind: warren.ModuleESM, Text: x}
+		case map[string]any:
+			if len(x) != 1 {
+				return nil, &warren.Error{Code: warren.CodeBadCode, Message: fmt.Sprintf("module %q must have exactly one of the keys js, cjs, text, data, json", name)}
+			}
+			for k, val := range x {
+				mod := warren.Module{Kind: warren.ModuleKind(k)}
+				switch k {
+				case "js", "cjs", "text":
+					s, ok := val.(string)
+					if !ok {
+						return nil, &warren.Error{Code: warren.CodeBadCode, Message: fmt.Sprintf("module %q: %s must be a string", name, k)}
+					}
+					mod.Text = s
+				case "data":
+					b, ok := val.(clone.Bytes)
+					if !ok {
+						return nil, &warren.Error{Code: warren.CodeBadCode, Message: fmt.Sprintf("module %q: data must be an ArrayBuffer or typed array", name)}
+					}
+					mod.Data = b.Data
+				case "json":
+					j, err := json.Marshal(plain(val))
+					if err != nil {
+						return nil, &warren.Error{Code: warren.CodeBadCode, Message: fmt.Sprintf("module %q: json is not JSON-serialisable: %v", name, err)}
+					}
+					mod.Text = string(j)
+				case "wasm", "py":
+					return nil, &warren.Error{Code: warren.CodeBadCode, Message: fmt.Sprintf("module %q: %s modules are not supported by Warren", name, k)}
+				default:
+					return nil, &warren.Error{Code: warren.CodeBadCode, Message: fmt.Sprintf("module %q: unknown key %q; use js, cjs, text, data or json", name, k)}
+				}
+				code.Modules[name] = mod
+			}
+		default:
+			return nil, &warren.Error{Code: warren.CodeBadCode, Message: fmt.Sprintf("module %q must be a string or an object", name)}
+		}
+	}
+	lc := &LoadCode{Code: code}
+	if env, ok := obj["env"].(map[string]any); ok {
+		lc.Env = env
+	}
+	if g, present := obj["globalOutbound"]; present {
+		switch x := g.(type) {
+		case nil:
+			lc.Outbound = DenyAll
+		case Fetcher:
+			lc.Outbound = &Outbound{Via: x}
+		case clone.Undefined:
+		default:
+			return nil, &warren.Error{Code: warren.CodeBadCode, Message: "globalOutbound must be null or a service binding (a stub with fetch)"}
+		}
+	}
+	if lim, ok := obj["limits"].(map[string]any); ok {
+		lc.Limits = limitsFromJS(lim)
+	}
+	return lc, nil
+}
+
+func limitsFromJS(m map[string]any) warren.Limits {
+	var l warren.Limits
+	if f, ok := m["cpuMs"].(float64); ok && f > 0 {
+		l.CPU = time.Duration(f * float64(time.Millisecond))
+	}
+	if f, ok := m["subRequests"].(float64); ok && f > 0 {
+		l.Subrequests = int(f)
+	}
+	if f, ok := m["wallMs"].(float64); ok && f > 0 {
+		l.Wall = time.Duration(f * float64(time.Millisecond))
+	}
+	if f, ok := m["memoryMb"].(float64); ok && f > 0 {
+		l.MemoryBytes = int64(f) << 20
+	}
+	return l
+}
+
+// plain turns decoded clone values back into JSON-able Go values.
+func plain(v any) any {
+	switch x := v.(type) {
+	case clone.Undefined:
+		return nil
+	case []any:
+		out := make([]any, len(x))
+		for i := range x {
+			out[i] = plain(x[i])
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k := range x {
+			out[k] = plain(x[k])
+		}
+		return out
+	}
+	return v
+}
+
+func (in *Instance) stubEntrypoint(args []any) (Entrypoint, error) {
+	c, err := in.argCap(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	ws, ok := c.(WorkerStub)
+	if !ok {
+		return nil, errors.New("not a Worker stub")
+	}
+	ep, _ := args[1].(string)
+	var props any
+	if s, ok := args[2].(string); ok && s != "" {
+		p, err := clone.Decode(s)
+		if err != nil {
+			return nil, err
+		}
+		props = in.resolveCaps(p)
+	}
+	var lim warren.Limits
+	if s, ok := args[3].(string); ok && s != "" {
+		var m map[string]any
+		if json.Unmarshal([]byte(s), &m) == nil {
+			lim = limitsFromJS(m)
+		}
+	}
+	return ws.Entrypoint(ep, props, lim), nil
+}
+
+func (in *Instance) opStubFetch(args []any) (any, error) {
+	if len(args) < 5 {
+		return nil, errors.New("stub.fetch: missing arguments")
+	}
+	ep, err := in.stubEntrypoint(args)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := in.subrequest()
+	if err != nil {
+		return nil, err
+	}
+	wire, err := webapi.ArgString(args, 4)
+	if err != nil {
+		return nil, err
+	}
+	max := in.limits.ResponseBodyBytes
+	return in.async(inv, func(ctx context.Context) (string, error) {
+		req, err := wireToRequest(ctx, wire)
+		if err != nil {
+			return "", err
+		}
+		resp, err := ep.Fetch(ctx, req)
+		if err != nil {
+			return "", err
+		}
+		return responseToWire(resp, max, req.URL.String())
+	}), nil
+}
+
+func (in *Instance) opStubCall(args []any) (any, error) {
+	if len(args) < 6 {
+		return nil, errors.New("stub.call: missing arguments")
+	}
+	ep, err := in.stubEntrypoint(args)
+	if err != nil {
+		return nil, err
+	}
+	method, err := webapi.ArgString(args, 4)
+	if err != nil {
+		return nil, err
+	}
+	return in.call(ep, method, args, 5)
+}
+
+// ---- streamed response bodies ----
+
+// bodyStream is a response body that the isolate writes in chunks while
+// the HTTP side reads it.
+type bodyStream struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	chunks [][]byte
+	total  int64
+	max    int64
+	err    error
+	eof    bool
+	closed bool
+}
+
+func newBodyStream(max int64) *bodyStream {
+	s := &bodyStream{max: max}
+	s.cond = sync.NewCond(&s.mu)
+	return s
+}
+
+// write queues a chunk; false tells the writer to stop (reader gone, limit).
+func (s *bodyStream) write(b []byte) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.eof {
+		return false
+	}
+	s.total += int64(len(b))
+	if s.total > s.max {
+		s.err = tooLargeResponse(s.max)
+		s.eof = true
+		s.cond.Broadcast()
+		return false
+	}
+	s.chunks = append(s.chunks, b)
+	s.cond.Broadcast()
+	return true
+}
+
+func (s *bodyStream) finish(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.eof {
+		return
+	}
+	s.eof = true
+	s.err = err
+	s.cond.Broadcast()
+}
+
+func (s *bodyStream) fail(err error) { s.finish(err) }
+
+// Read implements io.Reader.
+func (s *bodyStream) Read(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for len(s.chunks) == 0 && !s.eof && !s.closed {
+		s.cond.Wait()
+	}
+	if len(s.chunks) > 0 {
+		n := copy(p, s.chunks[0])
+		if n == len(s.chunks[0]) {
+			s.chunks = s.chunks[1:]
+		} else {
+			s.chunks[0] = s.chunks[0][n:]
+		}
+		return n, nil
+	}
+	if s.closed {
+		return 0, io.ErrClosedPipe
+	}
+	if s.err != nil {
+		return 0, s.err
+	}
+	return 0, io.EOF
+}
+
+// Close implements io.Closer; the writer stops at its next chunk.
+func (s *bodyStream) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	s.chunks = nil
+	s.cond.Broadcast()
+	return nil
+}

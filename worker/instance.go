@@ -1,0 +1,605 @@
+package worker
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/warrenhq/warren"
+	"github.com/warrenhq/warren/clone"
+	"github.com/warrenhq/warren/js"
+)
+
+// Config is what an Instance runs with besides its Program.
+type Config struct {
+	// CodeID names the code in logs (a loader id, an app id).
+	CodeID string
+	// Env is the Worker's env: plain values and capabilities (Fetcher,
+	// Target, Entrypoint, Loader).
+	Env map[string]any
+	// Limits for each invocation; zero fields take warren.DefaultLimits.
+	Limits warren.Limits
+	// Outbound is the egress policy; nil denies all outbound requests.
+	Outbound *Outbound
+	// Logs receives console output and uncaught exceptions.
+	Logs LogSink
+}
+
+// Instance is one isolate running a Program, with its own event loop.
+//
+// All JavaScript runs on the Instance's loop goroutine. Fetch and Call post
+// an invocation to the loop and wait for its result; host operations that
+// wait on I/O (outbound fetch, RPC to other Workers) run on their own
+// goroutines and post their results back to the loop. An invocation that
+// exceeds a CPU or memory limit breaks the isolate: every invocation in it
+// fails with the limit's error and the Instance reports Broken; its owner
+// (the loader) replaces it with a fresh one from the same Program.
+type Instance struct {
+	rt     *Runtime
+	prog   *Program
+	cfg    Config
+	limits warren.Limits
+	born   time.Time
+
+	vm       js.VM
+	dispatch js.Func
+
+	mu     sync.Mutex
+	queue  []func()
+	wake   chan struct{}
+	closed bool
+	broken atomic.Pointer[warren.Error]
+	stop   chan struct{}
+	exited chan struct{}
+
+	// Owned by the loop goroutine.
+	nextID     int
+	invs       map[int]*invocation
+	current    *invocation
+	asyncOwner map[int]*invocation
+	timers     map[int]*timer
+	caps       map[int]any
+	interrupt  atomic.Bool
+	cpuTotal   time.Duration
+}
+
+type timer struct {
+	t      *time.Timer
+	owner  *invocation
+	repeat bool
+	every  time.Duration
+}
+
+type invocation struct {
+	id      int
+	ctx     context.Context
+	cancel  context.CancelFunc
+	kind    string // "fetch" or "call"
+	cpuLeft time.Duration
+	cpuUsed time.Duration
+	subreqs int
+	started time.Time
+	wall    *time.Timer
+	result  chan invResult
+	settled bool // result delivered
+	done    bool // all work finished
+	stream  *bodyStream
+	logs    int
+}
+
+type invResult struct {
+	resp  *http.Response
+	value any
+	err   error
+}
+
+// Stats describe an Instance's resource use so far.
+type Stats struct {
+	CPU time.Duration
+}
+
+// NewInstance creates an isolate, runs the prelude and the Program's module
+// code, and starts its loop. Module evaluation runs under the CPU limit.
+func (rt *Runtime) NewInstance(prog *Program, cfg Config) (*Instance, error) {
+	lim := cfg.Limits.Or(warren.DefaultLimits)
+	in := &Instance{
+		rt: rt, prog: prog, cfg: cfg, limits: lim, born: time.Now(),
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), exited: make(chan struct{}),
+		invs: map[int]*invocation{}, asyncOwner: map[int]*invocation{}, timers: map[int]*timer{}, caps: map[int]any{},
+	}
+	vm, err := rt.engine.NewVM(js.Options{MemoryLimit: lim.MemoryBytes, MaxStackSlots: lim.StackDepth, Host: in.host})
+	if err != nil {
+		return nil, err
+	}
+	in.vm = vm
+	if err := in.boot(); err != nil {
+		vm.Close()
+		return nil, err
+	}
+	go in.loop()
+	return in, nil
+}
+
+func (in *Instance) boot() error {
+	if err := in.vm.Run(in.rt.prelude); err != nil {
+		return fmt.Errorf("run prelude: %w", err)
+	}
+	d, err := in.vm.Func("__dispatch")
+	if err != nil {
+		return err
+	}
+	in.dispatch = d
+	env, err := clone.Encode(in.cfg.Env, in.capID)
+	if err != nil {
+		return &warren.Error{Code: warren.CodeBadRequest, Message: "env cannot be passed to the Worker: " + err.Error()}
+	}
+	var failure error
+	in.runTurn(in.limits.CPU, func() {
+		if _, err := in.dispatch.Call("init", env); err != nil {
+			failure = err
+			return
+		}
+		if err := in.vm.Run(in.prog.Bytecode); err != nil {
+			failure = err
+			return
+		}
+		if _, err := in.dispatch.Call("start"); err != nil {
+			failure = err
+		}
+	})
+	if b := in.broken.Load(); b != nil {
+		return b
+	}
+	if failure != nil {
+		return in.exceptionError(failure, "while evaluating the Worker's top-level code")
+	}
+	return nil
+}
+
+// Program returns the Program the Instance runs.
+func (in *Instance) Program() *Program { return in.prog }
+
+// Broken returns the error that broke the isolate, or nil while it is usable.
+func (in *Instance) Broken() error {
+	if b := in.broken.Load(); b != nil {
+		return b
+	}
+	return nil
+}
+
+// Close stops the loop and frees the isolate. In-flight invocations fail.
+func (in *Instance) Close() {
+	in.mu.Lock()
+	if in.closed {
+		in.mu.Unlock()
+		return
+	}
+	in.closed = true
+	in.mu.Unlock()
+	close(in.stop)
+	<-in.exited
+}
+
+func (in *Instance) post(f func()) bool {
+	in.mu.Lock()
+	if in.closed {
+		in.mu.Unlock()
+		return false
+	}
+	in.queue = append(in.queue, f)
+	in.mu.Unlock()
+	select {
+	case in.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+func (in *Instance) loop() {
+	defer close(in.exited)
+	defer in.shutdown()
+	for {
+		select {
+		case <-in.stop:
+			return
+		case <-in.wake:
+		}
+		for {
+			in.mu.Lock()
+			q := in.queue
+			in.queue = nil
+			in.mu.Unlock()
+			if len(q) == 0 {
+				break
+			}
+			for _, f := range q {
+				if in.broken.Load() != nil {
+					f() // tasks check brokenness themselves and fail fast
+					continue
+				}
+				in.runTurn(in.turnBudget(), f)
+			}
+		}
+	}
+}
+
+func (in *Instance) shutdown() {
+	err := &warren.Error{Code: warren.CodeUnavailable, Message: "the isolate was shut down while the request was in flight", Hint: "retry the request"}
+	if b := in.broken.Load(); b != nil {
+		err = b
+	}
+	for _, inv := range in.invs {
+		in.finish(inv, invResult{err: err})
+	}
+	for id, t := range in.timers {
+		t.t.Stop()
+		delete(in.timers, id)
+	}
+	if in.vm != nil {
+		in.vm.Close()
+	}
+}
+
+// turnBudget is the CPU time the next turn may use: the least any active
+// invocation has left.
+func (in *Instance) turnBudget() time.Duration {
+	b := in.limits.CPU
+	for _, inv := range in.invs {
+		if !inv.done && inv.cpuLeft < b {
+			b = inv.cpuLeft
+		}
+	}
+	if b < time.Millisecond {
+		b = time.Millisecond
+	}
+	return b
+}
+
+// runTurn runs f and then drains microtasks, interrupting JavaScript when it
+// runs past budget.
+func (in *Instance) runTurn(budget time.Duration, f func()) {
+	in.interrupt.Store(false)
+	t := time.AfterFunc(budget, func() { in.interrupt.Store(true); in.vm.Interrupt() })
+	start := time.Now()
+	f()
+	jobErr := in.vm.RunJobs()
+	t.Stop()
+	el := time.Since(start)
+	in.cpuTotal += el
+	for _, inv := range in.invs {
+		if !inv.done {
+			inv.cpuLeft -= el
+			inv.cpuUsed += el
+		}
+	}
+	if in.interrupt.Load() {
+		in.breakWith(warren.LimitError("CPU time", in.limits.CPU,
+			"the code ran too long without yielding (a busy loop, a catastrophic regular expression, or a flood of microtasks); make it do less work per request, or raise the cpuMs limit"))
+		return
+	}
+	if jobErr != nil {
+		if le := in.limitFromException(jobErr); le != nil {
+			in.breakWith(le)
+			return
+		}
+		in.log("exception", "unhandled error in a promise job: "+jobErr.Error())
+	}
+}
+
+// breakWith marks the isolate unusable and fails every invocation in it.
+func (in *Instance) breakWith(e *warren.Error) {
+	if !in.broken.CompareAndSwap(nil, e) {
+		return
+	}
+	in.log("error", "isolate discarded: "+e.Error())
+	for _, inv := range in.invs {
+		in.finish(inv, invResult{err: e})
+	}
+}
+
+// limitFromException maps engine exceptions that mean a limit was hit.
+func (in *Instance) limitFromException(err error) *warren.Error {
+	var je *js.Error
+	msg := err.Error()
+	if errors.As(err, &je) {
+		msg = je.Name + ": " + je.Message
+	}
+	switch {
+	case in.interrupt.Load() || strings.Contains(msg, "interrupted"):
+		return warren.LimitError("CPU time", in.limits.CPU, "the code ran too long without yielding; make it do less work per request, or raise the cpuMs limit")
+	case strings.Contains(msg, "out of memory") || strings.Contains(msg, "string too long") || strings.Contains(msg, "OOM"):
+		return warren.LimitError("memory", fmt.Sprintf("%d MiB", in.limits.MemoryBytes>>20), "the isolate ran out of memory; keep less data in memory (stream large bodies, page through results), or raise the memory limit")
+	}
+	return nil
+}
+
+// exceptionError turns a JavaScript exception into a *warren.Error.
+func (in *Instance) exceptionError(err error, where string) *warren.Error {
+	if le := in.limitFromException(err); le != nil {
+		return le
+	}
+	var je *js.Error
+	if errors.As(err, &je) {
+		e := &warren.Error{Code: warren.CodeException, Name: je.Name, Message: fmt.Sprintf("uncaught %s: %s %s", je.Name, je.Message, where), Stack: je.Stack}
+		if je.Name == "InternalError" && strings.Contains(je.Message, "stack overflow") {
+			e = warren.LimitError("stack depth", in.limits.StackDepth, "the code recursed too deeply; make the recursion iterative or bound its depth")
+			e.Stack = je.Stack
+		}
+		if je.Line > 0 {
+			e.Message += fmt.Sprintf(" (at %s:%d:%d)", je.File, je.Line, je.Column)
+		}
+		return e
+	}
+	var we *warren.Error
+	if errors.As(err, &we) {
+		return we
+	}
+	return &warren.Error{Code: warren.CodeInternal, Message: err.Error()}
+}
+
+func (in *Instance) log(level, msg string) {
+	if in.cfg.Logs == nil {
+		return
+	}
+	if inv := in.current; inv != nil {
+		inv.logs += len(msg)
+		if inv.logs > in.limits.LogBytes {
+			if inv.logs-len(msg) <= in.limits.LogBytes {
+				in.cfg.Logs(LogEntry{Time: time.Now(), Level: "warn", Message: fmt.Sprintf("log limit of %d bytes per invocation reached; further console output of this invocation is dropped", in.limits.LogBytes), CodeID: in.cfg.CodeID})
+			}
+			return
+		}
+	}
+	in.cfg.Logs(LogEntry{Time: time.Now(), Level: level, Message: msg, CodeID: in.cfg.CodeID})
+}
+
+// ---- invocations ----
+
+func (in *Instance) begin(ctx context.Context, kind string) (*invocation, error) {
+	if b := in.broken.Load(); b != nil {
+		return nil, b
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	inv := &invocation{ctx: cctx, cancel: cancel, kind: kind, cpuLeft: in.limits.CPU, started: time.Now(), result: make(chan invResult, 1)}
+	return inv, nil
+}
+
+// start registers inv on the loop and arms its wall-time limit.
+func (in *Instance) start(inv *invocation) {
+	in.nextID++
+	inv.id = in.nextID
+	in.invs[inv.id] = inv
+	in.current = inv
+	inv.wall = time.AfterFunc(in.limits.Wall, func() {
+		in.post(func() {
+			in.finish(inv, invResult{err: warren.LimitError("wall time", in.limits.Wall, "the request waited too long (on a fetch, a timer, or a promise that never settles); make sure every promise settles, or raise the wall-time limit")})
+		})
+	})
+}
+
+// finish delivers a result (once) and, when the invocation has no more work,
+// releases its resources.
+func (in *Instance) finish(inv *invocation, r invResult) {
+	if !inv.settled {
+		inv.settled = true
+		inv.result <- r
+	} else if r.err != nil && inv.stream != nil {
+		inv.stream.fail(r.err)
+	}
+	if r.err != nil || inv.done {
+		in.complete(inv)
+	}
+}
+
+func (in *Instance) complete(inv *invocation) {
+	inv.done = true
+	if inv.stream != nil {
+		inv.stream.finish(nil)
+	}
+	if inv.wall != nil {
+		inv.wall.Stop()
+	}
+	inv.cancel()
+	delete(in.invs, inv.id)
+	for id, t := range in.timers {
+		if t.owner == inv {
+			t.t.Stop()
+			delete(in.timers, id)
+		}
+	}
+	if in.current == inv {
+		in.current = nil
+	}
+}
+
+// Fetch delivers an HTTP request to entrypoint (""/"default" for the
+// default export) with props as ctx.props. The response body may still be
+// streaming when Fetch returns; close it when done.
+func (in *Instance) Fetch(ctx context.Context, entrypoint string, props any, req *http.Request) (*http.Response, error) {
+	wire, err := requestToWire(req, in.limits.RequestBodyBytes)
+	if err != nil {
+		return nil, err
+	}
+	propsText, err := clone.Encode(props, nil)
+	if err != nil {
+		return nil, &warren.Error{Code: warren.CodeBadRequest, Message: "props cannot be cloned: " + err.Error()}
+	}
+	inv, err := in.begin(ctx, "fetch")
+	if err != nil {
+		return nil, err
+	}
+	if !in.post(func() {
+		if b := in.broken.Load(); b != nil {
+			inv.result <- invResult{err: b}
+			inv.settled = true
+			return
+		}
+		in.start(inv)
+		if _, err := in.dispatch.Call("fetch", inv.id, entrypoint, propsText, wire); err != nil {
+			in.finish(inv, invResult{err: in.exceptionError(err, "")})
+		}
+	}) {
+		return nil, &warren.Error{Code: warren.CodeUnavailable, Message: "the isolate is closed", Hint: "retry the request"}
+	}
+	return in.wait(ctx, inv)
+}
+
+// Call invokes an RPC method on entrypoint with args (values as clone.Decode
+// returns them).
+func (in *Instance) Call(ctx context.Context, entrypoint string, props any, method string, args []any) (any, error) {
+	propsText, err := clone.Encode(props, nil)
+	if err != nil {
+		return nil, &warren.Error{Code: warren.CodeBadRequest, Message: "props cannot be cloned: " + err.Error()}
+	}
+	inv, err := in.begin(ctx, "call")
+	if err != nil {
+		return nil, err
+	}
+	if !in.post(func() {
+		if b := in.broken.Load(); b != nil {
+			inv.result <- invResult{err: b}
+			inv.settled = true
+			return
+		}
+		in.start(inv)
+		argsText, err := clone.Encode(args, in.capID)
+		if err != nil {
+			in.finish(inv, invResult{err: &warren.Error{Code: warren.CodeBadRequest, Message: "arguments cannot be cloned: " + err.Error()}})
+			return
+		}
+		if _, err := in.dispatch.Call("call", inv.id, entrypoint, propsText, method, argsText); err != nil {
+			in.finish(inv, invResult{err: in.exceptionError(err, "")})
+		}
+	}) {
+		return nil, &warren.Error{Code: warren.CodeUnavailable, Message: "the isolate is closed", Hint: "retry the request"}
+	}
+	r, err := in.waitValue(ctx, inv)
+	return r, err
+}
+
+func (in *Instance) wait(ctx context.Context, inv *invocation) (*http.Response, error) {
+	select {
+	case r := <-inv.result:
+		return r.resp, r.err
+	case <-ctx.Done():
+		in.post(func() { in.finish(inv, invResult{err: ctx.Err()}) })
+		return nil, &warren.Error{Code: warren.CodeUnavailable, Message: "the request was cancelled: " + ctx.Err().Error()}
+	}
+}
+
+func (in *Instance) waitValue(ctx context.Context, inv *invocation) (any, error) {
+	select {
+	case r := <-inv.result:
+		return r.value, r.err
+	case <-ctx.Done():
+		in.post(func() { in.finish(inv, invResult{err: ctx.Err()}) })
+		return nil, &warren.Error{Code: warren.CodeUnavailable, Message: "the call was cancelled: " + ctx.Err().Error()}
+	}
+}
+
+// ---- wire formats ----
+
+type wireRequest struct {
+	Method  string      `json:"method"`
+	URL     string      `json:"url"`
+	Headers [][2]string `json:"headers"`
+	Body    *string     `json:"body"`
+}
+
+type wireResponse struct {
+	Status     int         `json:"status"`
+	StatusText string      `json:"statusText,omitempty"`
+	Headers    [][2]string `json:"headers"`
+	Body       *string     `json:"body,omitempty"`
+	URL        string      `json:"url,omitempty"`
+	Redirected bool        `json:"redirected,omitempty"`
+}
+
+func requestToWire(req *http.Request, maxBody int64) (string, error) {
+	w := wireRequest{Method: req.Method, URL: req.URL.String()}
+	if req.URL.Host == "" {
+		u := *req.URL
+		u.Scheme = "http"
+		if req.TLS != nil {
+			u.Scheme = "https"
+		}
+		u.Host = req.Host
+		if u.Host == "" {
+			u.Host = "localhost"
+		}
+		w.URL = u.String()
+	}
+	for k, vs := range req.Header {
+		for _, v := range vs {
+			w.Headers = append(w.Headers, [2]string{k, v})
+		}
+	}
+	if req.Body != nil && req.Body != http.NoBody && req.Method != "GET" && req.Method != "HEAD" {
+		b, err := io.ReadAll(io.LimitReader(req.Body, maxBody+1))
+		if err != nil {
+			return "", &warren.Error{Code: warren.CodeBadRequest, Message: "reading the request body: " + err.Error()}
+		}
+		if int64(len(b)) > maxBody {
+			return "", &warren.Error{Code: warren.CodeTooLarge, Limit: "request body", Message: fmt.Sprintf("the request body is larger than the limit of %d bytes", maxBody), Hint: "send a smaller body, or raise the requestBodyBytes limit"}
+		}
+		s := base64.StdEncoding.EncodeToString(b)
+		w.Body = &s
+	}
+	b, err := json.Marshal(w)
+	return string(b), err
+}
+
+func wireToRequest(ctx context.Context, text string) (*http.Request, error) {
+	var w wireRequest
+	if err := json.Unmarshal([]byte(text), &w); err != nil {
+		return nil, fmt.Errorf("bad request from the Worker: %w", err)
+	}
+	var body io.Reader
+	if w.Body != nil {
+		b, err := base64.StdEncoding.DecodeString(*w.Body)
+		if err != nil {
+			return nil, err
+		}
+		body = strings.NewReader(string(b))
+	}
+	req, err := http.NewRequestWithContext(ctx, w.Method, w.URL, body)
+	if err != nil {
+		return nil, fmt.Errorf("bad request from the Worker: %w", err)
+	}
+	for _, h := range w.Headers {
+		req.Header.Add(h[0], h[1])
+	}
+	return req, nil
+}
+
+func responseToWire(resp *http.Response, maxBody int64, url string) (string, error) {
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return "", fmt.Errorf("reading the response body: %w", err)
+	}
+	if int64(len(b)) > maxBody {
+		return "", &warren.Error{Code: warren.CodeTooLarge, Limit: "response body", Message: fmt.Sprintf("the response body is larger than the limit of %d bytes", maxBody), Hint: "fetch less data (use Range requests or paging), or raise the responseBodyBytes limit"}
+	}
+	w := wireResponse{Status: resp.StatusCode, URL: url}
+	if len(resp.Status) > 4 {
+		w.StatusText = resp.Status[4:]
+	}
+	for k, vs := range resp.Header {
+		for _, v := range vs {
+			w.Headers = append(w.Headers, [2]string{k, v})
+		}
+	}
+	s := base64.StdEncoding.EncodeToString(b)
+	w.Body = &s
+	out, err := json.Marshal(w)
+	return string(out), err
+}

@@ -1,0 +1,177 @@
+// Package worker runs Worker code in isolates: it compiles WorkerCode once
+// into a Program (bundled by esbuild, compiled to bytecode and cached), makes
+// Instances (one isolate each, with its own event loop) from a Program, and
+// delivers fetch and RPC invocations to them under Limits.
+//
+// Concurrency: every call into an isolate happens on that Instance's loop
+// goroutine. Other goroutines post work to the loop; see Instance.
+package worker
+
+import (
+	"container/list"
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/warrenhq/warren"
+	"github.com/warrenhq/warren/bundle"
+	"github.com/warrenhq/warren/js"
+	"github.com/warrenhq/warren/webapi"
+)
+
+// Program is compiled Worker code: what every Instance of it starts from.
+type Program struct {
+	Hash      string
+	Bytecode  []byte
+	SourceMap string
+	Source    string
+}
+
+// Runtime compiles code and creates instances. It is safe for concurrent use.
+type Runtime struct {
+	engine  js.Engine
+	prelude []byte
+
+	mu       sync.Mutex
+	programs map[string]*list.Element // hash → element holding *Program
+	lru      *list.List
+	maxProgs int
+}
+
+// NewRuntime compiles the Web API prelude with engine.
+func NewRuntime(engine js.Engine) (*Runtime, error) {
+	bc, err := engine.CompileScript(webapi.Prelude(), "prelude.js")
+	if err != nil {
+		return nil, fmt.Errorf("compile prelude: %w", err)
+	}
+	return &Runtime{engine: engine, prelude: bc, programs: map[string]*list.Element{}, lru: list.New(), maxProgs: 512}, nil
+}
+
+// Engine returns the runtime's engine.
+func (rt *Runtime) Engine() js.Engine { return rt.engine }
+
+// Compile bundles and compiles code, or returns the cached Program for
+// identical code. Errors are *warren.Error with CodeBadCode.
+func (rt *Runtime) Compile(code *warren.WorkerCode) (*Program, error) {
+	if err := code.Validate(); err != nil {
+		return nil, err
+	}
+	hash := bundle.Hash(code)
+	rt.mu.Lock()
+	if el, ok := rt.programs[hash]; ok {
+		rt.lru.MoveToFront(el)
+		p := el.Value.(*Program)
+		rt.mu.Unlock()
+		return p, nil
+	}
+	rt.mu.Unlock()
+	out, err := bundle.Build(code)
+	if err != nil {
+		return nil, err
+	}
+	bc, err := rt.engine.CompileModule(out.Source, code.MainModule)
+	if err != nil {
+		return nil, &warren.Error{Code: warren.CodeBadCode, Message: "the engine could not compile the bundled code: " + err.Error()}
+	}
+	p := &Program{Hash: hash, Bytecode: bc, SourceMap: out.SourceMap, Source: out.Source}
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if el, ok := rt.programs[hash]; ok {
+		return el.Value.(*Program), nil
+	}
+	rt.programs[hash] = rt.lru.PushFront(p)
+	for rt.lru.Len() > rt.maxProgs {
+		old := rt.lru.Back()
+		rt.lru.Remove(old)
+		delete(rt.programs, old.Value.(*Program).Hash)
+	}
+	return p, nil
+}
+
+// Fetcher receives HTTP requests: a service binding, an entrypoint of
+// another Worker, or a globalOutbound gateway.
+type Fetcher interface {
+	Fetch(ctx context.Context, req *http.Request) (*http.Response, error)
+}
+
+// FetcherFunc adapts a function to Fetcher.
+type FetcherFunc func(ctx context.Context, req *http.Request) (*http.Response, error)
+
+// Fetch calls f.
+func (f FetcherFunc) Fetch(ctx context.Context, req *http.Request) (*http.Response, error) {
+	return f(ctx, req)
+}
+
+// Target receives RPC calls. Arguments and the result are values as
+// clone.Decode returns them; capabilities inside them are already resolved
+// to Go values (Fetcher, Target, ...). A returned *warren.Error or
+// *clone.JSError reaches JavaScript as a thrown error with its name and message.
+type Target interface {
+	Call(ctx context.Context, method string, args []any) (any, error)
+}
+
+// TargetFunc adapts a function to Target.
+type TargetFunc func(ctx context.Context, method string, args []any) (any, error)
+
+// Call calls f.
+func (f TargetFunc) Call(ctx context.Context, method string, args []any) (any, error) {
+	return f(ctx, method, args)
+}
+
+// Entrypoint is an entrypoint of a Worker: it takes fetches and RPC calls.
+type Entrypoint interface {
+	Fetcher
+	Target
+}
+
+// Loader is a Worker Loader binding as seen from an isolate (env.LOADER).
+type Loader interface {
+	// Lookup returns the Worker cached under name, if its code is known.
+	Lookup(name string) (WorkerStub, bool)
+	// Load compiles code for a new Worker, cached under name when name is
+	// not empty. The returned stub's entrypoints fail with the compile error
+	// if the code is bad.
+	Load(ctx context.Context, name string, code *LoadCode) (WorkerStub, error)
+}
+
+// WorkerStub is a loaded Dynamic Worker.
+type WorkerStub interface {
+	// Entrypoint returns the named entrypoint ("" is the default export).
+	Entrypoint(name string, props any, limits warren.Limits) Entrypoint
+}
+
+// LoadCode is what a loader's getCode callback returned: the code plus its
+// environment and egress policy.
+type LoadCode struct {
+	Code   *warren.WorkerCode
+	Env    map[string]any
+	Limits warren.Limits
+	// Outbound is the egress policy: nil inherits the loader's own.
+	Outbound *Outbound
+}
+
+// Outbound is an egress policy for fetch() and connect().
+type Outbound struct {
+	// Deny refuses every outbound request (globalOutbound: null).
+	Deny bool
+	// Via, when set, receives every outbound request instead of the network.
+	Via Fetcher
+	// Direct is the network client used when neither Deny nor Via is set.
+	Direct Fetcher
+}
+
+// DenyAll is the policy of globalOutbound: null.
+var DenyAll = &Outbound{Deny: true}
+
+// LogEntry is one line of console output or one uncaught exception.
+type LogEntry struct {
+	Time    time.Time `json:"time"`
+	Level   string    `json:"level"` // log, info, warn, error, debug, exception
+	Message string    `json:"message"`
+	CodeID  string    `json:"codeId,omitempty"`
+}
+
+// LogSink receives an Instance's log entries (the loader's tails).
+type LogSink func(LogEntry)

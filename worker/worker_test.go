@@ -1,0 +1,74 @@
+package worker_test
+
+import (
+	"context"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/warrenhq/warren"
+	"github.com/warrenhq/warren/js/quickjs"
+	"github.com/warrenhq/warren/worker"
+)
+
+var (
+	rtOnce sync.Once
+	rt     *worker.Runtime
+)
+
+func runtime(tb testing.TB) *worker.Runtime {
+	tb.Helper()
+	rtOnce.Do(func() {
+		var err error
+		rt, err = worker.NewRuntime(&quickjs.Engine{})
+		if err != nil {
+			tb.Fatalf("NewRuntime: %v", err)
+		}
+	})
+	return rt
+}
+
+// newInstance compiles src as index.js and starts an instance.
+func newInstance(tb testing.TB, src string, cfg worker.Config) *worker.Instance {
+	tb.Helper()
+	p, err := runtime(tb).Compile(warren.SingleModule("index.js", src))
+	if err != nil {
+		tb.Fatalf("Compile: %v", err)
+	}
+	in, err := runtime(tb).NewInstance(p, cfg)
+	if err != nil {
+		tb.Fatalf("NewInstance: %v", err)
+	}
+	tb.Cleanup(in.Close)
+	return in
+}
+
+func get(tb testing.TB, in *worker.Instance, path string) (int, string) {
+	tb.Helper()
+	req := httptest.NewRequest("GET", "http://example.com"+path, nil)
+	resp, err := in.Fetch(context.Background(), "", nil, req)
+	if err != nil {
+		tb.Fatalf("Fetch %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestFetchHello(t *testing.T) {
+	in := newInstance(t, `export default { async fetch(req, env, ctx) { return new Response("hello " + new URL(req.url).pathname, {status: 201, headers: {"x-a": "1"}}) } }`, worker.Config{})
+	code, body := get(t, in, "/there")
+	if code != 201 || body != "hello /there" {
+		t.Fatalf("got %d %q", code, body)
+	}
+}
+
+func TestFetchThrows(t *testing.T) {
+	in := newInstance(t, `export default { fetch() { throw new TypeError("boom") } }`, worker.Config{})
+	_, err := in.Fetch(context.Background(), "", nil, httptest.NewRequest("GET", "/", nil))
+	if err == nil || !strings.Contains(err.Error(), "TypeError: boom") {
+		t.Fatalf("err = %v", err)
+	}
+}
