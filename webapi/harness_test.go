@@ -57,7 +57,7 @@ func tryJS(tb testing.TB, body string) (string, error) {
 		tb.Fatalf("instance: %v", err)
 	}
 	defer in.Close()
-	resp, err := in.Fetch(context.Background(), "", nil, httptest.NewRequest("GET", "http://example.com/", nil))
+	resp, err := in.Fetch(context.Background(), "", worker.Invoke{}, httptest.NewRequest("GET", "http://example.com/", nil))
 	if err != nil {
 		return "", err
 	}

@@ -86,6 +86,9 @@ type invocation struct {
 	cpuLeft time.Duration
 	cpuUsed time.Duration
 	subreqs int
+	// Per-invocation limits (the instance's, lowered by Invoke.Limits).
+	wallLimit time.Duration
+	subLimit  int
 	started time.Time
 	wall    *time.Timer
 	result  chan invResult
@@ -363,12 +366,22 @@ func (in *Instance) log(level, msg string) {
 
 // ---- invocations ----
 
-func (in *Instance) begin(ctx context.Context, kind string) (*invocation, error) {
+// Invoke holds per-invocation options.
+type Invoke struct {
+	// Props is what the entrypoint sees as ctx.props.
+	Props any
+	// Limits lower the instance's CPU, wall-time and subrequest limits for
+	// this invocation (other fields are ignored).
+	Limits warren.Limits
+}
+
+func (in *Instance) begin(ctx context.Context, kind string, opts Invoke) (*invocation, error) {
 	if b := in.broken.Load(); b != nil {
 		return nil, b
 	}
+	lim := in.limits.Min(opts.Limits)
 	cctx, cancel := context.WithCancel(ctx)
-	inv := &invocation{ctx: cctx, cancel: cancel, kind: kind, cpuLeft: in.limits.CPU, started: time.Now(), result: make(chan invResult, 1)}
+	inv := &invocation{ctx: cctx, cancel: cancel, kind: kind, cpuLeft: lim.CPU, wallLimit: lim.Wall, subLimit: lim.Subrequests, started: time.Now(), result: make(chan invResult, 1)}
 	return inv, nil
 }
 
@@ -378,9 +391,9 @@ func (in *Instance) start(inv *invocation) {
 	inv.id = in.nextID
 	in.invs[inv.id] = inv
 	in.current = inv
-	inv.wall = time.AfterFunc(in.limits.Wall, func() {
+	inv.wall = time.AfterFunc(inv.wallLimit, func() {
 		in.post(func() {
-			in.finish(inv, invResult{err: warren.LimitError("wall time", in.limits.Wall, "the request waited too long (on a fetch, a timer, or a promise that never settles); make sure every promise settles, or raise the wall-time limit")})
+			in.finish(inv, invResult{err: warren.LimitError("wall time", inv.wallLimit, "the request waited too long (on a fetch, a timer, or a promise that never settles); make sure every promise settles, or raise the wall-time limit")})
 		})
 	})
 }
@@ -423,16 +436,16 @@ func (in *Instance) complete(inv *invocation) {
 // Fetch delivers an HTTP request to entrypoint (""/"default" for the
 // default export) with props as ctx.props. The response body may still be
 // streaming when Fetch returns; close it when done.
-func (in *Instance) Fetch(ctx context.Context, entrypoint string, props any, req *http.Request) (*http.Response, error) {
+func (in *Instance) Fetch(ctx context.Context, entrypoint string, opts Invoke, req *http.Request) (*http.Response, error) {
 	wire, err := requestToWire(req, in.limits.RequestBodyBytes)
 	if err != nil {
 		return nil, err
 	}
-	propsText, err := clone.Encode(props, nil)
+	propsText, err := clone.Encode(opts.Props, nil)
 	if err != nil {
 		return nil, &warren.Error{Code: warren.CodeBadRequest, Message: "props cannot be cloned: " + err.Error()}
 	}
-	inv, err := in.begin(ctx, "fetch")
+	inv, err := in.begin(ctx, "fetch", opts)
 	if err != nil {
 		return nil, err
 	}
@@ -454,12 +467,12 @@ func (in *Instance) Fetch(ctx context.Context, entrypoint string, props any, req
 
 // Call invokes an RPC method on entrypoint with args (values as clone.Decode
 // returns them).
-func (in *Instance) Call(ctx context.Context, entrypoint string, props any, method string, args []any) (any, error) {
-	propsText, err := clone.Encode(props, nil)
+func (in *Instance) Call(ctx context.Context, entrypoint string, opts Invoke, method string, args []any) (any, error) {
+	propsText, err := clone.Encode(opts.Props, nil)
 	if err != nil {
 		return nil, &warren.Error{Code: warren.CodeBadRequest, Message: "props cannot be cloned: " + err.Error()}
 	}
-	inv, err := in.begin(ctx, "call")
+	inv, err := in.begin(ctx, "call", opts)
 	if err != nil {
 		return nil, err
 	}

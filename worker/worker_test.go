@@ -48,7 +48,7 @@ func newInstance(tb testing.TB, src string, cfg worker.Config) *worker.Instance 
 func get(tb testing.TB, in *worker.Instance, path string) (int, string) {
 	tb.Helper()
 	req := httptest.NewRequest("GET", "http://example.com"+path, nil)
-	resp, err := in.Fetch(context.Background(), "", nil, req)
+	resp, err := in.Fetch(context.Background(), "", worker.Invoke{}, req)
 	if err != nil {
 		tb.Fatalf("Fetch %s: %v", path, err)
 	}
@@ -67,7 +67,7 @@ func TestFetchHello(t *testing.T) {
 
 func TestFetchThrows(t *testing.T) {
 	in := newInstance(t, `export default { fetch() { throw new TypeError("boom") } }`, worker.Config{})
-	_, err := in.Fetch(context.Background(), "", nil, httptest.NewRequest("GET", "/", nil))
+	_, err := in.Fetch(context.Background(), "", worker.Invoke{}, httptest.NewRequest("GET", "/", nil))
 	if err == nil || !strings.Contains(err.Error(), "TypeError: boom") {
 		t.Fatalf("err = %v", err)
 	}

@@ -172,7 +172,7 @@ class Request extends _Body {
     this.#method = init.method !== undefined ? _normMethod(init.method) : (src ? src.method : "GET");
     this.#headers = new Headers(init.headers !== undefined ? init.headers : (src ? src.headers : undefined));
     this.#redirect = init.redirect || (src ? src.redirect : "follow");
-    this.#signal = init.signal || (src ? src.signal : null) || new AbortController().signal;
+    this.#signal = init.signal || (src ? src._signalIfAny() : null) || null;
     this.#cf = init.cf || (src ? src.cf : undefined);
     let body = init.body;
     if (body !== undefined && body !== null && (this.#method === "GET" || this.#method === "HEAD")) {
@@ -188,14 +188,16 @@ class Request extends _Body {
   get method() { return this.#method; }
   get url() { return this.#url; }
   get headers() { return this.#headers; }
-  get signal() { return this.#signal; }
+  // The signal is made on first use: most requests never look at it.
+  get signal() { if (!this.#signal) this.#signal = new AbortController().signal; return this.#signal; }
+  _signalIfAny() { return this.#signal; }
   get redirect() { return this.#redirect; }
   get cf() { return this.#cf; }
   get keepalive() { return false; }
   get integrity() { return ""; }
   get cache() { return undefined; }
   clone() {
-    const r = new Request(this.#url, { method: this.#method, headers: this.#headers, redirect: this.#redirect, signal: this.#signal, cf: this.#cf });
+    const r = new Request(this.#url, { method: this.#method, headers: this.#headers, redirect: this.#redirect, signal: this.#signal || undefined, cf: this.#cf });
     this._cloneBody(r);
     return r;
   }
@@ -278,7 +280,7 @@ function _requestFromWire(w) {
 
 async function fetch(input, init) {
   const req = new Request(input, init);
-  const signal = req.signal;
+  const signal = req._signalIfAny();
   if (signal && signal.aborted) throw signal.reason;
   const wire = await _requestToWire(req);
   const p = hostAsync("fetch", wire);

@@ -1,0 +1,300 @@
+// Package gateway is Warren's HTTP front door: health, the one-shot run API
+// (POST /api/v1/run), and the mapping of *warren.Error to HTTP statuses and
+// JSON bodies that say what went wrong and what to do.
+package gateway
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/warrenhq/warren"
+	"github.com/warrenhq/warren/loader"
+	"github.com/warrenhq/warren/worker"
+)
+
+// MaxRunBody bounds the body of POST /api/v1/run (code plus request).
+const MaxRunBody = warren.MaxCodeSize + (8 << 20)
+
+// Server serves the gateway's routes.
+type Server struct {
+	Loader *loader.Loader
+	Log    *slog.Logger
+	// Limits for one-shot runs.
+	Limits warren.Limits
+	// Outbound is the egress policy for one-shot runs (nil: deny).
+	Outbound *worker.Outbound
+}
+
+// Handler returns the HTTP handler.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"status":"ok"}`+"\n")
+	})
+	mux.HandleFunc("POST /api/v1/run", s.run)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, &warren.Error{Code: warren.CodeNotFound, Message: fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path), Hint: "the API is POST /api/v1/run and GET /healthz"})
+	})
+	return s.recoverer(mux)
+}
+
+func (s *Server) recoverer(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.Log.Error("panic in handler", "path", r.URL.Path, "panic", fmt.Sprint(p))
+				WriteError(w, &warren.Error{Code: warren.CodeInternal, Message: "internal error"})
+			}
+		}()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// RunRequest is the JSON body of POST /api/v1/run.
+type RunRequest struct {
+	warren.WorkerCode
+	// Request is sent to the Worker's fetch handler (default: GET /).
+	Request *RunHTTPRequest `json:"request,omitempty"`
+	// Limits lower the platform's limits for this run.
+	Limits *RunLimits `json:"limits,omitempty"`
+}
+
+// RunHTTPRequest describes the request sent to a one-shot Worker.
+type RunHTTPRequest struct {
+	Method  string            `json:"method,omitempty"`
+	URL     string            `json:"url,omitempty"`
+	Headers map[string]string `json:"headers,omitempty"`
+	Body    string            `json:"body,omitempty"`
+}
+
+// RunLimits are the limits a caller can lower, in Cloudflare's units.
+type RunLimits struct {
+	CPUMs       int   `json:"cpuMs,omitempty"`
+	WallMs      int   `json:"wallMs,omitempty"`
+	SubRequests int   `json:"subRequests,omitempty"`
+	MemoryMB    int64 `json:"memoryMb,omitempty"`
+}
+
+// Envelope is the JSON reply of POST /api/v1/run when the caller asks for it
+// (?envelope=1 or Accept: application/vnd.warren.envelope+json).
+type Envelope struct {
+	Status       int                 `json:"status,omitempty"`
+	Headers      map[string][]string `json:"headers,omitempty"`
+	Body         string              `json:"body"`
+	BodyEncoding string              `json:"bodyEncoding,omitempty"` // "base64" when the body is not UTF-8
+	Logs         []worker.LogEntry   `json:"logs"`
+	Error        *warren.Error       `json:"error,omitempty"`
+	DurationMs   float64             `json:"durationMs"`
+}
+
+func (s *Server) run(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRunBody))
+	if err != nil {
+		WriteError(w, &warren.Error{Code: warren.CodeTooLarge, Message: fmt.Sprintf("the request body is larger than %d bytes", MaxRunBody), Hint: "send less code"})
+		return
+	}
+	rr, err := ParseRun(r.Header.Get("Content-Type"), body)
+	if err != nil {
+		WriteError(w, err)
+		return
+	}
+	if rr.Request == nil {
+		rr.Request = &RunHTTPRequest{}
+	}
+	if p := r.URL.Query().Get("path"); p != "" {
+		rr.Request.URL = p
+	}
+	envelope := r.URL.Query().Get("envelope") == "1" || strings.Contains(r.Header.Get("Accept"), "application/vnd.warren.envelope+json")
+
+	var mu sync.Mutex
+	var logs []worker.LogEntry
+	lc := &worker.LoadCode{Code: &rr.WorkerCode, Outbound: s.Outbound}
+	if s.Outbound == nil {
+		lc.Outbound = worker.DenyAll
+	}
+	if rr.Limits != nil {
+		lc.Limits = warren.Limits{CPU: time.Duration(rr.Limits.CPUMs) * time.Millisecond, Wall: time.Duration(rr.Limits.WallMs) * time.Millisecond, Subrequests: rr.Limits.SubRequests, MemoryBytes: rr.Limits.MemoryMB << 20}
+	}
+	sink := func(e worker.LogEntry) {
+		mu.Lock()
+		if len(logs) < 1000 {
+			logs = append(logs, e)
+		}
+		mu.Unlock()
+	}
+	resp, err := RunOnce(r.Context(), s.Loader, lc, rr.Request, sink)
+	env := Envelope{Logs: logs}
+	if err != nil {
+		s.Log.Info("run failed", "error", err.Error(), "code", warren.ErrorCode(err))
+		if !envelope {
+			WriteError(w, err)
+			return
+		}
+		mu.Lock()
+		env.Logs = logs
+		mu.Unlock()
+		env.Error = asError(err)
+		env.DurationMs = msSince(start)
+		writeJSON(w, statusOf(env.Error.Code), env)
+		return
+	}
+	defer resp.Body.Close()
+	if !envelope {
+		for k, vs := range resp.Header {
+			for _, v := range vs {
+				w.Header().Add(k, v)
+			}
+		}
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(flushWriter{w}, resp.Body)
+		return
+	}
+	b, err := io.ReadAll(resp.Body)
+	mu.Lock()
+	env.Logs = logs
+	mu.Unlock()
+	if env.Logs == nil {
+		env.Logs = []worker.LogEntry{}
+	}
+	env.Status, env.Headers = resp.StatusCode, resp.Header
+	if err != nil {
+		env.Error = asError(err)
+	}
+	if utf8.Valid(b) {
+		env.Body = string(b)
+	} else {
+		env.Body, env.BodyEncoding = base64.StdEncoding.EncodeToString(b), "base64"
+	}
+	env.DurationMs = msSince(start)
+	writeJSON(w, http.StatusOK, env)
+}
+
+func msSince(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }
+
+// RunOnce loads code as a one-shot Dynamic Worker, sends it req, and returns
+// its response. Logs go to sink.
+func RunOnce(ctx context.Context, l *loader.Loader, lc *worker.LoadCode, rq *RunHTTPRequest, sink worker.LogSink) (*http.Response, error) {
+	req, err := rq.httpRequest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	stub := l.LoadWithLogs(lc, sink)
+	defer stub.Discard()
+	return stub.Fetch(ctx, req)
+}
+
+func (rq *RunHTTPRequest) httpRequest(ctx context.Context) (*http.Request, error) {
+	method := rq.Method
+	if method == "" {
+		method = "GET"
+	}
+	u := rq.URL
+	if u == "" {
+		u = "/"
+	}
+	if strings.HasPrefix(u, "/") {
+		u = "http://localhost" + u
+	}
+	var body io.Reader
+	if rq.Body != "" {
+		body = strings.NewReader(rq.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return nil, &warren.Error{Code: warren.CodeBadRequest, Message: "request: " + err.Error(), Hint: `give request as {"method": "POST", "url": "/path", "headers": {...}, "body": "..."}`}
+	}
+	for k, v := range rq.Headers {
+		req.Header.Set(k, v)
+	}
+	return req, nil
+}
+
+// ParseRun reads a run body: a module (JavaScript or TypeScript, by content
+// type) or a JSON bundle.
+func ParseRun(contentType string, body []byte) (*RunRequest, error) {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	switch mt {
+	case "application/json":
+		var rr RunRequest
+		dec := json.NewDecoder(strings.NewReader(string(body)))
+		if err := dec.Decode(&rr); err != nil {
+			return nil, &warren.Error{Code: warren.CodeBadRequest, Message: "the JSON bundle is not valid: " + err.Error(), Hint: `send {"mainModule": "index.js", "modules": {"index.js": "export default {...}"}}`}
+		}
+		if err := rr.WorkerCode.Validate(); err != nil {
+			return nil, err
+		}
+		return &rr, nil
+	case "", "application/javascript", "text/javascript", "application/x-javascript", "application/ecmascript", "text/plain":
+		return &RunRequest{WorkerCode: *warren.SingleModule("worker.js", string(body))}, nil
+	case "application/typescript", "text/typescript", "application/x-typescript", "video/mp2t":
+		return &RunRequest{WorkerCode: *warren.SingleModule("worker.ts", string(body))}, nil
+	}
+	return nil, &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("unsupported Content-Type %q", contentType), Hint: "use application/javascript, application/typescript or application/json"}
+}
+
+type flushWriter struct{ w http.ResponseWriter }
+
+func (f flushWriter) Write(p []byte) (int, error) {
+	n, err := f.w.Write(p)
+	if fl, ok := f.w.(http.Flusher); ok {
+		fl.Flush()
+	}
+	return n, err
+}
+
+func asError(err error) *warren.Error {
+	var we *warren.Error
+	if errors.As(err, &we) {
+		return we
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return &warren.Error{Code: warren.CodeUnavailable, Message: err.Error()}
+	}
+	return &warren.Error{Code: warren.CodeInternal, Message: err.Error()}
+}
+
+func statusOf(c warren.Code) int {
+	switch c {
+	case warren.CodeBadCode, warren.CodeBadRequest:
+		return http.StatusBadRequest
+	case warren.CodeNotFound:
+		return http.StatusNotFound
+	case warren.CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case warren.CodeLimit, warren.CodeUnavailable:
+		return http.StatusServiceUnavailable
+	case warren.CodeEgress:
+		return http.StatusBadGateway
+	}
+	return http.StatusInternalServerError
+}
+
+// WriteError writes err as {"error": {...}} with its status.
+func WriteError(w http.ResponseWriter, err error) {
+	e := asError(err)
+	writeJSON(w, statusOf(e.Code), map[string]any{"error": e})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
