@@ -21,6 +21,15 @@ import (
 // host serves the isolate's host operations. It runs on the loop goroutine,
 // inside a turn. Every argument comes from untrusted code and is checked.
 func (in *Instance) host(op string, args []any) (any, error) {
+	r, err := in.hostOp(op, args)
+	var we *warren.Error
+	if err != nil && errors.As(err, &we) && (we.Code == warren.CodeLimit || we.Code == warren.CodeTooLarge) && in.current != nil {
+		in.current.limitErr = we
+	}
+	return r, err
+}
+
+func (in *Instance) hostOp(op string, args []any) (any, error) {
 	switch op {
 	case "log":
 		level, _ := webapi.ArgString(args, 0)
@@ -73,13 +82,20 @@ func (in *Instance) host(op string, args []any) (any, error) {
 		var info struct{ Name, Message, Stack string }
 		_ = json.Unmarshal([]byte(text), &info)
 		je := &js.Error{Name: info.Name, Message: info.Message, Stack: info.Stack}
+		if inv.limitErr != nil && strings.Contains(info.Message, inv.limitErr.Message) {
+			in.finish(inv, invResult{err: inv.limitErr})
+			return nil, nil
+		}
 		e := in.exceptionError(je, "")
 		if le := in.limitFromException(je); le != nil {
 			in.breakWith(le)
 			return nil, nil
 		}
 		if e.Code == warren.CodeException {
-			e.Message = fmt.Sprintf("%s: %s", info.Name, info.Message)
+			e.Message = fmt.Sprintf("%s: %s", info.Name, in.prog.MapStack(info.Message))
+			if at := firstAppFrame(e.Stack); at != "" {
+				e.Message += " (at " + at + ")"
+			}
 			in.log("exception", fmt.Sprintf("Uncaught %s: %s\n%s", info.Name, info.Message, info.Stack))
 		}
 		in.finish(inv, invResult{err: e})

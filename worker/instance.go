@@ -53,7 +53,7 @@ type Instance struct {
 	dispatch js.Func
 
 	mu     sync.Mutex
-	queue  []func()
+	queue  []task
 	wake   chan struct{}
 	closed bool
 	broken atomic.Pointer[warren.Error]
@@ -86,16 +86,19 @@ type invocation struct {
 	cpuLeft time.Duration
 	cpuUsed time.Duration
 	subreqs int
+	// limitErr is the limit a host operation refused with; when the
+	// exception it threw escapes, the invocation fails with this error.
+	limitErr *warren.Error
 	// Per-invocation limits (the instance's, lowered by Invoke.Limits).
 	wallLimit time.Duration
 	subLimit  int
-	started time.Time
-	wall    *time.Timer
-	result  chan invResult
-	settled bool // result delivered
-	done    bool // all work finished
-	stream  *bodyStream
-	logs    int
+	started   time.Time
+	wall      *time.Timer
+	result    chan invResult
+	settled   bool // result delivered
+	done      bool // all work finished
+	stream    *bodyStream
+	logs      int
 }
 
 type invResult struct {
@@ -191,13 +194,22 @@ func (in *Instance) Close() {
 	<-in.exited
 }
 
-func (in *Instance) post(f func()) bool {
+// task is work for the loop; inv, when set, is an invocation that the task
+// starts, registered before the turn so that its limits bound the turn.
+type task struct {
+	f   func()
+	inv *invocation
+}
+
+func (in *Instance) post(f func()) bool { return in.postTask(task{f: f}) }
+
+func (in *Instance) postTask(t task) bool {
 	in.mu.Lock()
 	if in.closed {
 		in.mu.Unlock()
 		return false
 	}
-	in.queue = append(in.queue, f)
+	in.queue = append(in.queue, t)
 	in.mu.Unlock()
 	select {
 	case in.wake <- struct{}{}:
@@ -223,12 +235,15 @@ func (in *Instance) loop() {
 			if len(q) == 0 {
 				break
 			}
-			for _, f := range q {
+			for _, t := range q {
 				if in.broken.Load() != nil {
-					f() // tasks check brokenness themselves and fail fast
+					t.f() // tasks check brokenness themselves and fail fast
 					continue
 				}
-				in.runTurn(in.turnBudget(), f)
+				if t.inv != nil {
+					in.start(t.inv)
+				}
+				in.runTurn(in.turnBudget(), t.f)
 			}
 		}
 	}
@@ -318,10 +333,22 @@ func (in *Instance) limitFromException(err error) *warren.Error {
 	switch {
 	case in.interrupt.Load() || strings.Contains(msg, "interrupted"):
 		return warren.LimitError("CPU time", in.limits.CPU, "the code ran too long without yielding; make it do less work per request, or raise the cpuMs limit")
-	case strings.Contains(msg, "out of memory") || strings.Contains(msg, "string too long") || strings.Contains(msg, "OOM"):
+	case strings.Contains(msg, "out of memory") || strings.Contains(msg, "string too long") || strings.Contains(msg, "OOM") || msg == "Error: Uncaught null" || msg == "Uncaught null":
+		// QuickJS throws null when it cannot even allocate the exception.
 		return warren.LimitError("memory", fmt.Sprintf("%d MiB", in.limits.MemoryBytes>>20), "the isolate ran out of memory; keep less data in memory (stream large bodies, page through results), or raise the memory limit")
 	}
 	return nil
+}
+
+// firstAppFrame returns the first position in stack that is in the app's
+// code, not the runtime's.
+func firstAppFrame(stack string) string {
+	for _, line := range strings.Split(stack, "\n") {
+		if i := strings.LastIndex(line, "("); i >= 0 && !strings.Contains(line, "warren:runtime") && !strings.Contains(line, "(native)") {
+			return strings.TrimSuffix(line[i+1:], ")")
+		}
+	}
+	return ""
 }
 
 // exceptionError turns a JavaScript exception into a *warren.Error.
@@ -331,13 +358,16 @@ func (in *Instance) exceptionError(err error, where string) *warren.Error {
 	}
 	var je *js.Error
 	if errors.As(err, &je) {
-		e := &warren.Error{Code: warren.CodeException, Name: je.Name, Message: fmt.Sprintf("uncaught %s: %s %s", je.Name, je.Message, where), Stack: je.Stack}
+		e := &warren.Error{Code: warren.CodeException, Name: je.Name, Message: strings.TrimSpace(fmt.Sprintf("uncaught %s: %s %s", je.Name, je.Message, where)), Stack: in.prog.MapStack(je.Stack)}
 		if je.Name == "InternalError" && strings.Contains(je.Message, "stack overflow") {
 			e = warren.LimitError("stack depth", in.limits.StackDepth, "the code recursed too deeply; make the recursion iterative or bound its depth")
 			e.Stack = je.Stack
 		}
 		if je.Line > 0 {
-			e.Message += fmt.Sprintf(" (at %s:%d:%d)", je.File, je.Line, je.Column)
+			e.Message += " (at " + in.prog.MapStack(fmt.Sprintf("<eval>:%d:%d", je.Line, je.Column)) + ")"
+		}
+		if at := firstAppFrame(e.Stack); at != "" && !strings.Contains(e.Message, " (at ") {
+			e.Message += " (at " + at + ")"
 		}
 		return e
 	}
@@ -360,6 +390,9 @@ func (in *Instance) log(level, msg string) {
 			}
 			return
 		}
+	}
+	if level == "exception" || level == "error" {
+		msg = in.prog.MapStack(msg)
 	}
 	in.cfg.Logs(LogEntry{Time: time.Now(), Level: level, Message: msg, CodeID: in.cfg.CodeID})
 }
@@ -449,17 +482,15 @@ func (in *Instance) Fetch(ctx context.Context, entrypoint string, opts Invoke, r
 	if err != nil {
 		return nil, err
 	}
-	if !in.post(func() {
+	if !in.postTask(task{inv: inv, f: func() {
 		if b := in.broken.Load(); b != nil {
-			inv.result <- invResult{err: b}
-			inv.settled = true
+			in.finish(inv, invResult{err: b})
 			return
 		}
-		in.start(inv)
 		if _, err := in.dispatch.Call("fetch", inv.id, entrypoint, propsText, wire); err != nil {
 			in.finish(inv, invResult{err: in.exceptionError(err, "")})
 		}
-	}) {
+	}}) {
 		return nil, &warren.Error{Code: warren.CodeUnavailable, Message: "the isolate is closed", Hint: "retry the request"}
 	}
 	return in.wait(ctx, inv)
@@ -476,13 +507,11 @@ func (in *Instance) Call(ctx context.Context, entrypoint string, opts Invoke, me
 	if err != nil {
 		return nil, err
 	}
-	if !in.post(func() {
+	if !in.postTask(task{inv: inv, f: func() {
 		if b := in.broken.Load(); b != nil {
-			inv.result <- invResult{err: b}
-			inv.settled = true
+			in.finish(inv, invResult{err: b})
 			return
 		}
-		in.start(inv)
 		argsText, err := clone.Encode(args, in.capID)
 		if err != nil {
 			in.finish(inv, invResult{err: &warren.Error{Code: warren.CodeBadRequest, Message: "arguments cannot be cloned: " + err.Error()}})
@@ -491,7 +520,7 @@ func (in *Instance) Call(ctx context.Context, entrypoint string, opts Invoke, me
 		if _, err := in.dispatch.Call("call", inv.id, entrypoint, propsText, method, argsText); err != nil {
 			in.finish(inv, invResult{err: in.exceptionError(err, "")})
 		}
-	}) {
+	}}) {
 		return nil, &warren.Error{Code: warren.CodeUnavailable, Message: "the isolate is closed", Hint: "retry the request"}
 	}
 	r, err := in.waitValue(ctx, inv)

@@ -25,9 +25,13 @@ import (
 type Program struct {
 	Hash      string
 	Bytecode  []byte
-	SourceMap string
+	SourceMap *bundle.SourceMap
 	Source    string
 }
+
+// MapStack rewrites engine positions in a stack or message to positions in
+// the original modules.
+func (p *Program) MapStack(s string) string { return p.SourceMap.MapStack(s) }
 
 // Runtime compiles code and creates instances. It is safe for concurrent use.
 type Runtime struct {
@@ -71,11 +75,12 @@ func (rt *Runtime) Compile(code *warren.WorkerCode) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	bc, err := rt.engine.CompileModule(out.Source, code.MainModule)
+	bc, err := rt.engine.CompileModule(bundle.Pad(out.Source), code.MainModule)
 	if err != nil {
 		return nil, &warren.Error{Code: warren.CodeBadCode, Message: "the engine could not compile the bundled code: " + err.Error()}
 	}
-	p := &Program{Hash: hash, Bytecode: bc, SourceMap: out.SourceMap, Source: out.Source}
+	sm, _ := bundle.ParseSourceMap(out.SourceMap)
+	p := &Program{Hash: hash, Bytecode: bc, SourceMap: sm, Source: out.Source}
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	if el, ok := rt.programs[hash]; ok {

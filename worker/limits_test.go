@@ -1,0 +1,121 @@
+package worker_test
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/warrenhq/warren"
+	"github.com/warrenhq/warren/worker"
+)
+
+// hostile runs src's fetch handler and expects it to fail with the named
+// limit; then it checks the instance is discarded and that a fresh instance
+// from the same program still serves.
+func TestLimits(t *testing.T) {
+	cases := []struct {
+		name   string
+		src    string
+		limits warren.Limits
+		limit  string
+	}{
+		{"busy loop", `export default { fetch() { for (;;) {} } }`, warren.Limits{CPU: 50 * time.Millisecond}, "CPU time"},
+		{"catastrophic regex", `export default { fetch() { /^(a+)+(?=c)$/.test("a".repeat(40) + "b"); return new Response("x") } }`, warren.Limits{CPU: 50 * time.Millisecond}, "CPU time"},
+		{"microtask flood", `export default { async fetch() { for (;;) await null } }`, warren.Limits{CPU: 50 * time.Millisecond}, "CPU time"},
+		{"promise chain flood", `export default { fetch() { const f = () => Promise.resolve().then(f); f(); return new Promise(() => {}) } }`, warren.Limits{CPU: 50 * time.Millisecond}, "CPU time"},
+		{"timer flood", `export default { fetch() { for (let i = 0; i < 1e6; i++) setTimeout(() => {}, 100000); return new Response("x") } }`, warren.Limits{Timers: 100}, "timers"},
+		{"interval storm", `export default { fetch() { setInterval(() => { for (let i = 0; i < 1e5; i++); }, 0); return new Promise(() => {}) } }`, warren.Limits{Wall: 200 * time.Millisecond}, "wall time"},
+		{"never settles", `export default { fetch() { return new Promise(() => {}) } }`, warren.Limits{Wall: 100 * time.Millisecond}, "wall time"},
+		{"memory bomb array", `export default { fetch() { const a = []; for (;;) a.push(new Array(1e5).fill(1)); } }`, warren.Limits{MemoryBytes: 16 << 20}, "memory"},
+		{"memory bomb string", `export default { fetch() { let s = "x"; for (;;) s += s; } }`, warren.Limits{MemoryBytes: 16 << 20}, "memory"},
+		{"memory bomb typed arrays", `export default { fetch() { const a = []; for (;;) a.push(new Uint8Array(1 << 20)); } }`, warren.Limits{MemoryBytes: 16 << 20}, "memory"},
+		{"memory bomb map", `export default { fetch() { const m = new Map(); for (let i = 0;; i++) m.set(i, {i, s: "v" + i}); } }`, warren.Limits{MemoryBytes: 16 << 20}, "memory"},
+		{"unbounded recursion", `export default { fetch() { const f = (n) => f(n + 1) + 1; return new Response(String(f(0))) } }`, warren.Limits{}, "stack depth"},
+		{"huge response", `export default { fetch() { return new Response("x".repeat(2 << 20)) } }`, warren.Limits{ResponseBodyBytes: 1 << 20}, "response body"},
+		{"subrequests", `export default { async fetch(req, env) { for (let i = 0; i < 10; i++) { try { await fetch("https://example.com/") } catch (e) { if (/subrequests/.test(e.message)) throw e } } return new Response("x") } }`, warren.Limits{Subrequests: 3}, "subrequests"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := runtime(t).Compile(warren.SingleModule("index.js", tc.src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			in, err := runtime(t).NewInstance(p, worker.Config{Limits: tc.limits, Outbound: &worker.Outbound{Direct: worker.FetcherFunc(refuse)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer in.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			resp, err := in.Fetch(ctx, "", worker.Invoke{}, httptest.NewRequest("GET", "/", nil))
+			if err == nil && resp != nil {
+				// A streamed body may carry the error.
+				_, err = readAll(resp)
+			}
+			var we *warren.Error
+			if !errors.As(err, &we) || we.Limit != tc.limit {
+				t.Fatalf("err = %v (%#v), want limit %q", err, we, tc.limit)
+			}
+			if we.Hint == "" || !strings.Contains(we.Message, tc.limit) {
+				t.Fatalf("error should name the limit and say how to fix it: %+v", we)
+			}
+			// Another isolate from the same program is unaffected.
+			other, err := runtime(t).NewInstance(mustCompile(t, `export default { fetch() { return new Response("alive") } }`), worker.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Close()
+			if _, body := get(t, other, "/"); body != "alive" {
+				t.Fatalf("other isolate answered %q", body)
+			}
+		})
+	}
+}
+
+func TestCPULimitBreaksIsolate(t *testing.T) {
+	in := newInstance(t, `let n = 0; export default { fetch(req) { if (new URL(req.url).pathname === "/spin") for(;;){}; return new Response(String(++n)) } }`, worker.Config{Limits: warren.Limits{CPU: 30 * time.Millisecond}})
+	if _, body := get(t, in, "/"); body != "1" {
+		t.Fatalf("first = %q", body)
+	}
+	_, err := in.Fetch(context.Background(), "", worker.Invoke{}, httptest.NewRequest("GET", "/spin", nil))
+	if warren.ErrorCode(err) != warren.CodeLimit {
+		t.Fatalf("spin err = %v", err)
+	}
+	if in.Broken() == nil {
+		t.Fatal("instance should be broken after a CPU limit")
+	}
+	if _, err := in.Fetch(context.Background(), "", worker.Invoke{}, httptest.NewRequest("GET", "/", nil)); err == nil {
+		t.Fatal("a broken instance must refuse new work")
+	}
+}
+
+func TestInvocationLimitsLowerInstanceLimits(t *testing.T) {
+	in := newInstance(t, `export default { fetch() { for(;;){} } }`, worker.Config{Limits: warren.Limits{CPU: 10 * time.Second}})
+	start := time.Now()
+	_, err := in.Fetch(context.Background(), "", worker.Invoke{Limits: warren.Limits{CPU: 20 * time.Millisecond}}, httptest.NewRequest("GET", "/", nil))
+	if warren.ErrorCode(err) != warren.CodeLimit {
+		t.Fatalf("err = %v", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Fatal("the per-invocation CPU limit was not applied")
+	}
+}
+
+func TestRequestBodyLimit(t *testing.T) {
+	in := newInstance(t, `export default { async fetch(req) { return new Response(String((await req.text()).length)) } }`, worker.Config{Limits: warren.Limits{RequestBodyBytes: 10}})
+	_, err := in.Fetch(context.Background(), "", worker.Invoke{}, httptest.NewRequest("POST", "/", strings.NewReader(strings.Repeat("x", 11))))
+	var we *warren.Error
+	if !errors.As(err, &we) || we.Code != warren.CodeTooLarge {
+		t.Fatalf("err = %v", err)
+	}
+	resp, err := in.Fetch(context.Background(), "", worker.Invoke{}, httptest.NewRequest("POST", "/", strings.NewReader("0123456789")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := readAll(resp); b != "10" {
+		t.Fatalf("body = %q", b)
+	}
+}
