@@ -78,7 +78,7 @@ return out;
 `, []bool{true, true, true, true})
 }
 
-func TestTextDecoderStream(t *testing.T) {
+func TestTextDecoderStreamingDecode(t *testing.T) {
 	expectJS(t, `
 const d = new TextDecoder();
 const all = new TextEncoder().encode("€😀é");
@@ -96,7 +96,7 @@ return [s, a, b, c, e];
 `, []string{"€😀é", "", "A", "\uFFFD", "B"})
 }
 
-func TestTextDecoderStreamFatal(t *testing.T) {
+func TestTextDecoderStreamingDecodeFatal(t *testing.T) {
 	expectJS(t, `
 const d = new TextDecoder("utf-8", { fatal: true });
 const a = d.decode(new Uint8Array([0xE2, 0x82]), { stream: true });
