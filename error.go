@@ -34,6 +34,9 @@ type Error struct {
 	Stack string `json:"stack,omitempty"`
 	// Name is the JavaScript error name, for CodeException ("TypeError").
 	Name string `json:"name,omitempty"`
+	// JSMessage is the JavaScript error's own message, for CodeException; it
+	// is what a JavaScript caller sees as error.message over RPC.
+	JSMessage string `json:"-"`
 }
 
 // Error implements error.

@@ -92,6 +92,7 @@ func (in *Instance) hostOp(op string, args []any) (any, error) {
 			return nil, nil
 		}
 		if e.Code == warren.CodeException {
+			e.JSMessage = info.Message
 			e.Message = fmt.Sprintf("%s: %s", info.Name, in.prog.MapStack(info.Message))
 			if at := firstAppFrame(e.Stack); at != "" {
 				e.Message += " (at " + at + ")"
@@ -330,6 +331,9 @@ func errorJSON(err error) string {
 			info["name"] = we.Name
 		}
 		info["message"] = we.Error()
+		if we.JSMessage != "" {
+			info["message"] = we.JSMessage
+		}
 		if we.Stack != "" {
 			info["remoteStack"] = we.Stack
 		}
