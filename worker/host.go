@@ -23,7 +23,7 @@ import (
 func (in *Instance) host(op string, args []any) (any, error) {
 	r, err := in.hostOp(op, args)
 	var we *warren.Error
-	if err != nil && errors.As(err, &we) && (we.Code == warren.CodeLimit || we.Code == warren.CodeTooLarge) && in.current != nil {
+	if err != nil && errors.As(err, &we) && (we.Code == warren.CodeLimit || we.Code == warren.CodeTooLarge || we.Code == warren.CodeEgress) && in.current != nil {
 		in.current.limitErr = we
 	}
 	return r, err

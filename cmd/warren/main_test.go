@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startServe runs the real `warren serve` on a free loopback port.
+func startServe(t *testing.T) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	c := &ServeCommand{Stdout: io.Discard, Stderr: io.Discard, Ready: func(a string) { addrc <- a }}
+	if err := c.ParseFlags([]string{"--listen", "127.0.0.1:0", "--data", t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- c.Run(ctx) }()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case err := <-done:
+		t.Fatalf("serve exited: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return "http://" + addr
+}
+
+func post(t *testing.T, url, ctype, body string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Content-Type", ctype)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func TestServeHealthAndRun(t *testing.T) {
+	base := startServe(t)
+	resp, err := http.Get(base + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	// A JavaScript module, answered with the Worker's own response.
+	r, body := post(t, base+"/api/v1/run?path=/hi", "application/javascript", `export default { fetch(req) { return new Response("path " + new URL(req.url).pathname, { status: 203, headers: { "x-app": "1" } }) } }`)
+	if r.StatusCode != 203 || body != "path /hi" || r.Header.Get("X-App") != "1" {
+		t.Fatalf("js run: %d %q %v", r.StatusCode, body, r.Header)
+	}
+	// TypeScript with the JSON envelope, carrying console output.
+	r, body = post(t, base+"/api/v1/run?envelope=1", "application/typescript", `const n: number = 41; export default { fetch(): Response { console.log("n is", n); return Response.json({ n: n + 1 }) } }`)
+	var env struct {
+		Status int
+		Body   string
+		Logs   []struct{ Level, Message string }
+	}
+	if err := json.Unmarshal([]byte(body), &env); err != nil || r.StatusCode != 200 {
+		t.Fatalf("envelope: %d %s", r.StatusCode, body)
+	}
+	if env.Status != 200 || env.Body != `{"n":42}` || len(env.Logs) != 1 || env.Logs[0].Message != "n is 41" {
+		t.Fatalf("envelope = %+v", env)
+	}
+	// A JSON bundle with two modules and a request.
+	bundle := `{"mainModule": "index.js", "modules": {"index.js": "import {greet} from './lib.js'; export default { async fetch(req) { return new Response(greet(await req.text())) } }", "lib.js": "export const greet = (s) => 'hello ' + s"}, "request": {"method": "POST", "url": "/x", "body": "world"}}`
+	r, body = post(t, base+"/api/v1/run", "application/json", bundle)
+	if r.StatusCode != 200 || body != "hello world" {
+		t.Fatalf("bundle: %d %q", r.StatusCode, body)
+	}
+}
+
+func TestServeRunErrors(t *testing.T) {
+	base := startServe(t)
+	cases := []struct {
+		name, ctype, body string
+		status            int
+		want              string
+	}{
+		{"syntax error", "application/javascript", "export default { fetch() { return 1 +  } }", 400, "worker.js:1:"},
+		{"unbundled import", "application/javascript", `import x from "lodash"; export default {}`, 400, "npm package"},
+		{"bad json", "application/json", `{"modules": `, 400, "not valid"},
+		{"no main module", "application/json", `{"modules": {"a.js": "", "b.js": ""}}`, 400, "mainModule"},
+		{"traversal", "application/json", `{"mainModule": "../x.js", "modules": {"../x.js": "export default {}"}}`, 400, "not valid"},
+		{"throws", "application/javascript", `export default { fetch() { throw new Error("nope") } }`, 500, "nope"},
+		{"no fetch", "application/javascript", `export default {}`, 500, "fetch"},
+		{"cpu limit", "application/json", `{"modules": {"a.js": "export default { fetch() { for(;;){} } }"}, "limits": {"cpuMs": 50}}`, 503, "CPU time"},
+		{"egress", "application/javascript", `export default { async fetch() { return fetch("http://127.0.0.1:1/") } }`, 502, "globalOutbound"},
+		{"bad content type", "image/png", "x", 400, "Content-Type"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r, body := post(t, base+"/api/v1/run", tc.ctype, tc.body)
+			if r.StatusCode != tc.status || !strings.Contains(body, tc.want) || !strings.Contains(body, `"error"`) {
+				t.Fatalf("%d %s", r.StatusCode, body)
+			}
+		})
+	}
+	// The server is still healthy after all that.
+	if r, _ := http.Get(base + "/healthz"); r.StatusCode != 200 {
+		t.Fatal("server unhealthy")
+	}
+}
+
+func TestRunCommand(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "app.ts")
+	os.WriteFile(f, []byte(`export default { fetch(req: Request) { console.warn("careful"); return new Response("ran " + new URL(req.url).pathname) } }`), 0o600)
+	var out, errOut bytes.Buffer
+	if err := Run(context.Background(), []string{"run", f, "--path", "/p"}, &out, &errOut); err != nil {
+		t.Fatalf("run: %v %s", err, errOut.String())
+	}
+	if out.String() != "ran /p\n" || !strings.Contains(errOut.String(), "[warn] careful") || !strings.Contains(errOut.String(), "HTTP 200") {
+		t.Fatalf("stdout %q stderr %q", out.String(), errOut.String())
+	}
+}
