@@ -63,6 +63,17 @@ func TestHono(t *testing.T) {
 	}
 	t.Cleanup(in.Close)
 
+	// Hono's Context re-wraps a finalized Response as new Response(res.body, res)
+	// whenever middleware (here cors) sets a header after the handler ran, so
+	// every route that returns a body reads Response.body, which needs
+	// ReadableStream. Without it those routes fail with
+	// ReferenceError: 'ReadableStream' is not defined.
+	_, hasStreams := get(t, newInstance(t, `export default { fetch() { return new Response(typeof ReadableStream) } }`, worker.Config{}), "/")
+	blockedStreams := ""
+	if hasStreams != "function" {
+		blockedStreams = "blocked: the runtime has no ReadableStream (webapi/jssrc); Hono re-wraps the response with new Response(res.body, res) and Response.body throws ReferenceError: 'ReadableStream' is not defined"
+	}
+
 	const (
 		ctText = "text/plain; charset=UTF-8"
 		ctJSON = "application/json"
@@ -78,7 +89,7 @@ func TestHono(t *testing.T) {
 		ct       string
 		wantBody string
 		hdr      map[string]string // further response headers to check exactly
-		skip     string            // "blocked: ..." when a runtime Web API gap stops the route
+		noBody   bool              // the response is built without reading Response.body
 	}{
 		{name: "root", method: "GET", path: "/", status: 200, ct: ctText, wantBody: "Hello Hono!"},
 		{name: "json", method: "GET", path: "/json", status: 200, ct: ctJSON, wantBody: `{"ok":true,"framework":"hono","items":[1,2,3]}`},
@@ -96,7 +107,7 @@ func TestHono(t *testing.T) {
 		{name: "subrouter_not_found", method: "GET", path: "/api/missing", status: 404, ct: ctJSON, wantBody: `{"error":"not found","path":"/api/missing"}`},
 		{name: "cors_preflight", method: "OPTIONS", path: "/echo",
 			reqHdr: map[string]string{"Origin": "https://app.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"},
-			status: 204, wantBody: "",
+			status: 204, wantBody: "", noBody: true,
 			hdr: map[string]string{
 				"Access-Control-Allow-Methods": "GET,POST,OPTIONS",
 				"Access-Control-Allow-Headers": "content-type",
@@ -104,8 +115,8 @@ func TestHono(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.skip != "" {
-				t.Skip(tc.skip)
+			if !tc.noBody && blockedStreams != "" {
+				t.Skip(blockedStreams)
 			}
 			var body io.Reader
 			if tc.body != "" {
