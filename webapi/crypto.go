@@ -13,6 +13,7 @@ import (
 	"crypto"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -44,6 +45,9 @@ const (
 	// MaxPBKDF2Iterations is the largest PBKDF2 iteration count accepted
 	// (the same limit Cloudflare Workers apply).
 	MaxPBKDF2Iterations = 100000
+	// MaxPBKDF2Work bounds iterations × output blocks of one PBKDF2 call,
+	// so that a long output cannot multiply the cost of many iterations.
+	MaxPBKDF2Work = 16 * MaxPBKDF2Iterations
 	// MaxRSABits is the largest RSA modulus generated or accepted.
 	MaxRSABits = 8192
 )
@@ -267,6 +271,9 @@ func init() {
 		if bits == 0 {
 			return "", nil
 		}
+		if blocks := (bits/8 + newHash().Size() - 1) / newHash().Size(); iter*blocks > MaxPBKDF2Work {
+			return nil, cerr("NotSupportedError", "PBKDF2 with %d iterations cannot derive more than %d bits with this hash", iter, MaxPBKDF2Work/iter*newHash().Size()*8)
+		}
 		out, err := pbkdf2.Key(newHash, string(pw), salt, iter, bits/8)
 		if err != nil {
 			return nil, cerr("OperationError", "%v", err)
@@ -317,6 +324,7 @@ func init() {
 	register("crypto.signAsym", opSignAsym)
 	register("crypto.verifyAsym", opVerifyAsym)
 	register("crypto.rsaOaep", opRSAOAEP)
+	register("crypto.ecdh", opECDH)
 }
 
 func digestState(args []any) (hash.Hash, error) {
@@ -488,6 +496,11 @@ func opAESCBC(args []any) (any, error) {
 }
 
 // ---- Asymmetric keys ----
+
+// privateKey is what every supported private key type implements.
+type privateKey interface {
+	Public() crypto.PublicKey
+}
 //
 // kind is "EC" (ECDSA; param is the curve), "OKP" (Ed25519) or "RSA".
 
@@ -539,7 +552,7 @@ func opGeneratePair(args []any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var priv crypto.Signer
+	var priv privateKey
 	switch kind {
 	case "EC":
 		name, err := argStr(args, 1)
@@ -555,6 +568,14 @@ func opGeneratePair(args []any) (any, error) {
 			return nil, cerr("OperationError", "%v", err)
 		}
 	case "OKP":
+		if param, _ := ArgString(args, 1); param == "X25519" {
+			p, err := ecdh.X25519().GenerateKey(rand.Reader)
+			if err != nil {
+				return nil, cerr("OperationError", "%v", err)
+			}
+			priv = p
+			break
+		}
 		_, p, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
 			return nil, cerr("OperationError", "%v", err)
@@ -625,7 +646,7 @@ func bigField(s, field string) (*big.Int, error) {
 
 // parseAsym parses key material of the given kind and format into a Go
 // private key (priv != nil) or public key.
-func parseAsym(kind, param, format string, data []byte) (priv crypto.Signer, pub crypto.PublicKey, err error) {
+func parseAsym(kind, param, format string, data []byte) (priv privateKey, pub crypto.PublicKey, err error) {
 	switch format {
 	case "spki":
 		pub, err = x509.ParsePKIXPublicKey(data)
@@ -637,7 +658,7 @@ func parseAsym(kind, param, format string, data []byte) (priv crypto.Signer, pub
 		if err != nil {
 			return nil, nil, cerr("DataError", "invalid PKCS #8 key data: %v", err)
 		}
-		s, ok := k.(crypto.Signer)
+		s, ok := k.(privateKey)
 		if !ok {
 			return nil, nil, cerr("DataError", "unsupported PKCS #8 key type")
 		}
@@ -654,6 +675,13 @@ func parseAsym(kind, param, format string, data []byte) (priv crypto.Signer, pub
 				return nil, nil, cerr("DataError", "invalid raw EC public key: %v", err)
 			}
 		case "OKP":
+			if param == "X25519" {
+				pub, err = ecdh.X25519().NewPublicKey(data)
+				if err != nil {
+					return nil, nil, cerr("DataError", "invalid raw X25519 public key: %v", err)
+				}
+				break
+			}
 			if len(data) != ed25519.PublicKeySize {
 				return nil, nil, cerr("DataError", "Ed25519 raw public keys must be 32 bytes")
 			}
@@ -686,8 +714,12 @@ func parseAsym(kind, param, format string, data []byte) (priv crypto.Signer, pub
 			return nil, nil, cerr("DataError", "key curve %s does not match namedCurve %s", k.Curve.Params().Name, param)
 		}
 	case ed25519.PublicKey:
-		if kind != "OKP" {
+		if kind != "OKP" || param == "X25519" {
 			return nil, nil, cerr("DataError", "key data is an Ed25519 key")
+		}
+	case *ecdh.PublicKey:
+		if kind != "OKP" || param != "X25519" || k.Curve() != ecdh.X25519() {
+			return nil, nil, cerr("DataError", "key data is an X25519 key")
 		}
 	case *rsa.PublicKey:
 		if kind != "RSA" {
@@ -702,7 +734,7 @@ func parseAsym(kind, param, format string, data []byte) (priv crypto.Signer, pub
 	return priv, pub, nil
 }
 
-func parseJWK(param string, j *jwkFields) (crypto.Signer, crypto.PublicKey, error) {
+func parseJWK(param string, j *jwkFields) (privateKey, crypto.PublicKey, error) {
 	switch j.Kty {
 	case "EC":
 		if j.Crv != param {
@@ -745,12 +777,36 @@ func parseJWK(param string, j *jwkFields) (crypto.Signer, crypto.PublicKey, erro
 		}
 		return priv, pub, nil
 	case "OKP":
-		if j.Crv != "Ed25519" {
-			return nil, nil, cerr("DataError", "JWK crv must be Ed25519")
+		if param == "" {
+			param = "Ed25519"
+		}
+		if j.Crv != param {
+			return nil, nil, cerr("DataError", "JWK crv must be %s", param)
 		}
 		x, err := b64url(j.X, "x")
 		if err != nil {
 			return nil, nil, err
+		}
+		if param == "X25519" {
+			pub, err := ecdh.X25519().NewPublicKey(x)
+			if err != nil {
+				return nil, nil, cerr("DataError", "invalid X25519 public key: %v", err)
+			}
+			if j.D == "" {
+				return nil, pub, nil
+			}
+			d, err := b64url(j.D, "d")
+			if err != nil {
+				return nil, nil, err
+			}
+			priv, err := ecdh.X25519().NewPrivateKey(d)
+			if err != nil {
+				return nil, nil, cerr("DataError", "invalid X25519 private key: %v", err)
+			}
+			if !priv.PublicKey().Equal(pub) {
+				return nil, nil, cerr("DataError", "JWK d does not match x")
+			}
+			return priv, pub, nil
 		}
 		if len(x) != ed25519.PublicKeySize {
 			return nil, nil, cerr("DataError", "Ed25519 public keys must be 32 bytes")
@@ -854,7 +910,7 @@ func opImportAsym(args []any) (any, error) {
 }
 
 // loadAsym parses a stored key: PKCS #8 for private keys, SPKI for public.
-func loadAsym(kind, param string, private bool, der []byte) (crypto.Signer, crypto.PublicKey, error) {
+func loadAsym(kind, param string, private bool, der []byte) (privateKey, crypto.PublicKey, error) {
 	f := "spki"
 	if private {
 		f = "pkcs8"
@@ -902,6 +958,8 @@ func opExportAsym(args []any) (any, error) {
 			return enc(b), nil
 		case ed25519.PublicKey:
 			return enc(k), nil
+		case *ecdh.PublicKey:
+			return enc(k.Bytes()), nil
 		}
 		return nil, cerr("NotSupportedError", "raw format is not supported for this key")
 	case "jwk":
@@ -925,6 +983,11 @@ func opExportAsym(args []any) (any, error) {
 			j.Crv, j.X = "Ed25519", b64urlEnc(k)
 			if p, ok := priv.(ed25519.PrivateKey); ok {
 				j.D = b64urlEnc(p.Seed())
+			}
+		case *ecdh.PublicKey:
+			j.Crv, j.X = "X25519", b64urlEnc(k.Bytes())
+			if p, ok := priv.(*ecdh.PrivateKey); ok {
+				j.D = b64urlEnc(p.Bytes())
 			}
 		case *rsa.PublicKey:
 			j.N, j.E = b64urlEnc(k.N.Bytes()), b64urlEnc(big.NewInt(int64(k.E)).Bytes())
@@ -951,7 +1014,7 @@ type signParams struct {
 	alg     string
 	h       crypto.Hash
 	newHash func() hash.Hash
-	priv    crypto.Signer
+	priv    privateKey
 	pub     crypto.PublicKey
 	data    []byte
 	salt    int
@@ -1101,4 +1164,59 @@ func opRSAOAEP(args []any) (any, error) {
 		return nil, cerr("OperationError", "Decryption failed")
 	}
 	return enc(out), nil
+}
+
+// opECDH: (kind, param, privatePKCS8, publicSPKI) returns the raw shared
+// secret of ECDH (kind "EC") or X25519 (kind "OKP").
+func opECDH(args []any) (any, error) {
+	kind, err := argStr(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	param, _ := ArgString(args, 1)
+	privDER, err := argBytes(args, 2)
+	if err != nil {
+		return nil, err
+	}
+	pubDER, err := argBytes(args, 3)
+	if err != nil {
+		return nil, err
+	}
+	priv, _, err := loadAsym(kind, param, true, privDER)
+	if err != nil {
+		return nil, err
+	}
+	_, pub, err := loadAsym(kind, param, false, pubDER)
+	if err != nil {
+		return nil, err
+	}
+	var dp *ecdh.PrivateKey
+	var dq *ecdh.PublicKey
+	switch k := priv.(type) {
+	case *ecdsa.PrivateKey:
+		dp, err = k.ECDH()
+	case *ecdh.PrivateKey:
+		dp = k
+	default:
+		return nil, cerr("InvalidAccessError", "key cannot be used for key agreement")
+	}
+	if err != nil {
+		return nil, cerr("OperationError", "%v", err)
+	}
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		dq, err = k.ECDH()
+	case *ecdh.PublicKey:
+		dq = k
+	default:
+		return nil, cerr("InvalidAccessError", "key cannot be used for key agreement")
+	}
+	if err != nil {
+		return nil, cerr("OperationError", "%v", err)
+	}
+	secret, err := dp.ECDH(dq)
+	if err != nil {
+		return nil, cerr("OperationError", "%v", err)
+	}
+	return enc(secret), nil
 }

@@ -655,3 +655,88 @@ func TestCryptoDigestStream(t *testing.T) {
 		t.Fatalf("got %s, want %s", out, want)
 	}
 }
+
+func TestCryptoX25519(t *testing.T) {
+	// RFC 7748 section 6.1.
+	cryptoExpect(t, `
+		const u = (h) => unhex(h).toBase64({ alphabet: "base64url", omitPadding: true });
+		const alice = await subtle.importKey("jwk", { kty: "OKP", crv: "X25519",
+			d: u("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"),
+			x: u("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a") }, "X25519", true, ["deriveBits", "deriveKey"]);
+		const bob = await subtle.importKey("raw", unhex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f"), "X25519", true, []);
+		const gen = await subtle.generateKey("X25519", false, ["deriveBits"]);
+		const a1 = await subtle.deriveBits({ name: "X25519", public: gen.publicKey }, alice, 256);
+		const alice2 = await subtle.importKey("jwk", await subtle.exportKey("jwk", alice), "X25519", false, ["deriveBits"]);
+		const a2 = await subtle.deriveBits({ name: "X25519", public: bob }, alice2, null);
+		const g = await subtle.deriveBits({ name: "X25519", public: await subtle.importKey("spki", await subtle.exportKey("spki", await subtle.importKey("raw", unhex("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"), "X25519", true, [])), "X25519", true, []) }, gen.privateKey, 256);
+		const aes = await subtle.deriveKey({ name: "X25519", public: bob }, alice, { name: "AES-GCM", length: 128 }, true, ["encrypt"]);
+		return [
+			hex(await subtle.deriveBits({ name: "X25519", public: bob }, alice, 256)),
+			hex(await subtle.deriveBits({ name: "X25519", public: bob }, alice, 12)),
+			hex(a1) === hex(g), hex(a2), hex(await subtle.exportKey("raw", aes)),
+			(await subtle.exportKey("jwk", bob)).alg === undefined, bob.usages, alice.algorithm,
+			await errName(subtle.deriveBits({ name: "X25519", public: bob }, alice, 264)),
+			await errName(subtle.deriveBits({ name: "X25519", public: alice }, alice, 256)),
+			await errName(subtle.deriveBits({ name: "X25519" }, alice, 256)),
+			await errName(subtle.importKey("raw", new Uint8Array(32), "X25519", true, ["deriveBits"])),
+			await errName(subtle.sign("X25519", alice, text("x"))),
+		];
+	`, []any{"4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742", "4a50", true,
+		"4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742",
+		"4a5d9d5ba4ce2de1728e3bf480350f25", true, []any{}, map[string]any{"name": "X25519"},
+		"OperationError", "InvalidAccessError", "TypeError", "SyntaxError", "NotSupportedError"})
+}
+
+func TestCryptoECDH(t *testing.T) {
+	cryptoExpect(t, `
+		const EC = { name: "ECDH", namedCurve: "P-256" };
+		const a = await subtle.generateKey(EC, true, ["deriveBits"]);
+		const b = await subtle.generateKey(EC, false, ["deriveBits"]);
+		const ab = await subtle.deriveBits({ name: "ECDH", public: b.publicKey }, a.privateKey, 256);
+		const ba = await subtle.deriveBits({ name: "ECDH", public: a.publicKey }, b.privateKey, 256);
+		const bRaw = await subtle.importKey("raw", await subtle.exportKey("raw", b.publicKey), EC, true, []);
+		const ab2 = await subtle.deriveBits({ name: "ECDH", public: bRaw }, a.privateKey, 128);
+		const p384 = await subtle.generateKey({ name: "ECDH", namedCurve: "P-384" }, false, ["deriveBits"]);
+		const ecdsa = await subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign"]);
+		const jwk = await subtle.exportKey("jwk", a.privateKey);
+		return [
+			hex(ab) === hex(ba), hex(ab).slice(0, 32) === hex(ab2), a.publicKey.usages, a.privateKey.algorithm,
+			jwk.kty, jwk.crv, jwk.alg === undefined, typeof jwk.d,
+			await errName(subtle.deriveBits({ name: "ECDH", public: p384.publicKey }, a.privateKey, 256)),
+			await errName(subtle.deriveBits({ name: "ECDH", public: ecdsa.publicKey }, a.privateKey, 256)),
+			await errName(subtle.deriveBits({ name: "ECDSA", public: b.publicKey }, a.privateKey, 256)),
+			await errName(subtle.importKey("raw", await subtle.exportKey("raw", b.publicKey), EC, true, ["deriveBits"])),
+		];
+	`, []any{true, true, []any{}, map[string]any{"name": "ECDH", "namedCurve": "P-256"}, "EC", "P-256", true, "string",
+		"InvalidAccessError", "InvalidAccessError", "NotSupportedError", "SyntaxError"})
+}
+
+func TestCryptoNodeEd25519(t *testing.T) {
+	// Cloudflare's legacy algorithm name, as used to verify Discord
+	// interaction signatures; RFC 8032 TEST 1 again.
+	cryptoExpect(t, `
+		const alg = { name: "NODE-ED25519", namedCurve: "NODE-ED25519" };
+		const pub = await subtle.importKey("raw", unhex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"), alg, true, ["verify"]);
+		const sig = unhex("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b");
+		return [
+			await subtle.verify(alg, pub, sig, new Uint8Array(0)),
+			await subtle.verify("NODE-ED25519", pub, sig, text("x")),
+			pub.algorithm,
+			await errName(subtle.verify("Ed25519", pub, sig, new Uint8Array(0))),
+			await errName(subtle.importKey("raw", new Uint8Array(32), { name: "NODE-ED25519" }, true, ["verify"])),
+		];
+	`, []any{true, false, map[string]any{"name": "NODE-ED25519", "namedCurve": "NODE-ED25519"}, "InvalidAccessError", "NotSupportedError"})
+}
+
+func TestCryptoPBKDF2WorkLimit(t *testing.T) {
+	cryptoExpect(t, `
+		const pw = await subtle.importKey("raw", text("pw"), "PBKDF2", false, ["deriveBits"]);
+		const p = { name: "PBKDF2", hash: "SHA-256", salt: text("salt"), iterations: 100000 };
+		return [
+			(await subtle.deriveBits(p, pw, 256)).byteLength,
+			await errName(subtle.deriveBits(p, pw, 32 * 8 * 17)),
+			(await subtle.deriveBits(Object.assign({}, p, { iterations: 1 }), pw, 8192)).byteLength,
+			(await subtle.deriveBits(p, pw, 0)).byteLength,
+		];
+	`, []any{32, "NotSupportedError", 1024, 0})
+}

@@ -61,7 +61,7 @@ function _b64urlDecode(s, field) {
 // ---- Algorithm names ----
 
 const _ALGORITHMS = ["SHA-1", "SHA-256", "SHA-384", "SHA-512", "HMAC", "AES-GCM", "AES-CBC", "PBKDF2", "HKDF",
-  "ECDSA", "Ed25519", "RSASSA-PKCS1-v1_5", "RSA-PSS", "RSA-OAEP"];
+  "ECDSA", "ECDH", "Ed25519", "X25519", "NODE-ED25519", "RSASSA-PKCS1-v1_5", "RSA-PSS", "RSA-OAEP"];
 const _algByUpper = new Map(_ALGORITHMS.map((n) => [n.toUpperCase(), n]));
 const _HASHES = ["SHA-1", "SHA-256", "SHA-384", "SHA-512"];
 
@@ -337,6 +337,8 @@ const _RSA_JWK_ALG = {
 
 function _asym(name, kind, publicUsages, privateUsages) {
   const use = publicUsages.includes("verify") ? "sig" : "enc";
+  const agreement = privateUsages.includes("deriveBits");
+  const goName = kind === "OKP" ? "Ed25519" : name;
   // params reads the algorithm-specific import/generate parameters.
   function params(alg) {
     if (kind === "EC") {
@@ -349,9 +351,16 @@ function _asym(name, kind, publicUsages, privateUsages) {
       const hash = _hashName(alg.hash);
       return { param: "", hash, algorithm: { name, hash: { name: hash } } };
     }
-    return { param: "", algorithm: { name } };
+    // Cloudflare's legacy name for Ed25519 carries a namedCurve.
+    if (name === "NODE-ED25519") {
+      if (alg.namedCurve !== "NODE-ED25519") throw _cryptoError("NODE-ED25519: namedCurve must be \"NODE-ED25519\"", "NotSupportedError");
+      return { param: "Ed25519", algorithm: { name, namedCurve: "NODE-ED25519" } };
+    }
+    return { param: name === "X25519" ? "X25519" : "Ed25519", algorithm: { name } };
   }
+  // jwkAlg is the JWK "alg" of a key (undefined for key-agreement keys).
   function jwkAlg(p) {
+    if (agreement) return undefined;
     if (kind === "EC") return _EC_JWK_ALG[p.param];
     if (kind === "RSA") return _RSA_JWK_ALG[name][p.hash];
     return "Ed25519";
@@ -366,14 +375,14 @@ function _asym(name, kind, publicUsages, privateUsages) {
     _checkUsages(usages, allowed, `${name} ${info.type} keys`);
     return _newKey(info.type, extractable, algorithm, usages, info.der, { kind, param: p.param, jwkAlg: jwkAlg(p) });
   }
-  return {
+  const impl = {
     importKey(format, keyData, alg, extractable, usages) {
       const p = params(alg);
       let data;
       if (format === "jwk") {
         const jwk = _jwkArg(keyData);
         _checkJwk(jwk, kind, usages, extractable, use);
-        if (jwk.alg !== undefined) {
+        if (jwk.alg !== undefined && !agreement) {
           const ok = kind === "OKP" ? jwk.alg === "Ed25519" || jwk.alg === "EdDSA" : jwk.alg === jwkAlg(p);
           if (!ok) throw _cryptoError(`JWK alg ${jwk.alg} does not match the ${name} algorithm`, "DataError");
         }
@@ -392,7 +401,7 @@ function _asym(name, kind, publicUsages, privateUsages) {
       const out = _chost("crypto.exportAsym", s.kind, s.param, s.type === "private", format, s.material);
       if (format !== "jwk") return _buf(out);
       const jwk = JSON.parse(out);
-      jwk.alg = s.jwkAlg;
+      if (s.jwkAlg !== undefined) jwk.alg = s.jwkAlg;
       return _jwkOut(s, jwk);
     },
     generateKey(alg, extractable, usages) {
@@ -413,12 +422,12 @@ function _asym(name, kind, publicUsages, privateUsages) {
     sign(alg, s, data) {
       const hash = kind === "EC" ? _hashName(alg.hash) : kind === "RSA" ? s.algorithm.hash.name : "";
       const salt = name === "RSA-PSS" ? _intMember(alg, "saltLength", true) : 0;
-      return _buf(_chost("crypto.signAsym", name, s.param, hash, s.material, _bytes(data, "data"), "", salt));
+      return _buf(_chost("crypto.signAsym", goName, s.param, hash, s.material, _bytes(data, "data"), "", salt));
     },
     verify(alg, s, sig, data) {
       const hash = kind === "EC" ? _hashName(alg.hash) : kind === "RSA" ? s.algorithm.hash.name : "";
       const salt = name === "RSA-PSS" ? _intMember(alg, "saltLength", true) : 0;
-      return _chost("crypto.verifyAsym", name, s.param, hash, s.material, _bytes(data, "data"), _bytes(sig, "signature"), salt);
+      return _chost("crypto.verifyAsym", goName, s.param, hash, s.material, _bytes(data, "data"), _bytes(sig, "signature"), salt);
     },
     encrypt(alg, s, data) { return this.oaep(true, alg, s, data); },
     decrypt(alg, s, data) { return this.oaep(false, alg, s, data); },
@@ -426,7 +435,26 @@ function _asym(name, kind, publicUsages, privateUsages) {
       const label = alg.label === undefined ? "" : _bytes(alg.label, "label");
       return _buf(_chost("crypto.rsaOaep", enc, s.algorithm.hash.name, s.material, _bytes(data, "data"), label));
     },
+    deriveBits(alg, s, length) {
+      const pub = alg.public;
+      if (!(pub instanceof CryptoKey) || !_keySlots.has(pub)) throw new TypeError(`${name}: public member must be a CryptoKey`);
+      const ps = _slot(pub);
+      if (ps.type !== "public") throw _cryptoError(`${name}: public member must be a public key`, "InvalidAccessError");
+      if (ps.algorithm.name !== name || ps.param !== s.param) {
+        throw _cryptoError(`${name}: the public key's algorithm does not match the private key's`, "InvalidAccessError");
+      }
+      const secret = fromB64(_chost("crypto.ecdh", kind, s.param, s.material, ps.material));
+      if (length === null) return secret.buffer;
+      if (length > secret.length * 8) throw _cryptoError(`${name}: length ${length} exceeds the ${secret.length * 8}-bit shared secret`, "OperationError");
+      const out = secret.slice(0, Math.ceil(length / 8));
+      if (length % 8) out[out.length - 1] &= (0xff << (8 - length % 8)) & 0xff;
+      return out.buffer;
+    },
   };
+  if (!privateUsages.includes("sign")) { delete impl.sign; delete impl.verify; }
+  if (!privateUsages.includes("decrypt")) { delete impl.encrypt; delete impl.decrypt; }
+  if (!agreement) delete impl.deriveBits;
+  return impl;
 }
 
 const _algorithms = {
@@ -436,7 +464,10 @@ const _algorithms = {
   "PBKDF2": _kdf("PBKDF2"),
   "HKDF": _kdf("HKDF"),
   "ECDSA": _asym("ECDSA", "EC", ["verify"], ["sign"]),
+  "ECDH": _asym("ECDH", "EC", [], ["deriveKey", "deriveBits"]),
   "Ed25519": _asym("Ed25519", "OKP", ["verify"], ["sign"]),
+  "NODE-ED25519": _asym("NODE-ED25519", "OKP", ["verify"], ["sign"]),
+  "X25519": _asym("X25519", "OKP", [], ["deriveKey", "deriveBits"]),
   "RSASSA-PKCS1-v1_5": _asym("RSASSA-PKCS1-v1_5", "RSA", ["verify"], ["sign"]),
   "RSA-PSS": _asym("RSA-PSS", "RSA", ["verify"], ["sign"]),
   "RSA-OAEP": _asym("RSA-OAEP", "RSA", ["encrypt", "wrapKey"], ["decrypt", "unwrapKey"]),
