@@ -151,6 +151,23 @@ func init() {
 		rand.Read(b)
 		return enc(b), nil
 	})
+	// randomBits returns ceil(bits/8) random bytes with the bits past the
+	// requested length cleared (secret key generation).
+	register("crypto.randomBits", func(args []any) (any, error) {
+		bits, err := argInt(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		if bits <= 0 || bits > 8*MaxRandomBytes {
+			return nil, cerr("OperationError", "invalid key length %d", bits)
+		}
+		b := make([]byte, (bits+7)/8)
+		rand.Read(b)
+		if bits%8 != 0 {
+			b[len(b)-1] &= 0xff << (8 - bits%8)
+		}
+		return enc(b), nil
+	})
 	register("crypto.randomUUID", func(args []any) (any, error) {
 		var b [16]byte
 		rand.Read(b[:])
@@ -1166,8 +1183,9 @@ func opRSAOAEP(args []any) (any, error) {
 	return enc(out), nil
 }
 
-// opECDH: (kind, param, privatePKCS8, publicSPKI) returns the raw shared
-// secret of ECDH (kind "EC") or X25519 (kind "OKP").
+// opECDH: (kind, param, privatePKCS8, publicSPKI, bits) returns the shared
+// secret of ECDH (kind "EC") or X25519 (kind "OKP"), truncated to bits
+// (bits < 0: all of it).
 func opECDH(args []any) (any, error) {
 	kind, err := argStr(args, 0)
 	if err != nil {
@@ -1218,5 +1236,19 @@ func opECDH(args []any) (any, error) {
 	if err != nil {
 		return nil, cerr("OperationError", "%v", err)
 	}
-	return enc(secret), nil
+	bits, err := argInt(args, 4)
+	if err != nil {
+		return nil, err
+	}
+	if bits < 0 {
+		return enc(secret), nil
+	}
+	if bits > 8*len(secret) {
+		return nil, cerr("OperationError", "length %d exceeds the %d-bit shared secret", bits, 8*len(secret))
+	}
+	out := secret[:(bits+7)/8]
+	if bits%8 != 0 {
+		out[len(out)-1] &= 0xff << (8 - bits%8)
+	}
+	return enc(out), nil
 }

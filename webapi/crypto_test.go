@@ -740,3 +740,37 @@ func TestCryptoPBKDF2WorkLimit(t *testing.T) {
 		];
 	`, []any{32, "NotSupportedError", 1024, 0})
 }
+
+func TestCryptoKeyMaterialStaysPrivate(t *testing.T) {
+	// App code that replaces built-ins must not be handed a key's slots or
+	// the material of a non-extractable generated, derived or unwrapped key.
+	cryptoExpect(t, `
+		const wm = WeakMap.prototype, u8 = Uint8Array.prototype;
+		const orig = { get: wm.get, has: wm.has, set: wm.set, toBase64: u8.toBase64 };
+		const maps = [], encoded = [];
+		const pbkdf = { name: "PBKDF2", hash: "SHA-256", salt: new Uint8Array(8), iterations: 2 };
+		const pwBits = await subtle.importKey("raw", new Uint8Array([1, 2, 3]), "PBKDF2", false, ["deriveBits"]);
+		const derivedMaterial = hex(await subtle.deriveBits(pbkdf, pwBits, 256));
+		// 16 bytes of 0x01 wrapped under an all-zero AES key with a zero IV.
+		const wrapped = await subtle.encrypt({ name: "AES-GCM", iv: new Uint8Array(12) },
+			await subtle.importKey("raw", new Uint8Array(16), "AES-GCM", false, ["encrypt"]), new Uint8Array(16).fill(1));
+		wm.get = function (k) { maps.push(this); return orig.get.call(this, k); };
+		wm.has = function (k) { maps.push(this); return orig.has.call(this, k); };
+		wm.set = function (k, v) { maps.push(this); return orig.set.call(this, k, v); };
+		u8.toBase64 = function (...a) { encoded.push(hex(this)); return orig.toBase64.apply(this, a); };
+		let hmac, derived, unwrapped, hmacEncodes;
+		try {
+			hmac = await subtle.generateKey({ name: "HMAC", hash: "SHA-256", length: 100 }, false, ["sign"]);
+			hmacEncodes = encoded.length;
+			const pw = await subtle.importKey("raw", new Uint8Array([1, 2, 3]), "PBKDF2", false, ["deriveKey"]);
+			derived = await subtle.deriveKey(pbkdf, pw, { name: "AES-GCM", length: 256 }, false, ["encrypt"]);
+			const kek = await subtle.importKey("raw", new Uint8Array(16), "AES-GCM", false, ["unwrapKey"]);
+			unwrapped = await subtle.unwrapKey("raw", wrapped, kek, { name: "AES-GCM", iv: new Uint8Array(12) }, "AES-GCM", false, ["encrypt"]);
+		} finally {
+			Object.assign(wm, { get: orig.get, has: orig.has, set: orig.set });
+			u8.toBase64 = orig.toBase64;
+		}
+		const leaked = maps.some((m) => [hmac, derived, unwrapped].some((k) => orig.get.call(m, k) !== undefined));
+		return [leaked, hmacEncodes, encoded.includes(derivedMaterial), encoded.includes("01".repeat(16)), unwrapped.algorithm.length, derived.algorithm.length];
+	`, []any{false, 0, false, false, 128, 256})
+}

@@ -108,12 +108,27 @@ function _intMember(alg, member, required) {
 
 const _USAGES = ["encrypt", "decrypt", "sign", "verify", "deriveKey", "deriveBits", "wrapKey", "unwrapKey"];
 const _keySlots = new WeakMap();
+// WeakMap methods captured before app code runs: a replaced
+// WeakMap.prototype.get would otherwise receive _keySlots itself.
+const _apply = Reflect.apply;
+const _wmGet = WeakMap.prototype.get, _wmSet = WeakMap.prototype.set, _wmHas = WeakMap.prototype.has;
+const _isKey = (k) => k !== null && typeof k === "object" && _apply(_wmHas, _keySlots, [k]);
+
+// _RawB64 carries key material between internal steps (deriveKey,
+// unwrapKey, generateKey) as base64, so that it never passes through
+// buffers or built-ins that app code could have replaced.
+const _jsonParse = JSON.parse;
+class _RawB64 { constructor(s) { this.s = s; } }
+function _b64ByteLength(s) {
+  const pad = s.length && s[s.length - 1] === "=" ? (s[s.length - 2] === "=" ? 2 : 1) : 0;
+  return s.length / 4 * 3 - pad;
+}
 const _keyToken = Symbol("CryptoKey");
 
 class CryptoKey {
   constructor(token, slot) {
     if (token !== _keyToken) throw new TypeError("Illegal constructor");
-    _keySlots.set(this, slot);
+    _apply(_wmSet, _keySlots, [this, slot]);
   }
   get type() { return _slot(this).type; }
   get extractable() { return _slot(this).extractable; }
@@ -123,7 +138,7 @@ class CryptoKey {
 }
 
 function _slot(key) {
-  const s = _keySlots.get(key);
+  const s = _isKey(key) ? _apply(_wmGet, _keySlots, [key]) : undefined;
   if (!s) throw new TypeError("Expected a CryptoKey");
   return s;
 }
@@ -159,7 +174,7 @@ function _newKey(type, extractable, algorithm, usages, material, extra) {
 
 // _useKey checks that key suits the operation and returns its slot.
 function _useKey(key, name, usage) {
-  if (!(key instanceof CryptoKey) || !_keySlots.has(key)) throw new TypeError("Expected a CryptoKey");
+  if (!_isKey(key)) throw new TypeError("Expected a CryptoKey");
   const s = _slot(key);
   if (s.algorithm.name !== name) {
     throw _cryptoError(`The requested operation is not valid for the provided key (key algorithm is ${s.algorithm.name}, not ${name})`, "InvalidAccessError");
@@ -178,6 +193,7 @@ function _jwkArg(keyData) {
 }
 
 function _bufferArg(keyData) {
+  if (keyData instanceof _RawB64) return keyData.s;
   if (!isBufferSource(keyData)) throw new TypeError("Key data must be an ArrayBuffer or ArrayBufferView");
   return _bytes(keyData, "Key data");
 }
@@ -213,20 +229,20 @@ const _hmac = {
   importKey(format, keyData, alg, extractable, usages) {
     const hash = _hashName(alg.hash);
     _checkUsages(usages, ["sign", "verify"], "HMAC keys");
-    let raw;
-    if (format === "raw") raw = fromB64(_bufferArg(keyData));
+    let material;
+    if (format === "raw") material = _bufferArg(keyData);
     else if (format === "jwk") {
       const jwk = _jwkArg(keyData);
       _checkJwk(jwk, "oct", usages, extractable, "sig");
-      raw = _b64urlDecode(jwk.k, "k");
+      material = b64(_b64urlDecode(jwk.k, "k"));
       if (jwk.alg !== undefined && jwk.alg !== _HMAC_JWK_ALG[hash]) throw _cryptoError(`JWK alg ${jwk.alg} does not match hash ${hash}`, "DataError");
     } else throw _cryptoError(`Unsupported key format '${format}' for HMAC`, "NotSupportedError");
-    const bits = raw.byteLength * 8;
+    const bits = _b64ByteLength(material) * 8;
     if (bits === 0) throw _cryptoError("HMAC key data must not be empty", "DataError");
     let length = _intMember(alg, "length", false);
     if (length === undefined) length = bits;
     else if (length > bits || length <= bits - 8) throw _cryptoError(`HMAC key length ${length} does not match the key data (${bits} bits)`, "DataError");
-    return _newKey("secret", extractable, { name: "HMAC", hash: { name: hash }, length }, usages, b64(raw));
+    return _newKey("secret", extractable, { name: "HMAC", hash: { name: hash }, length }, usages, material);
   },
   exportKey(format, s) {
     if (format === "raw") return _buf(s.material);
@@ -246,9 +262,7 @@ const _hmac = {
     _checkUsages(usages, ["sign", "verify"], "HMAC keys");
     const length = _intMember(alg, "length", false) ?? _HASH_BLOCK_BITS[hash];
     if (length <= 0 || length > 8192) throw _cryptoError(`Invalid HMAC key length ${length}`, "OperationError");
-    const raw = fromB64(_chost("crypto.random", Math.ceil(length / 8)));
-    if (length % 8) raw[raw.length - 1] &= 0xff << (8 - length % 8);
-    return _newKey("secret", extractable, { name: "HMAC", hash: { name: hash }, length }, usages, b64(raw));
+    return _newKey("secret", extractable, { name: "HMAC", hash: { name: hash }, length }, usages, _chost("crypto.randomBits", length));
   },
   sign(alg, s, data) {
     return _buf(_chost("crypto.hmacSign", s.algorithm.hash.name, s.material, _bytes(data, "data")));
@@ -262,16 +276,18 @@ function _aes(name, jwkSuffix) {
   return {
     importKey(format, keyData, alg, extractable, usages) {
       _checkUsages(usages, ["encrypt", "decrypt", "wrapKey", "unwrapKey"], `${name} keys`);
-      let raw;
-      if (format === "raw") raw = fromB64(_bufferArg(keyData));
+      let material, jwkAlg;
+      if (format === "raw") material = _bufferArg(keyData);
       else if (format === "jwk") {
         const jwk = _jwkArg(keyData);
         _checkJwk(jwk, "oct", usages, extractable, "enc");
-        raw = _b64urlDecode(jwk.k, "k");
-        if (jwk.alg !== undefined && jwk.alg !== `A${raw.byteLength * 8}${jwkSuffix}`) throw _cryptoError(`JWK alg ${jwk.alg} does not match the key`, "DataError");
+        material = b64(_b64urlDecode(jwk.k, "k"));
+        jwkAlg = jwk.alg;
       } else throw _cryptoError(`Unsupported key format '${format}' for ${name}`, "NotSupportedError");
-      if (![16, 24, 32].includes(raw.byteLength)) throw _cryptoError(`${name} key data must be 128, 192 or 256 bits`, "DataError");
-      return _newKey("secret", extractable, { name, length: raw.byteLength * 8 }, usages, b64(raw));
+      const bytes = _b64ByteLength(material);
+      if (bytes !== 16 && bytes !== 24 && bytes !== 32) throw _cryptoError(`${name} key data must be 128, 192 or 256 bits`, "DataError");
+      if (jwkAlg !== undefined && jwkAlg !== `A${bytes * 8}${jwkSuffix}`) throw _cryptoError(`JWK alg ${jwkAlg} does not match the key`, "DataError");
+      return _newKey("secret", extractable, { name, length: bytes * 8 }, usages, material);
     },
     exportKey(format, s) {
       if (format === "raw") return _buf(s.material);
@@ -295,11 +311,11 @@ function _aes(name, jwkSuffix) {
     crypt(enc, alg, s, data) {
       if (alg.iv === undefined) throw new TypeError(`${name}: iv member is required`);
       const iv = _bytes(alg.iv, "iv");
-      if (name === "AES-CBC") return _buf(_chost("crypto.aesCbc", enc, s.material, iv, _bytes(data, "data")));
+      if (name === "AES-CBC") return _chost("crypto.aesCbc", enc, s.material, iv, _bytes(data, "data"));
       const aad = alg.additionalData === undefined ? "" : _bytes(alg.additionalData, "additionalData");
       const tagLength = _intMember(alg, "tagLength", false) ?? 128;
       if (![32, 64, 96, 104, 112, 120, 128].includes(tagLength)) throw _cryptoError(`Invalid AES-GCM tagLength ${tagLength}`, "OperationError");
-      return _buf(_chost("crypto.aesGcm", enc, s.material, iv, _bytes(data, "data"), aad, tagLength / 8));
+      return _chost("crypto.aesGcm", enc, s.material, iv, _bytes(data, "data"), aad, tagLength / 8);
     },
   };
 }
@@ -319,10 +335,10 @@ function _kdf(name) {
       const salt = _bytes(alg.salt, "salt");
       if (name === "PBKDF2") {
         const iterations = _intMember(alg, "iterations", true);
-        return _buf(_chost("crypto.pbkdf2", hash, s.material, salt, iterations, length));
+        return _chost("crypto.pbkdf2", hash, s.material, salt, iterations, length);
       }
       if (alg.info === undefined) throw new TypeError("HKDF: info member is required");
-      return _buf(_chost("crypto.hkdf", hash, s.material, salt, _bytes(alg.info, "info"), length));
+      return _chost("crypto.hkdf", hash, s.material, salt, _bytes(alg.info, "info"), length);
     },
   };
 }
@@ -433,22 +449,17 @@ function _asym(name, kind, publicUsages, privateUsages) {
     decrypt(alg, s, data) { return this.oaep(false, alg, s, data); },
     oaep(enc, alg, s, data) {
       const label = alg.label === undefined ? "" : _bytes(alg.label, "label");
-      return _buf(_chost("crypto.rsaOaep", enc, s.algorithm.hash.name, s.material, _bytes(data, "data"), label));
+      return _chost("crypto.rsaOaep", enc, s.algorithm.hash.name, s.material, _bytes(data, "data"), label);
     },
     deriveBits(alg, s, length) {
       const pub = alg.public;
-      if (!(pub instanceof CryptoKey) || !_keySlots.has(pub)) throw new TypeError(`${name}: public member must be a CryptoKey`);
+      if (!_isKey(pub)) throw new TypeError(`${name}: public member must be a CryptoKey`);
       const ps = _slot(pub);
       if (ps.type !== "public") throw _cryptoError(`${name}: public member must be a public key`, "InvalidAccessError");
       if (ps.algorithm.name !== name || ps.param !== s.param) {
         throw _cryptoError(`${name}: the public key's algorithm does not match the private key's`, "InvalidAccessError");
       }
-      const secret = fromB64(_chost("crypto.ecdh", kind, s.param, s.material, ps.material));
-      if (length === null) return secret.buffer;
-      if (length > secret.length * 8) throw _cryptoError(`${name}: length ${length} exceeds the ${secret.length * 8}-bit shared secret`, "OperationError");
-      const out = secret.slice(0, Math.ceil(length / 8));
-      if (length % 8) out[out.length - 1] &= (0xff << (8 - length % 8)) & 0xff;
-      return out.buffer;
+      return _chost("crypto.ecdh", kind, s.param, s.material, ps.material, length === null ? -1 : length);
     },
   };
   if (!privateUsages.includes("sign")) { delete impl.sign; delete impl.verify; }
@@ -549,20 +560,20 @@ class SubtleCrypto {
   async encrypt(algorithm, key, data) {
     _argc(arguments, 3, "encrypt");
     const [name, dict, impl] = _impl(algorithm, "encrypt");
-    return impl.encrypt(dict, _useKey(key, name, "encrypt"), data);
+    return _buf(impl.encrypt(dict, _useKey(key, name, "encrypt"), data));
   }
 
   async decrypt(algorithm, key, data) {
     _argc(arguments, 3, "decrypt");
     const [name, dict, impl] = _impl(algorithm, "decrypt");
-    return impl.decrypt(dict, _useKey(key, name, "decrypt"), data);
+    return _buf(impl.decrypt(dict, _useKey(key, name, "decrypt"), data));
   }
 
   async deriveBits(algorithm, baseKey, length) {
     _argc(arguments, 2, "deriveBits");
     const [name, dict, impl] = _impl(algorithm, "deriveBits");
     const len = length === null || length === undefined ? null : Math.trunc(Number(length));
-    return impl.deriveBits(dict, _useKey(baseKey, name, "deriveBits"), len);
+    return _buf(impl.deriveBits(dict, _useKey(baseKey, name, "deriveBits"), len));
   }
 
   async deriveKey(algorithm, baseKey, derivedKeyType, extractable, keyUsages) {
@@ -573,7 +584,7 @@ class SubtleCrypto {
     const s = _useKey(baseKey, name, "deriveKey");
     const length = keyImpl.keyLength(keyDict);
     const bits = impl.deriveBits(dict, s, length);
-    return keyImpl.importKey("raw", bits, keyDict, !!extractable, usages);
+    return keyImpl.importKey("raw", new _RawB64(bits), keyDict, !!extractable, usages);
   }
 
   async wrapKey(format, key, wrappingKey, wrapAlgorithm) {
@@ -583,7 +594,7 @@ class SubtleCrypto {
     const ws = _useKey(wrappingKey, name, "wrapKey");
     const exported = await this.exportKey(format, key);
     const bytes = format === "jwk" ? _utf8.encode(JSON.stringify(exported)) : new Uint8Array(exported);
-    return impl.encrypt(dict, ws, bytes);
+    return _buf(impl.encrypt(dict, ws, bytes));
   }
 
   async unwrapKey(format, wrappedKey, unwrappingKey, unwrapAlgorithm, unwrappedKeyAlgorithm, extractable, keyUsages) {
@@ -591,10 +602,10 @@ class SubtleCrypto {
     format = _format(format);
     const [name, dict, impl] = _impl(unwrapAlgorithm, "decrypt");
     const us = _useKey(unwrappingKey, name, "unwrapKey");
-    const bytes = impl.decrypt(dict, us, wrappedKey);
-    let keyData = bytes;
+    const material = impl.decrypt(dict, us, wrappedKey);
+    let keyData = new _RawB64(material);
     if (format === "jwk") {
-      try { keyData = JSON.parse(_utf8.decode(new Uint8Array(bytes), true)); } catch { throw _cryptoError("The unwrapped key is not valid JWK JSON", "DataError"); }
+      try { keyData = _jsonParse(_chost("utf8.decode", material, true)); } catch { throw _cryptoError("The unwrapped key is not valid JWK JSON", "DataError"); }
     }
     return this.importKey(format, keyData, unwrappedKeyAlgorithm, extractable, keyUsages);
   }
