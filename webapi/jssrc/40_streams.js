@@ -1,0 +1,1004 @@
+// Streams (the WHATWG Streams Standard, as Workers expose it): ReadableStream,
+// WritableStream, TransformStream, their readers, writers and controllers,
+// the queuing strategies, TextEncoderStream/TextDecoderStream, and
+// Cloudflare's IdentityTransformStream and FixedLengthStream.
+//
+// A compact promise-based implementation: each stream keeps its state in a
+// plain object (reached through a WeakMap, so app code cannot see it), and
+// the functions below follow the spec's algorithms in spirit, not line by line.
+
+const _RS = new WeakMap();   // ReadableStream -> state
+const _RDR = new WeakMap();  // ReadableStreamDefaultReader -> reader state
+const _RSC = new WeakMap();  // ReadableStream controllers -> stream state
+const _WS = new WeakMap();   // WritableStream -> state
+const _WR = new WeakMap();   // WritableStreamDefaultWriter -> writer state
+const _WSC = new WeakMap();  // WritableStreamDefaultController -> stream state
+const _TSC = new WeakMap();  // TransformStreamDefaultController -> ops
+const _ctorKey = Symbol("internal");
+const _noop = () => {};
+const _AsyncIteratorProto = Object.getPrototypeOf(Object.getPrototypeOf(async function* () {}).prototype);
+
+function _deferred() {
+  const d = { settled: false };
+  d.promise = new Promise((res, rej) => {
+    d.resolve = (v) => { d.settled = true; res(v); };
+    d.reject = (e) => { d.settled = true; rej(e); };
+  });
+  d.promise.catch(_noop); // rejections are reported through the API, never as unhandled
+  return d;
+}
+
+function _brand(map, x, what) {
+  const s = map.get(x);
+  if (!s) throw new TypeError(`Illegal invocation: the receiver is not a ${what}`);
+  return s;
+}
+
+function _parseStrategy(strategy, defaultHWM) {
+  if (strategy == null) strategy = {};
+  if (typeof strategy !== "object" && typeof strategy !== "function") throw new TypeError("The queuing strategy must be an object");
+  const h = strategy.highWaterMark;
+  const hwm = h === undefined ? defaultHWM : Number(h);
+  if (Number.isNaN(hwm) || hwm < 0) throw new RangeError(`highWaterMark must be a non-negative number; got ${String(h)}`);
+  const size = strategy.size;
+  if (size !== undefined && typeof size !== "function") throw new TypeError("The queuing strategy's size must be a function");
+  return { hwm, size: size ? (c) => size.call(undefined, c) : null };
+}
+
+function _chunkSize(fn, chunk) {
+  if (!fn) return 1;
+  const n = Number(fn(chunk));
+  if (!(n >= 0) || n === Infinity) throw new RangeError("The queuing strategy's size() must return a finite, non-negative number");
+  return n;
+}
+
+function _method(obj, name, what) {
+  const f = obj[name];
+  if (f === undefined || f === null) return null;
+  if (typeof f !== "function") throw new TypeError(`${what}.${name} must be a function`);
+  return f;
+}
+
+function _call(f, thisArg, ...args) {
+  if (!f) return Promise.resolve();
+  try { return Promise.resolve(f.apply(thisArg, args)); } catch (e) { return Promise.reject(e); }
+}
+
+// ---------------------------------------------------------------------------
+// ReadableStream internals
+
+function _rsDesired(s) {
+  return s.state === "errored" ? null : s.state === "closed" ? 0 : s.hwm - s.queueSize;
+}
+
+function _rsFinishClose(s) {
+  s.state = "closed";
+  const r = s.reader;
+  if (r) {
+    for (const req of r.requests.splice(0)) req.close();
+    r.closed.resolve();
+  }
+}
+
+function _rsError(s, e) {
+  if (s.state !== "readable") return;
+  s.state = "errored";
+  s.error = e;
+  s.queue = [];
+  s.queueSize = 0;
+  const r = s.reader;
+  if (r) {
+    for (const req of r.requests.splice(0)) req.error(e);
+    r.closed.reject(e);
+  }
+}
+
+function _rsShouldPull(s) {
+  if (!s.started || s.state !== "readable" || s.closeRequested || !s.pull) return false;
+  if (s.reader && s.reader.requests.length > 0) return true;
+  return _rsDesired(s) > 0;
+}
+
+function _rsCallPull(s) {
+  if (!_rsShouldPull(s)) return;
+  if (s.pulling) { s.pullAgain = true; return; }
+  s.pulling = true;
+  s.pull().then(() => {
+    s.pulling = false;
+    if (s.pullAgain) { s.pullAgain = false; _rsCallPull(s); }
+  }, (e) => _rsError(s, e));
+}
+
+function _rsEnqueue(s, chunk) {
+  if (s.closeRequested) throw new TypeError("Cannot enqueue a chunk into a ReadableStream that is closed or is closing.");
+  if (s.state !== "readable") throw new TypeError(`Cannot enqueue a chunk into a ReadableStream that is ${s.state}.`);
+  if (s.bytes) {
+    if (!ArrayBuffer.isView(chunk)) throw new TypeError("The chunk enqueued into a byte stream must be an ArrayBufferView (e.g. a Uint8Array).");
+    if (chunk.byteLength === 0) throw new TypeError("The chunk enqueued into a byte stream must not be empty.");
+    // The spec transfers the buffer; we copy it, which readers cannot tell apart.
+    chunk = new Uint8Array(chunk.buffer.slice(chunk.byteOffset, chunk.byteOffset + chunk.byteLength));
+  }
+  const r = s.reader;
+  if (r && r.requests.length > 0) {
+    r.requests.shift().chunk(chunk);
+  } else {
+    let size;
+    try { size = s.bytes ? chunk.byteLength : _chunkSize(s.size, chunk); }
+    catch (e) { _rsError(s, e); throw e; }
+    s.queue.push({ chunk, size });
+    s.queueSize += size;
+  }
+  _rsCallPull(s);
+}
+
+function _rsClose(s) {
+  if (s.closeRequested) throw new TypeError("The ReadableStream is already closing; close() was called twice.");
+  if (s.state !== "readable") throw new TypeError(`Cannot close a ReadableStream that is ${s.state}.`);
+  s.closeRequested = true;
+  if (s.queue.length === 0) _rsFinishClose(s);
+}
+
+// _rsRead serves one read request {chunk(v), close(), error(e)}.
+function _rsRead(s, req) {
+  s.disturbed = true;
+  if (s.state === "closed") return req.close();
+  if (s.state === "errored") return req.error(s.error);
+  if (s.queue.length > 0) {
+    const { chunk, size } = s.queue.shift();
+    s.queueSize = s.queue.length === 0 ? 0 : s.queueSize - size;
+    if (s.closeRequested && s.queue.length === 0) _rsFinishClose(s);
+    else _rsCallPull(s);
+    req.chunk(chunk);
+    return;
+  }
+  s.reader.requests.push(req);
+  _rsCallPull(s);
+}
+
+function _rsCancel(s, reason) {
+  s.disturbed = true;
+  if (s.state === "closed") return Promise.resolve();
+  if (s.state === "errored") return Promise.reject(s.error);
+  s.queue = [];
+  s.queueSize = 0;
+  _rsFinishClose(s);
+  const cancel = s.cancel;
+  s.pull = s.cancel = null;
+  return (cancel ? cancel(reason) : Promise.resolve()).then(_noop);
+}
+
+function _rsReadPromise(s) {
+  return new Promise((resolve, reject) => _rsRead(s, {
+    chunk: (value) => resolve({ value, done: false }),
+    close: () => resolve({ value: undefined, done: true }),
+    error: reject,
+  }));
+}
+
+class ReadableStreamDefaultController {
+  constructor(key, s) {
+    if (key !== _ctorKey) throw new TypeError("Illegal constructor");
+    _RSC.set(this, s);
+  }
+  get desiredSize() { return _rsDesired(_brand(_RSC, this, "ReadableStreamDefaultController")); }
+  enqueue(chunk) { _rsEnqueue(_brand(_RSC, this, "ReadableStreamDefaultController"), chunk); }
+  close() { _rsClose(_brand(_RSC, this, "ReadableStreamDefaultController")); }
+  error(e) { _rsError(_brand(_RSC, this, "ReadableStreamDefaultController"), e); }
+  get [Symbol.toStringTag]() { return "ReadableStreamDefaultController"; }
+}
+
+class ReadableByteStreamController extends ReadableStreamDefaultController {
+  get byobRequest() { return null; }
+  get [Symbol.toStringTag]() { return "ReadableByteStreamController"; }
+}
+
+class ReadableStream {
+  constructor(source, strategy) {
+    const src = source == null ? {} : source;
+    if (typeof src !== "object" && typeof src !== "function") throw new TypeError("The underlying source must be an object");
+    const s = {
+      state: "readable", error: undefined, reader: null, disturbed: false,
+      queue: [], queueSize: 0, closeRequested: false,
+      started: false, pulling: false, pullAgain: false, bytes: false,
+      pull: null, cancel: null, hwm: 1, size: null,
+    };
+    if (src.type !== undefined) {
+      if (String(src.type) !== "bytes") throw new RangeError(`Invalid ReadableStream type ${JSON.stringify(String(src.type))}; the only supported type is "bytes".`);
+      s.bytes = true;
+    }
+    const st = _parseStrategy(strategy, s.bytes ? 0 : 1);
+    if (s.bytes && st.size) throw new RangeError("A byte stream (type: \"bytes\") cannot have a queuing strategy with a size() function.");
+    s.hwm = st.hwm;
+    s.size = st.size;
+    const start = _method(src, "start", "underlyingSource");
+    const pull = _method(src, "pull", "underlyingSource");
+    const cancel = _method(src, "cancel", "underlyingSource");
+    const controller = s.bytes ? new ReadableByteStreamController(_ctorKey, s) : new ReadableStreamDefaultController(_ctorKey, s);
+    if (pull) s.pull = () => _call(pull, src, controller);
+    if (cancel) s.cancel = (r) => _call(cancel, src, r);
+    _RS.set(this, s);
+    const started = start ? start.call(src, controller) : undefined;
+    Promise.resolve(started).then(() => { s.started = true; _rsCallPull(s); }, (e) => _rsError(s, e));
+  }
+
+  static from(iterable) {
+    if (iterable == null) throw new TypeError("ReadableStream.from() requires an iterable or async iterable");
+    let it;
+    let sync = false;
+    const am = iterable[Symbol.asyncIterator];
+    if (am != null) {
+      if (typeof am !== "function") throw new TypeError("[Symbol.asyncIterator] is not a function");
+      it = am.call(iterable);
+    } else {
+      const m = iterable[Symbol.iterator];
+      if (typeof m !== "function") throw new TypeError("ReadableStream.from() requires an iterable or async iterable");
+      it = m.call(iterable);
+      sync = true;
+    }
+    if (it === null || typeof it !== "object") throw new TypeError("The iterator method must return an object");
+    const next = it.next;
+    return new ReadableStream({
+      async pull(c) {
+        const r = await next.call(it);
+        if (r === null || typeof r !== "object") throw new TypeError("The iterator's next() must return an object");
+        if (r.done) c.close();
+        else c.enqueue(sync ? await r.value : r.value);
+      },
+      async cancel(reason) {
+        const ret = it.return;
+        if (ret == null) return;
+        const r = await ret.call(it, reason);
+        if (r === null || typeof r !== "object") throw new TypeError("The iterator's return() must return an object");
+      },
+    }, { highWaterMark: 0 });
+  }
+
+  get locked() { return _brand(_RS, this, "ReadableStream").reader !== null; }
+
+  cancel(reason) {
+    let s;
+    try { s = _brand(_RS, this, "ReadableStream"); } catch (e) { return Promise.reject(e); }
+    if (s.reader) return Promise.reject(new TypeError("Cannot cancel a ReadableStream that is locked to a reader; cancel through the reader instead."));
+    return _rsCancel(s, reason);
+  }
+
+  getReader(options) {
+    _brand(_RS, this, "ReadableStream");
+    const mode = options == null ? undefined : options.mode;
+    if (mode !== undefined) {
+      if (String(mode) === "byob") throw new TypeError("BYOB readers (getReader({mode: \"byob\"})) are not supported; use getReader() and read Uint8Array chunks.");
+      throw new TypeError(`Invalid reader mode ${JSON.stringify(String(mode))}; the only valid mode is "byob".`);
+    }
+    return new ReadableStreamDefaultReader(this);
+  }
+
+  tee() {
+    const s = _brand(_RS, this, "ReadableStream");
+    const reader = this.getReader();
+    const r = _RDR.get(reader);
+    let reading = false, readAgain = false;
+    let canceled1 = false, canceled2 = false, reason1, reason2;
+    const cancelD = _deferred();
+    let c1, c2;
+    const pull = () => {
+      if (reading) { readAgain = true; return Promise.resolve(); }
+      reading = true;
+      _rsReadPromise(s).then(({ value, done }) => {
+        reading = false;
+        if (done) {
+          if (!canceled1) try { c1.close(); } catch {}
+          if (!canceled2) try { c2.close(); } catch {}
+          if (!canceled1 || !canceled2) cancelD.resolve();
+          return;
+        }
+        const v2 = s.bytes && !canceled1 ? value.slice() : value;
+        if (!canceled1) try { c1.enqueue(value); } catch {}
+        if (!canceled2) try { c2.enqueue(v2); } catch {}
+        if (readAgain) { readAgain = false; pull(); }
+      }, () => { reading = false; });
+      return Promise.resolve();
+    };
+    const cancelBoth = () => cancelD.resolve(_rsCancel(s, [reason1, reason2]));
+    r.closed.promise.catch((e) => {
+      try { c1.error(e); } catch {}
+      try { c2.error(e); } catch {}
+      if (!canceled1 || !canceled2) cancelD.resolve();
+    });
+    const type = s.bytes ? "bytes" : undefined;
+    const b1 = new ReadableStream({
+      type, start(c) { c1 = c; }, pull,
+      cancel(reason) { canceled1 = true; reason1 = reason; if (canceled2) cancelBoth(); return cancelD.promise; },
+    });
+    const b2 = new ReadableStream({
+      type, start(c) { c2 = c; }, pull,
+      cancel(reason) { canceled2 = true; reason2 = reason; if (canceled1) cancelBoth(); return cancelD.promise; },
+    });
+    return [b1, b2];
+  }
+
+  pipeTo(dest, options) {
+    let s, ws, preventClose, preventAbort, preventCancel, signal;
+    try {
+      s = _brand(_RS, this, "ReadableStream");
+      ws = _WS.get(dest);
+      if (!ws) throw new TypeError("pipeTo: the destination must be a WritableStream");
+      const o = options == null ? {} : options;
+      preventClose = !!o.preventClose;
+      preventAbort = !!o.preventAbort;
+      preventCancel = !!o.preventCancel;
+      signal = o.signal;
+      if (signal !== undefined && (signal === null || typeof signal !== "object" || !("aborted" in signal) || typeof signal.addEventListener !== "function")) {
+        throw new TypeError("pipeTo: options.signal must be an AbortSignal");
+      }
+      if (s.reader) throw new TypeError("Cannot pipe a ReadableStream that is locked to a reader.");
+      if (ws.writer) throw new TypeError("Cannot pipe to a WritableStream that is locked to a writer.");
+    } catch (e) { return Promise.reject(e); }
+    const reader = this.getReader();
+    const writer = dest.getWriter();
+    const r = _RDR.get(reader), w = _WR.get(writer);
+    return new Promise((resolve, reject) => {
+      let shuttingDown = false;
+      let lastWrite = Promise.resolve();
+      const finish = (isErr, v) => {
+        if (signal) signal.removeEventListener("abort", onAbort);
+        writer.releaseLock();
+        reader.releaseLock();
+        if (isErr) reject(v); else resolve();
+      };
+      const shutdown = (action, err, isErr) => {
+        if (shuttingDown) return;
+        shuttingDown = true;
+        const wait = ws.state === "writable" && !ws.closeQueued ? lastWrite.catch(_noop) : Promise.resolve();
+        wait.then(() => (action ? action() : undefined)).then(() => finish(isErr, err), (e) => finish(true, e));
+      };
+      function onAbort() {
+        const reason = signal.reason;
+        shutdown(() => Promise.all([
+          !preventAbort && ws.state === "writable" ? _wsAbort(ws, reason) : undefined,
+          !preventCancel && s.state === "readable" ? _rsCancel(s, reason) : undefined,
+        ]), reason, true);
+      }
+      r.closed.promise.then(_noop, (e) => {
+        if (s.state !== "errored") return; // released, not errored
+        shutdown(preventAbort ? null : () => _wsAbort(ws, e), e, true);
+      });
+      w.closed.promise.then(() => {
+        const e = new TypeError("The destination WritableStream closed before the pipe finished.");
+        shutdown(preventCancel ? null : () => _rsCancel(s, e), e, true);
+      }, (e) => {
+        if (ws.state !== "errored" && ws.state !== "erroring") return;
+        shutdown(preventCancel ? null : () => _rsCancel(s, e), e, true);
+      });
+      if (ws.state === "erroring") {
+        const e = ws.error;
+        shutdown(preventCancel ? null : () => _rsCancel(s, e), e, true);
+      }
+      if (signal) {
+        if (signal.aborted) onAbort();
+        else signal.addEventListener("abort", onAbort);
+      }
+      (async () => {
+        while (!shuttingDown) {
+          await w.ready.promise;
+          if (shuttingDown) return;
+          const { value, done } = await _rsReadPromise(s);
+          if (done) {
+            if (s.state === "closed") shutdown(preventClose ? null : () => _wsCloseFromWriter(ws), undefined, false);
+            return;
+          }
+          lastWrite = _wsWrite(ws, value);
+          lastWrite.catch(_noop);
+        }
+      })().catch(_noop);
+    });
+  }
+
+  pipeThrough(transform, options) {
+    const s = _brand(_RS, this, "ReadableStream");
+    if (transform == null || typeof transform !== "object") throw new TypeError("pipeThrough requires a {writable, readable} pair such as a TransformStream");
+    const writable = transform.writable, readable = transform.readable;
+    if (!_WS.has(writable)) throw new TypeError("pipeThrough: transform.writable must be a WritableStream");
+    if (!_RS.has(readable)) throw new TypeError("pipeThrough: transform.readable must be a ReadableStream");
+    if (s.reader) throw new TypeError("Cannot pipe a ReadableStream that is locked to a reader.");
+    if (_WS.get(writable).writer) throw new TypeError("Cannot pipe to a WritableStream that is locked to a writer.");
+    this.pipeTo(writable, options).catch(_noop);
+    return readable;
+  }
+
+  values(options) {
+    const preventCancel = !!(options != null && options.preventCancel);
+    const reader = this.getReader();
+    let finished = false;
+    let ongoing = Promise.resolve();
+    const it = Object.create(_AsyncIteratorProto);
+    const step = () => {
+      if (finished) return Promise.resolve({ value: undefined, done: true });
+      return reader.read().then((res) => {
+        if (res.done) { finished = true; reader.releaseLock(); }
+        return res;
+      }, (e) => { finished = true; reader.releaseLock(); throw e; });
+    };
+    let busy = 0; // next() calls not yet settled
+    it.next = () => {
+      busy++;
+      const done = () => { busy--; };
+      ongoing = ongoing.then(step, step);
+      ongoing.then(done, done);
+      return ongoing;
+    };
+    it.return = (value) => {
+      const ret = () => {
+        if (finished) return { value, done: true };
+        finished = true;
+        if (!preventCancel) {
+          const p = reader.cancel(value);
+          reader.releaseLock();
+          return p.then(() => ({ value, done: true }));
+        }
+        reader.releaseLock();
+        return { value, done: true };
+      };
+      // Run at once when idle: some engines do not await return() on break.
+      if (busy === 0) {
+        try { ongoing = Promise.resolve(ret()); } catch (e) { ongoing = Promise.reject(e); }
+        return ongoing;
+      }
+      return (ongoing = ongoing.then(ret, ret));
+    };
+    return it;
+  }
+
+  [Symbol.asyncIterator](options) { return this.values(options); }
+  get [Symbol.toStringTag]() { return "ReadableStream"; }
+}
+
+class ReadableStreamDefaultReader {
+  constructor(stream) {
+    const s = _brand(_RS, stream, "ReadableStream");
+    if (s.reader) throw new TypeError("This ReadableStream is currently locked to a reader; release the lock (reader.releaseLock()) first.");
+    const r = { stream: s, requests: [], closed: _deferred() };
+    if (s.state === "closed") r.closed.resolve();
+    else if (s.state === "errored") r.closed.reject(s.error);
+    s.reader = r;
+    _RDR.set(this, r);
+  }
+  get closed() { return _brand(_RDR, this, "ReadableStreamDefaultReader").closed.promise; }
+  read() {
+    let r;
+    try { r = _brand(_RDR, this, "ReadableStreamDefaultReader"); } catch (e) { return Promise.reject(e); }
+    if (!r.stream) return Promise.reject(new TypeError("This reader has been released; it can no longer read."));
+    return _rsReadPromise(r.stream);
+  }
+  releaseLock() {
+    const r = _brand(_RDR, this, "ReadableStreamDefaultReader");
+    if (!r.stream) return;
+    const e = new TypeError("The reader was released.");
+    for (const req of r.requests.splice(0)) req.error(e);
+    if (r.closed.settled) r.closed = _deferred();
+    r.closed.reject(e);
+    r.stream.reader = null;
+    r.stream = null;
+  }
+  cancel(reason) {
+    let r;
+    try { r = _brand(_RDR, this, "ReadableStreamDefaultReader"); } catch (e) { return Promise.reject(e); }
+    if (!r.stream) return Promise.reject(new TypeError("This reader has been released; it can no longer cancel the stream."));
+    return _rsCancel(r.stream, reason);
+  }
+  get [Symbol.toStringTag]() { return "ReadableStreamDefaultReader"; }
+}
+
+// ---------------------------------------------------------------------------
+// WritableStream internals
+
+function _wsDesired(s) {
+  if (s.state === "errored" || s.state === "erroring") return null;
+  if (s.state === "closed") return 0;
+  return s.hwm - s.queueSize;
+}
+
+function _wReplaceRejected(w, key, e) {
+  if (w[key].settled) w[key] = _deferred();
+  w[key].reject(e);
+}
+
+function _wsUpdateBackpressure(s) {
+  if (s.state !== "writable" || s.closeQueued) return;
+  const bp = _wsDesired(s) <= 0;
+  if (bp === s.backpressure) return;
+  s.backpressure = bp;
+  const w = s.writer;
+  if (!w) return;
+  if (bp) { if (w.ready.settled) w.ready = _deferred(); }
+  else w.ready.resolve();
+}
+
+function _wsStartErroring(s, e) {
+  if (s.state !== "writable") return;
+  s.state = "erroring";
+  s.error = e;
+  if (s.writer) _wReplaceRejected(s.writer, "ready", e);
+  if (s.started && !s.inFlight) _wsFinishErroring(s);
+}
+
+function _wsFinishErroring(s) {
+  s.state = "errored";
+  const e = s.error;
+  for (const q of s.queue.splice(0)) q.d.reject(e);
+  s.queueSize = 0;
+  if (s.closeRequest) { s.closeRequest.reject(e); s.closeRequest = null; }
+  if (s.writer) s.writer.closed.reject(e);
+  const ab = s.abortRequest;
+  s.abortRequest = null;
+  if (!ab) return;
+  _call(s.abortFn, undefined, ab.reason).then(() => ab.d.resolve(), (err) => ab.d.reject(err));
+}
+
+function _wsAdvance(s) {
+  if (!s.started || s.inFlight) return;
+  if (s.state === "erroring") { _wsFinishErroring(s); return; }
+  if (s.state !== "writable") return;
+  if (s.queue.length > 0) {
+    const item = s.queue.shift();
+    s.inFlight = true;
+    _call(s.writeFn, undefined, item.chunk).then(() => {
+      s.inFlight = false;
+      s.queueSize = s.queue.length === 0 ? 0 : s.queueSize - item.size;
+      item.d.resolve();
+      _wsUpdateBackpressure(s);
+      _wsAdvance(s);
+    }, (e) => {
+      s.inFlight = false;
+      s.queueSize = s.queue.length === 0 ? 0 : s.queueSize - item.size;
+      item.d.reject(e);
+      if (s.state === "writable") _wsStartErroring(s, e);
+      else if (s.state === "erroring") _wsFinishErroring(s);
+    });
+  } else if (s.closeQueued && !s.closeStarted) {
+    s.closeStarted = true;
+    s.inFlight = true;
+    _call(s.closeFn, undefined).then(() => {
+      s.inFlight = false;
+      if (s.abortRequest) { s.abortRequest.d.resolve(); s.abortRequest = null; }
+      s.state = "closed";
+      s.error = undefined;
+      if (s.closeRequest) { s.closeRequest.resolve(); s.closeRequest = null; }
+      if (s.writer) s.writer.closed.resolve();
+    }, (e) => {
+      s.inFlight = false;
+      if (s.closeRequest) { s.closeRequest.reject(e); s.closeRequest = null; }
+      if (s.abortRequest) { s.abortRequest.d.reject(e); s.abortRequest = null; }
+      if (s.state === "writable") _wsStartErroring(s, e);
+      else _wsFinishErroring(s);
+    });
+  }
+}
+
+function _wsWrite(s, chunk) {
+  if (s.state === "errored" || s.state === "erroring") return Promise.reject(s.error);
+  if (s.closeQueued || s.state === "closed") return Promise.reject(new TypeError("Cannot write to a WritableStream that is closed or closing."));
+  let size;
+  try { size = _chunkSize(s.size, chunk); }
+  catch (e) { _wsStartErroring(s, e); return Promise.reject(e); }
+  const d = _deferred();
+  s.queue.push({ chunk, size, d });
+  s.queueSize += size;
+  _wsUpdateBackpressure(s);
+  _wsAdvance(s);
+  return d.promise;
+}
+
+function _wsClose(s) {
+  if (s.state === "closed" || s.state === "errored") return Promise.reject(new TypeError(`Cannot close a WritableStream that is ${s.state}.`));
+  if (s.closeQueued) return Promise.reject(new TypeError("The WritableStream is already closing; close() was called twice."));
+  s.closeQueued = true;
+  s.closeRequest = _deferred();
+  const p = s.closeRequest.promise;
+  if (s.writer && s.backpressure && s.state === "writable") s.writer.ready.resolve();
+  _wsAdvance(s);
+  return p;
+}
+
+function _wsCloseFromWriter(s) {
+  if (s.state === "closed") return Promise.resolve();
+  if (s.state === "errored") return Promise.reject(s.error);
+  return _wsClose(s);
+}
+
+function _wsAbort(s, reason) {
+  if (s.state === "closed" || s.state === "errored") return Promise.resolve();
+  s.abortReason = reason;
+  if (s.abortController) s.abortController.abort(reason);
+  if (s.abortRequest) return s.abortRequest.d.promise;
+  if (s.state === "erroring") return Promise.resolve();
+  const d = _deferred();
+  s.abortRequest = { d, reason };
+  _wsStartErroring(s, reason);
+  return d.promise;
+}
+
+class WritableStreamDefaultController {
+  constructor(key, s) {
+    if (key !== _ctorKey) throw new TypeError("Illegal constructor");
+    _WSC.set(this, s);
+  }
+  error(e) {
+    const s = _brand(_WSC, this, "WritableStreamDefaultController");
+    _wsStartErroring(s, e);
+  }
+  get signal() {
+    const s = _brand(_WSC, this, "WritableStreamDefaultController");
+    if (!s.abortController && typeof AbortController === "function") {
+      s.abortController = new AbortController();
+      if ("abortReason" in s) s.abortController.abort(s.abortReason);
+    }
+    return s.abortController ? s.abortController.signal : undefined;
+  }
+  get [Symbol.toStringTag]() { return "WritableStreamDefaultController"; }
+}
+
+class WritableStream {
+  constructor(sink, strategy) {
+    const snk = sink == null ? {} : sink;
+    if (typeof snk !== "object" && typeof snk !== "function") throw new TypeError("The underlying sink must be an object");
+    if (snk.type !== undefined) throw new RangeError("Invalid WritableStream type; no types are defined for writable streams.");
+    const st = _parseStrategy(strategy, 1);
+    const start = _method(snk, "start", "underlyingSink");
+    const write = _method(snk, "write", "underlyingSink");
+    const close = _method(snk, "close", "underlyingSink");
+    const abort = _method(snk, "abort", "underlyingSink");
+    const s = {
+      state: "writable", error: undefined, writer: null, queue: [], queueSize: 0,
+      hwm: st.hwm, size: st.size, started: false, inFlight: false, backpressure: false,
+      closeQueued: false, closeStarted: false, closeRequest: null, abortRequest: null, abortController: null,
+    };
+    const controller = new WritableStreamDefaultController(_ctorKey, s);
+    s.writeFn = write && ((c) => write.call(snk, c, controller));
+    s.closeFn = close && (() => close.call(snk));
+    s.abortFn = abort && ((r) => abort.call(snk, r));
+    _WS.set(this, s);
+    _wsUpdateBackpressure(s);
+    const started = start ? start.call(snk, controller) : undefined;
+    Promise.resolve(started).then(() => {
+      s.started = true;
+      _wsAdvance(s);
+    }, (e) => {
+      s.started = true;
+      if (s.state === "writable") _wsStartErroring(s, e);
+      else _wsAdvance(s);
+    });
+  }
+  get locked() { return _brand(_WS, this, "WritableStream").writer !== null; }
+  abort(reason) {
+    let s;
+    try { s = _brand(_WS, this, "WritableStream"); } catch (e) { return Promise.reject(e); }
+    if (s.writer) return Promise.reject(new TypeError("Cannot abort a WritableStream that is locked to a writer; abort through the writer instead."));
+    return _wsAbort(s, reason);
+  }
+  close() {
+    let s;
+    try { s = _brand(_WS, this, "WritableStream"); } catch (e) { return Promise.reject(e); }
+    if (s.writer) return Promise.reject(new TypeError("Cannot close a WritableStream that is locked to a writer; close through the writer instead."));
+    return _wsClose(s);
+  }
+  getWriter() { return new WritableStreamDefaultWriter(this); }
+  get [Symbol.toStringTag]() { return "WritableStream"; }
+}
+
+class WritableStreamDefaultWriter {
+  constructor(stream) {
+    const s = _brand(_WS, stream, "WritableStream");
+    if (s.writer) throw new TypeError("This WritableStream is currently locked to a writer; release the lock (writer.releaseLock()) first.");
+    const w = { stream: s, ready: _deferred(), closed: _deferred() };
+    if (s.state === "writable") { if (s.closeQueued || !s.backpressure) w.ready.resolve(); }
+    else if (s.state === "erroring") w.ready.reject(s.error);
+    else if (s.state === "closed") { w.ready.resolve(); w.closed.resolve(); }
+    else { w.ready.reject(s.error); w.closed.reject(s.error); }
+    s.writer = w;
+    _WR.set(this, w);
+  }
+  get closed() { return _brand(_WR, this, "WritableStreamDefaultWriter").closed.promise; }
+  get ready() { return _brand(_WR, this, "WritableStreamDefaultWriter").ready.promise; }
+  get desiredSize() {
+    const w = _brand(_WR, this, "WritableStreamDefaultWriter");
+    if (!w.stream) throw new TypeError("This writer has been released.");
+    return _wsDesired(w.stream);
+  }
+  #live(what) {
+    const w = _brand(_WR, this, "WritableStreamDefaultWriter");
+    if (!w.stream) throw new TypeError(`This writer has been released; it can no longer ${what}.`);
+    return w.stream;
+  }
+  write(chunk) {
+    try { return _wsWrite(this.#live("write"), chunk); } catch (e) { return Promise.reject(e); }
+  }
+  close() {
+    try { return _wsClose(this.#live("close the stream")); } catch (e) { return Promise.reject(e); }
+  }
+  abort(reason) {
+    try { return _wsAbort(this.#live("abort the stream"), reason); } catch (e) { return Promise.reject(e); }
+  }
+  releaseLock() {
+    const w = _brand(_WR, this, "WritableStreamDefaultWriter");
+    if (!w.stream) return;
+    const e = new TypeError("The writer was released.");
+    _wReplaceRejected(w, "ready", e);
+    _wReplaceRejected(w, "closed", e);
+    w.stream.writer = null;
+    w.stream = null;
+  }
+  get [Symbol.toStringTag]() { return "WritableStreamDefaultWriter"; }
+}
+
+// ---------------------------------------------------------------------------
+// TransformStream
+
+class TransformStreamDefaultController {
+  constructor(key, ops) {
+    if (key !== _ctorKey) throw new TypeError("Illegal constructor");
+    _TSC.set(this, ops);
+  }
+  get desiredSize() { return _brand(_TSC, this, "TransformStreamDefaultController").desiredSize(); }
+  enqueue(chunk) { _brand(_TSC, this, "TransformStreamDefaultController").enqueue(chunk); }
+  error(e) { _brand(_TSC, this, "TransformStreamDefaultController").error(e); }
+  terminate() { _brand(_TSC, this, "TransformStreamDefaultController").terminate(); }
+  get [Symbol.toStringTag]() { return "TransformStreamDefaultController"; }
+}
+
+class TransformStream {
+  #readable;
+  #writable;
+  constructor(transformer, writableStrategy, readableStrategy) {
+    const t = transformer == null ? {} : transformer;
+    if (typeof t !== "object" && typeof t !== "function") throw new TypeError("The transformer must be an object");
+    if (t.readableType !== undefined) throw new RangeError("Invalid readableType; none is supported.");
+    if (t.writableType !== undefined) throw new RangeError("Invalid writableType; none is supported.");
+    const ws0 = _parseStrategy(writableStrategy, 1), rs0 = _parseStrategy(readableStrategy, 0);
+    const start = _method(t, "start", "transformer");
+    const transform = _method(t, "transform", "transformer");
+    const flush = _method(t, "flush", "transformer");
+    const cancel = _method(t, "cancel", "transformer");
+    let rc, wc, rs, ws;
+    let backpressure = false;
+    let bpChange = _deferred();
+    const setBackpressure = (v) => {
+      if (backpressure === v) return;
+      bpChange.resolve();
+      bpChange = _deferred();
+      backpressure = v;
+    };
+    const errorWritable = (e) => {
+      _wsStartErroring(ws, e);
+      if (backpressure) setBackpressure(false);
+    };
+    const ops = {
+      desiredSize: () => _rsDesired(rs),
+      enqueue(chunk) {
+        if (rs.state !== "readable" || rs.closeRequested) throw new TypeError("Cannot enqueue into a TransformStream whose readable side is closed or errored.");
+        try { _rsEnqueue(rs, chunk); }
+        catch (e) { errorWritable(e); throw rs.state === "errored" ? rs.error : e; }
+        const hasBP = !(rs.reader && rs.reader.requests.length > 0) && !(_rsDesired(rs) > 0);
+        if (hasBP) setBackpressure(true);
+      },
+      error(e) { _rsError(rs, e); errorWritable(e); },
+      terminate() {
+        if (rs.state === "readable" && !rs.closeRequested) _rsClose(rs);
+        errorWritable(new TypeError("The TransformStream was terminated."));
+      },
+    };
+    const controller = new TransformStreamDefaultController(_ctorKey, ops);
+    const doTransform = (chunk) => {
+      const p = transform ? _call(transform, t, chunk, controller) : _call(ops.enqueue, ops, chunk);
+      return p.then(_noop, (e) => { ops.error(e); throw e; });
+    };
+    const startD = _deferred();
+    this.#writable = new WritableStream({
+      start(c) { wc = c; return startD.promise; },
+      write(chunk) {
+        if (backpressure) {
+          return bpChange.promise.then(() => {
+            if (ws.state === "erroring") throw ws.error;
+            return doTransform(chunk);
+          });
+        }
+        return doTransform(chunk);
+      },
+      close() {
+        return _call(flush, t, controller).then(() => {
+          if (rs.state === "errored") throw rs.error;
+          if (rs.state === "readable" && !rs.closeRequested) _rsClose(rs);
+        }, (e) => { _rsError(rs, e); throw e; });
+      },
+      abort(reason) {
+        const p = _call(cancel, t, reason);
+        _rsError(rs, reason);
+        return p;
+      },
+    }, { highWaterMark: ws0.hwm, size: ws0.size || undefined });
+    this.#readable = new ReadableStream({
+      start(c) { rc = c; return startD.promise; },
+      pull() { setBackpressure(false); return bpChange.promise; },
+      cancel(reason) {
+        const p = _call(cancel, t, reason);
+        errorWritable(reason);
+        return p;
+      },
+    }, { highWaterMark: rs0.hwm, size: rs0.size || undefined });
+    rs = _RS.get(this.#readable);
+    ws = _WS.get(this.#writable);
+    setBackpressure(true);
+    startD.resolve(start ? start.call(t, controller) : undefined);
+  }
+  get readable() { return this.#readable; }
+  get writable() { return this.#writable; }
+  get [Symbol.toStringTag]() { return "TransformStream"; }
+}
+
+// Cloudflare's IdentityTransformStream: a byte pass-through.
+class IdentityTransformStream extends TransformStream {
+  constructor(options) {
+    super({
+      transform(chunk, c) {
+        if (!isBufferSource(chunk)) {
+          throw new TypeError("This TransformStream is being used as a byte stream, but received " + (typeof chunk === "string" ? "a string" : "an object of non-ArrayBuffer/ArrayBufferView type") + " on its writable side.");
+        }
+        if (chunk.byteLength > 0) c.enqueue(toBytes(chunk).slice());
+      },
+    });
+  }
+  get [Symbol.toStringTag]() { return "IdentityTransformStream"; }
+}
+
+// FixedLengthStream: an IdentityTransformStream that must carry exactly
+// expectedLength bytes.
+class FixedLengthStream extends TransformStream {
+  constructor(expectedLength) {
+    const n = Number(expectedLength);
+    if (!Number.isInteger(n) || n < 0) throw new TypeError("FixedLengthStream requires a non-negative integer length");
+    let seen = 0;
+    super({
+      transform(chunk, c) {
+        if (!isBufferSource(chunk)) throw new TypeError("This TransformStream is being used as a byte stream, but received a non-byte chunk on its writable side.");
+        seen += chunk.byteLength;
+        if (seen > n) throw new TypeError(`FixedLengthStream: more than the expected ${n} bytes were written.`);
+        if (chunk.byteLength > 0) c.enqueue(toBytes(chunk).slice());
+      },
+      flush() {
+        if (seen < n) throw new TypeError(`FixedLengthStream: only ${seen} of the expected ${n} bytes were written.`);
+      },
+    });
+  }
+  get [Symbol.toStringTag]() { return "FixedLengthStream"; }
+}
+
+// ---------------------------------------------------------------------------
+// Queuing strategies
+
+function _strategyHWM(init, name) {
+  if (init == null || typeof init !== "object" || init.highWaterMark === undefined) {
+    throw new TypeError(`${name} requires an object with a highWaterMark, e.g. new ${name}({ highWaterMark: 16 })`);
+  }
+  return Number(init.highWaterMark);
+}
+const _byteLengthSize = function size(chunk) { return chunk.byteLength; };
+const _countSize = function size() { return 1; };
+
+class ByteLengthQueuingStrategy {
+  #hwm;
+  constructor(init) { this.#hwm = _strategyHWM(init, "ByteLengthQueuingStrategy"); }
+  get highWaterMark() { return this.#hwm; }
+  get size() { return _byteLengthSize; }
+  get [Symbol.toStringTag]() { return "ByteLengthQueuingStrategy"; }
+}
+
+class CountQueuingStrategy {
+  #hwm;
+  constructor(init) { this.#hwm = _strategyHWM(init, "CountQueuingStrategy"); }
+  get highWaterMark() { return this.#hwm; }
+  get size() { return _countSize; }
+  get [Symbol.toStringTag]() { return "CountQueuingStrategy"; }
+}
+
+// ---------------------------------------------------------------------------
+// Text streams (UTF-8 only)
+
+class TextEncoderStream {
+  #ts;
+  constructor() {
+    let pending = ""; // a high surrogate waiting for its pair
+    this.#ts = new TransformStream({
+      transform(chunk, c) {
+        let str = pending + String(chunk);
+        pending = "";
+        const last = str.charCodeAt(str.length - 1);
+        if (last >= 0xd800 && last <= 0xdbff) { pending = str[str.length - 1]; str = str.slice(0, -1); }
+        if (str.length > 0) c.enqueue(_utf8.encode(str));
+      },
+      flush(c) {
+        if (pending) c.enqueue(new Uint8Array([0xef, 0xbf, 0xbd]));
+      },
+    });
+  }
+  get encoding() { return "utf-8"; }
+  get readable() { return this.#ts.readable; }
+  get writable() { return this.#ts.writable; }
+  get [Symbol.toStringTag]() { return "TextEncoderStream"; }
+}
+
+// _utf8Incomplete returns how many bytes at the end of u8 begin a UTF-8
+// sequence that the next chunk may complete.
+function _utf8Incomplete(u8) {
+  const n = u8.length;
+  for (let i = n - 1; i >= 0 && i >= n - 3; i--) {
+    const b = u8[i];
+    if ((b & 0xc0) === 0x80) continue;          // continuation byte
+    if (b < 0xc2 || b > 0xf4) return 0;          // ASCII or invalid lead
+    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+    return n - i < need ? n - i : 0;
+  }
+  return 0;
+}
+
+class TextDecoderStream {
+  #ts; #fatal; #ignoreBOM;
+  constructor(label = "utf-8", options) {
+    const l = String(label).trim().toLowerCase();
+    if (l !== "utf-8" && l !== "utf8" && l !== "unicode-1-1-utf-8") {
+      throw new RangeError(`TextDecoderStream: unsupported encoding ${JSON.stringify(String(label))}; only utf-8 is supported.`);
+    }
+    const o = options == null ? {} : options;
+    const fatal = this.#fatal = !!o.fatal;
+    const ignoreBOM = this.#ignoreBOM = !!o.ignoreBOM;
+    let pending = new Uint8Array(0);
+    let bomSeen = ignoreBOM;
+    const decode = (u8) => {
+      if (!fatal) return _utf8.decode(u8, false);
+      try { return _utf8.decode(u8, true); }
+      catch { throw new TypeError("The encoded data was not valid utf-8"); }
+    };
+    this.#ts = new TransformStream({
+      transform(chunk, c) {
+        if (!isBufferSource(chunk)) throw new TypeError("TextDecoderStream accepts only ArrayBuffer or ArrayBufferView chunks.");
+        let bytes = toBytes(chunk);
+        if (pending.length) bytes = concatBytes([pending, bytes]);
+        if (!bomSeen) {
+          if (bytes.length < 3 && bytes.every((b, i) => b === [0xef, 0xbb, 0xbf][i])) { pending = bytes.slice(); return; }
+          bomSeen = true;
+          if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+        }
+        const keep = _utf8Incomplete(bytes);
+        pending = bytes.slice(bytes.length - keep);
+        const text = decode(bytes.subarray(0, bytes.length - keep));
+        if (text.length > 0) c.enqueue(text);
+      },
+      flush(c) {
+        if (pending.length === 0) return;
+        if (!bomSeen && pending.length < 3) { const t = decode(pending); if (t) c.enqueue(t); return; }
+        if (fatal) throw new TypeError("The encoded data was not valid utf-8: it ends in the middle of a character.");
+        c.enqueue("\uFFFD");
+      },
+    });
+  }
+  get encoding() { return "utf-8"; }
+  get fatal() { return this.#fatal; }
+  get ignoreBOM() { return this.#ignoreBOM; }
+  get readable() { return this.#ts.readable; }
+  get writable() { return this.#ts.writable; }
+  get [Symbol.toStringTag]() { return "TextDecoderStream"; }
+}
+
+defineGlobal("ReadableStream", ReadableStream);
+defineGlobal("ReadableStreamDefaultReader", ReadableStreamDefaultReader);
+defineGlobal("ReadableStreamDefaultController", ReadableStreamDefaultController);
+defineGlobal("ReadableByteStreamController", ReadableByteStreamController);
+defineGlobal("WritableStream", WritableStream);
+defineGlobal("WritableStreamDefaultWriter", WritableStreamDefaultWriter);
+defineGlobal("WritableStreamDefaultController", WritableStreamDefaultController);
+defineGlobal("TransformStream", TransformStream);
+defineGlobal("TransformStreamDefaultController", TransformStreamDefaultController);
+defineGlobal("IdentityTransformStream", IdentityTransformStream);
+defineGlobal("FixedLengthStream", FixedLengthStream);
+defineGlobal("ByteLengthQueuingStrategy", ByteLengthQueuingStrategy);
+defineGlobal("CountQueuingStrategy", CountQueuingStrategy);
+defineGlobal("TextEncoderStream", TextEncoderStream);
+defineGlobal("TextDecoderStream", TextDecoderStream);
