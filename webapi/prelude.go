@@ -15,6 +15,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -22,6 +23,15 @@ import (
 
 //go:embed jssrc/*.js
 var jsFiles embed.FS
+
+// lazyFiles are evaluated on first use of a global they define, which keeps
+// them out of every isolate's start-up cost (see docs/BENCHMARKS.md). A lazy
+// file must not define top-level names that other files use.
+var lazyFiles = map[string]bool{
+	"jssrc/70_crypto.js": true,
+}
+
+var globalRe = regexp.MustCompile(`(?m)^defineGlobal\("([A-Za-z_$][A-Za-z0-9_$]*)"`)
 
 var (
 	preludeOnce sync.Once
@@ -35,11 +45,23 @@ func Prelude() string {
 		sort.Strings(names)
 		var b strings.Builder
 		b.WriteString("(function () {\n\"use strict\";\n")
-		for _, n := range names {
+		for i, n := range names {
 			src, _ := jsFiles.ReadFile(n)
 			fmt.Fprintf(&b, "// ---- %s ----\n", n)
+			if !lazyFiles[n] {
+				b.Write(src)
+				b.WriteString("\n")
+				continue
+			}
+			// A lazy file runs in its own function scope the first time one of
+			// the globals it defines is touched. Its top-level names stay
+			// private to it; it still sees the shared names of earlier files.
+			fmt.Fprintf(&b, "const __lazy%d = (() => { let loaded = false; return () => { if (loaded) return; loaded = true; (function () {\n", i)
 			b.Write(src)
-			b.WriteString("\n")
+			b.WriteString("\n})(); }; })();\n")
+			for _, m := range globalRe.FindAllStringSubmatch(string(src), -1) {
+				fmt.Fprintf(&b, "defineLazyGlobal(%q, () => { __lazy%d(); return globalThis[%q]; });\n", m[1], i, m[1])
+			}
 		}
 		b.WriteString("})();\n")
 		prelude = b.String()
