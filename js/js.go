@@ -34,6 +34,9 @@ type Engine interface {
 	CompileModule(source, filename string) ([]byte, error)
 	// CompileScript compiles a classic script into bytecode.
 	CompileScript(source, filename string) ([]byte, error)
+	// CompileRuntime compiles trusted runtime code (a classic script); the
+	// engine may drop debug information to make it cheaper to load.
+	CompileRuntime(source string) ([]byte, error)
 	// NewVM creates an empty isolate.
 	NewVM(opts Options) (VM, error)
 }

@@ -26,12 +26,29 @@ var jsFiles embed.FS
 
 // lazyFiles are evaluated on first use of a global they define, which keeps
 // them out of every isolate's start-up cost (see docs/BENCHMARKS.md). A lazy
-// file must not define top-level names that other files use.
+// file runs in its own function scope: its top-level names are private to
+// it, and what other files need from it goes through _shared (00_core.js).
+// The generated __load_<stem>() evaluates it; __loaded holds the stems of
+// the files evaluated so far.
 var lazyFiles = map[string]bool{
-	"jssrc/70_crypto.js": true,
+	"jssrc/10_encoding.js":      true,
+	"jssrc/20_events.js":        true,
+	"jssrc/30_url.js":           true,
+	"jssrc/40_streams.js":       true,
+	"jssrc/50_blob_formdata.js": true,
+	"jssrc/70_crypto.js":        true,
 }
 
-var globalRe = regexp.MustCompile(`(?m)^defineGlobal\("([A-Za-z_$][A-Za-z0-9_$]*)"`)
+var globalRe = regexp.MustCompile(`(?m)^\s*defineGlobal\("([A-Za-z_$][A-Za-z0-9_$]*)"`)
+
+// stem turns "jssrc/50_blob_formdata.js" into "blob_formdata".
+func stem(name string) string {
+	s := strings.TrimSuffix(strings.TrimPrefix(name, "jssrc/"), ".js")
+	if i := strings.IndexByte(s, '_'); i >= 0 {
+		s = s[i+1:]
+	}
+	return s
+}
 
 var (
 	preludeOnce sync.Once
@@ -44,8 +61,8 @@ func Prelude() string {
 		names, _ := fs.Glob(jsFiles, "jssrc/*.js")
 		sort.Strings(names)
 		var b strings.Builder
-		b.WriteString("(function () {\n\"use strict\";\n")
-		for i, n := range names {
+		b.WriteString("(function () {\n\"use strict\";\nconst __loaded = new Set();\n")
+		for _, n := range names {
 			src, _ := jsFiles.ReadFile(n)
 			fmt.Fprintf(&b, "// ---- %s ----\n", n)
 			if !lazyFiles[n] {
@@ -56,11 +73,12 @@ func Prelude() string {
 			// A lazy file runs in its own function scope the first time one of
 			// the globals it defines is touched. Its top-level names stay
 			// private to it; it still sees the shared names of earlier files.
-			fmt.Fprintf(&b, "const __lazy%d = (() => { let loaded = false; return () => { if (loaded) return; loaded = true; (function () {\n", i)
+			st := stem(n)
+			fmt.Fprintf(&b, "const __load_%s = () => { if (__loaded.has(%q)) return; __loaded.add(%q); (function () {\n", st, st, st)
 			b.Write(src)
-			b.WriteString("\n})(); }; })();\n")
+			b.WriteString("\n})(); };\n")
 			for _, m := range globalRe.FindAllStringSubmatch(string(src), -1) {
-				fmt.Fprintf(&b, "defineLazyGlobal(%q, () => { __lazy%d(); return globalThis[%q]; });\n", m[1], i, m[1])
+				fmt.Fprintf(&b, "defineLazyGlobal(%q, __load_%s);\n", m[1], st)
 			}
 		}
 		b.WriteString("})();\n")

@@ -46,7 +46,7 @@ type Runtime struct {
 
 // NewRuntime compiles the Web API prelude with engine.
 func NewRuntime(engine js.Engine) (*Runtime, error) {
-	bc, err := engine.CompileScript(webapi.Prelude(), "prelude.js")
+	bc, err := engine.CompileRuntime(webapi.Prelude())
 	if err != nil {
 		return nil, fmt.Errorf("compile prelude: %w", err)
 	}

@@ -17,10 +17,11 @@ import (
 
 // Engine is the QuickJS engine. The zero value is ready to use.
 type Engine struct {
-	once sync.Once
-	mu   sync.Mutex
-	vm   *qjs.VM // a VM kept only for compiling
-	err  error
+	once    sync.Once
+	mu      sync.Mutex
+	vm      *qjs.VM // a VM kept only for compiling
+	stripVM *qjs.VM // compiles trusted runtime code without debug information
+	err     error
 }
 
 var _ js.Engine = (*Engine)(nil)
@@ -29,8 +30,37 @@ var _ js.Engine = (*Engine)(nil)
 func (e *Engine) Name() string { return "quickjs-" + qjs.Version() }
 
 func (e *Engine) compiler() (*qjs.VM, error) {
-	e.once.Do(func() { e.vm, e.err = qjs.NewVM() })
+	e.once.Do(func() {
+		e.vm, e.err = qjs.NewVM()
+		if e.err == nil {
+			e.stripVM, e.err = qjs.NewVM()
+		}
+		if e.err == nil && !setStrip(e.stripVM, StripSource|StripDebug) {
+			e.stripVM.Close()
+			e.stripVM = nil // compile runtime code with debug information then
+		}
+	})
 	return e.vm, e.err
+}
+
+// CompileRuntime compiles trusted runtime code (the prelude) without source
+// text or debug information, which makes its bytecode smaller and faster to
+// load into every isolate; stack frames in it have no line numbers.
+func (e *Engine) CompileRuntime(source string) ([]byte, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	vm, err := e.compiler()
+	if err != nil {
+		return nil, err
+	}
+	if e.stripVM != nil {
+		vm = e.stripVM
+	}
+	bc, err := vm.Compile(source, qjs.EvalGlobal)
+	if err != nil {
+		return nil, convertErr(err)
+	}
+	return bc, nil
 }
 
 // CompileModule compiles an ES module that imports nothing.

@@ -18,11 +18,17 @@ function defineGlobal(name, value) {
   Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
 }
 
-function defineLazyGlobal(name, make) {
+// defineLazyGlobal makes name a global that runs load (which must define it
+// with defineGlobal) when first read or written.
+function defineLazyGlobal(name, load) {
   Object.defineProperty(globalThis, name, {
     configurable: true, enumerable: false,
-    get() { const v = make(); defineGlobal(name, v); return v; },
-    set(v) { defineGlobal(name, v); },
+    get() {
+      load();
+      const d = Object.getOwnPropertyDescriptor(globalThis, name);
+      return d && "value" in d ? d.value : undefined;
+    },
+    set(v) { load(); defineGlobal(name, v); },
   });
 }
 
@@ -50,6 +56,24 @@ function toBytes(x) {
   if (typeof SharedArrayBuffer !== "undefined" && x instanceof SharedArrayBuffer) return new Uint8Array(x);
   throw new TypeError("expected a string, ArrayBuffer or ArrayBufferView");
 }
+
+// _usv converts a value to a USVString: lone surrogates become U+FFFD.
+function _usv(s) {
+  s = String(s);
+  return typeof s.isWellFormed === "function" ? (s.isWellFormed() ? s : s.toWellFormed()) : s;
+}
+
+// _brand returns map's record for x, or throws the TypeError that a method
+// called on the wrong receiver throws.
+function _brand(map, x, what) {
+  const s = map.get(x);
+  if (!s) throw new TypeError(`Illegal invocation: the receiver is not a ${what}`);
+  return s;
+}
+
+// _shared holds what lazily evaluated files (see webapi/prelude.go) give to
+// the rest of the prelude; their other top-level names stay private.
+const _shared = {};
 
 function isBufferSource(x) {
   return x instanceof ArrayBuffer || ArrayBuffer.isView(x);

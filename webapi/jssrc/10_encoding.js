@@ -1,10 +1,5 @@
 // TextEncoder, TextDecoder (UTF-8 only, as in Workers), atob and btoa.
 
-// _usv converts a value to a USVString: lone surrogates become U+FFFD.
-function _usv(s) {
-  s = String(s);
-  return typeof s.isWellFormed === "function" ? (s.isWellFormed() ? s : s.toWellFormed()) : s;
-}
 
 function _isAscii(s) {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;

@@ -28,11 +28,6 @@ function _deferred() {
   return d;
 }
 
-function _brand(map, x, what) {
-  const s = map.get(x);
-  if (!s) throw new TypeError(`Illegal invocation: the receiver is not a ${what}`);
-  return s;
-}
 
 function _parseStrategy(strategy, defaultHWM) {
   if (strategy == null) strategy = {};

@@ -310,3 +310,6 @@ function _parseFormData(bytes, contentType) {
 defineGlobal("Blob", Blob);
 defineGlobal("File", File);
 defineGlobal("FormData", FormData);
+
+_shared.encodeMultipart = _encodeMultipart;
+_shared.parseFormData = _parseFormData;

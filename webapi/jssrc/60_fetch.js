@@ -76,10 +76,12 @@ function _extractBody(body) {
   if (body == null) return { bytes: null, stream: null, type: null };
   if (typeof body === "string") return { bytes: _utf8.encode(body), type: "text/plain;charset=UTF-8" };
   if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return { bytes: toBytes(body).slice(), type: null };
-  if (typeof URLSearchParams === "function" && body instanceof URLSearchParams) return { bytes: _utf8.encode(body.toString()), type: "application/x-www-form-urlencoded;charset=UTF-8" };
-  if (typeof Blob === "function" && body instanceof Blob) return { bytes: body._bytes(), type: body.type || null };
-  if (typeof FormData === "function" && body instanceof FormData) { const enc = _encodeMultipart(body); return { bytes: enc.bytes, type: enc.type }; }
-  if (typeof ReadableStream === "function" && body instanceof ReadableStream) return { bytes: null, stream: body, type: null };
+  // A lazily evaluated family that has not been loaded cannot have made
+  // the body, so check __loaded first instead of touching (loading) it.
+  if (__loaded.has("url") && body instanceof URLSearchParams) return { bytes: _utf8.encode(body.toString()), type: "application/x-www-form-urlencoded;charset=UTF-8" };
+  if (__loaded.has("blob_formdata") && body instanceof Blob) return { bytes: body._bytes(), type: body.type || null };
+  if (__loaded.has("blob_formdata") && body instanceof FormData) { const enc = _shared.encodeMultipart(body); return { bytes: enc.bytes, type: enc.type }; }
+  if (__loaded.has("streams") && body instanceof ReadableStream) return { bytes: null, stream: body, type: null };
   return { bytes: _utf8.encode(String(body)), type: "text/plain;charset=UTF-8" };
 }
 
@@ -130,7 +132,8 @@ class _Body {
   async formData() {
     const type = this.headers.get("content-type") || "";
     const bytes = await this._consume();
-    return _parseFormData(bytes, type);
+    __load_blob_formdata();
+    return _shared.parseFormData(bytes, type);
   }
   _cloneBody(target) {
     if (this._used) throw new TypeError("Body has already been used; it cannot be cloned.");
@@ -159,6 +162,10 @@ function _normMethod(m) {
   return _methods.includes(u) ? u : m;
 }
 
+// _trustedURL is set while the runtime builds a Request from a URL that Go
+// already parsed and serialised, to skip parsing it again.
+let _trustedURL = false;
+
 class Request extends _Body {
   #method; #url; #headers; #signal; #redirect; #cf;
   constructor(input, init = {}) {
@@ -167,7 +174,8 @@ class Request extends _Body {
     let src = null;
     if (input instanceof Request) { src = input; }
     else { input = String(input); }
-    const url = src ? src.url : new URL(input).href;
+    const url = src ? src.url : (_trustedURL ? input : new URL(input).href);
+    _trustedURL = false;
     this.#url = url;
     this.#method = init.method !== undefined ? _normMethod(init.method) : (src ? src.method : "GET");
     this.#headers = new Headers(init.headers !== undefined ? init.headers : (src ? src.headers : undefined));
@@ -275,7 +283,8 @@ function _responseFromWire(json) {
 function _requestFromWire(w) {
   const init = { method: w.method, headers: w.headers };
   if (w.body != null && w.method !== "GET" && w.method !== "HEAD") init.body = fromB64(w.body);
-  return new Request(w.url, init);
+  _trustedURL = true;
+  try { return new Request(w.url, init); } finally { _trustedURL = false; }
 }
 
 async function fetch(input, init) {
