@@ -24,12 +24,14 @@ import (
 //go:embed jssrc/*.js
 var jsFiles embed.FS
 
-// lazyFiles are evaluated on first use of a global they define, which keeps
-// them out of every isolate's start-up cost (see docs/BENCHMARKS.md). A lazy
-// file runs in its own function scope: its top-level names are private to
-// it, and what other files need from it goes through _shared (00_core.js).
-// The generated __load_<stem>() evaluates it; __loaded holds the stems of
-// the files evaluated so far.
+// lazyFiles are the Web API families that are not part of the core prelude.
+// Each is compiled to its own bytecode (see Families) and evaluated in an
+// isolate only when its code may need it: at start-up when the app's code
+// mentions one of its globals, otherwise on the first touch of one of those
+// globals (then from source, through indirect eval). A family runs in its own
+// function scope: its top-level names are private to it, it sees the core's
+// top-level names through __core, and what it gives to the rest of the
+// prelude goes through _shared (00_core.js).
 var lazyFiles = map[string]bool{
 	"jssrc/10_encoding.js":      true,
 	"jssrc/20_events.js":        true,
@@ -39,7 +41,10 @@ var lazyFiles = map[string]bool{
 	"jssrc/70_crypto.js":        true,
 }
 
-var globalRe = regexp.MustCompile(`(?m)^\s*defineGlobal\("([A-Za-z_$][A-Za-z0-9_$]*)"`)
+var (
+	globalRe   = regexp.MustCompile(`(?m)^\s*defineGlobal\("([A-Za-z_$][A-Za-z0-9_$]*)"`)
+	topLevelRe = regexp.MustCompile(`(?m)^(?:const|let|var|function\*?|class|async function)\s+([A-Za-z_$][A-Za-z0-9_$]*)`)
+)
 
 // stem turns "jssrc/50_blob_formdata.js" into "blob_formdata".
 func stem(name string) string {
@@ -50,41 +55,117 @@ func stem(name string) string {
 	return s
 }
 
+// Family is a lazily evaluated group of Web APIs.
+type Family struct {
+	// Name is the family's name ("streams", "url", ...).
+	Name string
+	// Source is a script that sets globalThis.__warren_family to the
+	// family's body as a function of the core's names.
+	Source string
+	// Globals are the globals the family defines.
+	Globals []string
+	// Uses are the other families whose globals the family's code mentions.
+	Uses []string
+}
+
 var (
 	preludeOnce sync.Once
 	prelude     string
+	families    []Family
 )
 
-// Prelude returns the prelude script source.
-func Prelude() string {
-	preludeOnce.Do(func() {
-		names, _ := fs.Glob(jsFiles, "jssrc/*.js")
-		sort.Strings(names)
-		var b strings.Builder
-		b.WriteString("(function () {\n\"use strict\";\nconst __loaded = new Set();\n")
-		for _, n := range names {
-			src, _ := jsFiles.ReadFile(n)
-			fmt.Fprintf(&b, "// ---- %s ----\n", n)
-			if !lazyFiles[n] {
-				b.Write(src)
-				b.WriteString("\n")
-				continue
+func build() {
+	names, _ := fs.Glob(jsFiles, "jssrc/*.js")
+	sort.Strings(names)
+	var core, lazy strings.Builder
+	var coreNames []string
+	core.WriteString("(function () {\n\"use strict\";\n")
+	for _, n := range names {
+		src, _ := jsFiles.ReadFile(n)
+		if !lazyFiles[n] {
+			fmt.Fprintf(&core, "// ---- %s ----\n", n)
+			core.Write(src)
+			core.WriteString("\n")
+			for _, m := range topLevelRe.FindAllStringSubmatch(string(src), -1) {
+				coreNames = append(coreNames, m[1])
 			}
-			// A lazy file runs in its own function scope the first time one of
-			// the globals it defines is touched. Its top-level names stay
-			// private to it; it still sees the shared names of earlier files.
-			st := stem(n)
-			fmt.Fprintf(&b, "const __load_%s = () => { if (__loaded.has(%q)) return; __loaded.add(%q); (function () {\n", st, st, st)
-			b.Write(src)
-			b.WriteString("\n})(); };\n")
-			for _, m := range globalRe.FindAllStringSubmatch(string(src), -1) {
-				fmt.Fprintf(&b, "defineLazyGlobal(%q, __load_%s);\n", m[1], st)
+			continue
+		}
+		f := Family{Name: stem(n)}
+		for _, m := range globalRe.FindAllStringSubmatch(string(src), -1) {
+			f.Globals = append(f.Globals, m[1])
+			fmt.Fprintf(&lazy, "defineLazyGlobal(%q, () => __load(%q));\n", m[1], f.Name)
+		}
+		f.Source = string(src)
+		families = append(families, f)
+	}
+	core.WriteString("// ---- lazily evaluated families ----\n")
+	core.WriteString(lazy.String())
+	fmt.Fprintf(&core, "const __core = { %s };\n", strings.Join(coreNames, ", "))
+	core.WriteString("})();\n")
+	prelude = core.String()
+	destructure := "const { " + strings.Join(coreNames, ", ") + " } = __core;\n"
+	for i := range families {
+		f := &families[i]
+		for _, o := range families {
+			if o.Name != f.Name && Mentions(f.Source, o.Globals) {
+				f.Uses = append(f.Uses, o.Name)
 			}
 		}
-		b.WriteString("})();\n")
-		prelude = b.String()
-	})
+		f.Source = "globalThis.__warren_family = function (__core) {\n\"use strict\";\n" + destructure + f.Source + "\n};\n"
+	}
+}
+
+// Prelude returns the core prelude script: everything every isolate runs.
+func Prelude() string {
+	preludeOnce.Do(build)
 	return prelude
+}
+
+// Families returns the lazily evaluated Web API families, in the order in
+// which they must be evaluated.
+func Families() []Family {
+	preludeOnce.Do(build)
+	return families
+}
+
+// Mentions reports whether source contains one of names as a whole word.
+func Mentions(source string, names []string) bool {
+	for _, n := range names {
+		for i := 0; ; {
+			j := strings.Index(source[i:], n)
+			if j < 0 {
+				break
+			}
+			j += i
+			before := j == 0 || !isIdent(source[j-1])
+			after := j+len(n) == len(source) || !isIdent(source[j+len(n)])
+			if before && after {
+				return true
+			}
+			i = j + len(n)
+		}
+	}
+	return false
+}
+
+func isIdent(c byte) bool {
+	return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+}
+
+func init() {
+	register("prelude.source", func(args []any) (any, error) {
+		name, err := ArgString(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range Families() {
+			if f.Name == name {
+				return f.Source, nil
+			}
+		}
+		return nil, fmt.Errorf("no Web API family %q", name)
+	})
 }
 
 // OpFunc is a stateless host operation.

@@ -143,6 +143,15 @@ func (in *Instance) boot() error {
 		return err
 	}
 	in.dispatch = d
+	for _, i := range in.prog.families {
+		f := in.rt.families[i]
+		if err := in.vm.Run(f.bytecode); err != nil {
+			return fmt.Errorf("load Web API family %s: %w", f.Name, err)
+		}
+		if _, err := d.Call("family", f.Name); err != nil {
+			return fmt.Errorf("load Web API family %s: %w", f.Name, err)
+		}
+	}
 	env, err := clone.Encode(in.cfg.Env, in.capID)
 	if err != nil {
 		return &warren.Error{Code: warren.CodeBadRequest, Message: "env cannot be passed to the Worker: " + err.Error()}

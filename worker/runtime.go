@@ -27,6 +27,9 @@ type Program struct {
 	Bytecode  []byte
 	SourceMap *bundle.SourceMap
 	Source    string
+	// families are the Web API families evaluated in every isolate of the
+	// Program before its code (indexes into Runtime.families).
+	families []int
 }
 
 // MapStack rewrites engine positions in a stack or message to positions in
@@ -35,8 +38,9 @@ func (p *Program) MapStack(s string) string { return p.SourceMap.MapStack(s) }
 
 // Runtime compiles code and creates instances. It is safe for concurrent use.
 type Runtime struct {
-	engine  js.Engine
-	prelude []byte
+	engine   js.Engine
+	prelude  []byte
+	families []family
 
 	mu       sync.Mutex
 	programs map[string]*list.Element // hash → element holding *Program
@@ -50,7 +54,58 @@ func NewRuntime(engine js.Engine) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compile prelude: %w", err)
 	}
-	return &Runtime{engine: engine, prelude: bc, programs: map[string]*list.Element{}, lru: list.New(), maxProgs: 512}, nil
+	rt := &Runtime{engine: engine, prelude: bc, programs: map[string]*list.Element{}, lru: list.New(), maxProgs: 512}
+	for _, f := range webapi.Families() {
+		fbc, err := engine.CompileRuntime(f.Source)
+		if err != nil {
+			return nil, fmt.Errorf("compile Web API family %s: %w", f.Name, err)
+		}
+		rt.families = append(rt.families, family{Family: f, bytecode: fbc})
+	}
+	return rt, nil
+}
+
+type family struct {
+	webapi.Family
+	bytecode []byte
+}
+
+// implied lists core globals whose use needs a family right away.
+var implied = map[string][]string{
+	"url":    {"fetch", "Request"},
+	"events": {"fetch", "Request"},
+}
+
+// familiesFor returns the indexes (in evaluation order) of the families that
+// source mentions, with the families those use in turn.
+func (rt *Runtime) familiesFor(source string) []int {
+	need := map[string]bool{}
+	var visit func(name string)
+	visit = func(name string) {
+		if need[name] {
+			return
+		}
+		need[name] = true
+		for _, f := range rt.families {
+			if f.Name == name {
+				for _, u := range f.Uses {
+					visit(u)
+				}
+			}
+		}
+	}
+	for _, f := range rt.families {
+		if webapi.Mentions(source, f.Globals) || webapi.Mentions(source, implied[f.Name]) {
+			visit(f.Name)
+		}
+	}
+	var out []int
+	for i, f := range rt.families {
+		if need[f.Name] {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // Engine returns the runtime's engine.
@@ -80,7 +135,7 @@ func (rt *Runtime) Compile(code *warren.WorkerCode) (*Program, error) {
 		return nil, &warren.Error{Code: warren.CodeBadCode, Message: "the engine could not compile the bundled code: " + err.Error()}
 	}
 	sm, _ := bundle.ParseSourceMap(out.SourceMap)
-	p := &Program{Hash: hash, Bytecode: bc, SourceMap: sm, Source: out.Source}
+	p := &Program{Hash: hash, Bytecode: bc, SourceMap: sm, Source: out.Source, families: rt.familiesFor(out.Source)}
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	if el, ok := rt.programs[hash]; ok {

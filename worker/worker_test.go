@@ -72,3 +72,30 @@ func TestFetchThrows(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// Web API families the code does not name are loaded on first touch.
+func TestLazyFamilyLoadedOnDynamicAccess(t *testing.T) {
+	in := newInstance(t, `export default { async fetch() {
+		const name = ["Readable", "Stream"].join("");
+		const RS = globalThis[name];
+		const s = new RS({ start(c) { c.enqueue("a"); c.enqueue("b"); c.close() } });
+		const r = s.getReader(); let out = "";
+		for (;;) { const { done, value } = await r.read(); if (done) break; out += value }
+		const E = globalThis["Text" + "Encoder"];
+		return new Response(out + new E().encode("xyz").length + (typeof globalThis["c" + "rypto"].randomUUID));
+	} }`, worker.Config{})
+	if _, body := get(t, in, "/"); body != "ab3function" {
+		t.Fatalf("body = %q", body)
+	}
+}
+
+func TestAssigningALazyGlobalKeepsTheAppsValue(t *testing.T) {
+	in := newInstance(t, `export default { fetch() {
+		globalThis["U" + "RL"] = function Mine() {};
+		const p = new globalThis["URLSearch" + "Params"]("a=1");
+		return new Response(globalThis["U" + "RL"].name + " " + p.get("a"));
+	} }`, worker.Config{})
+	if _, body := get(t, in, "/"); body != "Mine 1" {
+		t.Fatalf("body = %q", body)
+	}
+}

@@ -32,6 +32,25 @@ function defineLazyGlobal(name, load) {
   });
 }
 
+// __loaded holds the names of the Web API families evaluated so far.
+const __loaded = new Set();
+
+// __load evaluates a lazily loaded family (see webapi/prelude.go). At
+// start-up Go has already run the family's bytecode, which left its body in
+// globalThis.__warren_family; later, the source comes from Go and is
+// evaluated here.
+function __load(name) {
+  if (__loaded.has(name)) return;
+  __loaded.add(name);
+  let body = globalThis.__warren_family;
+  if (typeof body !== "function") {
+    (0, eval)(host("prelude.source", name));
+    body = globalThis.__warren_family;
+  }
+  delete globalThis.__warren_family;
+  body(__core);
+}
+
 const _utf8 = {
   encode(s) {
     s = String(s);
@@ -120,6 +139,10 @@ const _dispatch = {
     }
   },
 };
+
+// At start-up Go evaluates the families the app's code needs, each followed
+// by this dispatch.
+_dispatch.family = (name) => __load(name);
 
 globalThis.__dispatch = function (kind, ...args) {
   const f = _dispatch[kind];

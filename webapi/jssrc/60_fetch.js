@@ -132,7 +132,7 @@ class _Body {
   async formData() {
     const type = this.headers.get("content-type") || "";
     const bytes = await this._consume();
-    __load_blob_formdata();
+    __load("blob_formdata");
     return _shared.parseFormData(bytes, type);
   }
   _cloneBody(target) {
