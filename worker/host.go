@@ -178,7 +178,10 @@ func (in *Instance) opRespond(args []any) error {
 		resp.ContentLength = -1
 	} else {
 		var body []byte
-		if s, ok := args[2].(string); ok {
+		if s, ok := args[2].(string); ok && webapi.ArgBool(args, 4) {
+			// The body as text (JavaScript kept it as a string).
+			body = []byte(s)
+		} else if s, ok := args[2].(string); ok {
 			if int64(base64.StdEncoding.DecodedLen(len(s))) > in.limits.ResponseBodyBytes+3 {
 				in.finish(inv, invResult{err: tooLargeResponse(in.limits.ResponseBodyBytes)})
 				return nil

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/clone"
@@ -562,7 +563,8 @@ type wireRequest struct {
 	Method  string      `json:"method"`
 	URL     string      `json:"url"`
 	Headers [][2]string `json:"headers"`
-	Body    *string     `json:"body"`
+	Body    *string     `json:"body"`           // base64
+	Text    *string     `json:"text,omitempty"` // the body, when it is UTF-8 text (Go to JS only)
 }
 
 type wireResponse struct {
@@ -601,8 +603,15 @@ func requestToWire(req *http.Request, maxBody int64) (string, error) {
 		if int64(len(b)) > maxBody {
 			return "", &warren.Error{Code: warren.CodeTooLarge, Limit: "request body", Message: fmt.Sprintf("the request body is larger than the limit of %d bytes", maxBody), Hint: "send a smaller body, or raise the requestBodyBytes limit"}
 		}
-		s := base64.StdEncoding.EncodeToString(b)
-		w.Body = &s
+		if utf8.Valid(b) {
+			// Text crosses as a string: JavaScript reads it with text() or
+			// json() without decoding bytes.
+			s := string(b)
+			w.Text = &s
+		} else {
+			s := base64.StdEncoding.EncodeToString(b)
+			w.Body = &s
+		}
 	}
 	b, err := json.Marshal(w)
 	return string(b), err

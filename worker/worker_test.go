@@ -99,3 +99,29 @@ func TestAssigningALazyGlobalKeepsTheAppsValue(t *testing.T) {
 		t.Fatalf("body = %q", body)
 	}
 }
+
+// Request bodies cross as text when they are UTF-8 and as bytes otherwise;
+// either way every body reader sees the exact bytes.
+func TestRequestBodyBytesExact(t *testing.T) {
+	in := newInstance(t, `export default { async fetch(req) {
+		const copy = req.clone();
+		const b = new Uint8Array(await req.arrayBuffer());
+		const t = await copy.text();
+		return Response.json({ n: b.length, first: b[0], last: b[b.length - 1], tlen: t.length, ct: req.headers.get("content-type") });
+	} }`, worker.Config{})
+	for _, tc := range []struct {
+		body string
+		want string
+	}{
+		{"héllo", `{"n":6,"first":104,"last":111,"tlen":5,"ct":null}`},
+		{"\xff\x00\xfe", `{"n":3,"first":255,"last":254,"tlen":3,"ct":null}`},
+	} {
+		resp, err := in.Fetch(context.Background(), "", worker.Invoke{}, httptest.NewRequest("POST", "/", strings.NewReader(tc.body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := readAll(resp); got != tc.want {
+			t.Errorf("body %q: got %s want %s", tc.body, got, tc.want)
+		}
+	}
+}

@@ -30,6 +30,12 @@ class Headers {
     for (const k of Object.keys(init)) this.append(k, init[k]);
   }
   _setGuard(g) { this.#guard = g; return this; }
+  // _trusted builds Headers from pairs that Go already validated.
+  static _trusted(pairs) {
+    const h = new Headers();
+    if (pairs) for (let i = 0; i < pairs.length; i++) h.#list.push([pairs[i][0].toLowerCase(), pairs[i][1]]);
+    return h;
+  }
   #check() { if (this.#guard === "immutable") throw new TypeError("Can't modify immutable headers."); }
   append(name, value) {
     this.#check();
@@ -71,10 +77,12 @@ class Headers {
 
 // ---- bodies ----
 
-// _extractBody turns a BodyInit into {bytes|stream, type}.
+// _extractBody turns a BodyInit into {bytes|text|stream, type}. A string
+// body stays a string until something needs its bytes: most bodies are
+// text, and Go takes the string as it is.
 function _extractBody(body) {
   if (body == null) return { bytes: null, stream: null, type: null };
-  if (typeof body === "string") return { bytes: _utf8.encode(body), type: "text/plain;charset=UTF-8" };
+  if (typeof body === "string") return { text: body, bytes: null, type: "text/plain;charset=UTF-8" };
   if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return { bytes: toBytes(body).slice(), type: null };
   // A lazily evaluated family that has not been loaded cannot have made
   // the body, so check __loaded first instead of touching (loading) it.
@@ -82,17 +90,19 @@ function _extractBody(body) {
   if (__loaded.has("blob_formdata") && body instanceof Blob) return { bytes: body._bytes(), type: body.type || null };
   if (__loaded.has("blob_formdata") && body instanceof FormData) { const enc = _shared.encodeMultipart(body); return { bytes: enc.bytes, type: enc.type }; }
   if (__loaded.has("streams") && body instanceof ReadableStream) return { bytes: null, stream: body, type: null };
-  return { bytes: _utf8.encode(String(body)), type: "text/plain;charset=UTF-8" };
+  return { text: String(body), bytes: null, type: "text/plain;charset=UTF-8" };
 }
 
 class _Body {
   _bytes = null;      // Uint8Array, or null
+  _text = null;       // the body as a string, until its bytes are needed
   _stream = null;     // ReadableStream, when the body is streamed
   _used = false;
   _hasBody = false;
   _initBody(body, headers) {
     const x = _extractBody(body);
     this._bytes = x.bytes;
+    this._text = x.text === undefined ? null : x.text;
     this._stream = x.stream || null;
     this._hasBody = body != null;
     if (x.type && !headers.has("content-type")) headers.set("content-type", x.type);
@@ -101,8 +111,9 @@ class _Body {
   get body() {
     if (!this._hasBody) return null;
     if (!this._stream) {
-      const bytes = this._bytes;
+      const bytes = this._text !== null ? _utf8.encode(this._text) : this._bytes;
       this._bytes = null;
+      this._text = null;
       this._stream = _streamOfBytes(bytes);
     }
     return this._stream;
@@ -122,11 +133,22 @@ class _Body {
       }
       return concatBytes(chunks);
     }
+    if (this._text !== null) return _utf8.encode(this._text);
     return this._bytes || new Uint8Array(0);
+  }
+  // _takeText returns the body as a string without a round trip through
+  // bytes, or null when it is not held as a string.
+  _takeText() {
+    if (this._text === null || this._used || this._stream) return null;
+    this._used = true;
+    return this._text;
   }
   async arrayBuffer() { const b = await this._consume(); return b.buffer.byteLength === b.byteLength && b.byteOffset === 0 ? b.buffer : b.slice().buffer; }
   async bytes() { return (await this._consume()).slice(); }
-  async text() { return _utf8.decode(await this._consume()); }
+  async text() {
+    const t = this._takeText();
+    return t !== null ? t : _utf8.decode(await this._consume());
+  }
   async json() { return JSON.parse(await this.text()); }
   async blob() { const b = await this._consume(); return new Blob([b], { type: this.headers.get("content-type") || "" }); }
   async formData() {
@@ -144,6 +166,7 @@ class _Body {
       target._stream = b;
     } else {
       target._bytes = this._bytes;
+      target._text = this._text;
     }
   }
 }
@@ -281,10 +304,14 @@ function _responseFromWire(json) {
 }
 
 function _requestFromWire(w) {
-  const init = { method: w.method, headers: w.headers };
-  if (w.body != null && w.method !== "GET" && w.method !== "HEAD") init.body = fromB64(w.body);
   _trustedURL = true;
-  try { return new Request(w.url, init); } finally { _trustedURL = false; }
+  let req;
+  try { req = new Request(w.url, { method: w.method, headers: Headers._trusted(w.headers) }); } finally { _trustedURL = false; }
+  if (w.method !== "GET" && w.method !== "HEAD") {
+    if (w.text != null) { req._text = w.text; req._hasBody = true; }
+    else if (w.body != null) { req._bytes = fromB64(w.body); req._hasBody = true; }
+  }
+  return req;
 }
 
 async function fetch(input, init) {

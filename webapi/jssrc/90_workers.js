@@ -169,6 +169,8 @@ async function _sendResponse(inv, res) {
     }
     return;
   }
+  const text = res._takeText();
+  if (text !== null) { host("respond", inv, head, text, false, true); return; }
   const bytes = res._hasBody ? await res._consume() : null;
   host("respond", inv, head, bytes ? b64(bytes) : null, false);
 }
@@ -190,7 +192,7 @@ _dispatch.start = () => {
 _dispatch.fetch = (inv, entrypoint, propsText, wire) => {
   const waits = [];
   (async () => {
-    const props = propsText ? _decodeValue(propsText, _capFromWire) : undefined;
+    const props = propsText && propsText !== "null" ? _decodeValue(propsText, _capFromWire) : undefined;
     const ctx = _makeCtx(waits, props);
     const target = _instantiate(_resolveEntrypoint(entrypoint), ctx);
     if (!target || typeof target.fetch !== "function") {
@@ -199,11 +201,14 @@ _dispatch.fetch = (inv, entrypoint, propsText, wire) => {
     const req = _requestFromWire(JSON.parse(wire));
     const res = target instanceof WorkerEntrypoint ? await target.fetch(req) : await target.fetch(req, _env, ctx);
     await _sendResponse(inv, res);
-  })().then(
-    async () => { await Promise.allSettled(waits); host("done", inv); },
-    async (e) => { host("fail", inv, JSON.stringify(errorInfo(e))); await Promise.allSettled(waits); host("done", inv); },
-  );
+  })().then(() => _finish(inv, waits), (e) => { host("fail", inv, JSON.stringify(errorInfo(e))); return _finish(inv, waits); });
 };
+
+// _finish reports the invocation done once its waitUntil promises settle.
+function _finish(inv, waits) {
+  if (waits.length === 0) { host("done", inv); return; }
+  return Promise.allSettled(waits).then(() => host("done", inv));
+}
 
 const _reserved = new Set(["constructor", "fetch", "alarm", "webSocketMessage", "webSocketClose", "webSocketError", "then", "toString", "valueOf", "__proto__", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toLocaleString", "__defineGetter__", "__defineSetter__", "__lookupGetter__", "__lookupSetter__"]);
 
