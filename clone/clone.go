@@ -7,12 +7,17 @@
 package clone
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/big"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -51,12 +56,16 @@ const MaxDepth = 1000
 // []any, map[string]any, Undefined, *big.Int, time.Time, Bytes, *JSError,
 // Map, Set, Cap or Opaque. Shared references are decoded as shared values;
 // cycles are refused (Go callers do not need them).
+//
+// Objects and arrays are numbered in the order the JavaScript decoder visits
+// them, which is the order of the text (JavaScript's own key order, see
+// jsKeyOrder), so {"$t":"ref"} values point at the object the encoder meant.
 func Decode(text string) (any, error) {
 	if text == "" {
 		return Undefined{}, nil
 	}
-	var root any
-	if err := json.Unmarshal([]byte(text), &root); err != nil {
+	root, err := parseOrdered(text)
+	if err != nil {
 		return nil, fmt.Errorf("clone: invalid value text: %w", err)
 	}
 	d := decoder{}
@@ -83,8 +92,8 @@ func (d *decoder) dec(x any, depth int) (any, error) {
 		}
 		d.refs[slot] = out
 		return out, nil
-	case map[string]any:
-		t, tagged := v["$t"].(string)
+	case *object:
+		t, tagged := v.get("$t").(string)
 		if !tagged {
 			return d.obj(v, depth)
 		}
@@ -92,7 +101,7 @@ func (d *decoder) dec(x any, depth int) (any, error) {
 		case "undef":
 			return Undefined{}, nil
 		case "num":
-			s, _ := v["v"].(string)
+			s, _ := v.get("v").(string)
 			switch s {
 			case "NaN":
 				return math.NaN(), nil
@@ -105,45 +114,44 @@ func (d *decoder) dec(x any, depth int) (any, error) {
 			}
 			return nil, fmt.Errorf("clone: bad number %q", s)
 		case "bigint":
-			s, _ := v["v"].(string)
+			s, _ := v.get("v").(string)
 			n, ok := new(big.Int).SetString(s, 10)
 			if !ok {
 				return nil, fmt.Errorf("clone: bad bigint %q", s)
 			}
 			return n, nil
 		case "ref":
-			f, _ := v["v"].(float64)
-			i := int(f)
-			if i < 0 || i >= len(d.refs) || d.refs[i] == nil {
-				return nil, fmt.Errorf("clone: reference %d is circular or unknown", i)
+			f, _ := v.get("v").(float64)
+			if f < 0 || f >= float64(len(d.refs)) || f != math.Trunc(f) || d.refs[int(f)] == nil {
+				return nil, fmt.Errorf("clone: reference %v is circular or unknown", f)
 			}
-			return d.refs[i], nil
+			return d.refs[int(f)], nil
 		case "cap":
-			return Cap{ID: v["v"]}, nil
+			return Cap{ID: plain(v.get("v"))}, nil
 		}
 		slot := len(d.refs)
 		d.refs = append(d.refs, nil)
 		var out any
 		switch t {
 		case "date":
-			f, _ := v["v"].(float64)
+			f, _ := v.get("v").(float64)
 			out = time.UnixMilli(int64(f)).UTC()
 		case "ab", "view":
-			s, _ := v["v"].(string)
+			s, _ := v.get("v").(string)
 			b, err := base64.StdEncoding.DecodeString(s)
 			if err != nil {
 				return nil, fmt.Errorf("clone: bad bytes: %w", err)
 			}
-			k, _ := v["k"].(string)
+			k, _ := v.get("k").(string)
 			out = Bytes{Kind: k, Data: b}
 		case "error":
 			e := &JSError{}
-			e.Name, _ = v["name"].(string)
-			e.Message, _ = v["message"].(string)
-			e.Stack, _ = v["stack"].(string)
+			e.Name, _ = v.get("name").(string)
+			e.Message, _ = v.get("message").(string)
+			e.Stack, _ = v.get("stack").(string)
 			out = e
 		case "map":
-			pairs, _ := v["v"].([]any)
+			pairs, _ := v.get("v").([]any)
 			m := Map{}
 			for _, p := range pairs {
 				kv, ok := p.([]any)
@@ -162,7 +170,7 @@ func (d *decoder) dec(x any, depth int) (any, error) {
 			}
 			out = m
 		case "set":
-			items, _ := v["v"].([]any)
+			items, _ := v.get("v").([]any)
 			s := Set{}
 			for _, it := range items {
 				r, err := d.dec(it, depth+1)
@@ -173,14 +181,17 @@ func (d *decoder) dec(x any, depth int) (any, error) {
 			}
 			out = s
 		case "obj":
-			inner, ok := v["v"].(map[string]any)
+			inner, ok := v.get("v").(*object)
 			if !ok {
 				return nil, fmt.Errorf("clone: bad escaped object")
 			}
 			d.refs = d.refs[:slot]
 			return d.obj(inner, depth)
 		case "regexp", "boxed", "blob":
-			raw, _ := json.Marshal(v)
+			raw, err := json.Marshal(v)
+			if err != nil {
+				return nil, fmt.Errorf("clone: bad %s value: %w", t, err)
+			}
 			out = Opaque{Raw: raw}
 		default:
 			return nil, fmt.Errorf("clone: unknown tag %q", t)
@@ -191,15 +202,14 @@ func (d *decoder) dec(x any, depth int) (any, error) {
 	return x, nil
 }
 
-func (d *decoder) obj(v map[string]any, depth int) (any, error) {
+func (d *decoder) obj(v *object, depth int) (any, error) {
 	slot := len(d.refs)
 	d.refs = append(d.refs, nil)
-	out := make(map[string]any, len(v))
-	// JSON object key order is lost by encoding/json; values are independent
-	// of order except for refs, which the JS encoder numbers in key order.
-	// Decode in the text's key order to keep ref numbering right.
-	for _, k := range sortedKeysInOrder(v) {
-		r, err := d.dec(v[k], depth+1)
+	out := make(map[string]any, len(v.keys))
+	// Keys are visited in JavaScript's order (that of the text the JS
+	// encoder wrote), because the encoder numbered objects in that order.
+	for _, k := range v.keys {
+		r, err := d.dec(v.vals[k], depth+1)
 		if err != nil {
 			return nil, err
 		}
@@ -209,18 +219,166 @@ func (d *decoder) obj(v map[string]any, depth int) (any, error) {
 	return out, nil
 }
 
-// sortedKeysInOrder returns map keys; encoding/json does not keep order, so
-// values that use refs inside objects with several keys are decoded in Go's
-// order. Encode never emits refs, and JS-produced refs inside plain objects
-// are resolved by index only after all earlier siblings, which is exact for
-// the common case of a single shared subtree.
-func sortedKeysInOrder(v map[string]any) []string {
-	keys := make([]string, 0, len(v))
-	for k := range v {
-		keys = append(keys, k)
+// object is a parsed JSON object that remembers its key order.
+type object struct {
+	keys []string // in JavaScript's Object.keys order
+	vals map[string]any
+}
+
+func (o *object) get(k string) any { return o.vals[k] }
+
+// MarshalJSON writes the object with its keys in order.
+func (o *object) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, k := range o.keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		kb, err := json.Marshal(k)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(kb)
+		b.WriteByte(':')
+		vb, err := json.Marshal(o.vals[k])
+		if err != nil {
+			return nil, err
+		}
+		b.Write(vb)
 	}
-	sortStrings(keys)
-	return keys
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// plain turns parsed JSON (with ordered objects) into plain Go JSON values.
+func plain(x any) any {
+	switch v := x.(type) {
+	case *object:
+		m := make(map[string]any, len(v.keys))
+		for _, k := range v.keys {
+			m[k] = plain(v.vals[k])
+		}
+		return m
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = plain(e)
+		}
+		return out
+	}
+	return x
+}
+
+// maxParseDepth bounds the nesting of the JSON text itself (a tagged value
+// takes up to three JSON levels per value level).
+const maxParseDepth = 4*MaxDepth + 8
+
+// parseOrdered parses one JSON value into nil, bool, float64, string, []any
+// and *object, keeping object key order. A repeated key keeps its first
+// position and its last value, as JSON.parse does.
+func parseOrdered(text string) (any, error) {
+	dec := json.NewDecoder(strings.NewReader(text))
+	v, err := parseValue(dec, 0)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		if err == nil {
+			err = errors.New("unexpected data after the value")
+		}
+		return nil, err
+	}
+	return v, nil
+}
+
+func parseValue(dec *json.Decoder, depth int) (any, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	delim, ok := tok.(json.Delim)
+	if !ok {
+		return tok, nil // nil, bool, float64 or string
+	}
+	if depth >= maxParseDepth {
+		return nil, fmt.Errorf("JSON nested more than %d levels", maxParseDepth)
+	}
+	switch delim {
+	case '[':
+		out := []any{}
+		for dec.More() {
+			e, err := parseValue(dec, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, e)
+		}
+		if _, err := dec.Token(); err != nil { // ']'
+			return nil, err
+		}
+		return out, nil
+	case '{':
+		o := &object{vals: map[string]any{}}
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			k, ok := kt.(string)
+			if !ok {
+				return nil, errors.New("object key is not a string")
+			}
+			e, err := parseValue(dec, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			if _, dup := o.vals[k]; !dup {
+				o.keys = append(o.keys, k)
+			}
+			o.vals[k] = e
+		}
+		if _, err := dec.Token(); err != nil { // '}'
+			return nil, err
+		}
+		jsKeyOrder(o.keys)
+		return o, nil
+	}
+	return nil, fmt.Errorf("unexpected %v", delim)
+}
+
+// jsKeyOrder puts keys in the order of JavaScript's Object.keys on the
+// object JSON.parse makes from the text: array-index keys ("0", "7",
+// "4294967294") first, ascending, then the others in the order of the text.
+// The JS encoder writes keys in that order, so for its output this is the
+// text's order.
+func jsKeyOrder(keys []string) {
+	sort.SliceStable(keys, func(i, j int) bool {
+		ai, aok := arrayIndex(keys[i])
+		bi, bok := arrayIndex(keys[j])
+		if aok && bok {
+			return ai < bi
+		}
+		return aok && !bok
+	})
+}
+
+func arrayIndex(s string) (uint64, bool) {
+	if s == "" || len(s) > 10 || (s[0] == '0' && len(s) > 1) {
+		return 0, false
+	}
+	var n uint64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, n <= 4294967294
 }
 
 // Encode writes Go values as clone text. It accepts what Decode returns plus
