@@ -141,7 +141,8 @@ func (l *Loader) removeLocked(el *list.Element) {
 	go func() {
 		e.mu.Lock()
 		if e.inst != nil {
-			e.inst.Close()
+			// Requests in flight finish; the isolate closes when idle.
+			e.inst.Retire()
 			e.inst = nil
 		}
 		e.mu.Unlock()
@@ -303,22 +304,35 @@ type Entrypoint struct {
 	opts worker.Invoke
 }
 
-// Fetch delivers an HTTP request.
+// Fetch delivers an HTTP request. An isolate retired (evicted) between
+// lookup and delivery is replaced once.
 func (ep *Entrypoint) Fetch(ctx context.Context, req *http.Request) (*http.Response, error) {
-	inst, err := ep.s.instance(ctx)
-	if err != nil {
-		return nil, err
+	for try := 0; ; try++ {
+		inst, err := ep.s.instance(ctx)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := inst.Fetch(ctx, ep.name, ep.opts, req)
+		if err == worker.ErrClosed && try == 0 {
+			continue
+		}
+		return resp, err
 	}
-	return inst.Fetch(ctx, ep.name, ep.opts, req)
 }
 
-// Call invokes an RPC method.
+// Call invokes an RPC method, like Fetch replacing a retired isolate once.
 func (ep *Entrypoint) Call(ctx context.Context, method string, args []any) (any, error) {
-	inst, err := ep.s.instance(ctx)
-	if err != nil {
-		return nil, err
+	for try := 0; ; try++ {
+		inst, err := ep.s.instance(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r, err := inst.Call(ctx, ep.name, ep.opts, method, args)
+		if err == worker.ErrClosed && try == 0 {
+			continue
+		}
+		return r, err
 	}
-	return inst.Call(ctx, ep.name, ep.opts, method, args)
 }
 
 // Binding returns the loader as a binding for a Worker's env (env.LOADER).

@@ -194,3 +194,41 @@ export default { async fetch(req, env) {
 		}
 	}
 }
+
+// Many goroutines share a small cache: same ids, different ids, evictions.
+func TestConcurrentGet(t *testing.T) {
+	l := newLoader(t, loader.Options{MaxWorkers: 4})
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 15; i++ {
+				id := fmt.Sprintf("w%d", (g+i)%6)
+				s := l.Get(id, func(ctx context.Context) (*worker.LoadCode, error) {
+					return code(fmt.Sprintf(`export default { async fetch() { await null; return new Response(%q) } }`, id)), nil
+				})
+				resp, err := s.Fetch(context.Background(), httptest.NewRequest("GET", "http://x/", nil))
+				if err != nil {
+					errs <- fmt.Errorf("%s: %w", id, err)
+					return
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if string(b) != id {
+					errs <- fmt.Errorf("%s answered %q", id, b)
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if l.Len() > 4 {
+		t.Fatalf("cache holds %d Workers, limit 4", l.Len())
+	}
+}

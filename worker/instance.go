@@ -53,13 +53,16 @@ type Instance struct {
 	vm       js.VM
 	dispatch js.Func
 
-	mu     sync.Mutex
-	queue  []task
-	wake   chan struct{}
-	closed bool
-	broken atomic.Pointer[warren.Error]
-	stop   chan struct{}
-	exited chan struct{}
+	mu        sync.Mutex
+	closeOnce sync.Once
+	queue     []task
+	wake      chan struct{}
+	closed    bool
+	broken    atomic.Pointer[warren.Error]
+	// retiring asks the loop to exit once no invocation is in flight.
+	retiring atomic.Bool
+	stop     chan struct{}
+	exited   chan struct{}
 
 	// Owned by the loop goroutine.
 	nextID     int
@@ -193,14 +196,12 @@ func (in *Instance) Broken() error {
 
 // Close stops the loop and frees the isolate. In-flight invocations fail.
 func (in *Instance) Close() {
-	in.mu.Lock()
-	if in.closed {
+	in.closeOnce.Do(func() {
+		in.mu.Lock()
+		in.closed = true
 		in.mu.Unlock()
-		return
-	}
-	in.closed = true
-	in.mu.Unlock()
-	close(in.stop)
+		close(in.stop)
+	})
 	<-in.exited
 }
 
@@ -228,10 +229,32 @@ func (in *Instance) postTask(t task) bool {
 	return true
 }
 
+// Retire closes the Instance once it has no invocation in flight (at once
+// if it is idle). Owners use it to evict an isolate without failing the
+// requests it is serving.
+func (in *Instance) Retire() {
+	in.retiring.Store(true)
+	select {
+	case in.wake <- struct{}{}:
+	default:
+	}
+}
+
 func (in *Instance) loop() {
 	defer close(in.exited)
 	defer in.shutdown()
 	for {
+		if in.retiring.Load() && len(in.invs) == 0 {
+			in.mu.Lock()
+			idle := len(in.queue) == 0
+			if idle {
+				in.closed = true // refuse new work from now on
+			}
+			in.mu.Unlock()
+			if idle {
+				return
+			}
+		}
 		select {
 		case <-in.stop:
 			return
@@ -263,6 +286,19 @@ func (in *Instance) shutdown() {
 	err := &warren.Error{Code: warren.CodeUnavailable, Message: "the isolate was shut down while the request was in flight", Hint: "retry the request"}
 	if b := in.broken.Load(); b != nil {
 		err = b
+	}
+	in.mu.Lock()
+	in.closed = true
+	q := in.queue
+	in.queue = nil
+	in.mu.Unlock()
+	for _, t := range q {
+		// Invocations that were posted but never started.
+		if t.inv != nil && !t.inv.settled {
+			t.inv.settled = true
+			t.inv.result <- invResult{err: err}
+			t.inv.cancel()
+		}
 	}
 	for _, inv := range in.invs {
 		in.finish(inv, invResult{err: err})
@@ -409,6 +445,10 @@ func (in *Instance) log(level, msg string) {
 
 // ---- invocations ----
 
+// ErrClosed is returned by Fetch and Call on an Instance that was closed or
+// retired; the owner should get a fresh Instance and retry.
+var ErrClosed = &warren.Error{Code: warren.CodeUnavailable, Message: "the isolate is closed", Hint: "retry the request"}
+
 // Invoke holds per-invocation options.
 type Invoke struct {
 	// Props is what the entrypoint sees as ctx.props.
@@ -480,6 +520,12 @@ func (in *Instance) complete(inv *invocation) {
 // default export) with props as ctx.props. The response body may still be
 // streaming when Fetch returns; close it when done.
 func (in *Instance) Fetch(ctx context.Context, entrypoint string, opts Invoke, req *http.Request) (*http.Response, error) {
+	in.mu.Lock()
+	closed := in.closed
+	in.mu.Unlock()
+	if closed {
+		return nil, ErrClosed // before the body is read, so the caller can retry
+	}
 	wire, err := requestToWire(req, in.limits.RequestBodyBytes)
 	if err != nil {
 		return nil, err
@@ -501,7 +547,8 @@ func (in *Instance) Fetch(ctx context.Context, entrypoint string, opts Invoke, r
 			in.finish(inv, invResult{err: in.exceptionError(err, "")})
 		}
 	}}) {
-		return nil, &warren.Error{Code: warren.CodeUnavailable, Message: "the isolate is closed", Hint: "retry the request"}
+		// The body is gone: this one cannot be retried transparently.
+		return nil, &warren.Error{Code: warren.CodeUnavailable, Message: "the isolate closed while the request was being delivered", Hint: "retry the request"}
 	}
 	return in.wait(ctx, inv)
 }
@@ -531,7 +578,7 @@ func (in *Instance) Call(ctx context.Context, entrypoint string, opts Invoke, me
 			in.finish(inv, invResult{err: in.exceptionError(err, "")})
 		}
 	}}) {
-		return nil, &warren.Error{Code: warren.CodeUnavailable, Message: "the isolate is closed", Hint: "retry the request"}
+		return nil, ErrClosed
 	}
 	r, err := in.waitValue(ctx, inv)
 	return r, err
