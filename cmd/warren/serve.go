@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/warrenhq/warren"
+	"github.com/warrenhq/warren/egress"
 	"github.com/warrenhq/warren/gateway"
 	"github.com/warrenhq/warren/js/quickjs"
 	"github.com/warrenhq/warren/loader"
@@ -23,6 +24,9 @@ import (
 type ServeCommand struct {
 	Listen string
 	Data   string
+	// Egress is the outbound network policy of one-shot Workers: "none"
+	// (fetch throws) or "public" (public addresses only).
+	Egress string
 	Stdout io.Writer
 	Stderr io.Writer
 
@@ -36,11 +40,15 @@ func (c *ServeCommand) ParseFlags(args []string) error {
 	fs.SetOutput(c.Stderr)
 	fs.StringVar(&c.Listen, "listen", envOr("WARREN_LISTEN", "127.0.0.1:8080"), "address to listen on (WARREN_LISTEN)")
 	fs.StringVar(&c.Data, "data", envOr("WARREN_DATA", "./warren-data"), "data folder (WARREN_DATA)")
+	fs.StringVar(&c.Egress, "egress", envOr("WARREN_EGRESS", "none"), `outbound network for Workers: "none" or "public" (public addresses only; never loopback, private or metadata) (WARREN_EGRESS)`)
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if c.Egress != "none" && c.Egress != "public" {
+		return fmt.Errorf("--egress must be none or public, not %q", c.Egress)
 	}
 	return nil
 }
@@ -66,7 +74,11 @@ func (c *ServeCommand) Run(ctx context.Context) error {
 		log.Info("worker log", "codeId", e.CodeID, "level", e.Level, "message", e.Message)
 	}})
 	defer ld.Close()
-	gw := &gateway.Server{Loader: ld, Log: log, Outbound: worker.DenyAll}
+	out := worker.DenyAll
+	if c.Egress == "public" {
+		out = &worker.Outbound{Direct: egress.New(false, nil)}
+	}
+	gw := &gateway.Server{Loader: ld, Log: log, Outbound: out}
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set --listen or WARREN_LISTEN to a free address)", c.Listen, err)
