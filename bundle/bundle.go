@@ -40,7 +40,7 @@ type Output struct {
 
 // builtins are the modules Warren provides, with the names they export.
 var builtins = map[string][]string{
-	"cloudflare:workers": {"DurableObject", "WorkerEntrypoint", "RpcTarget", "WorkflowEntrypoint", "env", "waitUntil"},
+	"cloudflare:workers": {"DurableObject", "WorkerEntrypoint", "RpcTarget", "WorkflowEntrypoint", "env", "waitUntil", "exports"},
 	"cloudflare:sockets": {"connect"},
 }
 

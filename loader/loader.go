@@ -193,6 +193,9 @@ func (l *Loader) put(id string, lc *worker.LoadCode, logs worker.LogSink) *entry
 		e.cfg.Env = lc.Env
 		e.cfg.Limits = e.cfg.Limits.Min(lc.Limits)
 	}
+	e.cfg.Self = func(name string, props any) worker.Entrypoint {
+		return &entryEntrypoint{l: l, e: e, name: name, opts: worker.Invoke{Props: props}}
+	}
 	if e.prog != nil {
 		e.size = isolateBaseBytes + 2*int64(len(e.prog.Bytecode))
 	}
@@ -389,4 +392,29 @@ func (s *Stub) Discard() {
 		return
 	}
 	s.l.Abort(s.id)
+}
+
+// entryEntrypoint routes ctx.exports calls of a loaded Worker to its current
+// isolate.
+type entryEntrypoint struct {
+	l    *Loader
+	e    *entry
+	name string
+	opts worker.Invoke
+}
+
+func (x *entryEntrypoint) Fetch(ctx context.Context, req *http.Request) (*http.Response, error) {
+	inst, err := x.l.instance(x.e)
+	if err != nil {
+		return nil, err
+	}
+	return inst.Fetch(ctx, x.name, x.opts, req)
+}
+
+func (x *entryEntrypoint) Call(ctx context.Context, method string, args []any) (any, error) {
+	inst, err := x.l.instance(x.e)
+	if err != nil {
+		return nil, err
+	}
+	return inst.Call(ctx, x.name, x.opts, method, args)
 }

@@ -232,3 +232,31 @@ func TestConcurrentGet(t *testing.T) {
 		t.Fatalf("cache holds %d Workers, limit 4", l.Len())
 	}
 }
+
+// ctx.exports loopback stubs: an HttpGateway entrypoint given as a loaded
+// Worker's globalOutbound sees every fetch, with props the child never sees.
+func TestCtxExportsAsGlobalOutbound(t *testing.T) {
+	l := newLoader(t, loader.Options{})
+	parent := l.Get("parent", func(ctx context.Context) (*worker.LoadCode, error) {
+		return &worker.LoadCode{Code: warren.SingleModule("p.js", `
+import { WorkerEntrypoint } from "cloudflare:workers";
+export class HttpGateway extends WorkerEntrypoint {
+  async fetch(req) { return new Response("gateway saw " + req.url + " for " + this.ctx.props.tenant) }
+  who() { return "gw:" + this.ctx.props.tenant }
+}
+export default { async fetch(req, env, ctx) {
+  const child = env.LOADER.get("child", () => ({
+    compatibilityDate: "2026-01-01", mainModule: "c.js",
+    modules: { "c.js": "export default { async fetch() { const r = await fetch('https://api.example/x'); return new Response(await r.text()) } }" },
+    globalOutbound: ctx.exports.HttpGateway({ props: { tenant: "acme" } }),
+  }));
+  const viaChild = await (await child.getEntrypoint().fetch("http://c/")).text();
+  const direct = await ctx.exports.HttpGateway({ props: { tenant: "t2" } }).who();
+  return new Response(viaChild + " | " + direct + " | " + Object.keys(ctx.exports).join(","));
+} }`), Env: map[string]any{"LOADER": l.Binding(nil)}}, nil
+	})
+	got := fetch(t, parent, "/")
+	if got != "gateway saw https://api.example/x for acme | gw:t2 | HttpGateway,default" {
+		t.Fatalf("got %q", got)
+	}
+}

@@ -133,6 +133,24 @@ func (in *Instance) hostOp(op string, args []any) (any, error) {
 		return in.opLoaderLookup(args)
 	case "loader.put":
 		return in.opLoaderPut(args)
+	case "self.cap":
+		ep, _ := webapi.ArgString(args, 0)
+		var props any
+		if s, ok := args[1].(string); ok && s != "" {
+			p, err := clone.Decode(s)
+			if err != nil {
+				return nil, err
+			}
+			props = in.resolveCaps(p)
+		}
+		var target Entrypoint
+		if in.cfg.Self != nil {
+			target = in.cfg.Self(ep, props)
+		} else {
+			target = &selfEntrypoint{in: in, name: ep, opts: Invoke{Props: props}}
+		}
+		id, _ := in.capID(target)
+		return id.(map[string]any)["id"], nil
 	case "stub.fetch":
 		return in.opStubFetch(args)
 	case "stub.call":
@@ -838,4 +856,19 @@ func (s *bodyStream) Close() error {
 	s.chunks = nil
 	s.cond.Broadcast()
 	return nil
+}
+
+// selfEntrypoint is an entrypoint of the Instance itself (ctx.exports).
+type selfEntrypoint struct {
+	in   *Instance
+	name string
+	opts Invoke
+}
+
+func (s *selfEntrypoint) Fetch(ctx context.Context, req *http.Request) (*http.Response, error) {
+	return s.in.Fetch(ctx, s.name, s.opts, req)
+}
+
+func (s *selfEntrypoint) Call(ctx context.Context, method string, args []any) (any, error) {
+	return s.in.Call(ctx, s.name, s.opts, method, args)
 }

@@ -32,6 +32,10 @@ type Config struct {
 	Outbound *Outbound
 	// Logs receives console output and uncaught exceptions.
 	Logs LogSink
+	// Self, when set, gives the entrypoints behind ctx.exports: the owner
+	// routes them to whichever isolate serves this Worker then. When nil,
+	// they go to this Instance.
+	Self func(entrypoint string, props any) Entrypoint
 }
 
 // Instance is one isolate running a Program, with its own event loop.

@@ -112,12 +112,43 @@ function _capFromWire(v) {
   return _serviceStub(v);
 }
 
+// ctx.exports: loopback stubs for this Worker's own entrypoints.
+// ctx.exports.Name is a stub (fetch and RPC); ctx.exports.Name({props})
+// is a stub whose callee sees ctx.props = props. Both are capabilities: they
+// can be passed in a loaded Worker's env or as its globalOutbound.
+function _loopback(name, opts) {
+  const props = opts && opts.props !== undefined ? _encodeValue(opts.props, { caps: true }) : "";
+  let stub = null;
+  const get = () => stub || (stub = _serviceStub(host("self.cap", name === "default" ? "" : name, props)));
+  return new Proxy(function () {}, {
+    get(t, prop) { return get()[prop]; },
+    apply(t, self, args) { return _loopback(name, args[0]); },
+  });
+}
+
+let _exportsProxy = null;
+function _ctxExports() {
+  if (_exportsProxy) return _exportsProxy;
+  _exportsProxy = new Proxy({}, {
+    get(t, prop) {
+      if (typeof prop !== "string" || !_exports || !(prop in _exports)) return undefined;
+      const v = _exports[prop];
+      const isEntrypoint = (typeof v === "function" && v.prototype instanceof WorkerEntrypoint) || (v && typeof v === "object" && typeof v.fetch === "function");
+      return isEntrypoint ? _loopback(prop) : undefined;
+    },
+    has(t, prop) { return !!_exports && prop in _exports; },
+    ownKeys() { return _exports ? Object.keys(_exports) : []; },
+    getOwnPropertyDescriptor(t, prop) { return _exports && prop in _exports ? { configurable: true, enumerable: true, value: this.get(t, prop) } : undefined; },
+  });
+  return _exportsProxy;
+}
+
 function _makeCtx(waits, props) {
   return {
     waitUntil(p) { waits.push(Promise.resolve(p).catch((e) => { console.error("waitUntil promise rejected:", e); })); },
     passThroughOnException() {},
     props: props === undefined ? {} : props,
-    exports: {},
+    get exports() { return _ctxExports(); },
     abort() {},
   };
 }
@@ -178,7 +209,7 @@ async function _sendResponse(inv, res) {
 _dispatch.init = (envText) => {
   _env = _decodeValue(envText, _capFromWire) || {};
   globalThis.__warren_builtins = {
-    "cloudflare:workers": { DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint, env: _env, waitUntil() {} },
+    "cloudflare:workers": { DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint, env: _env, waitUntil() {}, get exports() { return _ctxExports(); } },
     "cloudflare:sockets": { connect() { throw new Error("connect() is not supported: this Worker has no outbound TCP access"); } },
   };
 };
