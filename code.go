@@ -11,6 +11,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // ModuleKind says how a module's content is interpreted.
@@ -142,6 +143,17 @@ func (c *WorkerCode) Validate() error {
 		case ModuleESM, ModuleCJS, ModuleText, ModuleData, ModuleJSON:
 		default:
 			return &Error{Code: CodeBadCode, Message: fmt.Sprintf("module %q has unknown kind %q", name, m.Kind)}
+		}
+		if !utf8.ValidString(m.Text) {
+			off := 0
+			for off < len(m.Text) {
+				r, size := utf8.DecodeRuneInString(m.Text[off:])
+				if r == utf8.RuneError && size <= 1 {
+					break
+				}
+				off += size
+			}
+			return &Error{Code: CodeBadCode, Message: fmt.Sprintf("module %q is not valid UTF-8 (first bad byte at offset %d)", name, off), Hint: "save the source as UTF-8, or send binary content as a data module"}
 		}
 		if m.Kind == ModuleJSON && m.Text != "" && !json.Valid([]byte(m.Text)) {
 			return &Error{Code: CodeBadCode, Message: fmt.Sprintf("module %q: json is not valid JSON", name)}
