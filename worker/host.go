@@ -118,10 +118,7 @@ func (in *Instance) hostOp(op string, args []any) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if t, ok := in.timers[id]; ok {
-			t.t.Stop()
-			delete(in.timers, id)
-		}
+		in.clearTimer(id)
 		return nil, nil
 	case "fetch":
 		return in.opFetch(args)
@@ -241,45 +238,6 @@ func (in *Instance) opChunk(args []any) (any, error) {
 		return false, err
 	}
 	return inv.stream.write(b), nil
-}
-
-func (in *Instance) opTimerSet(args []any) (any, error) {
-	ms, err := webapi.ArgInt(args, 0)
-	if err != nil {
-		return nil, err
-	}
-	if len(in.timers) >= in.limits.Timers {
-		return nil, warren.LimitError("timers", in.limits.Timers, "too many timers are pending at once; clear timers you no longer need")
-	}
-	repeat := webapi.ArgBool(args, 1)
-	d := time.Duration(ms) * time.Millisecond
-	if repeat && d < time.Millisecond {
-		d = time.Millisecond
-	}
-	in.nextID++
-	id := in.nextID
-	t := &timer{owner: in.current, repeat: repeat, every: d}
-	var fire func()
-	fire = func() {
-		in.post(func() {
-			tt, ok := in.timers[id]
-			if !ok || in.broken.Load() != nil {
-				return
-			}
-			if tt.repeat {
-				tt.t = time.AfterFunc(tt.every, fire)
-			} else {
-				delete(in.timers, id)
-			}
-			in.current = tt.owner
-			if _, err := in.dispatch.Call("timer", id); err != nil {
-				in.uncaught(tt.owner, err)
-			}
-		})
-	}
-	t.t = time.AfterFunc(d, fire)
-	in.timers[id] = t
-	return id, nil
 }
 
 // uncaught handles an exception that escaped a callback (a timer, a settle).

@@ -73,17 +73,14 @@ type Instance struct {
 	invs       map[int]*invocation
 	current    *invocation
 	asyncOwner map[int]*invocation
-	timers     map[int]*timer
+	timers     map[int]*timer // pending, by id
+	timerQ     timerHeap
+	timerSeq   uint64
+	timerWake  *time.Timer
+	timerArmed time.Time
 	caps       map[int]any
 	interrupt  atomic.Bool
 	cpuTotal   time.Duration
-}
-
-type timer struct {
-	t      *time.Timer
-	owner  *invocation
-	repeat bool
-	every  time.Duration
 }
 
 type invocation struct {
@@ -307,10 +304,10 @@ func (in *Instance) shutdown() {
 	for _, inv := range in.invs {
 		in.finish(inv, invResult{err: err})
 	}
-	for id, t := range in.timers {
-		t.t.Stop()
-		delete(in.timers, id)
+	if in.timerWake != nil {
+		in.timerWake.Stop()
 	}
+	in.timers, in.timerQ = map[int]*timer{}, nil
 	if in.vm != nil {
 		in.vm.Close()
 	}
@@ -511,8 +508,7 @@ func (in *Instance) complete(inv *invocation) {
 	delete(in.invs, inv.id)
 	for id, t := range in.timers {
 		if t.owner == inv {
-			t.t.Stop()
-			delete(in.timers, id)
+			in.clearTimer(id)
 		}
 	}
 	if in.current == inv {

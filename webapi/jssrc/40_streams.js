@@ -997,3 +997,7 @@ defineGlobal("ByteLengthQueuingStrategy", ByteLengthQueuingStrategy);
 defineGlobal("CountQueuingStrategy", CountQueuingStrategy);
 defineGlobal("TextEncoderStream", TextEncoderStream);
 defineGlobal("TextDecoderStream", TextDecoderStream);
+
+// For bodies: a stream that has been read from (or cancelled) is disturbed,
+// and a Request or Response whose body stream is disturbed counts as used.
+_shared.isDisturbed = (stream) => { const st = _RS.get(stream); return !!(st && st.disturbed); };

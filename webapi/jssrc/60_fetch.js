@@ -82,7 +82,7 @@ class Headers {
 // text, and Go takes the string as it is.
 function _extractBody(body) {
   if (body == null) return { bytes: null, stream: null, type: null };
-  if (typeof body === "string") return { text: body, bytes: null, type: "text/plain;charset=UTF-8" };
+  if (typeof body === "string") return { text: _usv(body), bytes: null, type: "text/plain;charset=UTF-8" };
   if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return { bytes: toBytes(body).slice(), type: null };
   // A lazily evaluated family that has not been loaded cannot have made
   // the body, so check __loaded first instead of touching (loading) it.
@@ -90,7 +90,7 @@ function _extractBody(body) {
   if (__loaded.has("blob_formdata") && body instanceof Blob) return { bytes: body._bytes(), type: body.type || null };
   if (__loaded.has("blob_formdata") && body instanceof FormData) { const enc = _shared.encodeMultipart(body); return { bytes: enc.bytes, type: enc.type }; }
   if (__loaded.has("streams") && body instanceof ReadableStream) return { bytes: null, stream: body, type: null };
-  return { text: String(body), bytes: null, type: "text/plain;charset=UTF-8" };
+  return { text: _usv(body), bytes: null, type: "text/plain;charset=UTF-8" };
 }
 
 class _Body {
@@ -107,7 +107,7 @@ class _Body {
     this._hasBody = body != null;
     if (x.type && !headers.has("content-type")) headers.set("content-type", x.type);
   }
-  get bodyUsed() { return this._used; }
+  get bodyUsed() { return this._used || (this._stream !== null && _shared.isDisturbed !== undefined && _shared.isDisturbed(this._stream)); }
   get body() {
     if (!this._hasBody) return null;
     if (!this._stream) {
@@ -119,7 +119,7 @@ class _Body {
     return this._stream;
   }
   async _consume() {
-    if (this._used) throw new TypeError("Body has already been used. It can only be read once; call clone() before reading to read it twice.");
+    if (this.bodyUsed) throw new TypeError("Body has already been used. It can only be read once; call clone() before reading to read it twice.");
     this._used = true;
     if (!this._hasBody) return new Uint8Array(0);
     if (this._stream) {

@@ -9,7 +9,7 @@
 // The whole file is one block, so its names (functions too: the prelude is
 // strict code) cannot collide with those of other prelude files.
 {
-const _CRYPTO_MAX_INPUT = 64 * 1024 * 1024;
+const _CRYPTO_MAX_INPUT = 16 * 1024 * 1024; // base64 of it must fit in a 128 MiB isolate
 const _CRYPTO_ERRORS = /\b(DataError|OperationError|NotSupportedError|InvalidAccessError|QuotaExceededError|SyntaxError|TypeMismatchError|TypeError): ([\s\S]*)$/;
 
 function _cryptoError(message, name) {
@@ -40,7 +40,7 @@ function _bytes(x, what) {
   if (!isBufferSource(x)) throw new TypeError(`${what} must be an ArrayBuffer or ArrayBufferView`);
   const u = toBytes(x);
   if (u.byteLength > _CRYPTO_MAX_INPUT) {
-    throw _cryptoError(`${what} is ${u.byteLength} bytes; this runtime limits crypto inputs to 64 MiB`, "QuotaExceededError");
+    throw _cryptoError(`${what} is ${u.byteLength} bytes; this runtime limits crypto inputs to 16 MiB`, "QuotaExceededError");
   }
   return b64(u);
 }
