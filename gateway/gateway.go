@@ -34,7 +34,17 @@ type Server struct {
 	Limits warren.Limits
 	// Outbound is the egress policy for one-shot runs (nil: deny).
 	Outbound *worker.Outbound
+	// MaxConcurrentRuns bounds one-shot runs in flight (each holds an
+	// isolate); past it, runs get 503 with Retry-After. Zero means
+	// DefaultMaxConcurrentRuns.
+	MaxConcurrentRuns int
+
+	semOnce sync.Once
+	sem     chan struct{}
 }
+
+// DefaultMaxConcurrentRuns is the default of Server.MaxConcurrentRuns.
+const DefaultMaxConcurrentRuns = 256
 
 // Handler returns the HTTP handler.
 func (s *Server) Handler() http.Handler {
@@ -104,6 +114,21 @@ type Envelope struct {
 
 func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	s.semOnce.Do(func() {
+		n := s.MaxConcurrentRuns
+		if n <= 0 {
+			n = DefaultMaxConcurrentRuns
+		}
+		s.sem = make(chan struct{}, n)
+	})
+	select {
+	case s.sem <- struct{}{}:
+		defer func() { <-s.sem }()
+	default:
+		w.Header().Set("Retry-After", "1")
+		WriteError(w, &warren.Error{Code: warren.CodeUnavailable, Message: fmt.Sprintf("too many runs in flight (the limit is %d)", cap(s.sem)), Hint: "retry after a second"})
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRunBody))
 	if err != nil {
 		WriteError(w, &warren.Error{Code: warren.CodeTooLarge, Message: fmt.Sprintf("the request body is larger than %d bytes", MaxRunBody), Hint: "send less code"})
