@@ -310,8 +310,7 @@ try { again = "no error: " + JSON.stringify(await r.text()); } catch (e) { again
 return [used, again];`)
 	if got != `[true,"TypeError"]` {
 		t.Fatalf("after reading a chunk of response.body, [bodyUsed, text()] = %s; want [true,\"TypeError\"] "+
-			"(bug in 60_fetch.js: bodyUsed only tracks text()/json()/..., not reads of the body stream, "+
-			"and text() then returns the rest of the stream instead of rejecting)", got)
+			"(a read from the body stream disturbs it: bodyUsed is true and text() must reject)", got)
 	}
 }
 
@@ -359,8 +358,7 @@ const req = await new Request("https://example.com/", { method: "POST", body: "\
 return [viaText === "a\ufffdb", viaBytes === "a\ufffdb", req === "\ufffd"];`)
 	if got != `[true,true,true]` {
 		t.Fatalf("[text() of \"a\\ud800b\" is \"a\\ufffdb\", bytes() decode, Request text()] = %s; want all true "+
-			"(bug in 60_fetch.js: a string body kept as a string skips the UTF-8 encoding, so text() returns lone surrogates; "+
-			"a body is a USVString, see Fetch \"extract a body\")", got)
+			"(a string body is a USVString encoded as UTF-8, see Fetch \"extract a body\", so lone surrogates read back as U+FFFD)", got)
 	}
 }
 

@@ -5,6 +5,7 @@ function _fmt(v, depth, seen) {
   if (typeof v === "bigint") return v + "n";
   if (typeof v === "symbol") return v.toString();
   if (typeof v === "function") return v.prototype && /^class\b/.test(Function.prototype.toString.call(v)) ? `[class ${v.name || "(anonymous)"}]` : `[Function: ${v.name || "(anonymous)"}]`;
+  if (typeof v === "number") return Object.is(v, -0) ? "-0" : String(v);
   if (v === null || typeof v !== "object") return String(v);
   if (seen.has(v)) return "[Circular]";
   if (depth > 4) return Array.isArray(v) ? "[Array]" : "[Object]";
@@ -21,7 +22,8 @@ function _fmt(v, depth, seen) {
     if (typeof Headers === "function" && v instanceof Headers) return "Headers " + _fmt(Object.fromEntries(v), depth, seen);
     if (typeof Request === "function" && v instanceof Request) return `Request { method: ${JSON.stringify(v.method)}, url: ${JSON.stringify(v.url)} }`;
     if (typeof Response === "function" && v instanceof Response) return `Response { status: ${v.status} }`;
-    if (typeof URL === "function" && v instanceof URL) return `URL ${JSON.stringify(v.href)}`;
+    // An unloaded family cannot have made v: check before touching (loading) it.
+    if (__loaded.has("url") && v instanceof URL) return `URL ${JSON.stringify(v.href)}`;
     const proto = Object.getPrototypeOf(v);
     const name = proto && proto !== Object.prototype && proto.constructor ? proto.constructor.name + " " : "";
     const keys = Object.keys(v);

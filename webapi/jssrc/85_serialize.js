@@ -43,6 +43,7 @@ function _encodeValue(value, opts) {
       for (let i = 0; i < v.length; i++) out[i] = enc(v[i], depth + 1);
       return out;
     }
+    // An invalid Date's time value is NaN, which JSON writes as null.
     if (v instanceof Date) return { $t: "date", v: v.getTime() };
     if (v instanceof RegExp) return { $t: "regexp", src: v.source, flags: v.flags };
     if (v instanceof Map) return { $t: "map", v: [...v].map(([k, x]) => [enc(k, depth + 1), enc(x, depth + 1)]) };
@@ -56,7 +57,8 @@ function _encodeValue(value, opts) {
       return { $t: "error", name: String(v.name), message: String(v.message), stack: String(v.stack || "") };
     }
     if (v instanceof Boolean || v instanceof Number || v instanceof String) return { $t: "boxed", v: enc(v.valueOf(), depth + 1) };
-    if (typeof Blob === "function" && v instanceof Blob) return { $t: "blob", type: v.type, v: v._bytes().toBase64() };
+    // An unloaded family cannot have made v: check before touching (loading) it.
+    if (__loaded.has("blob_formdata") && v instanceof Blob) return { $t: "blob", type: v.type, v: v._bytes().toBase64() };
     const proto = Object.getPrototypeOf(v);
     if (proto !== Object.prototype && proto !== null) {
       const name = (proto && proto.constructor && proto.constructor.name) || "object";
@@ -103,7 +105,7 @@ function _decodeValue(text, capFactory) {
     refs.push(null);
     let out;
     switch (t) {
-      case "date": out = new Date(x.v); break;
+      case "date": out = new Date(x.v === null ? NaN : x.v); break;
       case "regexp": out = new RegExp(x.src, x.flags); break;
       case "map": out = new Map(); refs[slot] = out; for (const [k, v] of x.v) out.set(dec(k), dec(v)); return out;
       case "set": out = new Set(); refs[slot] = out; for (const v of x.v) out.add(dec(v)); return out;
