@@ -72,16 +72,47 @@ func Decode(text string) (any, error) {
 	return d.dec(root, 0)
 }
 
-type decoder struct{ refs []any }
+// MaxExpanded bounds the number of values in a decoded value counted as a
+// tree: shared references make a value whose tree is exponentially larger
+// than its text ([a,a] nested 60 times), and Go code walks values as trees.
+const MaxExpanded = 1 << 20
+
+type decoder struct {
+	refs  []any
+	sizes []int // tree size of each numbered value, for refs
+	count int   // values decoded so far, counting each ref as its tree
+}
+
+func (d *decoder) grow(n int) error {
+	d.count += n
+	if d.count > MaxExpanded {
+		return fmt.Errorf("clone: value has more than %d parts when shared references are expanded", MaxExpanded)
+	}
+	return nil
+}
+
+// open numbers a new object; close records its value and tree size.
+func (d *decoder) open() (slot, start int) {
+	d.refs = append(d.refs, nil)
+	d.sizes = append(d.sizes, 0)
+	return len(d.refs) - 1, d.count
+}
+
+func (d *decoder) close(slot, start int, v any) {
+	d.refs[slot] = v
+	d.sizes[slot] = d.count - start
+}
 
 func (d *decoder) dec(x any, depth int) (any, error) {
 	if depth > MaxDepth {
 		return nil, fmt.Errorf("clone: value nested more than %d levels", MaxDepth)
 	}
+	if err := d.grow(1); err != nil {
+		return nil, err
+	}
 	switch v := x.(type) {
 	case []any:
-		slot := len(d.refs)
-		d.refs = append(d.refs, nil)
+		slot, start := d.open()
 		out := make([]any, len(v))
 		for i, e := range v {
 			r, err := d.dec(e, depth+1)
@@ -90,7 +121,7 @@ func (d *decoder) dec(x any, depth int) (any, error) {
 			}
 			out[i] = r
 		}
-		d.refs[slot] = out
+		d.close(slot, start, out)
 		return out, nil
 	case *object:
 		t, tagged := v.get("$t").(string)
@@ -125,12 +156,14 @@ func (d *decoder) dec(x any, depth int) (any, error) {
 			if f < 0 || f >= float64(len(d.refs)) || f != math.Trunc(f) || d.refs[int(f)] == nil {
 				return nil, fmt.Errorf("clone: reference %v is circular or unknown", f)
 			}
+			if err := d.grow(d.sizes[int(f)]); err != nil {
+				return nil, err
+			}
 			return d.refs[int(f)], nil
 		case "cap":
 			return Cap{ID: plain(v.get("v"))}, nil
 		}
-		slot := len(d.refs)
-		d.refs = append(d.refs, nil)
+		slot, start := d.open()
 		var out any
 		switch t {
 		case "date":
@@ -185,7 +218,7 @@ func (d *decoder) dec(x any, depth int) (any, error) {
 			if !ok {
 				return nil, fmt.Errorf("clone: bad escaped object")
 			}
-			d.refs = d.refs[:slot]
+			d.refs, d.sizes = d.refs[:slot], d.sizes[:slot]
 			return d.obj(inner, depth)
 		case "regexp", "boxed", "blob":
 			raw, err := json.Marshal(v)
@@ -196,15 +229,14 @@ func (d *decoder) dec(x any, depth int) (any, error) {
 		default:
 			return nil, fmt.Errorf("clone: unknown tag %q", t)
 		}
-		d.refs[slot] = out
+		d.close(slot, start, out)
 		return out, nil
 	}
 	return x, nil
 }
 
 func (d *decoder) obj(v *object, depth int) (any, error) {
-	slot := len(d.refs)
-	d.refs = append(d.refs, nil)
+	slot, start := d.open()
 	out := make(map[string]any, len(v.keys))
 	// Keys are visited in JavaScript's order (that of the text the JS
 	// encoder wrote), because the encoder numbered objects in that order.
@@ -215,7 +247,7 @@ func (d *decoder) obj(v *object, depth int) (any, error) {
 		}
 		out[k] = r
 	}
-	d.refs[slot] = out
+	d.close(slot, start, out)
 	return out, nil
 }
 

@@ -470,3 +470,23 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// A value whose tree is exponentially larger than its text (shared
+// references nested) is refused instead of being expanded by Go code.
+func TestDecodeRefusesExponentialSharing(t *testing.T) {
+	// [a, a] nested 60 deep, the second a a ref to the first. Numbering is
+	// depth first from the outside, so the array at depth k is number k and
+	// its first element number k+1.
+	text := "[]"
+	for i := 0; i < 60; i++ {
+		text = `[` + text + `,{"$t":"ref","v":` + fmt.Sprint(60-i) + `}]`
+	}
+	if _, err := clone.Decode(text); err == nil || !strings.Contains(err.Error(), "shared references") {
+		t.Fatalf("err = %v", err)
+	}
+	// Modest sharing is fine.
+	v, err := clone.Decode(`[[1,2],{"$t":"ref","v":1}]`)
+	if err != nil || fmt.Sprint(v) != "[[1 2] [1 2]]" {
+		t.Fatalf("%v %v", v, err)
+	}
+}

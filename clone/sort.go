@@ -1,5 +1,0 @@
-package clone
-
-import "sort"
-
-func sortStrings(s []string) { sort.Strings(s) }
