@@ -15,6 +15,9 @@ import (
 	"github.com/warrenhq/warren/js"
 )
 
+// gcThreshold is the heap growth that triggers QuickJS's cycle collector.
+const gcThreshold = 4 << 20
+
 // Engine is the QuickJS engine. The zero value is ready to use.
 type Engine struct {
 	once    sync.Once
@@ -99,6 +102,11 @@ func (e *Engine) NewVM(opts js.Options) (js.VM, error) {
 	if opts.MaxStackSlots > 0 {
 		vm.SetMaxStackSize(uintptr(opts.MaxStackSlots))
 	}
+	// QuickJS starts a cycle collection whenever the heap grows by its
+	// threshold (256 KiB by default), which made a third of the cost of
+	// starting an isolate. A larger threshold lets start-up and short
+	// invocations finish without one; the memory limit still applies.
+	vm.SetGCThreshold(gcThreshold)
 	v := &VM{vm: vm}
 	if opts.Host != nil {
 		host := opts.Host
