@@ -25,7 +25,7 @@ const (
 	DefaultMemoryBudget = 1 << 30
 	// isolateBaseBytes is the estimated cost of an idle isolate beyond its
 	// bytecode (measured: see docs/BENCHMARKS.md).
-	isolateBaseBytes = 300 << 10
+	isolateBaseBytes = 450 << 10
 )
 
 // Options configure a Loader.
