@@ -56,6 +56,9 @@ type VM interface {
 	Interrupt()
 	// SetTimeout bounds every later call into JavaScript; zero disables.
 	SetTimeout(d time.Duration)
+	// SetLimits changes the memory and call-depth limits (zero: engine
+	// default), for a VM made before its owner was known.
+	SetLimits(memory int64, stackSlots int)
 	// Close frees the isolate.
 	Close() error
 }

@@ -447,3 +447,28 @@ func BenchmarkIdleIsolateRSS(b *testing.B) {
 	b.ReportMetric(float64(int64(ms1.HeapInuse)-int64(ms0.HeapInuse))/1024/benchIdleIsolates, "GoHeapKiB/isolate")
 	b.ReportMetric(float64(elapsed.Nanoseconds())/benchIdleIsolates, "ns/op")
 }
+
+// BenchmarkNewInstanceRequestPath measures what a request waits for when an
+// isolate must be made while the server is not saturated: NewInstance with
+// the pool of pre-booted VMs refilled between iterations (the pause and
+// Close are outside the timed part).
+func BenchmarkNewInstanceRequestPath(b *testing.B) {
+	rt := runtime(b)
+	prog, err := rt.Compile(warren.SingleModule("index.js", benchSmallWorker))
+	if err != nil {
+		b.Fatal(err)
+	}
+	lat := make([]time.Duration, 0, b.N)
+	b.ReportAllocs()
+	for range b.N {
+		time.Sleep(5 * time.Millisecond) // let the pool refill
+		t0 := time.Now()
+		in, err := rt.NewInstance(prog, worker.Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+		in.Close()
+	}
+	benchReportLatencies(b, lat)
+}

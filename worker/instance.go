@@ -126,29 +126,30 @@ func (rt *Runtime) NewInstance(prog *Program, cfg Config) (*Instance, error) {
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), exited: make(chan struct{}),
 		invs: map[int]*invocation{}, asyncOwner: map[int]*invocation{}, timers: map[int]*timer{}, caps: map[int]any{},
 	}
-	vm, err := rt.engine.NewVM(js.Options{MemoryLimit: lim.MemoryBytes, MaxStackSlots: lim.StackDepth, Host: in.host})
+	w, err := rt.takeVM()
 	if err != nil {
 		return nil, err
 	}
-	in.vm = vm
-	if err := in.boot(); err != nil {
-		vm.Close()
+	host := js.HostFunc(in.host)
+	w.host.target.Store(&host)
+	w.vm.SetLimits(lim.MemoryBytes, lim.StackDepth)
+	in.vm, in.dispatch = w.vm, w.dispatch
+	if err := in.boot(w.loaded); err != nil {
+		w.vm.Close()
 		return nil, err
 	}
 	go in.loop()
 	return in, nil
 }
 
-func (in *Instance) boot() error {
-	if err := in.vm.Run(in.rt.prelude); err != nil {
-		return fmt.Errorf("run prelude: %w", err)
-	}
-	d, err := in.vm.Func("__dispatch")
-	if err != nil {
-		return err
-	}
-	in.dispatch = d
+// boot runs, in a VM that ran the core prelude, the Web API families the
+// Program needs, its env and its module code.
+func (in *Instance) boot(loaded map[int]bool) error {
+	d := in.dispatch
 	for _, i := range in.prog.families {
+		if loaded[i] {
+			continue
+		}
 		f := in.rt.families[i]
 		if err := in.vm.Run(f.bytecode); err != nil {
 			return fmt.Errorf("load Web API family %s: %w", f.Name, err)

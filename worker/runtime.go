@@ -42,14 +42,27 @@ type Runtime struct {
 	prelude  []byte
 	families []family
 
+	pool     chan *warmVM  // pre-booted VMs (nil: no pool)
+	poolWake chan struct{} // asks the filler for more
+
 	mu       sync.Mutex
 	programs map[string]*list.Element // hash → element holding *Program
 	lru      *list.List
 	maxProgs int
 }
 
-// NewRuntime compiles the Web API prelude with engine.
+// DefaultWarmVMs is the number of pre-booted VMs a Runtime keeps ready.
+const DefaultWarmVMs = 4
+
+// NewRuntime compiles the Web API prelude with engine and keeps
+// DefaultWarmVMs pre-booted VMs ready.
 func NewRuntime(engine js.Engine) (*Runtime, error) {
+	return NewRuntimeWarm(engine, DefaultWarmVMs)
+}
+
+// NewRuntimeWarm is NewRuntime keeping warm pre-booted VMs ready (0: none;
+// every isolate then boots on the caller's goroutine).
+func NewRuntimeWarm(engine js.Engine, warm int) (*Runtime, error) {
 	bc, err := engine.CompileRuntime(webapi.Prelude())
 	if err != nil {
 		return nil, fmt.Errorf("compile prelude: %w", err)
@@ -61,6 +74,12 @@ func NewRuntime(engine js.Engine) (*Runtime, error) {
 			return nil, fmt.Errorf("compile Web API family %s: %w", f.Name, err)
 		}
 		rt.families = append(rt.families, family{Family: f, bytecode: fbc})
+	}
+	if warm > 0 {
+		rt.pool = make(chan *warmVM, warm)
+		rt.poolWake = make(chan struct{}, 1)
+		go rt.fillPool()
+		rt.refill()
 	}
 	return rt, nil
 }

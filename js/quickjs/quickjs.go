@@ -200,6 +200,14 @@ func (v *VM) RunJobs() error {
 // Interrupt stops running JavaScript.
 func (v *VM) Interrupt() { v.vm.Interrupt() }
 
+// SetLimits changes the memory and call-depth limits.
+func (v *VM) SetLimits(memory int64, stackSlots int) {
+	if memory > 0 {
+		v.vm.SetMemoryLimit(uintptr(memory))
+	}
+	v.vm.SetMaxStackSize(uintptr(max(stackSlots, 0)))
+}
+
 // SetTimeout bounds each later call into JavaScript.
 func (v *VM) SetTimeout(d time.Duration) { _ = v.vm.SetEvalTimeout(d) }
 

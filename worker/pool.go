@@ -1,0 +1,110 @@
+package worker
+
+import (
+	"errors"
+	"sync/atomic"
+
+	"github.com/warrenhq/warren/js"
+)
+
+// A pool of pre-booted VMs: each has run the core prelude and captured its
+// dispatch function, but holds no app code, so any Program can adopt it.
+// Taking one off the pool moves the prelude's cost (most of an isolate's
+// start-up) off the request path; a goroutine refills the pool.
+
+// warmVM is a VM that ran the core prelude.
+type warmVM struct {
+	vm       js.VM
+	dispatch js.Func
+	host     *hostSwitch
+	loaded   map[int]bool // families already evaluated (index in Runtime.families)
+}
+
+// warmFamilies are evaluated in pre-booted VMs ahead of need: nearly every
+// Worker parses request.url.
+var warmFamilies = map[string]bool{"url": true}
+
+// hostSwitch is the VM's host function; the adopting Instance plugs itself in.
+type hostSwitch struct {
+	target atomic.Pointer[js.HostFunc]
+}
+
+func (h *hostSwitch) call(op string, args []any) (any, error) {
+	f := h.target.Load()
+	if f == nil {
+		return nil, errors.New("the isolate is still starting")
+	}
+	return (*f)(op, args)
+}
+
+// bootVM makes a VM and runs the core prelude in it.
+func (rt *Runtime) bootVM() (*warmVM, error) {
+	sw := &hostSwitch{}
+	vm, err := rt.engine.NewVM(js.Options{Host: sw.call})
+	if err != nil {
+		return nil, err
+	}
+	if err := vm.Run(rt.prelude); err != nil {
+		vm.Close()
+		return nil, err
+	}
+	d, err := vm.Func("__dispatch")
+	if err != nil {
+		vm.Close()
+		return nil, err
+	}
+	w := &warmVM{vm: vm, dispatch: d, host: sw, loaded: map[int]bool{}}
+	for i, f := range rt.families {
+		if !warmFamilies[f.Name] {
+			continue
+		}
+		if err := vm.Run(f.bytecode); err != nil {
+			vm.Close()
+			return nil, err
+		}
+		if _, err := d.Call("family", f.Name); err != nil {
+			vm.Close()
+			return nil, err
+		}
+		w.loaded[i] = true
+	}
+	return w, nil
+}
+
+// takeVM returns a pre-booted VM, or boots one now when the pool is empty.
+func (rt *Runtime) takeVM() (*warmVM, error) {
+	if rt.pool != nil {
+		select {
+		case w := <-rt.pool:
+			rt.refill()
+			return w, nil
+		default:
+			rt.refill()
+		}
+	}
+	return rt.bootVM()
+}
+
+// refill wakes the filler goroutine.
+func (rt *Runtime) refill() {
+	select {
+	case rt.poolWake <- struct{}{}:
+	default:
+	}
+}
+
+func (rt *Runtime) fillPool() {
+	for range rt.poolWake {
+		for len(rt.pool) < cap(rt.pool) {
+			w, err := rt.bootVM()
+			if err != nil {
+				break
+			}
+			select {
+			case rt.pool <- w:
+			default:
+				w.vm.Close()
+			}
+		}
+	}
+}
