@@ -1,0 +1,266 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/warrenhq/warren"
+)
+
+// Result is what one exec returns.
+type Result struct {
+	Columns     []string
+	Rows        [][]any // values: nil, int64, float64, string, []byte
+	RowsRead    int64
+	RowsWritten int64
+}
+
+// Exec runs one statement with bindings (nil, bool, int64, float64, string,
+// []byte). Errors are *warren.Error that say what to change.
+func (d *DB) Exec(query string, args ...any) (*Result, error) {
+	if len(query) > MaxStatementBytes {
+		return nil, &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("the SQL statement is %d bytes, more than the limit of %d", len(query), MaxStatementBytes), Hint: "pass data as bindings (?) instead of inlining it"}
+	}
+	if len(args) > MaxBindings {
+		return nil, &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("%d bindings is more than the limit of %d per statement", len(args), MaxBindings), Hint: "split the statement, or insert rows in several statements"}
+	}
+	for i, a := range args {
+		switch v := a.(type) {
+		case nil, int64, float64, bool:
+		case int:
+			args[i] = int64(v)
+		case string:
+			if len(v) > MaxValueBytes {
+				return nil, tooBig(i)
+			}
+		case []byte:
+			if len(v) > MaxValueBytes {
+				return nil, tooBig(i)
+			}
+		default:
+			return nil, &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("binding %d has type %T; SQL values are null, numbers, strings and ArrayBuffers", i+1, a)}
+		}
+	}
+	if isVacuum(query) {
+		return nil, &warren.Error{Code: warren.CodeBadRequest, Message: "SQL refused: VACUUM is not allowed (the runtime manages the database file)"}
+	}
+	d.denied = ""
+	switch firstWord(query) {
+	case "CREATE", "DROP", "ALTER":
+		d.ddl = true
+	default:
+		d.ddl = false
+	}
+	ctx := context.Background()
+	stmt, err := d.prepare(ctx, query)
+	if err != nil {
+		return nil, d.wrap(err, query)
+	}
+	rows, err := stmt.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, d.wrap(err, query)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, d.wrap(err, query)
+	}
+	res := &Result{Columns: cols}
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, d.wrap(err, query)
+		}
+		for i, v := range vals {
+			if b, ok := v.([]byte); ok {
+				vals[i] = append([]byte(nil), b...)
+			}
+		}
+		res.Rows = append(res.Rows, vals)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, d.wrap(err, query)
+	}
+	rows.Close()
+	res.RowsRead = int64(len(res.Rows))
+	if writes(query) {
+		var n int64
+		if err := d.conn.QueryRowContext(ctx, "SELECT changes()").Scan(&n); err == nil {
+			res.RowsWritten = n
+		}
+	}
+	return res, nil
+}
+
+// maxStmts bounds the prepared-statement cache of one database.
+const maxStmts = 64
+
+// prepare returns a cached prepared statement for query. Statements that
+// change the schema are not cached (they run once).
+func (d *DB) prepare(ctx context.Context, query string) (*sql.Stmt, error) {
+	if s, ok := d.stmts[query]; ok {
+		return s, nil
+	}
+	s, err := d.conn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if d.ddl {
+		// Schema changes expire every cached statement; keep none.
+		d.dropStmts()
+		d.oneShot = append(d.oneShot, s)
+		return s, nil
+	}
+	if d.stmts == nil {
+		d.stmts = map[string]*sql.Stmt{}
+	}
+	if len(d.stmts) >= maxStmts {
+		d.dropStmts()
+	}
+	d.stmts[query] = s
+	return s, nil
+}
+
+func (d *DB) dropStmts() {
+	for q, s := range d.stmts {
+		s.Close()
+		delete(d.stmts, q)
+	}
+	for _, s := range d.oneShot {
+		s.Close()
+	}
+	d.oneShot = nil
+}
+
+func tooBig(i int) error {
+	return &warren.Error{Code: warren.CodeBadRequest, Limit: "value size", Message: fmt.Sprintf("binding %d is larger than the limit of %d bytes per value", i+1, MaxValueBytes), Hint: "store large data in several rows"}
+}
+
+func firstWord(q string) string {
+	q = strings.TrimLeft(q, " \t\r\n;(")
+	for strings.HasPrefix(q, "--") || strings.HasPrefix(q, "/*") {
+		if strings.HasPrefix(q, "--") {
+			i := strings.IndexByte(q, '\n')
+			if i < 0 {
+				return ""
+			}
+			q = strings.TrimLeft(q[i+1:], " \t\r\n;(")
+		} else {
+			i := strings.Index(q, "*/")
+			if i < 0 {
+				return ""
+			}
+			q = strings.TrimLeft(q[i+2:], " \t\r\n;(")
+		}
+	}
+	end := strings.IndexAny(q, " \t\r\n;(")
+	if end < 0 {
+		end = len(q)
+	}
+	return strings.ToUpper(q[:end])
+}
+
+func isVacuum(q string) bool { return firstWord(q) == "VACUUM" }
+
+func writes(q string) bool {
+	switch firstWord(q) {
+	case "INSERT", "UPDATE", "DELETE", "REPLACE", "WITH":
+		return true
+	}
+	return false
+}
+
+// internalExec runs the runtime's own statement, past the authorizer.
+func (d *DB) internalExec(query string, args ...any) (sql.Result, error) {
+	d.internal = true
+	defer func() { d.internal = false }()
+	return d.conn.ExecContext(context.Background(), query, args...)
+}
+
+// Begin starts a batch: the writes until Commit are one atomic transaction.
+func (d *DB) Begin() error {
+	if d.inBatch {
+		return nil
+	}
+	if _, err := d.internalExec("BEGIN"); err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	d.inBatch = true
+	return nil
+}
+
+// Commit makes the batch durable (to the Synchronous level).
+func (d *DB) Commit() error {
+	if !d.inBatch {
+		return nil
+	}
+	d.inBatch = false
+	if _, err := d.internalExec("COMMIT"); err != nil {
+		d.internalExec("ROLLBACK")
+		return d.wrap(err, "COMMIT")
+	}
+	return nil
+}
+
+// Rollback discards the batch.
+func (d *DB) Rollback() error {
+	if !d.inBatch {
+		return nil
+	}
+	d.inBatch = false
+	_, err := d.internalExec("ROLLBACK")
+	return err
+}
+
+// Savepoint, Release and RollbackTo nest explicit transactions
+// (transactionSync) inside a batch.
+func (d *DB) Savepoint(name string) error {
+	_, err := d.internalExec("SAVEPOINT " + quoteIdent(name))
+	return err
+}
+
+// Release ends a savepoint, keeping its writes in the batch.
+func (d *DB) Release(name string) error {
+	_, err := d.internalExec("RELEASE " + quoteIdent(name))
+	return err
+}
+
+// RollbackTo undoes the writes since the savepoint and ends it.
+func (d *DB) RollbackTo(name string) error {
+	if _, err := d.internalExec("ROLLBACK TO " + quoteIdent(name)); err != nil {
+		return err
+	}
+	return d.Release(name)
+}
+
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// Size returns the database size in bytes (page_count × page_size).
+func (d *DB) Size() (int64, error) {
+	d.internal = true
+	defer func() { d.internal = false }()
+	var pages, size int64
+	ctx := context.Background()
+	if err := d.conn.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
+		return 0, err
+	}
+	if err := d.conn.QueryRowContext(ctx, "PRAGMA page_size").Scan(&size); err != nil {
+		return 0, err
+	}
+	return pages * size, nil
+}
+
+// IntegrityCheck runs PRAGMA integrity_check and returns its first line ("ok").
+func (d *DB) IntegrityCheck() (string, error) {
+	d.internal = true
+	defer func() { d.internal = false }()
+	var s string
+	err := d.conn.QueryRowContext(context.Background(), "PRAGMA integrity_check").Scan(&s)
+	return s, err
+}

@@ -1,0 +1,136 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/warrenhq/warren"
+)
+
+// Key and value limits of Durable Object KV storage.
+const (
+	MaxKeyBytes   = 2 << 10
+	MaxKVValue    = 128 << 10 // async API; the SQLite-backed sync API allows 2 MB
+	MaxSyncKVData = 2 << 20
+)
+
+// KVGet returns the value stored under key, or ok=false.
+func (d *DB) KVGet(key string) (value []byte, ok bool, err error) {
+	d.internal = true
+	defer func() { d.internal = false }()
+	row := d.conn.QueryRowContext(context.Background(), "SELECT value FROM _cf_KV WHERE key = ?", key)
+	if err := row.Scan(&value); err != nil {
+		if err.Error() == "sql: no rows in result set" {
+			return nil, false, nil
+		}
+		return nil, false, err
+	}
+	return value, true, nil
+}
+
+// KVPut stores value under key.
+func (d *DB) KVPut(key string, value []byte) error {
+	if len(key) > MaxKeyBytes {
+		return &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("the key is %d bytes, more than the limit of %d", len(key), MaxKeyBytes)}
+	}
+	if len(value) > MaxSyncKVData {
+		return &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("the value is %d bytes, more than the limit of %d", len(value), MaxSyncKVData), Hint: "split it over several keys"}
+	}
+	d.denied = ""
+	_, err := d.internalExec("INSERT INTO _cf_KV (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value)
+	return d.wrap(err, "")
+}
+
+// KVDelete deletes key and reports whether it existed.
+func (d *DB) KVDelete(key string) (bool, error) {
+	r, err := d.internalExec("DELETE FROM _cf_KV WHERE key = ?", key)
+	if err != nil {
+		return false, d.wrap(err, "")
+	}
+	n, _ := r.RowsAffected()
+	return n > 0, nil
+}
+
+// ListOptions select keys for KVList, as in Cloudflare's list().
+type ListOptions struct {
+	Start, StartAfter, End, Prefix string
+	Reverse                        bool
+	Limit                          int
+}
+
+// KVList returns keys and values in key order.
+func (d *DB) KVList(o ListOptions) (keys []string, values [][]byte, err error) {
+	q := "SELECT key, value FROM _cf_KV WHERE 1=1"
+	var args []any
+	if o.Start != "" {
+		q += " AND key >= ?"
+		args = append(args, o.Start)
+	}
+	if o.StartAfter != "" {
+		q += " AND key > ?"
+		args = append(args, o.StartAfter)
+	}
+	if o.End != "" {
+		q += " AND key < ?"
+		args = append(args, o.End)
+	}
+	if o.Prefix != "" {
+		q += " AND key >= ? AND substr(key, 1, ?) = ?"
+		args = append(args, o.Prefix, len([]rune(o.Prefix)), o.Prefix)
+	}
+	if o.Reverse {
+		q += " ORDER BY key DESC"
+	} else {
+		q += " ORDER BY key"
+	}
+	if o.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", o.Limit)
+	}
+	d.internal = true
+	defer func() { d.internal = false }()
+	rows, err := d.conn.QueryContext(context.Background(), q, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var v []byte
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, nil, err
+		}
+		keys, values = append(keys, k), append(values, v)
+	}
+	return keys, values, rows.Err()
+}
+
+// KVDeleteAll deletes every key and every app table: the object's storage
+// becomes empty.
+func (d *DB) DeleteAll() error {
+	d.internal = true
+	defer func() { d.internal = false }()
+	ctx := context.Background()
+	rows, err := d.conn.QueryContext(ctx, "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND name != '_cf_KV' AND type IN ('table','view','trigger')")
+	if err != nil {
+		return err
+	}
+	var stmts []string
+	for rows.Next() {
+		var typ, name string
+		if err := rows.Scan(&typ, &name); err != nil {
+			rows.Close()
+			return err
+		}
+		stmts = append(stmts, fmt.Sprintf("DROP %s IF EXISTS %s", map[string]string{"table": "TABLE", "view": "VIEW", "trigger": "TRIGGER"}[typ], quoteIdent(name)))
+	}
+	rows.Close()
+	d.conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF")
+	defer d.conn.ExecContext(ctx, "PRAGMA foreign_keys = ON")
+	for _, s := range stmts {
+		if _, err := d.conn.ExecContext(ctx, s); err != nil {
+			return err
+		}
+	}
+	_, err = d.conn.ExecContext(ctx, "DELETE FROM _cf_KV")
+	return err
+}

@@ -1,0 +1,195 @@
+// Package sqlite is the storage of one Durable Object: a SQLite database in
+// one file on local disk (WAL), opened through modernc.org/sqlite, with an
+// authorizer that keeps app SQL inside its own database, limits that match
+// Cloudflare's documented ones, a storage quota enforced by SQLite's page
+// limit, and explicit batches (BEGIN/COMMIT driven by the runtime, never by
+// app SQL) for the implicit atomicity and output gate of Durable Objects.
+//
+// A DB is used by one goroutine at a time (the object's event loop).
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	sqlite3 "modernc.org/sqlite"
+
+	"github.com/warrenhq/warren"
+)
+
+// Limits from Cloudflare's documentation for SQLite-backed Durable Objects.
+const (
+	MaxBindings        = 100
+	MaxValueBytes      = 2 << 20   // a string or blob argument or column value
+	MaxStatementBytes  = 100 << 10 // SQL text of one exec
+	DefaultMaxBytes    = 1 << 30   // storage quota per database
+	defaultPageSize    = 4096
+	reservedPrefix     = "_cf_"
+	synchronousDefault = "NORMAL"
+)
+
+// Options configure Open.
+type Options struct {
+	// MaxBytes is the storage quota; writes past it fail with a quota error.
+	MaxBytes int64
+	// Synchronous is SQLite's synchronous level with WAL: "NORMAL" (the
+	// default: a committed transaction survives a crash of the process, the
+	// last ones may be lost on power loss) or "FULL" (also survives power
+	// loss; an fsync per commit).
+	Synchronous string
+}
+
+// DB is one object's database.
+type DB struct {
+	path string
+	db   *sql.DB
+	conn *sql.Conn
+	opts Options
+
+	internal bool   // the runtime's own statements (BEGIN, KV table) pass
+	denied   string // why the authorizer refused the last statement
+	ddl      bool   // the statement being run is CREATE, DROP or ALTER (it writes sqlite_master)
+	inBatch  bool
+	stmts    map[string]*sql.Stmt // prepared statements by SQL text
+	oneShot  []*sql.Stmt          // schema statements, closed at the next cache drop
+}
+
+// Open opens (creating if needed) the database at path.
+func Open(path string, opts Options) (*DB, error) {
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = DefaultMaxBytes
+	}
+	if opts.Synchronous == "" {
+		opts.Synchronous = synchronousDefault
+	}
+	if opts.Synchronous != "NORMAL" && opts.Synchronous != "FULL" {
+		return nil, fmt.Errorf("sqlite: synchronous must be NORMAL or FULL, not %q", opts.Synchronous)
+	}
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_txlock=deferred"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	d := &DB{path: path, db: db, conn: conn, opts: opts}
+	pages := opts.MaxBytes / defaultPageSize
+	if pages < 16 {
+		pages = 16
+	}
+	for _, p := range []string{
+		"PRAGMA page_size = 4096",
+		"PRAGMA journal_mode = WAL",
+		"PRAGMA synchronous = " + opts.Synchronous,
+		"PRAGMA foreign_keys = ON",
+		"PRAGMA trusted_schema = OFF",
+		fmt.Sprintf("PRAGMA max_page_count = %d", pages),
+		"CREATE TABLE IF NOT EXISTS _cf_KV (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID",
+	} {
+		if _, err := conn.ExecContext(ctx, p); err != nil {
+			d.Close()
+			return nil, fmt.Errorf("open %s: %s: %w", path, p, err)
+		}
+	}
+	err = conn.Raw(func(dc any) error {
+		r, ok := dc.(sqlite3.AuthorizerRegisterer)
+		if !ok {
+			return errors.New("the SQLite driver has no authorizer")
+		}
+		return r.RegisterAuthorizer(d.authorize)
+	})
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Path returns the database file's path.
+func (d *DB) Path() string { return d.path }
+
+// Close closes the database.
+func (d *DB) Close() error {
+	d.dropStmts()
+	if d.conn != nil {
+		d.conn.Close()
+	}
+	return d.db.Close()
+}
+
+// safePragmas may be used by app SQL; every other PRAGMA is refused.
+var safePragmas = map[string]bool{
+	"table_info": true, "table_xinfo": true, "table_list": true, "index_list": true,
+	"index_info": true, "index_xinfo": true, "foreign_key_list": true, "foreign_key_check": true,
+	"foreign_keys": true, "defer_foreign_keys": true, "case_sensitive_like": true,
+	"recursive_triggers": true, "reverse_unordered_selects": true, "quick_check": true,
+	"integrity_check": true, "optimize": true, "data_version": true, "collation_list": true,
+	"function_list": true, "pragma_list": true,
+}
+
+func (d *DB) authorize(action sqlite3.AuthorizerActionCode, arg1, arg2, dbName, trigger string) sqlite3.AuthorizerReturnCode {
+	deny := func(why string) sqlite3.AuthorizerReturnCode {
+		d.denied = why
+		return sqlite3.AuthorizerDeny
+	}
+	if d.internal {
+		return sqlite3.AuthorizerOK
+	}
+	switch action {
+	case sqlite3.AuthAttach, sqlite3.AuthDetach:
+		return deny("ATTACH and DETACH are not allowed: each Durable Object has exactly one database")
+	case sqlite3.AuthTransaction, sqlite3.AuthSavepoint:
+		return deny("BEGIN, COMMIT, ROLLBACK and SAVEPOINT are not allowed in SQL: writes between two awaits already commit atomically; use ctx.storage.transactionSync(() => { ... }) for an explicit transaction")
+	case sqlite3.AuthPragma:
+		name := strings.ToLower(arg1)
+		if !safePragmas[name] {
+			return deny(fmt.Sprintf("PRAGMA %s is not allowed; allowed PRAGMAs are the read-only and schema ones (table_info, index_list, foreign_keys, quick_check, ...)", name))
+		}
+	case sqlite3.AuthFunction:
+		switch strings.ToLower(arg2) {
+		case "load_extension", "fts3_tokenizer", "sqlite_offset":
+			return deny(fmt.Sprintf("the SQL function %s() is not allowed", arg2))
+		}
+	case sqlite3.AuthInsert, sqlite3.AuthUpdate, sqlite3.AuthDelete:
+		t := strings.ToLower(arg1)
+		if (t == "sqlite_master" || t == "sqlite_schema" || t == "sqlite_temp_master") && trigger == "" && d.ddl {
+			return sqlite3.AuthorizerOK
+		}
+		if strings.HasPrefix(t, "sqlite_") && t != "sqlite_sequence" {
+			return deny(fmt.Sprintf("writing to the internal table %s is not allowed", arg1))
+		}
+	case sqlite3.AuthCreateVTable, sqlite3.AuthDropVTable:
+		return deny("virtual tables are not allowed")
+	}
+	if strings.HasPrefix(strings.ToLower(arg1), reservedPrefix) || strings.HasPrefix(strings.ToLower(arg2), reservedPrefix) {
+		return deny(fmt.Sprintf("names starting with %q are reserved for the runtime (the key-value storage lives there); use ctx.storage.kv", reservedPrefix))
+	}
+	return sqlite3.AuthorizerOK
+}
+
+// ErrQuota is wrapped by errors from writes that would exceed the quota.
+var ErrQuota = errors.New("storage quota exceeded")
+
+func (d *DB) wrap(err error, query string) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	switch {
+	case d.denied != "":
+		return &warren.Error{Code: warren.CodeBadRequest, Message: "SQL refused: " + d.denied}
+	case strings.Contains(msg, "database or disk is full") || strings.Contains(msg, "SQLITE_FULL"):
+		return &warren.Error{Code: warren.CodeLimit, Limit: "storage", Message: fmt.Sprintf("the write would exceed this object's storage quota of %d bytes", d.opts.MaxBytes), Hint: "delete data you no longer need, or ask the operator to raise the storage quota"}
+	}
+	msg = strings.TrimPrefix(msg, "SQL logic error: ")
+	return &warren.Error{Code: warren.CodeBadRequest, Message: "SQL error: " + msg}
+}
