@@ -30,6 +30,9 @@ func (in *Instance) host(op string, args []any) (any, error) {
 }
 
 func (in *Instance) hostOp(op string, args []any) (any, error) {
+	if r, ok, err := in.objectOp(op, args); ok {
+		return r, err
+	}
 	switch op {
 	case "log":
 		level, _ := webapi.ArgString(args, 0)
@@ -71,7 +74,7 @@ func (in *Instance) hostOp(op string, args []any) (any, error) {
 			in.finish(inv, invResult{err: &warren.Error{Code: warren.CodeException, Message: "the RPC result could not be read: " + err.Error()}})
 			return nil, nil
 		}
-		in.finish(inv, invResult{value: in.resolveCaps(v)})
+		in.gate(inv, invResult{value: in.resolveCaps(v)})
 		return nil, nil
 	case "fail":
 		inv, err := in.argInv(args, 0)
@@ -213,7 +216,7 @@ func (in *Instance) opRespond(args []any) error {
 		resp.Body = io.NopCloser(strings.NewReader(string(body)))
 		resp.ContentLength = int64(len(body))
 	}
-	in.finish(inv, invResult{resp: resp})
+	in.gate(inv, invResult{resp: resp})
 	return nil
 }
 
@@ -360,6 +363,8 @@ func (in *Instance) opFetch(args []any) (any, error) {
 func (in *Instance) capID(v any) (any, bool) {
 	var kind string
 	switch v.(type) {
+	case Namespace:
+		kind = "namespace"
 	case Loader:
 		kind = "loader"
 	case WorkerStub:

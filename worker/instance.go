@@ -32,6 +32,8 @@ type Config struct {
 	Outbound *Outbound
 	// Logs receives console output and uncaught exceptions.
 	Logs LogSink
+	// Object, when set, makes the Instance host a Durable Object.
+	Object *ObjectSpec
 	// Self, when set, gives the entrypoints behind ctx.exports: the owner
 	// routes them to whichever isolate serves this Worker then. When nil,
 	// they go to this Instance.
@@ -81,6 +83,8 @@ type Instance struct {
 	caps       map[int]any
 	interrupt  atomic.Bool
 	cpuTotal   time.Duration
+	batch      bool         // a storage batch is open in this turn
+	held       []heldResult // results held by the output gate
 }
 
 type invocation struct {
@@ -174,6 +178,12 @@ func (in *Instance) boot(loaded map[int]bool) error {
 		}
 		if _, err := in.dispatch.Call("start"); err != nil {
 			failure = err
+			return
+		}
+		if o := in.cfg.Object; o != nil {
+			if _, err := in.dispatch.Call("object", o.Class, o.ID, o.Name); err != nil {
+				failure = err
+			}
 		}
 	})
 	if b := in.broken.Load(); b != nil {
@@ -338,6 +348,7 @@ func (in *Instance) runTurn(budget time.Duration, f func()) {
 	f()
 	jobErr := in.vm.RunJobs()
 	t.Stop()
+	in.commitTurn()
 	el := time.Since(start)
 	in.cpuTotal += el
 	for _, inv := range in.invs {

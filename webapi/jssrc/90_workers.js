@@ -104,6 +104,7 @@ function _loaderStub(id) {
 function _capFromWire(v) {
   if (v && typeof v === "object") {
     if (v.kind === "loader") return _loaderStub(v.id);
+    if (v.kind === "namespace") return _namespaceStub(v.id);
     if (v.kind === "worker") {
       return _workerStub(-1, null, null, v.id);
     }
@@ -154,6 +155,10 @@ function _makeCtx(waits, props) {
 }
 
 function _resolveEntrypoint(name) {
+  if (name === "\u0000object") {
+    if (!_object) throw new Error("this isolate hosts no Durable Object");
+    return _object;
+  }
   const ns = _exports || {};
   const key = name === "" || name == null ? "default" : name;
   const v = ns[key];
@@ -225,6 +230,7 @@ _dispatch.fetch = (inv, entrypoint, propsText, wire) => {
   (async () => {
     const props = propsText && propsText !== "null" ? _decodeValue(propsText, _capFromWire) : undefined;
     const ctx = _makeCtx(waits, props);
+    if (entrypoint === "\u0000object") while (_objectGate) await _objectGate;
     const target = _instantiate(_resolveEntrypoint(entrypoint), ctx);
     if (!target || typeof target.fetch !== "function") {
       throw new TypeError(`Entrypoint "${entrypoint || "default"}" has no fetch() handler; export default { async fetch(request, env, ctx) { return new Response("...") } }`);
@@ -248,6 +254,7 @@ _dispatch.call = (inv, entrypoint, propsText, method, argsText) => {
   (async () => {
     const props = propsText ? _decodeValue(propsText, _capFromWire) : undefined;
     const ctx = _makeCtx(waits, props);
+    if (entrypoint === "\u0000object") while (_objectGate) await _objectGate;
     const target = _instantiate(_resolveEntrypoint(entrypoint), ctx);
     if (!(target instanceof WorkerEntrypoint) && !(target instanceof RpcTarget) && !(target instanceof DurableObject)) {
       throw new TypeError(`Entrypoint "${entrypoint || "default"}" does not support RPC; export a class that extends WorkerEntrypoint to make its methods callable.`);

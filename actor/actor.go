@@ -1,0 +1,285 @@
+// Package actor runs Durable Objects: a Namespace maps ids to live objects,
+// one Instance per id at a time, each with its own SQLite database in a
+// folder of the namespace; objects are activated on their first event and,
+// when idle for Options.IdleTimeout, closed (their isolate and database),
+// to come back from disk on the next event.
+package actor
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/warrenhq/warren"
+	"github.com/warrenhq/warren/sqlite"
+	"github.com/warrenhq/warren/worker"
+)
+
+// DefaultIdleTimeout is how long an object stays in memory without events.
+const DefaultIdleTimeout = 30 * time.Second
+
+// Options configure a Namespace.
+type Options struct {
+	// Name names the namespace (its folder under Dir and its id key).
+	Name string
+	// Class is the exported DurableObject class.
+	Class string
+	// Dir holds one folder per object.
+	Dir string
+	// Env, Limits, Outbound and Logs are passed to every object's Instance.
+	Env      map[string]any
+	Limits   warren.Limits
+	Outbound *worker.Outbound
+	Logs     worker.LogSink
+	// Storage configures each object's database.
+	Storage sqlite.Options
+	// IdleTimeout closes objects without events for this long (0: default).
+	IdleTimeout time.Duration
+}
+
+// Namespace is a Durable Object namespace. It implements worker.Namespace.
+type Namespace struct {
+	rt   *worker.Runtime
+	prog *worker.Program
+	opts Options
+	key  []byte
+
+	mu      sync.Mutex
+	objects map[string]*object
+	closed  bool
+}
+
+var _ worker.Namespace = (*Namespace)(nil)
+
+type object struct {
+	id, name string
+	mu       sync.Mutex // held while activating
+	inst     *worker.Instance
+	db       *sqlite.DB
+	idle     *time.Timer
+	active   int // invocations in flight
+}
+
+// New returns a namespace running prog's class opts.Class. The id key is
+// kept in Dir/<name>/.key so that idFromName is stable across restarts.
+func New(rt *worker.Runtime, prog *worker.Program, opts Options) (*Namespace, error) {
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = DefaultIdleTimeout
+	}
+	dir := filepath.Join(opts.Dir, opts.Name)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	keyPath := filepath.Join(dir, ".key")
+	key, err := os.ReadFile(keyPath)
+	if err != nil || len(key) != 32 {
+		key = make([]byte, 32)
+		rand.Read(key)
+		if err := os.WriteFile(keyPath, key, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	return &Namespace{rt: rt, prog: prog, opts: opts, key: key, objects: map[string]*object{}}, nil
+}
+
+// SetEnv sets the env of objects activated from now on (a namespace's env
+// usually contains the namespace itself, so it is set after New).
+func (ns *Namespace) SetEnv(env map[string]any) { ns.opts.Env = env }
+
+// IDFromName returns the 64-hex-digit id for name: HMAC-SHA256 under the
+// namespace's key, so ids are stable and do not reveal the name.
+func (ns *Namespace) IDFromName(name string) string {
+	m := hmac.New(sha256.New, ns.key)
+	m.Write([]byte(name))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// NewUniqueID returns a random id.
+func (ns *Namespace) NewUniqueID() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// ParseID validates the text form of an id.
+func (ns *Namespace) ParseID(s string) (string, error) {
+	if len(s) != 64 {
+		return "", &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("invalid Durable Object id %q: an id is 64 hexadecimal digits", truncate(s))}
+	}
+	if _, err := hex.DecodeString(s); err != nil {
+		return "", &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("invalid Durable Object id %q: an id is 64 hexadecimal digits", truncate(s))}
+	}
+	return s, nil
+}
+
+func truncate(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "…"
+	}
+	return s
+}
+
+// Object returns the entrypoint of the object with id.
+func (ns *Namespace) Object(id string) worker.Entrypoint {
+	return &stub{ns: ns, id: id}
+}
+
+// Len returns the number of objects in memory.
+func (ns *Namespace) Len() int {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	n := 0
+	for _, o := range ns.objects {
+		if o.inst != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// Close closes every object.
+func (ns *Namespace) Close() {
+	ns.mu.Lock()
+	ns.closed = true
+	objs := ns.objects
+	ns.objects = map[string]*object{}
+	ns.mu.Unlock()
+	for _, o := range objs {
+		o.mu.Lock()
+		o.closeLocked()
+		o.mu.Unlock()
+	}
+}
+
+func (o *object) closeLocked() {
+	if o.idle != nil {
+		o.idle.Stop()
+	}
+	if o.inst != nil {
+		o.inst.Close()
+		o.inst = nil
+	}
+	if o.db != nil {
+		o.db.Close()
+		o.db = nil
+	}
+}
+
+// acquire returns the object's live instance, activating it if needed, and
+// counts an invocation in flight.
+func (ns *Namespace) acquire(id string) (*object, *worker.Instance, error) {
+	if _, err := ns.ParseID(id); err != nil {
+		return nil, nil, err
+	}
+	ns.mu.Lock()
+	if ns.closed {
+		ns.mu.Unlock()
+		return nil, nil, worker.ErrClosed
+	}
+	o, ok := ns.objects[id]
+	if !ok {
+		o = &object{id: id}
+		ns.objects[id] = o
+	}
+	ns.mu.Unlock()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.inst != nil && o.inst.Broken() != nil {
+		o.closeLocked()
+	}
+	if o.inst == nil {
+		dir := filepath.Join(ns.opts.Dir, ns.opts.Name, id)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, nil, err
+		}
+		db, err := sqlite.Open(filepath.Join(dir, "object.sqlite"), ns.opts.Storage)
+		if err != nil {
+			return nil, nil, err
+		}
+		inst, err := ns.rt.NewInstance(ns.prog, worker.Config{
+			CodeID: ns.opts.Name + "/" + id[:12], Env: ns.opts.Env, Limits: ns.opts.Limits,
+			Outbound: ns.opts.Outbound, Logs: ns.opts.Logs,
+			Object: &worker.ObjectSpec{Class: ns.opts.Class, ID: id, DB: db},
+		})
+		if err != nil {
+			db.Close()
+			return nil, nil, err
+		}
+		o.db, o.inst = db, inst
+	}
+	if o.idle != nil {
+		o.idle.Stop()
+	}
+	o.active++
+	return o, o.inst, nil
+}
+
+// release ends an invocation; an object with none left is closed after the
+// idle timeout.
+func (ns *Namespace) release(o *object) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.active--
+	if o.active > 0 || o.inst == nil {
+		return
+	}
+	inst := o.inst
+	o.idle = time.AfterFunc(ns.opts.IdleTimeout, func() {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		if o.active == 0 && o.inst == inst {
+			o.closeLocked()
+		}
+	})
+}
+
+type stub struct {
+	ns *Namespace
+	id string
+}
+
+func (s *stub) Fetch(ctx context.Context, req *http.Request) (*http.Response, error) {
+	o, inst, err := s.ns.acquire(s.id)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := inst.Fetch(ctx, worker.ObjectEntrypoint, worker.Invoke{}, req)
+	if err != nil || resp.Body == nil {
+		s.ns.release(o)
+		return resp, err
+	}
+	resp.Body = &releaseBody{ReadCloser: resp.Body, done: func() { s.ns.release(o) }}
+	return resp, nil
+}
+
+func (s *stub) Call(ctx context.Context, method string, args []any) (any, error) {
+	o, inst, err := s.ns.acquire(s.id)
+	if err != nil {
+		return nil, err
+	}
+	defer s.ns.release(o)
+	return inst.Call(ctx, worker.ObjectEntrypoint, worker.Invoke{}, method, args)
+}
+
+// releaseBody ends the invocation's hold on the object when the response
+// body is closed (it may still be streaming when Fetch returns).
+type releaseBody struct {
+	io.ReadCloser
+	done func()
+	once sync.Once
+}
+
+func (b *releaseBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.done)
+	return err
+}

@@ -1,0 +1,192 @@
+// Durable Objects: the object instance of an isolate that hosts one, its
+// state (ctx: id, storage, blockConcurrencyWhile), the synchronous SQL and KV
+// storage API, and stubs for Durable Object namespaces in env.
+
+const _OBJECT = "\u0000object";
+let _object = null;       // the DurableObject instance this isolate hosts
+let _objectGate = null;   // a promise that holds new events (blockConcurrencyWhile)
+
+class DurableObjectId {
+  #id; #name;
+  constructor(id, name) { this.#id = id; this.#name = name; }
+  toString() { return this.#id; }
+  toJSON() { return this.#id; }
+  equals(other) { return other instanceof DurableObjectId && other.toString() === this.#id; }
+  get name() { return this.#name; }
+}
+
+// ---- SQL ----
+
+function _sqlArg(v, i) {
+  if (v === null || v === undefined) return null;
+  switch (typeof v) {
+    case "number": return Number.isInteger(v) && Number.isSafeInteger(v) ? { $i: String(v) } : v;
+    case "bigint": return { $i: v.toString() };
+    case "boolean": return { $i: v ? "1" : "0" };
+    case "string": return v;
+  }
+  if (v instanceof ArrayBuffer || ArrayBuffer.isView(v)) return { $b: toBytes(v).toBase64() };
+  throw new TypeError(`SQL binding ${i + 1} has type ${typeof v}; bind null, numbers, strings, booleans, bigints or ArrayBuffers (JSON.stringify objects first)`);
+}
+
+function _sqlValue(v) {
+  if (v !== null && typeof v === "object") {
+    if ("$b" in v) return Uint8Array.fromBase64(v.$b).buffer;
+    if ("$i" in v) return Number(v.$i);
+  }
+  return v;
+}
+
+class SqlStorageCursor {
+  #cols; #rows; #i = 0; #read; #written;
+  constructor(r) {
+    this.#cols = r.c || [];
+    this.#rows = (r.r || []).map((row) => row.map(_sqlValue));
+    this.#read = r.rr || 0;
+    this.#written = r.rw || 0;
+  }
+  get columnNames() { return this.#cols.slice(); }
+  get rowsRead() { return this.#read; }
+  get rowsWritten() { return this.#written; }
+  #obj(row) { const o = {}; this.#cols.forEach((c, j) => { o[c] = row[j]; }); return o; }
+  next() {
+    if (this.#i >= this.#rows.length) return { done: true, value: undefined };
+    return { done: false, value: this.#obj(this.#rows[this.#i++]) };
+  }
+  [Symbol.iterator]() { return this; }
+  toArray() { const out = []; for (;;) { const n = this.next(); if (n.done) return out; out.push(n.value); } }
+  one() {
+    const rest = this.#rows.length - this.#i;
+    if (rest !== 1) throw new Error(rest === 0 ? "Expected exactly one result from SQL query, but got no results." : "Expected exactly one result from SQL query, but got multiple results.");
+    return this.next().value;
+  }
+  *raw() { while (this.#i < this.#rows.length) yield this.#rows[this.#i++].slice(); }
+}
+
+const _sql = {
+  exec(query, ...bindings) {
+    if (typeof query !== "string") throw new TypeError("sql.exec(query, ...bindings): query must be a string");
+    return new SqlStorageCursor(JSON.parse(host("sql.exec", query, JSON.stringify(bindings.map(_sqlArg)))));
+  },
+  get databaseSize() { return host("sql.size"); },
+};
+
+// ---- KV ----
+
+function _key(k) {
+  if (typeof k !== "string") k = String(k);
+  return k;
+}
+
+const _kv = {
+  get(key) { const t = host("kv.get", _key(key)); return t === null ? undefined : _decodeValue(t); },
+  put(key, value) { if (value === undefined) throw new TypeError("kv.put: value must not be undefined; use delete()"); host("kv.put", _key(key), _encodeValue(value)); },
+  delete(key) { return host("kv.delete", _key(key)); },
+  *list(opts = {}) {
+    const r = JSON.parse(host("kv.list", JSON.stringify(opts || {})));
+    for (let i = 0; i < r.k.length; i++) yield [r.k[i], _decodeValue(r.v[i])];
+  },
+};
+
+const _MAX_KEYS = 128;
+function _keysArg(keys, what) {
+  if (keys.length > _MAX_KEYS) throw new RangeError(`${what}: at most ${_MAX_KEYS} keys per call, got ${keys.length}`);
+  return keys.map(_key);
+}
+
+const _storage = {
+  sql: _sql,
+  kv: _kv,
+  async get(key) {
+    if (Array.isArray(key)) { const m = new Map(); for (const k of _keysArg(key, "get")) { const v = _kv.get(k); if (v !== undefined) m.set(k, v); } return m; }
+    return _kv.get(key);
+  },
+  async put(key, value) {
+    if (key !== null && typeof key === "object" && !Array.isArray(key)) {
+      const entries = Object.entries(key);
+      _keysArg(entries.map((e) => e[0]), "put");
+      for (const [k, v] of entries) _kv.put(k, v);
+      return;
+    }
+    _kv.put(key, value);
+  },
+  async delete(key) {
+    if (Array.isArray(key)) { let n = 0; for (const k of _keysArg(key, "delete")) if (_kv.delete(k)) n++; return n; }
+    return _kv.delete(key);
+  },
+  async list(opts = {}) { return new Map(_kv.list(opts)); },
+  async deleteAll() { host("storage.deleteAll"); },
+  async sync() {},
+  transactionSync(fn) {
+    if (typeof fn !== "function") throw new TypeError("transactionSync(fn): fn must be a function");
+    const sp = host("tx.begin");
+    try { const r = fn(); host("tx.commit", sp); return r; }
+    catch (e) { host("tx.rollback", sp); throw e; }
+  },
+  async transaction(fn) {
+    const sp = host("tx.begin");
+    try { const r = await fn({ get: _storage.get, put: _storage.put, delete: _storage.delete, list: _storage.list, rollback() { throw new Error("rollback"); } }); host("tx.commit", sp); return r; }
+    catch (e) { host("tx.rollback", sp); throw e; }
+  },
+  async getAlarm() { return null; },
+  async setAlarm() { throw new Error("alarms are not supported by Warren yet"); },
+  async deleteAlarm() {},
+};
+
+_dispatch.object = (className, id, name) => {
+  const Cls = _exports && _exports[className];
+  if (typeof Cls !== "function") {
+    throw new TypeError(`The Worker has no exported class "${className}"; export class ${className} extends DurableObject { ... }`);
+  }
+  const waits = [];
+  const state = {
+    id: new DurableObjectId(id, name || undefined),
+    storage: _storage,
+    blockConcurrencyWhile(fn) {
+      const p = Promise.resolve().then(fn);
+      const gate = p.then(() => {}, () => {});
+      _objectGate = gate;
+      gate.then(() => { if (_objectGate === gate) _objectGate = null; });
+      return p;
+    },
+    waitUntil(p) { waits.push(Promise.resolve(p).catch(() => {})); },
+    abort(reason) { host("object.abort", String(reason === undefined ? "aborted" : reason)); },
+    props: {},
+    get exports() { return _ctxExports(); },
+  };
+  _object = new Cls(state, _env);
+};
+
+// ---- namespaces in env ----
+
+function _objectStub(capId, id) {
+  const fetchFn = async (input, init) => {
+    const req = new Request(input, init);
+    return _responseFromWire(await hostAsync("ns.fetch", capId, id, await _requestToWire(req)));
+  };
+  return new Proxy({}, {
+    get(t, prop) {
+      if (typeof prop === "symbol" || prop === "then") return undefined;
+      if (prop === "fetch") return fetchFn;
+      if (prop === "id") return new DurableObjectId(id);
+      if (prop === "name") return undefined;
+      return async (...args) => _decodeValue(await hostAsync("ns.call", capId, id, String(prop), _encodeValue(args, { caps: true })), _capFromWire);
+    },
+  });
+}
+
+function _namespaceStub(capId) {
+  const idOf = (x) => {
+    if (x instanceof DurableObjectId) return x.toString();
+    throw new TypeError("get(id): id must come from idFromName, newUniqueId or idFromString");
+  };
+  return Object.freeze({
+    [_capSym]: capId,
+    idFromName(name) { name = String(name); return new DurableObjectId(host("ns.idFromName", capId, name), name); },
+    newUniqueId() { return new DurableObjectId(host("ns.newUniqueId", capId)); },
+    idFromString(s) { return new DurableObjectId(host("ns.idFromString", capId, String(s))); },
+    get(id) { return _objectStub(capId, idOf(id)); },
+    getByName(name) { return this.get(this.idFromName(name)); },
+    jurisdiction() { return this; },
+  });
+}

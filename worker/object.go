@@ -1,0 +1,308 @@
+package worker
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/warrenhq/warren"
+	"github.com/warrenhq/warren/sqlite"
+	"github.com/warrenhq/warren/webapi"
+)
+
+// ObjectEntrypoint is the entrypoint name that reaches the Durable Object an
+// Instance hosts (Config.Object).
+const ObjectEntrypoint = "\x00object"
+
+// ObjectSpec makes an Instance host one Durable Object: an instance of the
+// exported class Class, constructed before the first event, with its storage
+// in DB.
+type ObjectSpec struct {
+	Class string
+	ID    string
+	Name  string // the name the id came from, if any
+	DB    *sqlite.DB
+}
+
+// Namespace is a Durable Object namespace binding (env.MY_DO).
+type Namespace interface {
+	// IDFromName returns the id for name, the same every time.
+	IDFromName(name string) string
+	// NewUniqueID returns a new random id.
+	NewUniqueID() string
+	// ParseID checks an id's text form.
+	ParseID(s string) (string, error)
+	// Object returns the entrypoint of the object with id.
+	Object(id string) Entrypoint
+}
+
+// Storage and the output gate.
+//
+// Storage operations are synchronous and run on the loop, so no other event
+// can interleave with them (the input gate). The first one in a turn opens a
+// batch; the turn's end commits it, and only then are responses and RPC
+// results produced in that turn released (the output gate). A failed commit
+// fails them instead.
+
+func (in *Instance) db() (*sqlite.DB, error) {
+	if in.cfg.Object == nil || in.cfg.Object.DB == nil {
+		return nil, errors.New("storage is only available in a Durable Object")
+	}
+	db := in.cfg.Object.DB
+	if !in.batch {
+		if err := db.Begin(); err != nil {
+			return nil, err
+		}
+		in.batch = true
+	}
+	return db, nil
+}
+
+// gate holds a result until the current batch commits.
+func (in *Instance) gate(inv *invocation, r invResult) {
+	if in.batch {
+		in.held = append(in.held, heldResult{inv, r})
+		return
+	}
+	in.finish(inv, r)
+}
+
+type heldResult struct {
+	inv *invocation
+	r   invResult
+}
+
+// commitTurn ends the turn's batch and releases what the output gate held.
+func (in *Instance) commitTurn() {
+	if !in.batch {
+		return
+	}
+	in.batch = false
+	err := in.cfg.Object.DB.Commit()
+	held := in.held
+	in.held = nil
+	for _, h := range held {
+		if err != nil {
+			h.r = invResult{err: &warren.Error{Code: warren.CodeUnavailable, Message: "the object's writes could not be committed: " + err.Error(), Hint: "retry the request"}}
+		}
+		in.finish(h.inv, h.r)
+	}
+}
+
+func (in *Instance) objectOp(op string, args []any) (any, bool, error) {
+	switch op {
+	case "sql.exec":
+		db, err := in.db()
+		if err != nil {
+			return nil, true, err
+		}
+		q, err := webapi.ArgString(args, 0)
+		if err != nil {
+			return nil, true, err
+		}
+		bt, _ := webapi.ArgString(args, 1)
+		var raw []any
+		if bt != "" {
+			if err := json.Unmarshal([]byte(bt), &raw); err != nil {
+				return nil, true, err
+			}
+		}
+		binds := make([]any, len(raw))
+		for i, b := range raw {
+			switch x := b.(type) {
+			case map[string]any:
+				if s, ok := x["$b"].(string); ok {
+					binds[i], err = base64.StdEncoding.DecodeString(s)
+				} else if s, ok := x["$i"].(string); ok {
+					binds[i], err = strconv.ParseInt(s, 10, 64)
+					if err != nil {
+						return nil, true, fmt.Errorf("SQL binding %d: integer out of the 64-bit range", i+1)
+					}
+				}
+			default:
+				binds[i] = x
+			}
+		}
+		res, err := db.Exec(q, binds...)
+		if err != nil {
+			return nil, true, err
+		}
+		return sqlWire(res), true, nil
+	case "sql.size":
+		db, err := in.db()
+		if err != nil {
+			return nil, true, err
+		}
+		n, err := db.Size()
+		return float64(n), true, err
+	case "kv.get":
+		db, err := in.db()
+		if err != nil {
+			return nil, true, err
+		}
+		k, _ := webapi.ArgString(args, 0)
+		v, ok, err := db.KVGet(k)
+		if err != nil || !ok {
+			return nil, true, err
+		}
+		return string(v), true, nil
+	case "kv.put":
+		db, err := in.db()
+		if err != nil {
+			return nil, true, err
+		}
+		k, _ := webapi.ArgString(args, 0)
+		v, _ := webapi.ArgString(args, 1)
+		return nil, true, db.KVPut(k, []byte(v))
+	case "kv.delete":
+		db, err := in.db()
+		if err != nil {
+			return nil, true, err
+		}
+		k, _ := webapi.ArgString(args, 0)
+		ok, err := db.KVDelete(k)
+		return ok, true, err
+	case "kv.list":
+		db, err := in.db()
+		if err != nil {
+			return nil, true, err
+		}
+		var o struct {
+			Start, StartAfter, End, Prefix string
+			Reverse                        bool
+			Limit                          float64
+		}
+		s, _ := webapi.ArgString(args, 0)
+		_ = json.Unmarshal([]byte(s), &o)
+		keys, vals, err := db.KVList(sqlite.ListOptions{Start: o.Start, StartAfter: o.StartAfter, End: o.End, Prefix: o.Prefix, Reverse: o.Reverse, Limit: int(o.Limit)})
+		if err != nil {
+			return nil, true, err
+		}
+		vs := make([]string, len(vals))
+		for i, v := range vals {
+			vs[i] = string(v)
+		}
+		if keys == nil {
+			keys = []string{}
+		}
+		b, _ := json.Marshal(map[string]any{"k": keys, "v": vs})
+		return string(b), true, nil
+	case "storage.deleteAll":
+		db, err := in.db()
+		if err != nil {
+			return nil, true, err
+		}
+		return nil, true, db.DeleteAll()
+	case "tx.begin":
+		db, err := in.db()
+		if err != nil {
+			return nil, true, err
+		}
+		in.nextID++
+		sp := fmt.Sprintf("tx%d", in.nextID)
+		return sp, true, db.Savepoint(sp)
+	case "tx.commit", "tx.rollback":
+		db, err := in.db()
+		if err != nil {
+			return nil, true, err
+		}
+		sp, _ := webapi.ArgString(args, 0)
+		if !strings.HasPrefix(sp, "tx") {
+			return nil, true, errors.New("bad transaction")
+		}
+		if op == "tx.commit" {
+			return nil, true, db.Release(sp)
+		}
+		return nil, true, db.RollbackTo(sp)
+	case "object.abort":
+		msg, _ := webapi.ArgString(args, 0)
+		in.breakWith(&warren.Error{Code: warren.CodeUnavailable, Message: "the Durable Object aborted itself: " + msg, Hint: "retry the request; the object restarts from storage"})
+		return nil, true, nil
+	case "ns.idFromName", "ns.newUniqueId", "ns.idFromString":
+		c, err := in.argCap(args, 0)
+		if err != nil {
+			return nil, true, err
+		}
+		ns, ok := c.(Namespace)
+		if !ok {
+			return nil, true, errors.New("not a Durable Object namespace")
+		}
+		switch op {
+		case "ns.idFromName":
+			name, _ := webapi.ArgString(args, 1)
+			return ns.IDFromName(name), true, nil
+		case "ns.newUniqueId":
+			return ns.NewUniqueID(), true, nil
+		}
+		s, _ := webapi.ArgString(args, 1)
+		id, err := ns.ParseID(s)
+		return id, true, err
+	case "ns.fetch", "ns.call":
+		c, err := in.argCap(args, 0)
+		if err != nil {
+			return nil, true, err
+		}
+		ns, ok := c.(Namespace)
+		if !ok {
+			return nil, true, errors.New("not a Durable Object namespace")
+		}
+		id, _ := webapi.ArgString(args, 1)
+		ep := ns.Object(id)
+		if op == "ns.call" {
+			method, _ := webapi.ArgString(args, 2)
+			r, err := in.call(ep, method, args, 3)
+			return r, true, err
+		}
+		inv, err := in.subrequest()
+		if err != nil {
+			return nil, true, err
+		}
+		wire, _ := webapi.ArgString(args, 2)
+		max := in.limits.ResponseBodyBytes
+		return in.async(inv, func(ctx context.Context) (string, error) {
+			req, err := wireToRequest(ctx, wire)
+			if err != nil {
+				return "", err
+			}
+			resp, err := ep.Fetch(ctx, req)
+			if err != nil {
+				return "", err
+			}
+			return responseToWire(resp, max, req.URL.String())
+		}), true, nil
+	}
+	return nil, false, nil
+}
+
+func sqlWire(r *sqlite.Result) string {
+	rows := make([][]any, len(r.Rows))
+	for i, row := range r.Rows {
+		out := make([]any, len(row))
+		for j, v := range row {
+			switch x := v.(type) {
+			case []byte:
+				out[j] = map[string]string{"$b": base64.StdEncoding.EncodeToString(x)}
+			case int64:
+				if x > 1<<53 || x < -(1<<53) {
+					out[j] = map[string]string{"$i": strconv.FormatInt(x, 10)}
+				} else {
+					out[j] = x
+				}
+			default:
+				out[j] = x
+			}
+		}
+		rows[i] = out
+	}
+	cols := r.Columns
+	if cols == nil {
+		cols = []string{}
+	}
+	b, _ := json.Marshal(map[string]any{"c": cols, "r": rows, "rr": r.RowsRead, "rw": r.RowsWritten})
+	return string(b)
+}
+
