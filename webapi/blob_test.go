@@ -158,7 +158,7 @@ return {
 			"ct": true, "keys": []string{"text", "multi%0D%0Aline", "quote%22name", "upload", "empty", "text"},
 			"text": []string{"hello \u20ac", "second"}, "multiline": "a\r\nb",
 			"upload": []any{true, "bin.dat", "application/x-thing", 256, true},
-			"empty": []any{"empty.txt", 0, "application/octet-stream"},
+			"empty":  []any{"empty.txt", 0, "application/octet-stream"},
 		})
 }
 

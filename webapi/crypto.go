@@ -518,6 +518,7 @@ func opAESCBC(args []any) (any, error) {
 type privateKey interface {
 	Public() crypto.PublicKey
 }
+
 //
 // kind is "EC" (ECDSA; param is the curve), "OKP" (Ed25519) or "RSA".
 

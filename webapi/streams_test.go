@@ -3,9 +3,10 @@ package webapi_test
 import "testing"
 
 // jsHelpers are prepended to stream and blob tests:
-//   errName(promiseOrFn) resolves to the name of the error thrown/rejected, or "ok".
-//   tick() lets every pending promise job and zero-delay timer run.
-//   collect(readable) reads a stream to the end and returns its chunks.
+//
+//	errName(promiseOrFn) resolves to the name of the error thrown/rejected, or "ok".
+//	tick() lets every pending promise job and zero-delay timer run.
+//	collect(readable) reads a stream to the end and returns its chunks.
 const jsHelpers = `
 const errName = async (x) => {
   try { await (typeof x === "function" ? x() : x); return "ok"; }
@@ -719,7 +720,7 @@ f3.readable.getReader().read().catch(() => {});
 res.fixedLong = await errName(f3.writable.getWriter().write(new Uint8Array(2)));
 return res;`,
 		map[string]any{
-			"chunks": []any{[]any{"Uint8Array", []int{1, 2}}, []any{"Uint8Array", []int{3, 4}}},
+			"chunks":      []any{[]any{"Uint8Array", []int{1, 2}}, []any{"Uint8Array", []int{3, 4}}},
 			"stringChunk": "TypeError", "isTransform": true, "fixed": [][]int{{1, 2, 3}}, "fixedShort": "TypeError", "fixedLong": "TypeError",
 		})
 }

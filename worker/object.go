@@ -305,4 +305,3 @@ func sqlWire(r *sqlite.Result) string {
 	b, _ := json.Marshal(map[string]any{"c": cols, "r": rows, "rr": r.RowsRead, "rw": r.RowsWritten})
 	return string(b)
 }
-
