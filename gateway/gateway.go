@@ -39,6 +39,10 @@ type Server struct {
 	// DefaultMaxConcurrentRuns.
 	MaxConcurrentRuns int
 
+	// Project, when set, receives all traffic (warren serve --config): the
+	// project's default fetch handler is the whole site.
+	Project worker.Fetcher
+
 	semOnce sync.Once
 	sem     chan struct{}
 }
@@ -48,6 +52,9 @@ const DefaultMaxConcurrentRuns = 256
 
 // Handler returns the HTTP handler.
 func (s *Server) Handler() http.Handler {
+	if s.Project != nil {
+		return s.recoverer(http.HandlerFunc(s.project))
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -73,6 +80,23 @@ func (s *Server) recoverer(h http.Handler) http.Handler {
 		}()
 		h.ServeHTTP(w, r)
 	})
+}
+
+func (s *Server) project(w http.ResponseWriter, r *http.Request) {
+	resp, err := s.Project.Fetch(r.Context(), r)
+	if err != nil {
+		s.Log.Info("project request failed", "path", r.URL.Path, "error", err.Error())
+		WriteError(w, err)
+		return
+	}
+	defer resp.Body.Close()
+	for k, vs := range resp.Header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	w.WriteHeader(resp.StatusCode)
+	io.Copy(flushWriter{w}, resp.Body)
 }
 
 // RunRequest is the JSON body of POST /api/v1/run.

@@ -24,6 +24,8 @@ import (
 type ServeCommand struct {
 	Listen string
 	Data   string
+	// Config, when set, is a wrangler.jsonc project that receives all traffic.
+	Config string
 	// Egress is the outbound network policy of one-shot Workers: "none"
 	// (fetch throws) or "public" (public addresses only).
 	Egress string
@@ -40,6 +42,7 @@ func (c *ServeCommand) ParseFlags(args []string) error {
 	fs.SetOutput(c.Stderr)
 	fs.StringVar(&c.Listen, "listen", envOr("WARREN_LISTEN", "127.0.0.1:8080"), "address to listen on (WARREN_LISTEN)")
 	fs.StringVar(&c.Data, "data", envOr("WARREN_DATA", "./warren-data"), "data folder (WARREN_DATA)")
+	fs.StringVar(&c.Config, "config", envOr("WARREN_CONFIG", ""), "run the Worker project in this wrangler.jsonc; its default fetch receives all traffic (WARREN_CONFIG)")
 	fs.StringVar(&c.Egress, "egress", envOr("WARREN_EGRESS", "none"), `outbound network for Workers: "none" or "public" (public addresses only; never loopback, private or metadata) (WARREN_EGRESS)`)
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -79,6 +82,14 @@ func (c *ServeCommand) Run(ctx context.Context) error {
 		out = &worker.Outbound{Direct: egress.New(false, nil)}
 	}
 	gw := &gateway.Server{Loader: ld, Log: log, Outbound: out}
+	if c.Config != "" {
+		app, closeProject, err := startProject(c.Config, c.Data, rt, ld, out, log)
+		if err != nil {
+			return err
+		}
+		defer closeProject()
+		gw.Project = app
+	}
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set --listen or WARREN_LISTEN to a free address)", c.Listen, err)

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const wranglerJSONC = `{
+  // A Worker project as Cloudflare users have it.
+  "$schema": "node_modules/wrangler/config-schema.json",
+  "name": "counter-app",
+  "main": "src/index.ts",
+  "compatibility_date": "2026-04-01",
+  "observability": { "enabled": true }, /* not supported: reported, not fatal */
+  "vars": { "GREETING": "hello", },
+  "durable_objects": {
+    "bindings": [ { "name": "COUNTER", "class_name": "Counter" }, ],
+  },
+  "migrations": [ { "tag": "v1", "new_sqlite_classes": ["Counter"] } ],
+}
+`
+
+const indexTS = `import { DurableObject } from "cloudflare:workers";
+import { label } from "./label";
+
+interface Env { COUNTER: DurableObjectNamespace<Counter>; GREETING: string }
+
+export class Counter extends DurableObject<Env> {
+  increment(): number {
+    this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS c (n INTEGER)");
+    this.ctx.storage.sql.exec("INSERT INTO c VALUES (1)");
+    return this.ctx.storage.sql.exec("SELECT count(*) AS n FROM c").one().n as number;
+  }
+}
+
+export default {
+  async fetch(req: Request, env: Env): Promise<Response> {
+    const name = new URL(req.url).pathname.slice(1) || "root";
+    const n = await env.COUNTER.getByName(name).increment();
+    return new Response(label(env.GREETING, name, n));
+  },
+};
+`
+
+const labelTS = `export function label(g: string, name: string, n: number): string { return g + " " + name + " #" + n }`
+
+func writeProject(t *testing.T) string {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "src"), 0o755)
+	os.WriteFile(filepath.Join(dir, "wrangler.jsonc"), []byte(wranglerJSONC), 0o644)
+	os.WriteFile(filepath.Join(dir, "src", "index.ts"), []byte(indexTS), 0o644)
+	os.WriteFile(filepath.Join(dir, "src", "label.ts"), []byte(labelTS), 0o644)
+	return dir
+}
+
+func serveProject(t *testing.T, config, data string) (string, *strings.Builder, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	logs := &strings.Builder{}
+	c := &ServeCommand{Stdout: io.Discard, Stderr: logs, Ready: func(a string) { addrc <- a }}
+	if err := c.ParseFlags([]string{"--listen", "127.0.0.1:0", "--data", data, "--config", config}); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- c.Run(ctx) }()
+	select {
+	case a := <-addrc:
+		return "http://" + a, logs, func() { cancel(); <-done }
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	return "", nil, nil
+}
+
+func body(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+func TestServeWranglerProject(t *testing.T) {
+	dir := writeProject(t)
+	data := t.TempDir()
+	base, logs, stop := serveProject(t, filepath.Join(dir, "wrangler.jsonc"), data)
+	if got := body(t, base+"/alice"); got != "hello alice #1" {
+		t.Fatalf("first = %q", got)
+	}
+	if got := body(t, base+"/alice"); got != "hello alice #2" {
+		t.Fatalf("second = %q", got)
+	}
+	if got := body(t, base+"/bob"); got != "hello bob #1" {
+		t.Fatalf("bob = %q", got)
+	}
+	stop()
+	if !strings.Contains(logs.String(), `"key":"observability"`) {
+		t.Errorf("the unsupported key was not reported: %s", logs.String())
+	}
+	// Restart on the same data: the object's SQLite data is still there.
+	base, _, stop = serveProject(t, filepath.Join(dir, "wrangler.jsonc"), data)
+	defer stop()
+	if got := body(t, base+"/alice"); got != "hello alice #3" {
+		t.Fatalf("after restart = %q", got)
+	}
+}
+
+func TestServeWranglerProjectErrors(t *testing.T) {
+	dir := t.TempDir()
+	cases := map[string]string{
+		`{"main": "x.js", "durable_objects": {"bindings": [{"name": "A", "class_name": "A"}]}}`: "migration",
+		`{"compatibility_date": "2026-01-01"}`:                                                   `"main" is missing`,
+		`{"main": "missing.js"}`:                                                                 "main module",
+		`{"main": "x.js", /* unterminated`:                                                       "unterminated",
+	}
+	os.WriteFile(filepath.Join(dir, "x.js"), []byte("export default {}"), 0o644)
+	for cfg, want := range cases {
+		p := filepath.Join(dir, "wrangler.jsonc")
+		os.WriteFile(p, []byte(cfg), 0o644)
+		c := &ServeCommand{Stdout: io.Discard, Stderr: io.Discard}
+		c.ParseFlags([]string{"--listen", "127.0.0.1:0", "--data", t.TempDir(), "--config", p})
+		err := c.Run(context.Background())
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want %q", cfg, err, want)
+		}
+	}
+}
