@@ -121,9 +121,9 @@ func TestServeWranglerProjectErrors(t *testing.T) {
 	dir := t.TempDir()
 	cases := map[string]string{
 		`{"main": "x.js", "durable_objects": {"bindings": [{"name": "A", "class_name": "A"}]}}`: "migration",
-		`{"compatibility_date": "2026-01-01"}`:                                                   `"main" is missing`,
-		`{"main": "missing.js"}`:                                                                 "main module",
-		`{"main": "x.js", /* unterminated`:                                                       "unterminated",
+		`{"compatibility_date": "2026-01-01"}`:                                                  `"main" is missing`,
+		`{"main": "missing.js"}`:                                                                "main module",
+		`{"main": "x.js", /* unterminated`:                                                      "unterminated",
 	}
 	os.WriteFile(filepath.Join(dir, "x.js"), []byte("export default {}"), 0o644)
 	for cfg, want := range cases {
