@@ -193,3 +193,71 @@ func TestIdleObjectsAreClosedAndReactivated(t *testing.T) {
 		t.Fatalf("reactivated: %s", b)
 	}
 }
+
+const gateApp = `
+import { DurableObject } from "cloudflare:workers";
+export class G extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS log (i INTEGER PRIMARY KEY, what TEXT)");
+    ctx.blockConcurrencyWhile(async () => {
+      await scheduler.wait(30);
+      this.ready = "yes";
+    });
+  }
+  async fetch(req) {
+    const p = new URL(req.url).pathname;
+    const log = (w) => this.ctx.storage.sql.exec("INSERT INTO log (what) VALUES (?)", w);
+    if (p === "/slow") {
+      log("slow:before");
+      await scheduler.wait(600);
+      log("slow:after");
+    } else {
+      log("fast");
+    }
+    return Response.json({ ready: this.ready, log: this.ctx.storage.sql.exec("SELECT what FROM log ORDER BY i").toArray().map(r => r.what) });
+  }
+}
+export default {};
+`
+
+// Two requests to one object interleave at an await that is not storage:
+// the fast one runs while the slow one waits and sees the slow one's first
+// write (committed at the end of its turn). Neither runs before the
+// constructor's blockConcurrencyWhile finishes.
+func TestGatesInterleaveAtAwait(t *testing.T) {
+	rtOnce.Do(func() { rt, _ = worker.NewRuntime(&quickjs.Engine{}) })
+	prog, err := rt.Compile(warren.SingleModule("g.js", gateApp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns, err := actor.New(rt, prog, actor.Options{Name: "G", Class: "G", Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	obj := ns.Object(ns.IDFromName("g"))
+	fetch := func(path string) string {
+		resp, err := obj.Fetch(context.Background(), httptest.NewRequest("GET", "http://x"+path, nil))
+		if err != nil {
+			t.Error(err)
+			return ""
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	var slow string
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); slow = fetch("/slow") }()
+	time.Sleep(45 * time.Millisecond) // the slow request is waiting at its await
+	fast := fetch("/fast")
+	wg.Wait()
+	if fast != `{"ready":"yes","log":["slow:before","fast"]}` {
+		t.Fatalf("fast = %s", fast)
+	}
+	if slow != `{"ready":"yes","log":["slow:before","fast","slow:after"]}` {
+		t.Fatalf("slow = %s", slow)
+	}
+}
