@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
+	"strconv"
 	"sort"
 	"strings"
 	"sync"
@@ -59,9 +60,11 @@ func stem(name string) string {
 type Family struct {
 	// Name is the family's name ("streams", "url", ...).
 	Name string
-	// Source is a script that sets globalThis.__warren_family to the
+	// Source is a function expression, (function (__core) {...}): the
 	// family's body as a function of the core's names.
 	Source string
+	// Boot is a script that registers Source with the core at start-up.
+	Boot string
 	// Globals are the globals the family defines.
 	Globals []string
 	// Uses are the other families whose globals the family's code mentions.
@@ -112,7 +115,8 @@ func build() {
 				f.Uses = append(f.Uses, o.Name)
 			}
 		}
-		f.Source = "globalThis.__warren_family = function (__core) {\n\"use strict\";\n" + destructure + f.Source + "\n};\n"
+		f.Source = "(function (__core) {\n\"use strict\";\n" + destructure + f.Source + "\n})"
+		f.Boot = "__warren_family_register(" + strconv.Quote(f.Name) + ", " + f.Source + ");\n"
 	}
 }
 

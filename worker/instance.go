@@ -149,16 +149,12 @@ func (rt *Runtime) NewInstance(prog *Program, cfg Config) (*Instance, error) {
 // boot runs, in a VM that ran the core prelude, the Web API families the
 // Program needs, its env and its module code.
 func (in *Instance) boot(loaded map[int]bool) error {
-	d := in.dispatch
 	for _, i := range in.prog.families {
 		if loaded[i] {
 			continue
 		}
 		f := in.rt.families[i]
 		if err := in.vm.Run(f.bytecode); err != nil {
-			return fmt.Errorf("load Web API family %s: %w", f.Name, err)
-		}
-		if _, err := d.Call("family", f.Name); err != nil {
 			return fmt.Errorf("load Web API family %s: %w", f.Name, err)
 		}
 	}

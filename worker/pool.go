@@ -62,10 +62,6 @@ func (rt *Runtime) bootVM() (*warmVM, error) {
 			vm.Close()
 			return nil, err
 		}
-		if _, err := d.Call("family", f.Name); err != nil {
-			vm.Close()
-			return nil, err
-		}
 		w.loaded[i] = true
 	}
 	return w, nil

@@ -69,7 +69,7 @@ func NewRuntimeWarm(engine js.Engine, warm int) (*Runtime, error) {
 	}
 	rt := &Runtime{engine: engine, prelude: bc, programs: map[string]*list.Element{}, lru: list.New(), maxProgs: 512}
 	for _, f := range webapi.Families() {
-		fbc, err := engine.CompileRuntime(f.Source)
+		fbc, err := engine.CompileRuntime(f.Boot)
 		if err != nil {
 			return nil, fmt.Errorf("compile Web API family %s: %w", f.Name, err)
 		}

@@ -35,21 +35,31 @@ function defineLazyGlobal(name, load) {
 // __loaded holds the names of the Web API families evaluated so far.
 const __loaded = new Set();
 
+// Built-ins the prelude relies on, captured before app code runs: app code
+// may replace the globals, never these.
+const _eval = eval;
+const _JSONstringify = JSON.stringify;
+const _JSONparse = JSON.parse;
+const _String = String;
+
 // __load evaluates a lazily loaded family (see webapi/prelude.go). At
-// start-up Go has already run the family's bytecode, which left its body in
-// globalThis.__warren_family; later, the source comes from Go and is
-// evaluated here.
+// start-up Go runs the families the app names, which register through
+// __warren_family_register (removed before app code runs); later, the
+// family's source (a function expression) comes from Go and is evaluated
+// here with the eval captured above. Nothing passes through a global the
+// app could have set.
 function __load(name) {
   if (__loaded.has(name)) return;
   __loaded.add(name);
-  let body = globalThis.__warren_family;
-  if (typeof body !== "function") {
-    (0, eval)(host("prelude.source", name));
-    body = globalThis.__warren_family;
-  }
-  delete globalThis.__warren_family;
+  const body = _eval(host("prelude.source", name));
   body(__core);
 }
+
+globalThis.__warren_family_register = (name, body) => {
+  if (__loaded.has(name)) return;
+  __loaded.add(name);
+  body(__core);
+};
 
 const _utf8 = {
   encode(s) {
@@ -111,12 +121,26 @@ function b64(u8) { return u8.toBase64(); }
 function fromB64(s) { return Uint8Array.fromBase64(s); }
 
 function errorInfo(e) {
-  if (e instanceof Error || (e && typeof e === "object" && "message" in e)) {
-    return { name: String(e.name || "Error"), message: String(e.message), stack: String(e.stack || "") };
-  }
+  // The thrown value is the app's: its getters, toString and Proxy traps may
+  // throw. Whatever happens, describe it.
+  try {
+    if (e instanceof Error || (e !== null && typeof e === "object" && "message" in e)) {
+      let name = "Error", message = "", stack = "";
+      try { name = _String(e.name || "Error"); } catch {}
+      try { message = _String(e.message); } catch { message = "(the error's message could not be read)"; }
+      try { stack = _String(e.stack || ""); } catch {}
+      return { name, message, stack };
+    }
+  } catch {}
   let message;
-  try { message = String(e); } catch { message = "(unprintable value)"; }
+  try { message = _String(e); } catch { message = "(unprintable value)"; }
   return { name: "Error", message: "Uncaught " + message, stack: "" };
+}
+
+// errorJSON describes a thrown value for the host, never throwing.
+function errorJSON(e) {
+  try { return _JSONstringify(errorInfo(e)); }
+  catch { return '{"name":"Error","message":"an exception that could not be described"}'; }
 }
 
 // Dispatch table: Go calls __dispatch(kind, ...args); each file may add kinds.
@@ -141,8 +165,6 @@ const _dispatch = {
 };
 
 // At start-up Go evaluates the families the app's code needs, each followed
-// by this dispatch.
-_dispatch.family = (name) => __load(name);
 
 globalThis.__dispatch = function (kind, ...args) {
   const f = _dispatch[kind];

@@ -212,6 +212,8 @@ async function _sendResponse(inv, res) {
 }
 
 _dispatch.init = (envText) => {
+  // Families are registered only at start-up, before app code runs.
+  delete globalThis.__warren_family_register;
   _env = _decodeValue(envText, _capFromWire) || {};
   globalThis.__warren_builtins = {
     "cloudflare:workers": { DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint, env: _env, waitUntil() {}, get exports() { return _ctxExports(); } },
@@ -238,7 +240,7 @@ _dispatch.fetch = (inv, entrypoint, propsText, wire) => {
     const req = _requestFromWire(JSON.parse(wire));
     const res = target instanceof WorkerEntrypoint ? await target.fetch(req) : await target.fetch(req, _env, ctx);
     await _sendResponse(inv, res);
-  })().then(() => _finish(inv, waits), (e) => { host("fail", inv, JSON.stringify(errorInfo(e))); return _finish(inv, waits); });
+  })().then(() => _finish(inv, waits), (e) => { host("fail", inv, errorJSON(e)); return _finish(inv, waits); });
 };
 
 // _finish reports the invocation done once its waitUntil promises settle.
@@ -272,6 +274,6 @@ _dispatch.call = (inv, entrypoint, propsText, method, argsText) => {
     host("return", inv, _encodeValue(result, { caps: true }));
   })().then(
     async () => { await Promise.allSettled(waits); host("done", inv); },
-    async (e) => { host("fail", inv, JSON.stringify(errorInfo(e))); await Promise.allSettled(waits); host("done", inv); },
+    async (e) => { host("fail", inv, errorJSON(e)); await Promise.allSettled(waits); host("done", inv); },
   );
 };
