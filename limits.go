@@ -79,14 +79,21 @@ func (l Limits) Or(d Limits) Limits {
 // Min returns the lower of each pair of set fields (a zero field takes the
 // other's value).
 func (l Limits) Min(o Limits) Limits {
+	// Only positive values are limits; zero and negative ones are unset.
 	minD := func(a, b time.Duration) time.Duration {
-		if a == 0 || (b != 0 && b < a) {
+		if b <= 0 {
+			return a
+		}
+		if a <= 0 || b < a {
 			return b
 		}
 		return a
 	}
 	minI := func(a, b int64) int64 {
-		if a == 0 || (b != 0 && b < a) {
+		if b <= 0 {
+			return a
+		}
+		if a <= 0 || b < a {
 			return b
 		}
 		return a

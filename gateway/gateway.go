@@ -23,8 +23,13 @@ import (
 	"github.com/warrenhq/warren/worker"
 )
 
-// MaxRunBody bounds the body of POST /api/v1/run (code plus request).
-const MaxRunBody = warren.MaxCodeSize + (8 << 20)
+// MaxRunBody bounds the body of POST /api/v1/run (code plus request). It is
+// far below warren.MaxCodeSize because compiling runs on the request path
+// without a time limit (a 1 MiB module of 20,000 functions takes seconds).
+const MaxRunBody = 2 << 20
+
+// maxRunLogBytes bounds the console output a run returns in its envelope.
+const maxRunLogBytes = 1 << 20
 
 // Server serves the gateway's routes.
 type Server struct {
@@ -96,7 +101,9 @@ func (s *Server) project(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.WriteHeader(resp.StatusCode)
-	io.Copy(flushWriter{w}, resp.Body)
+	if _, err := io.Copy(flushWriter{w}, resp.Body); err != nil {
+		panic(http.ErrAbortHandler)
+	}
 }
 
 // RunRequest is the JSON body of POST /api/v1/run.
@@ -124,6 +131,17 @@ type RunLimits struct {
 	MemoryMB    int64 `json:"memoryMb,omitempty"`
 }
 
+// validate refuses limits that are negative or absurdly large; limits can
+// only lower the platform's, so anything above it is clamped by Min anyway.
+func (l *RunLimits) validate() error {
+	for name, v := range map[string]int64{"cpuMs": int64(l.CPUMs), "wallMs": int64(l.WallMs), "subRequests": int64(l.SubRequests), "memoryMb": l.MemoryMB} {
+		if v < 0 || v > 1<<30 {
+			return &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("limits.%s = %d is out of range", name, v), Hint: "limits are positive numbers that lower the platform's limits; leave a field out to keep its default"}
+		}
+	}
+	return nil
+}
+
 // Envelope is the JSON reply of POST /api/v1/run when the caller asks for it
 // (?envelope=1 or Accept: application/vnd.warren.envelope+json).
 type Envelope struct {
@@ -138,6 +156,18 @@ type Envelope struct {
 
 func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	// The body is read before a run slot is taken, so slow uploads hold
+	// connections (bounded by the server's read timeout), not run slots.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRunBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			WriteError(w, &warren.Error{Code: warren.CodeTooLarge, Message: fmt.Sprintf("the request body is larger than %d bytes", MaxRunBody), Hint: "send less code"})
+		} else {
+			WriteError(w, &warren.Error{Code: warren.CodeBadRequest, Message: "reading the request body: " + err.Error()})
+		}
+		return
+	}
 	s.semOnce.Do(func() {
 		n := s.MaxConcurrentRuns
 		if n <= 0 {
@@ -151,11 +181,6 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 	default:
 		w.Header().Set("Retry-After", "1")
 		WriteError(w, &warren.Error{Code: warren.CodeUnavailable, Message: fmt.Sprintf("too many runs in flight (the limit is %d)", cap(s.sem)), Hint: "retry after a second"})
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRunBody))
-	if err != nil {
-		WriteError(w, &warren.Error{Code: warren.CodeTooLarge, Message: fmt.Sprintf("the request body is larger than %d bytes", MaxRunBody), Hint: "send less code"})
 		return
 	}
 	rr, err := ParseRun(r.Header.Get("Content-Type"), body)
@@ -178,11 +203,17 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 		lc.Outbound = worker.DenyAll
 	}
 	if rr.Limits != nil {
+		if err := rr.Limits.validate(); err != nil {
+			WriteError(w, err)
+			return
+		}
 		lc.Limits = warren.Limits{CPU: time.Duration(rr.Limits.CPUMs) * time.Millisecond, Wall: time.Duration(rr.Limits.WallMs) * time.Millisecond, Subrequests: rr.Limits.SubRequests, MemoryBytes: rr.Limits.MemoryMB << 20}
 	}
+	logBytes := 0
 	sink := func(e worker.LogEntry) {
 		mu.Lock()
-		if len(logs) < 1000 {
+		if len(logs) < 1000 && logBytes+len(e.Message) <= maxRunLogBytes {
+			logBytes += len(e.Message)
 			logs = append(logs, e)
 		}
 		mu.Unlock()
@@ -211,7 +242,11 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		w.WriteHeader(resp.StatusCode)
-		io.Copy(flushWriter{w}, resp.Body)
+		if _, err := io.Copy(flushWriter{w}, resp.Body); err != nil {
+			// The body failed halfway: end the connection so the client
+			// sees a truncated response, not a complete one.
+			panic(http.ErrAbortHandler)
+		}
 		return
 	}
 	b, err := io.ReadAll(resp.Body)

@@ -68,6 +68,10 @@ func (in *Instance) hostOp(op string, args []any) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if inv.kind != "call" || inv.answered {
+			return nil, errors.New("this invocation cannot return an RPC result")
+		}
+		inv.answered = true
 		text, _ := webapi.ArgString(args, 1)
 		v, err := clone.Decode(text)
 		if err != nil {
@@ -176,19 +180,48 @@ func (in *Instance) argInv(args []any, i int) (*invocation, error) {
 	return inv, nil
 }
 
+// hopByHop are headers a Worker's response may not set: the HTTP server
+// frames the response itself.
+var hopByHop = map[string]bool{
+	"Connection": true, "Keep-Alive": true, "Proxy-Connection": true, "Transfer-Encoding": true,
+	"Te": true, "Trailer": true, "Upgrade": true, "Content-Length": true,
+}
+
+// maxResponseHeaderBytes bounds the headers of a Worker's response.
+const maxResponseHeaderBytes = 256 << 10
+
 func (in *Instance) opRespond(args []any) error {
 	inv, err := in.argInv(args, 0)
 	if err != nil {
 		return err
 	}
+	if inv.kind != "fetch" || inv.answered {
+		return errors.New("this invocation cannot send a response")
+	}
 	headText, _ := webapi.ArgString(args, 1)
 	var head wireResponse
 	if err := json.Unmarshal([]byte(headText), &head); err != nil {
-		return fmt.Errorf("bad response: %w", err)
+		in.finish(inv, invResult{err: &warren.Error{Code: warren.CodeException, Message: "the Worker's response could not be read", Hint: "return a Response made with new Response(...)"}})
+		return nil
 	}
-	resp := &http.Response{StatusCode: head.Status, Status: fmt.Sprintf("%d %s", head.Status, head.StatusText), Header: http.Header{}, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
+	if head.Status < 200 || head.Status > 599 {
+		in.finish(inv, invResult{err: &warren.Error{Code: warren.CodeException, Message: fmt.Sprintf("the Worker returned status %d; a response status must be 200 to 599 (WebSockets are not supported yet)", head.Status)}})
+		return nil
+	}
+	inv.answered = true
+	resp := &http.Response{StatusCode: head.Status, Status: fmt.Sprintf("%d %s", head.Status, strings.Map(printable, head.StatusText)), Header: http.Header{}, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
+	size := 0
 	for _, h := range head.Headers {
-		resp.Header.Add(h[0], h[1])
+		k := http.CanonicalHeaderKey(h[0])
+		if hopByHop[k] {
+			continue
+		}
+		size += len(h[0]) + len(h[1])
+		if size > maxResponseHeaderBytes {
+			in.finish(inv, invResult{err: &warren.Error{Code: warren.CodeTooLarge, Limit: "response headers", Message: fmt.Sprintf("the Worker's response headers are larger than %d bytes", maxResponseHeaderBytes)}})
+			return nil
+		}
+		resp.Header.Add(k, h[1])
 	}
 	if webapi.ArgBool(args, 3) {
 		inv.stream = newBodyStream(in.limits.ResponseBodyBytes)
@@ -218,6 +251,13 @@ func (in *Instance) opRespond(args []any) error {
 	}
 	in.gate(inv, invResult{resp: resp})
 	return nil
+}
+
+func printable(r rune) rune {
+	if r < 0x20 || r == 0x7f {
+		return -1
+	}
+	return r
 }
 
 func tooLargeResponse(max int64) *warren.Error {
@@ -276,7 +316,18 @@ func (in *Instance) async(inv *invocation, work func(ctx context.Context) (strin
 	id := in.nextID
 	in.asyncOwner[id] = inv
 	go func() {
-		v, err := work(inv.ctx)
+		var v string
+		var err error
+		func() {
+			// The work runs Go code on data the isolate chose; a bug there
+			// must fail this call, not the process.
+			defer func() {
+				if p := recover(); p != nil {
+					err = fmt.Errorf("internal error: %v", p)
+				}
+			}()
+			v, err = work(inv.ctx)
+		}()
 		in.post(func() {
 			owner, ok := in.asyncOwner[id]
 			delete(in.asyncOwner, id)

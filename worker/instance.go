@@ -83,6 +83,7 @@ type Instance struct {
 	caps       map[int]any
 	interrupt  atomic.Bool
 	cpuTotal   time.Duration
+	bootLogs   int          // console bytes written outside any invocation
 	batch      bool         // a storage batch is open in this turn
 	held       []heldResult // results held by the output gate
 }
@@ -95,6 +96,8 @@ type invocation struct {
 	cpuLeft time.Duration
 	cpuUsed time.Duration
 	subreqs int
+	// answered is set once the invocation sent its response or RPC result.
+	answered bool
 	// limitErr is the limit a host operation refused with; when the
 	// exception it threw escapes, the invocation fails with this error.
 	limitErr *warren.Error
@@ -415,7 +418,11 @@ func (in *Instance) exceptionError(err error, where string) *warren.Error {
 	if errors.As(err, &je) {
 		e := &warren.Error{Code: warren.CodeException, Name: je.Name, Message: strings.TrimSpace(fmt.Sprintf("uncaught %s: %s %s", je.Name, je.Message, where)), Stack: in.prog.MapStack(je.Stack)}
 		if je.Name == "InternalError" && strings.Contains(je.Message, "stack overflow") {
-			e = warren.LimitError("stack depth", in.limits.StackDepth, "the code recursed too deeply; make the recursion iterative or bound its depth")
+			var depth any = in.limits.StackDepth
+			if in.limits.StackDepth == 0 {
+				depth = "engine default"
+			}
+			e = warren.LimitError("stack depth", depth, "the code recursed too deeply; make the recursion iterative or bound its depth")
 			e.Stack = je.Stack
 		}
 		if je.Line > 0 {
@@ -437,14 +444,18 @@ func (in *Instance) log(level, msg string) {
 	if in.cfg.Logs == nil {
 		return
 	}
+	// Output is counted per invocation; output outside one (module top
+	// level, timers of finished requests) counts against the isolate.
+	counter := &in.bootLogs
 	if inv := in.current; inv != nil {
-		inv.logs += len(msg)
-		if inv.logs > in.limits.LogBytes {
-			if inv.logs-len(msg) <= in.limits.LogBytes {
-				in.cfg.Logs(LogEntry{Time: time.Now(), Level: "warn", Message: fmt.Sprintf("log limit of %d bytes per invocation reached; further console output of this invocation is dropped", in.limits.LogBytes), CodeID: in.cfg.CodeID})
-			}
-			return
+		counter = &inv.logs
+	}
+	*counter += len(msg)
+	if *counter > in.limits.LogBytes {
+		if *counter-len(msg) <= in.limits.LogBytes {
+			in.cfg.Logs(LogEntry{Time: time.Now(), Level: "warn", Message: fmt.Sprintf("log limit of %d bytes reached; further console output is dropped", in.limits.LogBytes), CodeID: in.cfg.CodeID})
 		}
+		return
 	}
 	if level == "exception" || level == "error" {
 		msg = in.prog.MapStack(msg)
@@ -493,6 +504,9 @@ func (in *Instance) start(inv *invocation) {
 // finish delivers a result (once) and, when the invocation has no more work,
 // releases its resources.
 func (in *Instance) finish(inv *invocation, r invResult) {
+	if r.err == nil && inv.kind == "fetch" && r.resp == nil {
+		r.err = &warren.Error{Code: warren.CodeException, Message: "the Worker finished without a response"}
+	}
 	if !inv.settled {
 		inv.settled = true
 		inv.result <- r
@@ -696,6 +710,12 @@ func wireToRequest(ctx context.Context, text string) (*http.Request, error) {
 }
 
 func responseToWire(resp *http.Response, maxBody int64, url string) (string, error) {
+	if resp == nil {
+		return "", errors.New("no response")
+	}
+	if resp.Body == nil {
+		resp.Body = http.NoBody
+	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {

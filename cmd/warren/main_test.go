@@ -130,3 +130,39 @@ func TestRunCommand(t *testing.T) {
 		t.Fatalf("stdout %q stderr %q", out.String(), errOut.String())
 	}
 }
+
+// Findings of the hostile-input hunt, each a regression test.
+func TestServeHostileRuns(t *testing.T) {
+	base := startServe(t)
+	cases := []struct {
+		name, ctype, body string
+		status            int
+		want              string
+	}{
+		{"negative memory limit", "application/json", `{"modules": {"a.js": "export default { fetch() { return new Response('x') } }"}, "limits": {"memoryMb": -1}}`, 400, "limits.memoryMb"},
+		{"overflowing memory limit", "application/json", `{"modules": {"a.js": "export default {}"}, "limits": {"memoryMb": 8796093022208}}`, 400, "limits.memoryMb"},
+		{"negative cpu limit", "application/json", `{"modules": {"a.js": "export default {}"}, "limits": {"cpuMs": -5}}`, 400, "limits.cpuMs"},
+		{"status 101", "application/javascript", `export default { fetch() { const r = new Response("x"); Object.defineProperty(r, "status", { value: 101 }); return r } }`, 500, "200 to 599"},
+		{"status 0", "application/javascript", `export default { fetch() { const r = new Response("x"); Object.defineProperty(r, "status", { value: 0 }); return r } }`, 500, "200 to 599"},
+		{"code too large", "application/javascript", "export default {}\n//" + strings.Repeat("x", 3<<20), 413, "larger than"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r, body := post(t, base+"/api/v1/run", tc.ctype, tc.body)
+			if r.StatusCode != tc.status || !strings.Contains(body, tc.want) {
+				t.Fatalf("%d %s", r.StatusCode, body)
+			}
+		})
+	}
+	// Framing headers from the Worker are dropped; the server frames the body.
+	r, body := post(t, base+"/api/v1/run", "application/javascript", `export default { fetch() { return new Response("hello world", { headers: { "content-length": "3", "transfer-encoding": "chunked", "connection": "upgrade", "x-ok": "1" } }) } }`)
+	if body != "hello world" || r.Header.Get("X-Ok") != "1" || r.Header.Get("Connection") == "upgrade" {
+		t.Fatalf("%v %q", r.Header, body)
+	}
+	// Console output at the top level of a module is capped too.
+	r, body = post(t, base+"/api/v1/run?envelope=1", "application/javascript", `const s = "L".repeat(1 << 20); for (let i = 0; i < 50; i++) console.log(s);
+export default { fetch() { return new Response("ok") } }`)
+	if r.StatusCode != 200 || len(body) > 2<<20 || !strings.Contains(body, `"body": "ok"`) {
+		t.Fatalf("%d, %d bytes", r.StatusCode, len(body))
+	}
+}
