@@ -35,8 +35,10 @@ type Options struct {
 	Class string
 	// Dir holds one folder per object.
 	Dir string
-	// Env, Limits, Outbound and Logs are passed to every object's Instance.
-	Env      map[string]any
+	// Env, Namespaces, Limits, Outbound and Logs are passed to every
+	// object's Instance.
+	Env        map[string]any
+	Namespaces map[string]worker.Namespace
 	Limits   warren.Limits
 	Outbound *worker.Outbound
 	Logs     worker.LogSink
@@ -94,6 +96,10 @@ func New(rt *worker.Runtime, prog *worker.Program, opts Options) (*Namespace, er
 // SetEnv sets the env of objects activated from now on (a namespace's env
 // usually contains the namespace itself, so it is set after New).
 func (ns *Namespace) SetEnv(env map[string]any) { ns.opts.Env = env }
+
+// SetNamespaces sets the namespaces behind ctx.exports.<Class> of objects
+// activated from now on.
+func (ns *Namespace) SetNamespaces(m map[string]worker.Namespace) { ns.opts.Namespaces = m }
 
 // IDFromName returns the 64-hex-digit id for name: HMAC-SHA256 under the
 // namespace's key, so ids are stable and do not reveal the name.
@@ -206,7 +212,7 @@ func (ns *Namespace) acquire(id string) (*object, *worker.Instance, error) {
 			return nil, nil, err
 		}
 		inst, err := ns.rt.NewInstance(ns.prog, worker.Config{
-			CodeID: ns.opts.Name + "/" + id[:12], Env: ns.opts.Env, Limits: ns.opts.Limits,
+			CodeID: ns.opts.Name + "/" + id[:12], Env: ns.opts.Env, Namespaces: ns.opts.Namespaces, Limits: ns.opts.Limits,
 			Outbound: ns.opts.Outbound, Logs: ns.opts.Logs,
 			Object: &worker.ObjectSpec{Class: ns.opts.Class, ID: id, DB: db},
 		})

@@ -191,6 +191,7 @@ func (l *Loader) put(id string, lc *worker.LoadCode, logs worker.LogSink) *entry
 	e.cfg = worker.Config{CodeID: strings.TrimPrefix(id, "\x00"), Outbound: out, Logs: logs, Limits: l.opts.Limits.Or(warren.DefaultLimits)}
 	if lc != nil {
 		e.cfg.Env = lc.Env
+		e.cfg.Namespaces = lc.Namespaces
 		e.cfg.Limits = e.cfg.Limits.Min(lc.Limits)
 	}
 	e.cfg.Self = func(name string, props any) worker.Entrypoint {

@@ -137,10 +137,18 @@ func (in *Instance) hostOp(op string, args []any) (any, error) {
 		return in.opLoaderLookup(args)
 	case "loader.put":
 		return in.opLoaderPut(args)
+	case "self.namespace":
+		class, _ := webapi.ArgString(args, 0)
+		ns, ok := in.cfg.Namespaces[class]
+		if !ok {
+			return nil, nil
+		}
+		id, _ := in.capID(ns)
+		return id.(map[string]any)["id"], nil
 	case "self.cap":
 		ep, _ := webapi.ArgString(args, 0)
 		var props any
-		if s, ok := args[1].(string); ok && s != "" {
+		if s, _ := webapi.ArgString(args, 1); s != "" {
 			p, err := clone.Decode(s)
 			if err != nil {
 				return nil, err

@@ -32,6 +32,9 @@ type Config struct {
 	Outbound *Outbound
 	// Logs receives console output and uncaught exceptions.
 	Logs LogSink
+	// Namespaces are the Durable Object namespaces of the Worker's own
+	// classes, by class name: ctx.exports.<Class> in JavaScript.
+	Namespaces map[string]Namespace
 	// Object, when set, makes the Instance host a Durable Object.
 	Object *ObjectSpec
 	// Self, when set, gives the entrypoints behind ctx.exports: the owner

@@ -229,6 +229,9 @@ type LoadCode struct {
 	Limits warren.Limits
 	// Outbound is the egress policy: nil inherits the loader's own.
 	Outbound *Outbound
+	// Namespaces are the Durable Object namespaces of the code's own
+	// classes (ctx.exports.<Class>); set by the platform, never by code.
+	Namespaces map[string]Namespace
 }
 
 // Outbound is an egress policy for fetch() and connect().

@@ -48,11 +48,16 @@ func startProject(path, data string, rt *worker.Runtime, ld *loader.Loader, out 
 	for _, l := range cfg.WorkerLoaders {
 		env[l.Binding] = ld.Binding(worker.DenyAll)
 	}
+	byClass := map[string]worker.Namespace{}
+	for i, b := range cfg.DurableObjects.Bindings {
+		byClass[b.ClassName] = namespaces[i]
+	}
 	for _, ns := range namespaces {
 		ns.SetEnv(env)
+		ns.SetNamespaces(byClass)
 	}
 	stub := ld.Get("project:"+cfg.Name, func(context.Context) (*worker.LoadCode, error) {
-		return &worker.LoadCode{Code: code, Env: env, Outbound: out}, nil
+		return &worker.LoadCode{Code: code, Env: env, Outbound: out, Namespaces: byClass}, nil
 	})
 	log.Info("project loaded", "config", path, "main", cfg.Main, "durableObjects", len(namespaces), "loaders", len(cfg.WorkerLoaders))
 	closeAll := func() {

@@ -40,9 +40,11 @@ export class Counter extends DurableObject<Env> {
 }
 
 export default {
-  async fetch(req: Request, env: Env): Promise<Response> {
+  async fetch(req: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     const name = new URL(req.url).pathname.slice(1) || "root";
     const n = await env.COUNTER.getByName(name).increment();
+    // ctx.exports gives the same namespace without a binding.
+    if (name === "via-exports") return new Response("exports " + await (ctx as any).exports.Counter.getByName(name).increment());
     return new Response(label(env.GREETING, name, n));
   },
 };
@@ -104,6 +106,9 @@ func TestServeWranglerProject(t *testing.T) {
 	}
 	if got := body(t, base+"/bob"); got != "hello bob #1" {
 		t.Fatalf("bob = %q", got)
+	}
+	if got := body(t, base+"/via-exports"); got != "exports 2" {
+		t.Fatalf("ctx.exports.Counter = %q", got)
 	}
 	stop()
 	if !strings.Contains(logs.String(), `"key":"observability"`) {

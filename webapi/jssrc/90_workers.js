@@ -134,6 +134,12 @@ function _ctxExports() {
     get(t, prop) {
       if (typeof prop !== "string" || !_exports || !(prop in _exports)) return undefined;
       const v = _exports[prop];
+      if (typeof v === "function" && v.prototype instanceof DurableObject) {
+        // A Durable Object class with storage: its namespace, when the
+        // platform runs one for it.
+        const id = host("self.namespace", prop);
+        return id === null || id === undefined ? undefined : _namespaceStub(id);
+      }
       const isEntrypoint = (typeof v === "function" && v.prototype instanceof WorkerEntrypoint) || (v && typeof v === "object" && typeof v.fetch === "function");
       return isEntrypoint ? _loopback(prop) : undefined;
     },
