@@ -39,9 +39,9 @@ type Options struct {
 	// object's Instance.
 	Env        map[string]any
 	Namespaces map[string]worker.Namespace
-	Limits   warren.Limits
-	Outbound *worker.Outbound
-	Logs     worker.LogSink
+	Limits     warren.Limits
+	Outbound   *worker.Outbound
+	Logs       worker.LogSink
 	// Storage configures each object's database.
 	Storage sqlite.Options
 	// IdleTimeout closes objects without events for this long (0: default).
