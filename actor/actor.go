@@ -46,6 +46,9 @@ type Options struct {
 	Storage sqlite.Options
 	// IdleTimeout closes objects without events for this long (0: default).
 	IdleTimeout time.Duration
+	// AlarmRetryBase is the first retry delay of a failed alarm, doubled at
+	// each retry (0: DefaultAlarmRetryBase).
+	AlarmRetryBase time.Duration
 }
 
 // Namespace is a Durable Object namespace. It implements worker.Namespace.
@@ -58,6 +61,10 @@ type Namespace struct {
 	mu      sync.Mutex
 	objects map[string]*object
 	closed  bool
+
+	alarmMu     sync.Mutex
+	alarmIdx    *sqlite.DB
+	alarmTimers map[string]*time.Timer
 }
 
 var _ worker.Namespace = (*Namespace)(nil)
@@ -90,7 +97,11 @@ func New(rt *worker.Runtime, prog *worker.Program, opts Options) (*Namespace, er
 			return nil, err
 		}
 	}
-	return &Namespace{rt: rt, prog: prog, opts: opts, key: key, objects: map[string]*object{}}, nil
+	ns := &Namespace{rt: rt, prog: prog, opts: opts, key: key, objects: map[string]*object{}}
+	if err := ns.openAlarms(); err != nil {
+		return nil, err
+	}
+	return ns, nil
 }
 
 // SetEnv sets the env of objects activated from now on (a namespace's env
@@ -154,6 +165,7 @@ func (ns *Namespace) Len() int {
 
 // Close closes every object.
 func (ns *Namespace) Close() {
+	ns.closeAlarms()
 	ns.mu.Lock()
 	ns.closed = true
 	objs := ns.objects
@@ -214,7 +226,7 @@ func (ns *Namespace) acquire(id string) (*object, *worker.Instance, error) {
 		inst, err := ns.rt.NewInstance(ns.prog, worker.Config{
 			CodeID: ns.opts.Name + "/" + id[:12], Env: ns.opts.Env, Namespaces: ns.opts.Namespaces, Limits: ns.opts.Limits,
 			Outbound: ns.opts.Outbound, Logs: ns.opts.Logs,
-			Object: &worker.ObjectSpec{Class: ns.opts.Class, ID: id, DB: db},
+			Object: &worker.ObjectSpec{Class: ns.opts.Class, ID: id, DB: db, Alarms: ns},
 		})
 		if err != nil {
 			db.Close()

@@ -110,7 +110,7 @@ func (d *DB) DeleteAll() error {
 	d.internal = true
 	defer func() { d.internal = false }()
 	ctx := context.Background()
-	rows, err := d.conn.QueryContext(ctx, "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND name != '_cf_KV' AND type IN ('table','view','trigger')")
+	rows, err := d.conn.QueryContext(ctx, "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND type IN ('table','view','trigger')")
 	if err != nil {
 		return err
 	}
@@ -131,6 +131,35 @@ func (d *DB) DeleteAll() error {
 			return err
 		}
 	}
-	_, err = d.conn.ExecContext(ctx, "DELETE FROM _cf_KV")
+	if _, err = d.conn.ExecContext(ctx, "DELETE FROM _cf_KV"); err != nil {
+		return err
+	}
+	_, err = d.conn.ExecContext(ctx, "DELETE FROM _cf_ALARM")
 	return err
+}
+
+// Alarm returns the object's alarm time (Unix milliseconds), or ok=false.
+func (d *DB) Alarm() (at int64, ok bool, err error) {
+	d.internal = true
+	defer func() { d.internal = false }()
+	err = d.conn.QueryRowContext(context.Background(), "SELECT at FROM _cf_ALARM WHERE id = 1").Scan(&at)
+	if err != nil {
+		if err.Error() == "sql: no rows in result set" {
+			return 0, false, nil
+		}
+		return 0, false, err
+	}
+	return at, true, nil
+}
+
+// SetAlarm sets the alarm time (Unix milliseconds).
+func (d *DB) SetAlarm(at int64) error {
+	_, err := d.internalExec("INSERT INTO _cf_ALARM (id, at) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET at = excluded.at", at)
+	return d.wrap(err, "")
+}
+
+// DeleteAlarm removes the alarm.
+func (d *DB) DeleteAlarm() error {
+	_, err := d.internalExec("DELETE FROM _cf_ALARM")
+	return d.wrap(err, "")
 }

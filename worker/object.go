@@ -26,7 +26,19 @@ type ObjectSpec struct {
 	ID    string
 	Name  string // the name the id came from, if any
 	DB    *sqlite.DB
+	// Alarms is told when the object sets or deletes its alarm, to wake it.
+	Alarms AlarmScheduler
 }
+
+// AlarmScheduler wakes objects at their alarm times.
+type AlarmScheduler interface {
+	Schedule(id string, atMillis int64)
+	Cancel(id string)
+}
+
+// AlarmMethod is the RPC method name that runs an object's alarm() handler
+// with its alarmInfo ({retryCount, isRetry}) as the argument.
+const AlarmMethod = "\x00alarm"
 
 // Namespace is a Durable Object namespace binding (env.MY_DO).
 type Namespace interface {
@@ -218,6 +230,42 @@ func (in *Instance) objectOp(op string, args []any) (any, bool, error) {
 			return nil, true, db.Release(sp)
 		}
 		return nil, true, db.RollbackTo(sp)
+	case "alarm.get":
+		db, err := in.db()
+		if err != nil {
+			return nil, true, err
+		}
+		at, ok, err := db.Alarm()
+		if err != nil || !ok {
+			return nil, true, err
+		}
+		return float64(at), true, nil
+	case "alarm.set", "alarm.delete":
+		db, err := in.db()
+		if err != nil {
+			return nil, true, err
+		}
+		o := in.cfg.Object
+		if op == "alarm.delete" {
+			if err := db.DeleteAlarm(); err != nil {
+				return nil, true, err
+			}
+			if o.Alarms != nil {
+				o.Alarms.Cancel(o.ID)
+			}
+			return nil, true, nil
+		}
+		ms, err := webapi.ArgInt(args, 0)
+		if err != nil {
+			return nil, true, errors.New("setAlarm(scheduledTime): scheduledTime must be a number of milliseconds since the epoch or a Date")
+		}
+		if err := db.SetAlarm(int64(ms)); err != nil {
+			return nil, true, err
+		}
+		if o.Alarms != nil {
+			o.Alarms.Schedule(o.ID, int64(ms))
+		}
+		return nil, true, nil
 	case "object.abort":
 		msg, _ := webapi.ArgString(args, 0)
 		in.breakWith(&warren.Error{Code: warren.CodeUnavailable, Message: "the Durable Object aborted itself: " + msg, Hint: "retry the request; the object restarts from storage"})

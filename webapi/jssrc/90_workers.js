@@ -267,6 +267,11 @@ _dispatch.call = (inv, entrypoint, propsText, method, argsText) => {
     if (!(target instanceof WorkerEntrypoint) && !(target instanceof RpcTarget) && !(target instanceof DurableObject)) {
       throw new TypeError(`Entrypoint "${entrypoint || "default"}" does not support RPC; export a class that extends WorkerEntrypoint to make its methods callable.`);
     }
+    if (method === "\u0000alarm" && entrypoint === "\u0000object") {
+      const args = _decodeValue(argsText) || [];
+      host("return", inv, _encodeValue(await _runAlarm(args[0] || { retryCount: 0, isRetry: false })));
+      return;
+    }
     if (_reserved.has(method) || method.startsWith("#")) throw new TypeError(`"${method}" cannot be called over RPC.`);
     const fn = target[method];
     if (typeof fn !== "function" || Object.prototype[method] === fn) {

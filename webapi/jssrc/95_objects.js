@@ -128,9 +128,13 @@ const _storage = {
     try { const r = await fn({ get: _storage.get, put: _storage.put, delete: _storage.delete, list: _storage.list, rollback() { throw new Error("rollback"); } }); host("tx.commit", sp); return r; }
     catch (e) { host("tx.rollback", sp); throw e; }
   },
-  async getAlarm() { return null; },
-  async setAlarm() { throw new Error("alarms are not supported by Warren yet"); },
-  async deleteAlarm() {},
+  async getAlarm() { return host("alarm.get"); },
+  async setAlarm(time) {
+    const ms = time instanceof Date ? time.getTime() : Number(time);
+    if (!Number.isFinite(ms)) throw new TypeError("setAlarm(scheduledTime): scheduledTime must be a Date or a number of milliseconds since the epoch");
+    host("alarm.set", Math.max(0, Math.floor(ms)));
+  },
+  async deleteAlarm() { host("alarm.delete"); },
 };
 
 _dispatch.object = (className, id, name) => {
@@ -156,6 +160,17 @@ _dispatch.object = (className, id, name) => {
   };
   _object = new Cls(state, _env);
 };
+
+// _runAlarm runs the object's alarm() handler. The alarm is cleared when
+// the handler succeeds, unless the handler set a new one.
+async function _runAlarm(info) {
+  const before = host("alarm.get");
+  if (before === null) return "none";
+  if (typeof _object.alarm !== "function") { host("alarm.delete"); return "no handler"; }
+  await _object.alarm(info);
+  if (host("alarm.get") === before) host("alarm.delete");
+  return "ok";
+}
 
 // ---- namespaces in env ----
 
