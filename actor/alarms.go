@@ -125,4 +125,5 @@ func (ns *Namespace) closeAlarms() {
 		ns.alarmIdx = nil
 	}
 }
+
 var _ worker.AlarmScheduler = (*Namespace)(nil)
