@@ -16,8 +16,8 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
-	"strconv"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 )
