@@ -398,22 +398,28 @@ func (in *Instance) opFetch(args []any) (any, error) {
 		_ = json.Unmarshal([]byte(wire), &w)
 		return nil, &warren.Error{Code: warren.CodeEgress, Message: fmt.Sprintf("fetch(%q) was refused: this Worker has no outbound network access (globalOutbound is null)", w.URL), Hint: "outbound requests must go through a binding in env, or the operator must allow egress for this Worker"}
 	}
+	f := ob.Direct
+	if ob.Via != nil {
+		f = ob.Via
+	}
+	return in.fetchVia(inv, f, wire), nil
+}
+
+// fetchVia sends the wire request to f on its own goroutine and settles the
+// JavaScript promise with the wire response; it returns the async id.
+func (in *Instance) fetchVia(inv *invocation, f Fetcher, wire string) int {
 	max := in.limits.ResponseBodyBytes
 	return in.async(inv, func(ctx context.Context) (string, error) {
 		req, err := wireToRequest(ctx, wire)
 		if err != nil {
 			return "", err
 		}
-		f := ob.Direct
-		if ob.Via != nil {
-			f = ob.Via
-		}
 		resp, err := f.Fetch(ctx, req)
 		if err != nil {
 			return "", err
 		}
 		return responseToWire(resp, max, req.URL.String())
-	}), nil
+	})
 }
 
 // ---- capabilities ----
@@ -497,18 +503,7 @@ func (in *Instance) opCapFetch(args []any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	max := in.limits.ResponseBodyBytes
-	return in.async(inv, func(ctx context.Context) (string, error) {
-		req, err := wireToRequest(ctx, wire)
-		if err != nil {
-			return "", err
-		}
-		resp, err := f.Fetch(ctx, req)
-		if err != nil {
-			return "", err
-		}
-		return responseToWire(resp, max, req.URL.String())
-	}), nil
+	return in.fetchVia(inv, f, wire), nil
 }
 
 func (in *Instance) opCapCall(args []any) (any, error) {
@@ -763,18 +758,7 @@ func (in *Instance) opStubFetch(args []any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	max := in.limits.ResponseBodyBytes
-	return in.async(inv, func(ctx context.Context) (string, error) {
-		req, err := wireToRequest(ctx, wire)
-		if err != nil {
-			return "", err
-		}
-		resp, err := ep.Fetch(ctx, req)
-		if err != nil {
-			return "", err
-		}
-		return responseToWire(resp, max, req.URL.String())
-	}), nil
+	return in.fetchVia(inv, ep, wire), nil
 }
 
 func (in *Instance) opStubCall(args []any) (any, error) {

@@ -1,7 +1,6 @@
 package worker
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -310,18 +309,7 @@ func (in *Instance) objectOp(op string, args []any) (any, bool, error) {
 			return nil, true, err
 		}
 		wire, _ := webapi.ArgString(args, 2)
-		max := in.limits.ResponseBodyBytes
-		return in.async(inv, func(ctx context.Context) (string, error) {
-			req, err := wireToRequest(ctx, wire)
-			if err != nil {
-				return "", err
-			}
-			resp, err := ep.Fetch(ctx, req)
-			if err != nil {
-				return "", err
-			}
-			return responseToWire(resp, max, req.URL.String())
-		}), true, nil
+		return in.fetchVia(inv, ep, wire), true, nil
 	}
 	return nil, false, nil
 }
