@@ -191,7 +191,7 @@ func StripJSONC(in []byte) ([]byte, error) {
 // Code bundles the project's main module from disk (with its imports and
 // npm dependencies from node_modules) into WorkerCode with one module.
 func (c *Config) Code() (*warren.WorkerCode, error) {
-	entry := filepath.Join(c.Dir, c.Main)
+	entry := filepath.Join(absDir(c.Dir), c.Main)
 	if _, err := os.Stat(entry); err != nil {
 		return nil, fmt.Errorf("main module: %w", err)
 	}

@@ -142,3 +142,16 @@ func TestServeWranglerProjectErrors(t *testing.T) {
 		}
 	}
 }
+
+// The example project in the repository runs, with its config given by a
+// relative path as a newcomer types it.
+func TestServeExampleProject(t *testing.T) {
+	base, _, stop := serveProject(t, filepath.Join("..", "..", "examples", "counter", "wrangler.jsonc"), t.TempDir())
+	defer stop()
+	if got := body(t, base+"/alice"); got != `{"greeting":"hello","name":"alice","count":1}` {
+		t.Fatalf("got %q", got)
+	}
+	if got := body(t, base+"/alice"); got != `{"greeting":"hello","name":"alice","count":2}` {
+		t.Fatalf("got %q", got)
+	}
+}
