@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/warrenhq/warren"
@@ -26,6 +27,9 @@ import (
 
 // DefaultIdleTimeout is how long an object stays in memory without events.
 const DefaultIdleTimeout = 30 * time.Second
+
+// DefaultMaxLive is the default of Options.MaxLive.
+const DefaultMaxLive = 2000
 
 // Options configure a Namespace.
 type Options struct {
@@ -46,6 +50,11 @@ type Options struct {
 	Storage sqlite.Options
 	// IdleTimeout closes objects without events for this long (0: default).
 	IdleTimeout time.Duration
+	// MaxLive bounds the objects held in memory (isolate and open database)
+	// at once; past it, the least recently used idle ones are closed. This
+	// also bounds open files (three per live object: database, WAL, shared
+	// memory). 0 means DefaultMaxLive.
+	MaxLive int
 	// AlarmRetryBase is the first retry delay of a failed alarm, doubled at
 	// each retry (0: DefaultAlarmRetryBase).
 	AlarmRetryBase time.Duration
@@ -62,6 +71,8 @@ type Namespace struct {
 	objects map[string]*object
 	closed  bool
 
+	evictions atomic.Int64
+
 	alarmMu     sync.Mutex
 	alarmIdx    *sqlite.DB
 	alarmTimers map[string]*time.Timer
@@ -75,7 +86,9 @@ type object struct {
 	inst     *worker.Instance
 	db       *sqlite.DB
 	idle     *time.Timer
-	active   int // invocations in flight
+	active   int       // invocations in flight
+	lastUsed time.Time // for LRU eviction
+	live     bool      // inst != nil, readable under Namespace.mu
 }
 
 // New returns a namespace running prog's class opts.Class. The id key is
@@ -83,6 +96,9 @@ type object struct {
 func New(rt *worker.Runtime, prog *worker.Program, opts Options) (*Namespace, error) {
 	if opts.IdleTimeout <= 0 {
 		opts.IdleTimeout = DefaultIdleTimeout
+	}
+	if opts.MaxLive <= 0 {
+		opts.MaxLive = DefaultMaxLive
 	}
 	dir := filepath.Join(opts.Dir, opts.Name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -156,7 +172,7 @@ func (ns *Namespace) Len() int {
 	defer ns.mu.Unlock()
 	n := 0
 	for _, o := range ns.objects {
-		if o.inst != nil {
+		if o.live {
 			n++
 		}
 	}
@@ -213,6 +229,9 @@ func (ns *Namespace) acquire(id string) (*object, *worker.Instance, error) {
 	defer o.mu.Unlock()
 	if o.inst != nil && o.inst.Broken() != nil {
 		o.closeLocked()
+		ns.mu.Lock()
+		o.live = false
+		ns.mu.Unlock()
 	}
 	if o.inst == nil {
 		dir := filepath.Join(ns.opts.Dir, ns.opts.Name, id)
@@ -233,13 +252,64 @@ func (ns *Namespace) acquire(id string) (*object, *worker.Instance, error) {
 			return nil, nil, err
 		}
 		o.db, o.inst = db, inst
+		ns.mu.Lock()
+		o.live = true
+		ns.mu.Unlock()
+		defer ns.evictOver(o)
 	}
 	if o.idle != nil {
 		o.idle.Stop()
 	}
 	o.active++
+	ns.mu.Lock()
+	o.lastUsed = time.Now()
+	ns.mu.Unlock()
 	return o, o.inst, nil
 }
+
+// evictOver closes least recently used idle objects while more than MaxLive
+// are live. keep (just activated) is never chosen.
+func (ns *Namespace) evictOver(keep *object) {
+	go func() {
+		for {
+			ns.mu.Lock()
+			live := 0
+			var victim *object
+			for _, o := range ns.objects {
+				if !o.live {
+					continue
+				}
+				live++
+				if o != keep && (victim == nil || o.lastUsed.Before(victim.lastUsed)) && o.mu.TryLock() {
+					if o.active == 0 {
+						if victim != nil {
+							victim.mu.Unlock()
+						}
+						victim = o
+					} else {
+						o.mu.Unlock()
+					}
+				}
+			}
+			ns.mu.Unlock()
+			if live <= ns.opts.MaxLive || victim == nil {
+				if victim != nil {
+					victim.mu.Unlock()
+				}
+				return
+			}
+			victim.closeLocked()
+			ns.mu.Lock()
+			victim.live = false
+			ns.mu.Unlock()
+			ns.evictions.Add(1)
+			victim.mu.Unlock()
+		}
+	}()
+}
+
+// Evictions returns how many objects were closed to stay under MaxLive.
+func (ns *Namespace) Evictions() int64 { return ns.evictions.Load() }
 
 // release ends an invocation; an object with none left is closed after the
 // idle timeout.
@@ -256,6 +326,9 @@ func (ns *Namespace) release(o *object) {
 		defer o.mu.Unlock()
 		if o.active == 0 && o.inst == inst {
 			o.closeLocked()
+			ns.mu.Lock()
+			o.live = false
+			ns.mu.Unlock()
 		}
 	})
 }

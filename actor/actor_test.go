@@ -261,3 +261,39 @@ func TestGatesInterleaveAtAwait(t *testing.T) {
 		t.Fatalf("slow = %s", slow)
 	}
 }
+
+// Live objects stay under MaxLive: the least recently used idle ones are
+// closed, and come back from disk with their data.
+func TestMaxLiveEvictsLRU(t *testing.T) {
+	rtOnce.Do(func() { rt, _ = worker.NewRuntime(&quickjs.Engine{}) })
+	prog, _ := rt.Compile(warren.SingleModule("app.js", counterApp))
+	ns, err := actor.New(rt, prog, actor.Options{Name: "Counter", Class: "Counter", Dir: t.TempDir(), MaxLive: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	hit := func(name string) string {
+		resp, err := ns.Object(ns.IDFromName(name)).Fetch(context.Background(), httptest.NewRequest("GET", "http://x/", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	for i := 0; i < 10; i++ {
+		hit(fmt.Sprint("o", i))
+	}
+	waitLive := func() {
+		for i := 0; i < 200 && ns.Len() > 3; i++ {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitLive()
+	if ns.Len() > 3 || ns.Evictions() < 7 {
+		t.Fatalf("live %d, evictions %d", ns.Len(), ns.Evictions())
+	}
+	if got := hit("o0"); !strings.Contains(got, `"n":2`) || !strings.Contains(got, `"boots":2`) {
+		t.Fatalf("o0 after eviction: %s", got)
+	}
+}
