@@ -17,9 +17,18 @@ type Result struct {
 	RowsWritten int64
 }
 
+// MaxResultBytes bounds the values one exec may return.
+const MaxResultBytes = 32 << 20
+
 // Exec runs one statement with bindings (nil, bool, int64, float64, string,
 // []byte). Errors are *warren.Error that say what to change.
 func (d *DB) Exec(query string, args ...any) (*Result, error) {
+	return d.ExecContext(context.Background(), query, args...)
+}
+
+// ExecContext is Exec that stops the statement (sqlite3_interrupt) when ctx
+// ends: a runaway query (a recursive CTE without end) cannot hold the object.
+func (d *DB) ExecContext(ctx context.Context, query string, args ...any) (*Result, error) {
 	if len(query) > MaxStatementBytes {
 		return nil, &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("the SQL statement is %d bytes, more than the limit of %d", len(query), MaxStatementBytes), Hint: "pass data as bindings (?) instead of inlining it"}
 	}
@@ -53,13 +62,15 @@ func (d *DB) Exec(query string, args ...any) (*Result, error) {
 	default:
 		d.ddl = false
 	}
-	ctx := context.Background()
 	stmt, err := d.prepare(ctx, query)
 	if err != nil {
 		return nil, d.wrap(err, query)
 	}
 	rows, err := stmt.QueryContext(ctx, args...)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, &warren.Error{Code: warren.CodeLimit, Limit: "CPU time", Message: "the SQL statement ran too long and was interrupted", Hint: "add an index, bound recursive queries, or do less per statement"}
+		}
 		return nil, d.wrap(err, query)
 	}
 	defer rows.Close()
@@ -68,6 +79,7 @@ func (d *DB) Exec(query string, args ...any) (*Result, error) {
 		return nil, d.wrap(err, query)
 	}
 	res := &Result{Columns: cols}
+	size := 0
 	for rows.Next() {
 		vals := make([]any, len(cols))
 		ptrs := make([]any, len(cols))
@@ -78,20 +90,32 @@ func (d *DB) Exec(query string, args ...any) (*Result, error) {
 			return nil, d.wrap(err, query)
 		}
 		for i, v := range vals {
-			if b, ok := v.([]byte); ok {
-				vals[i] = append([]byte(nil), b...)
+			switch x := v.(type) {
+			case []byte:
+				vals[i] = append([]byte(nil), x...)
+				size += len(x)
+			case string:
+				size += len(x)
+			default:
+				size += 8
 			}
+		}
+		if size > MaxResultBytes {
+			return nil, &warren.Error{Code: warren.CodeLimit, Limit: "SQL result size", Message: fmt.Sprintf("the query returned more than %d bytes", MaxResultBytes), Hint: "select fewer rows or columns (LIMIT/OFFSET, or keyset paging)"}
 		}
 		res.Rows = append(res.Rows, vals)
 	}
 	if err := rows.Err(); err != nil {
+		if ctx.Err() != nil {
+			return nil, &warren.Error{Code: warren.CodeLimit, Limit: "CPU time", Message: "the SQL statement ran too long and was interrupted", Hint: "add an index, bound recursive queries, or do less per statement"}
+		}
 		return nil, d.wrap(err, query)
 	}
 	rows.Close()
 	res.RowsRead = int64(len(res.Rows))
 	if writes(query) {
 		var n int64
-		if err := d.conn.QueryRowContext(ctx, "SELECT changes()").Scan(&n); err == nil {
+		if err := d.conn.QueryRowContext(context.Background(), "SELECT changes()").Scan(&n); err == nil {
 			res.RowsWritten = n
 		}
 	}

@@ -7,12 +7,10 @@ import (
 	"github.com/warrenhq/warren"
 )
 
-// Key and value limits of Durable Object KV storage.
-const (
-	MaxKeyBytes   = 2 << 10
-	MaxKVValue    = 128 << 10 // async API; the SQLite-backed sync API allows 2 MB
-	MaxSyncKVData = 2 << 20
-)
+// MaxSyncKVData bounds key and value together, as for SQLite-backed
+// Durable Objects on Cloudflare (the 2 KiB key / 128 KiB value limits are
+// those of the legacy KV-backed objects).
+const MaxSyncKVData = 2 << 20
 
 // KVGet returns the value stored under key, or ok=false.
 func (d *DB) KVGet(key string) (value []byte, ok bool, err error) {
@@ -30,11 +28,8 @@ func (d *DB) KVGet(key string) (value []byte, ok bool, err error) {
 
 // KVPut stores value under key.
 func (d *DB) KVPut(key string, value []byte) error {
-	if len(key) > MaxKeyBytes {
-		return &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("the key is %d bytes, more than the limit of %d", len(key), MaxKeyBytes)}
-	}
-	if len(value) > MaxSyncKVData {
-		return &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("the value is %d bytes, more than the limit of %d", len(value), MaxSyncKVData), Hint: "split it over several keys"}
+	if len(key)+len(value) > MaxSyncKVData {
+		return &warren.Error{Code: warren.CodeBadRequest, Limit: "value size", Message: fmt.Sprintf("key and value are %d bytes together, more than the limit of %d", len(key)+len(value), MaxSyncKVData), Hint: "split the value over several keys"}
 	}
 	d.denied = ""
 	_, err := d.internalExec("INSERT INTO _cf_KV (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value)

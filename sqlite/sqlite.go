@@ -101,6 +101,19 @@ func Open(path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("open %s: %s: %w", path, p, err)
 		}
 	}
+	// SQLite's own limits, as workerd sets them for Durable Objects
+	// (sqlite3_limit ids from sqlite3.h).
+	for id, v := range map[int]int{
+		0: 4 << 20, // SQLITE_LIMIT_LENGTH: strings and blobs made inside SQL (zeroblob, repeat)
+		1: MaxStatementBytes, 2: 100, 3: 100, 4: 5, 5: 25000, 6: 127,
+		7: 0, // SQLITE_LIMIT_ATTACHED
+		8: 50, 9: MaxBindings, 10: 10,
+	} {
+		if _, err := sqlite3.Limit(conn, id, v); err != nil {
+			d.Close()
+			return nil, fmt.Errorf("open %s: set limit %d: %w", path, id, err)
+		}
+	}
 	err = conn.Raw(func(dc any) error {
 		r, ok := dc.(sqlite3.AuthorizerRegisterer)
 		if !ok {

@@ -1,11 +1,13 @@
 package sqlite_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/sqlite"
@@ -230,4 +232,23 @@ func BenchmarkCommittedWrite(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func TestRunawayAndOversizedQueries(t *testing.T) {
+	db := open(t, sqlite.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := db.ExecContext(ctx, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c")
+	var we *warren.Error
+	if !errors.As(err, &we) || we.Limit != "CPU time" {
+		t.Fatalf("recursive CTE: %v", err)
+	}
+	if _, err := db.Exec("SELECT zeroblob(100000000)"); err == nil {
+		t.Fatal("a 100 MB blob made inside SQL was allowed")
+	}
+	if _, err := db.Exec("SELECT length(printf('%.*c', 50000000, 'x'))"); err == nil {
+		t.Fatal("a 50 MB string made inside SQL was allowed")
+	}
+	// The database still works.
+	mustExec(t, db, "SELECT 1")
 }

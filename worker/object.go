@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -138,7 +139,10 @@ func (in *Instance) objectOp(op string, args []any) (any, bool, error) {
 				binds[i] = x
 			}
 		}
-		res, err := db.Exec(q, binds...)
+		// A statement may run for at most the invocation's CPU limit.
+		ctx, cancel := context.WithTimeout(context.Background(), in.turnBudget())
+		res, err := db.ExecContext(ctx, q, binds...)
+		cancel()
 		if err != nil {
 			return nil, true, err
 		}
