@@ -2,14 +2,23 @@
 
 const _validHeaderName = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 function _normValue(v) {
-  v = String(v).replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
+  v = typeof v === "string" ? v : String(v);
+  const n = v.length;
+  // Fast path: no surrounding whitespace to trim (most values).
+  if (n > 0 && (v.charCodeAt(0) <= 32 || v.charCodeAt(n - 1) <= 32)) v = v.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
   if (/[\0\r\n]/.test(v)) throw new TypeError("Invalid header value: " + JSON.stringify(v));
   return v;
 }
+// Names seen before skip validation; the cache is bounded.
+const _names = new Map();
 function _normName(n) {
-  n = String(n);
+  if (typeof n !== "string") n = String(n);
+  const c = _names.get(n);
+  if (c !== undefined) return c;
   if (!_validHeaderName.test(n)) throw new TypeError("Invalid header name: " + JSON.stringify(n));
-  return n.toLowerCase();
+  const l = n.toLowerCase();
+  if (_names.size < 512) _names.set(n, l);
+  return l;
 }
 
 class Headers {
@@ -42,23 +51,37 @@ class Headers {
     const n = _normName(name), v = _normValue(value);
     this.#list.push([n, v]);
   }
-  delete(name) { this.#check(); const n = _normName(name); this.#list = this.#list.filter(([k]) => k !== n); }
-  get(name) {
-    const n = _normName(name);
-    const vals = this.#list.filter(([k]) => k === n).map(([, v]) => v);
-    if (vals.length === 0) return null;
-    return vals.join(", ");
+  delete(name) {
+    this.#check();
+    const n = _normName(name), l = this.#list, out = [];
+    for (let i = 0; i < l.length; i++) if (l[i][0] !== n) out.push(l[i]);
+    this.#list = out;
   }
-  getSetCookie() { return this.#list.filter(([k]) => k === "set-cookie").map(([, v]) => v); }
-  getAll(name) { const n = _normName(name); return this.#list.filter(([k]) => k === n).map(([, v]) => v); }
-  has(name) { const n = _normName(name); return this.#list.some(([k]) => k === n); }
+  get(name) {
+    const n = _normName(name), l = this.#list;
+    let r = null;
+    for (let i = 0; i < l.length; i++) if (l[i][0] === n) r = r === null ? l[i][1] : r + ", " + l[i][1];
+    return r;
+  }
+  getSetCookie() { return this.getAll("set-cookie"); }
+  getAll(name) {
+    const n = _normName(name), l = this.#list, out = [];
+    for (let i = 0; i < l.length; i++) if (l[i][0] === n) out.push(l[i][1]);
+    return out;
+  }
+  has(name) {
+    const n = _normName(name), l = this.#list;
+    for (let i = 0; i < l.length; i++) if (l[i][0] === n) return true;
+    return false;
+  }
   set(name, value) {
     this.#check();
-    const n = _normName(name), v = _normValue(value);
-    const i = this.#list.findIndex(([k]) => k === n);
-    if (i < 0) { this.#list.push([n, v]); return; }
-    this.#list[i][1] = v;
-    this.#list = this.#list.filter(([k], j) => k !== n || j === i);
+    const n = _normName(name), v = _normValue(value), l = this.#list;
+    let found = -1;
+    for (let i = 0; i < l.length; i++) if (l[i][0] === n) { found = i; break; }
+    if (found < 0) { l.push([n, v]); return; }
+    l[found] = [n, v];
+    for (let i = l.length - 1; i > found; i--) if (l[i][0] === n) l.splice(i, 1);
   }
   forEach(cb, thisArg) { for (const [k, v] of this) cb.call(thisArg, v, k, this); }
   *entries() {
@@ -197,11 +220,13 @@ class Request extends _Body {
     let src = null;
     if (input instanceof Request) { src = input; }
     else { input = String(input); }
-    const url = src ? src.url : (_trustedURL ? input : new URL(input).href);
+    const trusted = _trustedURL;
+    const url = src ? src.url : (trusted ? input : new URL(input).href);
     _trustedURL = false;
     this.#url = url;
     this.#method = init.method !== undefined ? _normMethod(init.method) : (src ? src.method : "GET");
-    this.#headers = new Headers(init.headers !== undefined ? init.headers : (src ? src.headers : undefined));
+    // A request the runtime builds from Go's wire form adopts its headers.
+    this.#headers = trusted && init.headers instanceof Headers ? init.headers : new Headers(init.headers !== undefined ? init.headers : (src ? src.headers : undefined));
     this.#redirect = init.redirect || (src ? src.redirect : "follow");
     this.#signal = init.signal || (src ? src._signalIfAny() : null) || null;
     this.#cf = init.cf || (src ? src.cf : undefined);
