@@ -105,6 +105,7 @@ type invocation struct {
 	// exception it threw escapes, the invocation fails with this error.
 	limitErr *warren.Error
 	// Per-invocation limits (the instance's, lowered by Invoke.Limits).
+	cpuLimit  time.Duration
 	wallLimit time.Duration
 	subLimit  int
 	started   time.Time
@@ -341,6 +342,18 @@ func (in *Instance) turnBudget() time.Duration {
 	return b
 }
 
+// cpuLimitNow is the CPU limit that bounded the last turn: the smallest of
+// the live invocations' limits, or the instance's.
+func (in *Instance) cpuLimitNow() time.Duration {
+	l := in.limits.CPU
+	for _, inv := range in.invs {
+		if inv.cpuLimit > 0 && inv.cpuLimit < l {
+			l = inv.cpuLimit
+		}
+	}
+	return l
+}
+
 // runTurn runs f and then drains microtasks, interrupting JavaScript when it
 // runs past budget.
 func (in *Instance) runTurn(budget time.Duration, f func()) {
@@ -360,7 +373,7 @@ func (in *Instance) runTurn(budget time.Duration, f func()) {
 		}
 	}
 	if in.interrupt.Load() {
-		in.breakWith(warren.LimitError("CPU time", in.limits.CPU,
+		in.breakWith(warren.LimitError("CPU time", in.cpuLimitNow(),
 			"the code ran too long without yielding (a busy loop, a catastrophic regular expression, or a flood of microtasks); make it do less work per request, or raise the cpuMs limit"))
 		return
 	}
@@ -393,7 +406,7 @@ func (in *Instance) limitFromException(err error) *warren.Error {
 	}
 	switch {
 	case in.interrupt.Load() || strings.Contains(msg, "interrupted"):
-		return warren.LimitError("CPU time", in.limits.CPU, "the code ran too long without yielding; make it do less work per request, or raise the cpuMs limit")
+		return warren.LimitError("CPU time", in.cpuLimitNow(), "the code ran too long without yielding; make it do less work per request, or raise the cpuMs limit")
 	case strings.Contains(msg, "out of memory") || strings.Contains(msg, "string too long") || strings.Contains(msg, "OOM") || msg == "Error: Uncaught null" || msg == "Uncaught null":
 		// QuickJS throws null when it cannot even allocate the exception.
 		return warren.LimitError("memory", fmt.Sprintf("%d MiB", in.limits.MemoryBytes>>20), "the isolate ran out of memory; keep less data in memory (stream large bodies, page through results), or raise the memory limit")
@@ -487,7 +500,7 @@ func (in *Instance) begin(ctx context.Context, kind string, opts Invoke) (*invoc
 	}
 	lim := in.limits.Min(opts.Limits)
 	cctx, cancel := context.WithCancel(ctx)
-	inv := &invocation{ctx: cctx, cancel: cancel, kind: kind, cpuLeft: lim.CPU, wallLimit: lim.Wall, subLimit: lim.Subrequests, started: time.Now(), result: make(chan invResult, 1)}
+	inv := &invocation{ctx: cctx, cancel: cancel, kind: kind, cpuLeft: lim.CPU, cpuLimit: lim.CPU, wallLimit: lim.Wall, subLimit: lim.Subrequests, started: time.Now(), result: make(chan invResult, 1)}
 	return inv, nil
 }
 
