@@ -93,8 +93,11 @@ func Open(path string, opts Options) (*DB, error) {
 		"PRAGMA foreign_keys = ON",
 		"PRAGMA trusted_schema = OFF",
 		fmt.Sprintf("PRAGMA max_page_count = %d", pages),
+		// The runtime's tables, in one transaction (one WAL commit).
+		"BEGIN",
 		"CREATE TABLE IF NOT EXISTS _cf_KV (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID",
 		"CREATE TABLE IF NOT EXISTS _cf_ALARM (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL)",
+		"COMMIT",
 	} {
 		if _, err := conn.ExecContext(ctx, p); err != nil {
 			d.Close()
