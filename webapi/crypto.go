@@ -67,6 +67,19 @@ func cerr(name, format string, a ...any) error {
 }
 
 // argBytes decodes a base64 argument, enforcing MaxCryptoInput.
+// argBytesAt decodes the binary arguments at the given positions.
+func argBytesAt(args []any, at ...int) ([][]byte, error) {
+	out := make([][]byte, len(at))
+	for k, i := range at {
+		b, err := argBytes(args, i)
+		if err != nil {
+			return nil, err
+		}
+		out[k] = b
+	}
+	return out, nil
+}
+
 func argBytes(args []any, i int) ([]byte, error) {
 	s, err := ArgString(args, i)
 	if err != nil {
@@ -372,14 +385,11 @@ func hmacOf(args []any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, err := argBytes(args, 1)
+	bs, err := argBytesAt(args, 1, 2)
 	if err != nil {
 		return nil, err
 	}
-	data, err := argBytes(args, 2)
-	if err != nil {
-		return nil, err
-	}
+	key, data := bs[0], bs[1]
 	m := hmac.New(newHash, key)
 	m.Write(data)
 	return m.Sum(nil), nil
@@ -400,22 +410,11 @@ func aesBlock(key []byte) (cipher.Block, error) {
 
 func opAESGCM(args []any) (any, error) {
 	encrypt := ArgBool(args, 0)
-	key, err := argBytes(args, 1)
+	bs, err := argBytesAt(args, 1, 2, 3, 4)
 	if err != nil {
 		return nil, err
 	}
-	iv, err := argBytes(args, 2)
-	if err != nil {
-		return nil, err
-	}
-	data, err := argBytes(args, 3)
-	if err != nil {
-		return nil, err
-	}
-	aad, err := argBytes(args, 4)
-	if err != nil {
-		return nil, err
-	}
+	key, iv, data, aad := bs[0], bs[1], bs[2], bs[3]
 	tagLen, err := argInt(args, 5)
 	if err != nil {
 		return nil, err
@@ -466,18 +465,11 @@ func opAESGCM(args []any) (any, error) {
 
 func opAESCBC(args []any) (any, error) {
 	encrypt := ArgBool(args, 0)
-	key, err := argBytes(args, 1)
+	bs, err := argBytesAt(args, 1, 2, 3)
 	if err != nil {
 		return nil, err
 	}
-	iv, err := argBytes(args, 2)
-	if err != nil {
-		return nil, err
-	}
-	data, err := argBytes(args, 3)
-	if err != nil {
-		return nil, err
-	}
+	key, iv, data := bs[0], bs[1], bs[2]
 	if len(iv) != 16 {
 		return nil, cerr("OperationError", "AES-CBC IV must be 16 bytes")
 	}
@@ -1154,18 +1146,11 @@ func opRSAOAEP(args []any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	der, err := argBytes(args, 2)
+	bs, err := argBytesAt(args, 2, 3, 4)
 	if err != nil {
 		return nil, err
 	}
-	data, err := argBytes(args, 3)
-	if err != nil {
-		return nil, err
-	}
-	label, err := argBytes(args, 4)
-	if err != nil {
-		return nil, err
-	}
+	der, data, label := bs[0], bs[1], bs[2]
 	priv, pub, err := loadAsym("RSA", "", !encrypt, der)
 	if err != nil {
 		return nil, err
@@ -1193,14 +1178,11 @@ func opECDH(args []any) (any, error) {
 		return nil, err
 	}
 	param, _ := ArgString(args, 1)
-	privDER, err := argBytes(args, 2)
+	bs, err := argBytesAt(args, 2, 3)
 	if err != nil {
 		return nil, err
 	}
-	pubDER, err := argBytes(args, 3)
-	if err != nil {
-		return nil, err
-	}
+	privDER, pubDER := bs[0], bs[1]
 	priv, _, err := loadAsym(kind, param, true, privDER)
 	if err != nil {
 		return nil, err
