@@ -8,32 +8,16 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/bundle"
-	"github.com/warrenhq/warren/js/quickjs"
+	"github.com/warrenhq/warren/internal/testrt"
 	"github.com/warrenhq/warren/worker"
 )
 
-var (
-	rtOnce sync.Once
-	rt     *worker.Runtime
-)
-
-func runtime(tb testing.TB) *worker.Runtime {
-	tb.Helper()
-	rtOnce.Do(func() {
-		var err error
-		rt, err = worker.NewRuntime(&quickjs.Engine{})
-		if err != nil {
-			tb.Fatalf("NewRuntime: %v", err)
-		}
-	})
-	return rt
-}
+func runtime(tb testing.TB) *worker.Runtime { return testrt.Runtime(tb) }
 
 func esm(s string) warren.Module  { return warren.Module{Kind: warren.ModuleESM, Text: s} }
 func cjs(s string) warren.Module  { return warren.Module{Kind: warren.ModuleCJS, Text: s} }

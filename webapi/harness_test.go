@@ -5,30 +5,14 @@ import (
 	"encoding/json"
 	"io"
 	"net/http/httptest"
-	"sync"
 	"testing"
 
 	"github.com/warrenhq/warren"
-	"github.com/warrenhq/warren/js/quickjs"
+	"github.com/warrenhq/warren/internal/testrt"
 	"github.com/warrenhq/warren/worker"
 )
 
-var (
-	rtOnce sync.Once
-	rt     *worker.Runtime
-)
-
-func runtime(tb testing.TB) *worker.Runtime {
-	tb.Helper()
-	rtOnce.Do(func() {
-		var err error
-		rt, err = worker.NewRuntime(&quickjs.Engine{})
-		if err != nil {
-			tb.Fatalf("NewRuntime: %v", err)
-		}
-	})
-	return rt
-}
+func runtime(tb testing.TB) *worker.Runtime { return testrt.Runtime(tb) }
 
 // evalJS runs body as the inside of an async function in a fresh isolate,
 // while handling a request, and returns its result as JSON text. A thrown

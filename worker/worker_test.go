@@ -5,30 +5,14 @@ import (
 	"io"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/warrenhq/warren"
-	"github.com/warrenhq/warren/js/quickjs"
+	"github.com/warrenhq/warren/internal/testrt"
 	"github.com/warrenhq/warren/worker"
 )
 
-var (
-	rtOnce sync.Once
-	rt     *worker.Runtime
-)
-
-func runtime(tb testing.TB) *worker.Runtime {
-	tb.Helper()
-	rtOnce.Do(func() {
-		var err error
-		rt, err = worker.NewRuntime(&quickjs.Engine{})
-		if err != nil {
-			tb.Fatalf("NewRuntime: %v", err)
-		}
-	})
-	return rt
-}
+func runtime(tb testing.TB) *worker.Runtime { return testrt.Runtime(tb) }
 
 // newInstance compiles src as index.js and starts an instance.
 func newInstance(tb testing.TB, src string, cfg worker.Config) *worker.Instance {
