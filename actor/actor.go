@@ -89,6 +89,7 @@ type object struct {
 	active   int       // invocations in flight
 	lastUsed time.Time // for LRU eviction
 	live     bool      // inst != nil, readable under Namespace.mu
+	facets   *facets
 }
 
 // New returns a namespace running prog's class opts.Class. The id key is
@@ -198,6 +199,10 @@ func (o *object) closeLocked() {
 	if o.idle != nil {
 		o.idle.Stop()
 	}
+	if o.facets != nil {
+		o.facets.closeAll()
+		o.facets = nil
+	}
 	if o.inst != nil {
 		o.inst.Close()
 		o.inst = nil
@@ -242,10 +247,11 @@ func (ns *Namespace) acquire(id string) (*object, *worker.Instance, error) {
 		if err != nil {
 			return nil, nil, err
 		}
+		o.facets = newFacets(ns, id, dir, 0)
 		inst, err := ns.rt.NewInstance(ns.prog, worker.Config{
 			CodeID: ns.opts.Name + "/" + id[:12], Env: ns.opts.Env, Namespaces: ns.opts.Namespaces, Limits: ns.opts.Limits,
 			Outbound: ns.opts.Outbound, Logs: ns.opts.Logs,
-			Object: &worker.ObjectSpec{Class: ns.opts.Class, ID: id, DB: db, Alarms: ns},
+			Object: &worker.ObjectSpec{Class: ns.opts.Class, ID: id, DB: db, Alarms: ns, Facets: o.facets},
 		})
 		if err != nil {
 			db.Close()

@@ -419,3 +419,28 @@ func (x *entryEntrypoint) Call(ctx context.Context, method string, args []any) (
 	}
 	return inst.Call(ctx, x.name, x.opts, method, args)
 }
+
+// ObjectInstance starts an Instance of the Worker's code that hosts a
+// Durable Object (a facet), with the Worker's env, limits and egress.
+func (s *Stub) ObjectInstance(ctx context.Context, spec *worker.ObjectSpec) (*worker.Instance, error) {
+	var e *entry
+	if s.anon {
+		if _, err := s.instance(ctx); err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		e = s.e
+		s.mu.Unlock()
+	} else {
+		var err error
+		if e, err = s.l.entry(ctx, s.id, s.getCode); err != nil {
+			return nil, err
+		}
+	}
+	if e.err != nil {
+		return nil, e.err
+	}
+	cfg := e.cfg
+	cfg.Object = spec
+	return s.l.rt.NewInstance(e.prog, cfg)
+}

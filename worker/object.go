@@ -26,8 +26,25 @@ type ObjectSpec struct {
 	ID    string
 	Name  string // the name the id came from, if any
 	DB    *sqlite.DB
-	// Alarms is told when the object sets or deletes its alarm, to wake it.
+	// Alarms is told when the object sets or deletes its alarm, to wake it;
+	// nil for facets, which cannot set alarms.
 	Alarms AlarmScheduler
+	// Facets keeps the object's facets; nil where facets are not available.
+	Facets FacetHost
+}
+
+// FacetHost keeps the facets of one Durable Object: child objects with their
+// own databases in the parent's folder, running code the parent loaded.
+type FacetHost interface {
+	// Facet returns the running facet called name, or nil.
+	Facet(name string) Entrypoint
+	// StartFacet starts the facet name from stub's exported class, with id
+	// ("" for the parent's id).
+	StartFacet(ctx context.Context, name string, stub WorkerStub, class, id string) (Entrypoint, error)
+	// AbortFacet stops the facet; its data is kept.
+	AbortFacet(name, reason string)
+	// DeleteFacet stops the facet and deletes its data.
+	DeleteFacet(name string) error
 }
 
 // AlarmScheduler wakes objects at their alarm times.
@@ -258,6 +275,9 @@ func (in *Instance) objectOp(op string, args []any) (any, bool, error) {
 			}
 			return nil, true, nil
 		}
+		if o.Alarms == nil {
+			return nil, true, &warren.Error{Code: warren.CodeBadRequest, Message: "a facet cannot set alarms", Hint: "set the alarm in the parent (supervisor) object and forward it to the facet"}
+		}
 		ms, err := webapi.ArgInt(args, 0)
 		if err != nil {
 			return nil, true, errors.New("setAlarm(scheduledTime): scheduledTime must be a number of milliseconds since the epoch or a Date")
@@ -269,6 +289,9 @@ func (in *Instance) objectOp(op string, args []any) (any, bool, error) {
 			o.Alarms.Schedule(o.ID, int64(ms))
 		}
 		return nil, true, nil
+	case "facet.lookup", "facet.start", "facet.abort", "facet.delete":
+		r, err := in.facetOp(op, args)
+		return r, true, err
 	case "object.abort":
 		msg, _ := webapi.ArgString(args, 0)
 		in.breakWith(&warren.Error{Code: warren.CodeUnavailable, Message: "the Durable Object aborted itself: " + msg, Hint: "retry the request; the object restarts from storage"})
@@ -344,4 +367,56 @@ func sqlWire(r *sqlite.Result) string {
 	}
 	b, _ := json.Marshal(map[string]any{"c": cols, "r": rows, "rr": r.RowsRead, "rw": r.RowsWritten})
 	return string(b)
+}
+
+// MaxFacetName bounds facet names.
+const MaxFacetName = 256
+
+func (in *Instance) facetOp(op string, args []any) (any, error) {
+	o := in.cfg.Object
+	if o == nil || o.Facets == nil {
+		return nil, &warren.Error{Code: warren.CodeBadRequest, Message: "ctx.facets is only available in a Durable Object (and facets nest at most 4 levels)"}
+	}
+	name, err := webapi.ArgString(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	if name == "" || len(name) > MaxFacetName {
+		return nil, &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("a facet name must be 1 to %d characters", MaxFacetName)}
+	}
+	switch op {
+	case "facet.lookup":
+		ep := o.Facets.Facet(name)
+		if ep == nil {
+			return nil, nil
+		}
+		id, _ := in.capID(ep)
+		return id.(map[string]any)["id"], nil
+	case "facet.start":
+		c, err := in.argCap(args, 1)
+		if err != nil {
+			return nil, err
+		}
+		stub, ok := c.(WorkerStub)
+		if !ok {
+			return nil, &warren.Error{Code: warren.CodeBadRequest, Message: "the facet callback must return { class: worker.getDurableObjectClass(\"Name\") }"}
+		}
+		class, _ := webapi.ArgString(args, 2)
+		id, _ := webapi.ArgString(args, 3)
+		ctx := context.Background()
+		if in.current != nil {
+			ctx = in.current.ctx
+		}
+		ep, err := o.Facets.StartFacet(ctx, name, stub, class, id)
+		if err != nil {
+			return nil, err
+		}
+		cid, _ := in.capID(ep)
+		return cid.(map[string]any)["id"], nil
+	case "facet.abort":
+		reason, _ := webapi.ArgString(args, 1)
+		o.Facets.AbortFacet(name, reason)
+		return nil, nil
+	}
+	return nil, o.Facets.DeleteFacet(name)
 }

@@ -219,6 +219,9 @@ type Loader interface {
 type WorkerStub interface {
 	// Entrypoint returns the named entrypoint ("" is the default export).
 	Entrypoint(name string, props any, limits warren.Limits) Entrypoint
+	// ObjectInstance starts an Instance of the Worker's code hosting a
+	// Durable Object (a facet): its class and storage are in spec.
+	ObjectInstance(ctx context.Context, spec *ObjectSpec) (*Instance, error)
 }
 
 // LoadCode is what a loader's getCode callback returned: the code plus its

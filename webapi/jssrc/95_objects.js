@@ -137,6 +137,54 @@ const _storage = {
   async deleteAlarm() { host("alarm.delete"); },
 };
 
+// A facet stub: ctx.facets.get(name, callback) returns it at once; the
+// callback runs only when the facet is not running.
+function _facetStub(name, cb) {
+  let handle = null, loading = null;
+  const ensure = () => {
+    if (handle !== null) return Promise.resolve(handle);
+    if (!loading) {
+      loading = (async () => {
+        const h = host("facet.lookup", name);
+        if (h !== null && h !== undefined) return (handle = h);
+        if (typeof cb !== "function") throw new TypeError("ctx.facets.get(name, callback): callback must be a function");
+        const spec = await cb();
+        const wc = spec && spec.class && spec.class.__warrenClass;
+        if (!wc) throw new TypeError('ctx.facets.get(name, callback): the callback must return { class: worker.getDurableObjectClass("App") }');
+        const stubId = await wc.ensure();
+        const id = spec.id === undefined || spec.id === null ? "" : String(spec.id);
+        return (handle = host("facet.start", name, stubId, wc.name || "", id));
+      })();
+      loading.catch(() => { loading = null; });
+    }
+    return loading;
+  };
+  return new Proxy({}, {
+    get(t, prop) {
+      if (typeof prop === "symbol" || prop === "then") return undefined;
+      if (prop === "fetch") {
+        return async (input, init) => {
+          const req = new Request(input, init);
+          const wire = await _requestToWire(req);
+          const h = await ensure();
+          return _responseFromWire(await hostAsync("cap.fetch", h, wire));
+        };
+      }
+      return async (...args) => {
+        const enc = _encodeValue(args, { caps: true });
+        const h = await ensure();
+        return _decodeValue(await hostAsync("cap.call", h, String(prop), enc), _capFromWire);
+      };
+    },
+  });
+}
+
+const _facets = Object.freeze({
+  get(name, cb) { return _facetStub(String(name), cb); },
+  abort(name, reason) { host("facet.abort", String(name), String(reason === undefined ? "aborted" : reason)); },
+  delete(name) { host("facet.delete", String(name)); },
+});
+
 _dispatch.object = (className, id, name) => {
   const Cls = _exports && _exports[className];
   if (typeof Cls !== "function") {
@@ -156,6 +204,7 @@ _dispatch.object = (className, id, name) => {
     waitUntil(p) { waits.push(Promise.resolve(p).catch(() => {})); },
     abort(reason) { host("object.abort", String(reason === undefined ? "aborted" : reason)); },
     props: {},
+    facets: _facets,
     get exports() { return _ctxExports(); },
   };
   _object = new Cls(state, _env);

@@ -1,0 +1,161 @@
+package actor
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/warrenhq/warren"
+	"github.com/warrenhq/warren/sqlite"
+	"github.com/warrenhq/warren/worker"
+)
+
+// MaxFacetDepth bounds the nesting of facets (a facet's facets, ...).
+const MaxFacetDepth = 4
+
+// facets are the facets of one object: each runs code its parent loaded,
+// with its own SQLite database under the parent's folder (facets/), which
+// the parent's own storage API cannot reach.
+type facets struct {
+	ns       *Namespace
+	parentID string
+	dir      string
+	depth    int
+
+	mu      sync.Mutex
+	running map[string]*facet
+}
+
+type facet struct {
+	inst     *worker.Instance
+	db       *sqlite.DB
+	children *facets
+}
+
+var _ worker.FacetHost = (*facets)(nil)
+
+func newFacets(ns *Namespace, parentID, dir string, depth int) *facets {
+	return &facets{ns: ns, parentID: parentID, dir: filepath.Join(dir, "facets"), depth: depth, running: map[string]*facet{}}
+}
+
+// file names a facet's database by a hash of its name (names are free text).
+func (fs *facets) file(name string) string {
+	h := sha256.Sum256([]byte(name))
+	return filepath.Join(fs.dir, hex.EncodeToString(h[:16]))
+}
+
+func (fs *facets) Facet(name string) worker.Entrypoint {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if f, ok := fs.running[name]; ok && f.inst.Broken() == nil {
+		return &facetEntrypoint{fs: fs, name: name}
+	}
+	return nil
+}
+
+func (fs *facets) StartFacet(ctx context.Context, name string, stub worker.WorkerStub, class, id string) (worker.Entrypoint, error) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if f, ok := fs.running[name]; ok {
+		if f.inst.Broken() == nil {
+			return &facetEntrypoint{fs: fs, name: name}, nil
+		}
+		f.close()
+		delete(fs.running, name)
+	}
+	if id == "" {
+		id = fs.parentID
+	} else if _, err := fs.ns.ParseID(id); err != nil {
+		return nil, err
+	}
+	dir := fs.file(name)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	db, err := sqlite.Open(filepath.Join(dir, "facet.sqlite"), fs.ns.opts.Storage)
+	if err != nil {
+		return nil, err
+	}
+	spec := &worker.ObjectSpec{Class: class, ID: id, DB: db}
+	var children *facets
+	if fs.depth+1 < MaxFacetDepth {
+		children = newFacets(fs.ns, id, dir, fs.depth+1)
+		spec.Facets = children
+	}
+	inst, err := stub.ObjectInstance(ctx, spec)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	fs.running[name] = &facet{inst: inst, db: db, children: children}
+	return &facetEntrypoint{fs: fs, name: name}, nil
+}
+
+func (f *facet) close() {
+	if f.children != nil {
+		f.children.closeAll()
+	}
+	f.inst.Close()
+	f.db.Close()
+}
+
+func (fs *facets) AbortFacet(name, reason string) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if f, ok := fs.running[name]; ok {
+		f.close()
+		delete(fs.running, name)
+	}
+}
+
+func (fs *facets) DeleteFacet(name string) error {
+	fs.AbortFacet(name, "deleted")
+	return os.RemoveAll(fs.file(name))
+}
+
+func (fs *facets) closeAll() {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	for name, f := range fs.running {
+		f.close()
+		delete(fs.running, name)
+	}
+}
+
+// facetEntrypoint reaches a running facet by name, so that a stub kept
+// across ctx.facets.abort() fails clearly instead of reaching old code.
+type facetEntrypoint struct {
+	fs   *facets
+	name string
+}
+
+func (e *facetEntrypoint) inst() (*worker.Instance, error) {
+	e.fs.mu.Lock()
+	defer e.fs.mu.Unlock()
+	f, ok := e.fs.running[e.name]
+	if !ok {
+		return nil, &warren.Error{Code: warren.CodeUnavailable, Message: fmt.Sprintf("facet %q is not running (it was aborted or deleted)", e.name), Hint: "call ctx.facets.get(name, callback) again"}
+	}
+	return f.inst, nil
+}
+
+func (e *facetEntrypoint) Fetch(ctx context.Context, req *http.Request) (*http.Response, error) {
+	in, err := e.inst()
+	if err != nil {
+		return nil, err
+	}
+	return in.Fetch(ctx, worker.ObjectEntrypoint, worker.Invoke{}, req)
+}
+
+func (e *facetEntrypoint) Call(ctx context.Context, method string, args []any) (any, error) {
+	in, err := e.inst()
+	if err != nil {
+		return nil, err
+	}
+	return in.Call(ctx, worker.ObjectEntrypoint, worker.Invoke{}, method, args)
+}
