@@ -125,6 +125,22 @@ func Load(path string) (*Config, error) {
 	return c, nil
 }
 
+// Classes returns the Durable Object classes the migrations declare, in
+// order, each once.
+func (c *Config) Classes() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, m := range c.Migrations {
+		for _, cl := range append(append([]string{}, m.NewSqliteClasses...), m.NewClasses...) {
+			if !seen[cl] {
+				seen[cl] = true
+				out = append(out, cl)
+			}
+		}
+	}
+	return out
+}
+
 // StripJSONC turns JSONC (comments, trailing commas) into JSON.
 func StripJSONC(in []byte) ([]byte, error) {
 	var out bytes.Buffer

@@ -37,20 +37,22 @@ func startProject(path, data string, rt *worker.Runtime, ld *loader.Loader, out 
 	logs := func(e worker.LogEntry) {
 		log.Info("worker log", "codeId", e.CodeID, "level", e.Level, "message", e.Message)
 	}
-	for _, b := range cfg.DurableObjects.Bindings {
-		ns, err := actor.New(rt, prog, actor.Options{Name: b.ClassName, Class: b.ClassName, Dir: filepath.Join(data, "objects"), Outbound: out, Logs: logs})
+	// A namespace for every class the migrations declare: bound in env by
+	// durable_objects.bindings, and reachable as ctx.exports.<Class> either way.
+	byClass := map[string]worker.Namespace{}
+	for _, class := range cfg.Classes() {
+		ns, err := actor.New(rt, prog, actor.Options{Name: class, Class: class, Dir: filepath.Join(data, "objects"), Outbound: out, Logs: logs})
 		if err != nil {
 			return nil, nil, err
 		}
 		namespaces = append(namespaces, ns)
-		env[b.Name] = ns
+		byClass[class] = ns
+	}
+	for _, b := range cfg.DurableObjects.Bindings {
+		env[b.Name] = byClass[b.ClassName]
 	}
 	for _, l := range cfg.WorkerLoaders {
 		env[l.Binding] = ld.Binding(worker.DenyAll)
-	}
-	byClass := map[string]worker.Namespace{}
-	for i, b := range cfg.DurableObjects.Bindings {
-		byClass[b.ClassName] = namespaces[i]
 	}
 	for _, ns := range namespaces {
 		ns.SetEnv(env)
@@ -59,7 +61,7 @@ func startProject(path, data string, rt *worker.Runtime, ld *loader.Loader, out 
 	stub := ld.Get("project:"+cfg.Name, func(context.Context) (*worker.LoadCode, error) {
 		return &worker.LoadCode{Code: code, Env: env, Outbound: out, Namespaces: byClass}, nil
 	})
-	log.Info("project loaded", "config", path, "main", cfg.Main, "durableObjects", len(namespaces), "loaders", len(cfg.WorkerLoaders))
+	log.Info("project loaded", "config", path, "main", cfg.Main, "durableObjectClasses", len(namespaces), "loaders", len(cfg.WorkerLoaders))
 	closeAll := func() {
 		for _, ns := range namespaces {
 			ns.Close()

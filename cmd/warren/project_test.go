@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -153,5 +154,62 @@ func TestServeExampleProject(t *testing.T) {
 	}
 	if got := body(t, base+"/alice"); got != `{"greeting":"hello","name":"alice","count":2}` {
 		t.Fatalf("got %q", got)
+	}
+}
+
+// Cloudflare's supervisor sample (blog post of 2026-04-13, condensed in
+// shared/reference/workers-api.md) under warren serve --config, unmodified
+// apart from AGENT_CODE being defined.
+const supervisorSample = `import { DurableObject } from "cloudflare:workers";
+const AGENT_CODE = ` + "`" + `import { DurableObject } from "cloudflare:workers";
+export class App extends DurableObject {
+  fetch(request) {
+    this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS counter (value INTEGER)");
+    let row = this.ctx.storage.sql.exec("SELECT value FROM counter").toArray()[0];
+    let value = row ? row.value + 1 : 1;
+    this.ctx.storage.sql.exec("DELETE FROM counter");
+    this.ctx.storage.sql.exec("INSERT INTO counter VALUES (?)", value);
+    return new Response("You've visited this page " + value + " times.");
+  }
+}` + "`" + `;
+export class AppRunner extends DurableObject {
+  async fetch(request) {
+    let facet = this.ctx.facets.get("app", async () => {
+      let worker = this.#loadDynamicWorker();
+      return { class: worker.getDurableObjectClass("App") };
+    });
+    return await facet.fetch(request);
+  }
+  setCode(code) {
+    this.ctx.storage.kv.put("codeId", crypto.randomUUID());
+    this.ctx.storage.kv.put("code", code);
+  }
+  #loadDynamicWorker() {
+    let codeId = this.ctx.storage.kv.get("codeId");
+    return this.env.LOADER.get(codeId, async () => ({
+      compatibilityDate: "2026-04-01", mainModule: "worker.js",
+      modules: { "worker.js": this.ctx.storage.kv.get("code") },
+      globalOutbound: null }));
+  }
+}
+export default { async fetch(req, env, ctx) {
+  let obj = ctx.exports.AppRunner.getByName("my-app");
+  await obj.setCode(AGENT_CODE);
+  return await obj.fetch(req);
+} }
+`
+
+func TestServeSupervisorSample(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "worker.js"), []byte(supervisorSample), 0o644)
+	os.WriteFile(filepath.Join(dir, "wrangler.jsonc"), []byte(`{ "compatibility_date": "2026-04-01", "main": "worker.js",
+  "migrations": [ { "tag": "v1", "new_sqlite_classes": ["AppRunner"] } ],
+  "worker_loaders": [ { "binding": "LOADER" } ] }`), 0o644)
+	base, _, stop := serveProject(t, filepath.Join(dir, "wrangler.jsonc"), t.TempDir())
+	defer stop()
+	for i := 1; i <= 3; i++ {
+		if got, want := body(t, base+"/"), fmt.Sprintf("You've visited this page %d times.", i); got != want {
+			t.Fatalf("request %d: got %q, want %q", i, got, want)
+		}
 	}
 }
