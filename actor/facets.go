@@ -118,6 +118,11 @@ func (fs *facets) DeleteFacet(name string) error {
 	return os.RemoveAll(fs.file(name))
 }
 
+func (fs *facets) DeleteAllFacets() error {
+	fs.closeAll()
+	return os.RemoveAll(fs.dir)
+}
+
 func (fs *facets) closeAll() {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()

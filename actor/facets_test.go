@@ -24,6 +24,7 @@ export class AppRunner extends DurableObject {
     const url = new URL(request.url);
     if (url.pathname === "/abort") { this.ctx.facets.abort("app", "new code"); return new Response("aborted"); }
     if (url.pathname === "/delete") { this.ctx.facets.delete("app"); return new Response("deleted"); }
+    if (url.pathname === "/wipe") { await this.ctx.storage.deleteAll(); return new Response("wiped " + this.ctx.storage.kv.get("code")); }
     const facet = this.ctx.facets.get("app", async () => {
       const worker = this.#loadDynamicWorker();
       return { class: worker.getDurableObjectClass("App") };
@@ -121,5 +122,14 @@ func TestSupervisorWithFacets(t *testing.T) {
 	get("/delete")
 	if got := get("/"); got != "v2 1" {
 		t.Fatalf("after delete = %q", got)
+	}
+	get("/")
+	// The parent's deleteAll removes its own storage and its facets'.
+	if got := get("/wipe"); got != "wiped undefined" {
+		t.Fatalf("wipe = %q", got)
+	}
+	obj.Call(context.Background(), "setCode", []any{appCode("v3")})
+	if got := get("/"); got != "v3 1" {
+		t.Fatalf("after deleteAll = %q", got)
 	}
 }

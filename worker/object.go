@@ -45,6 +45,9 @@ type FacetHost interface {
 	AbortFacet(name, reason string)
 	// DeleteFacet stops the facet and deletes its data.
 	DeleteFacet(name string) error
+	// DeleteAllFacets stops every facet and deletes their data (the
+	// parent's deleteAll()).
+	DeleteAllFacets() error
 }
 
 // AlarmScheduler wakes objects at their alarm times.
@@ -227,6 +230,11 @@ func (in *Instance) objectOp(op string, args []any) (any, bool, error) {
 		db, err := in.db()
 		if err != nil {
 			return nil, true, err
+		}
+		if f := in.cfg.Object.Facets; f != nil {
+			if err := f.DeleteAllFacets(); err != nil {
+				return nil, true, err
+			}
 		}
 		return nil, true, db.DeleteAll()
 	case "tx.begin":
