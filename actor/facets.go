@@ -35,6 +35,7 @@ type facet struct {
 	inst     *worker.Instance
 	db       *sqlite.DB
 	children *facets
+	ep       *facetEntrypoint // one per running facet: isolates reuse its capability id
 }
 
 var _ worker.FacetHost = (*facets)(nil)
@@ -53,7 +54,7 @@ func (fs *facets) Facet(name string) worker.Entrypoint {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	if f, ok := fs.running[name]; ok && f.inst.Broken() == nil {
-		return &facetEntrypoint{fs: fs, name: name}
+		return f.ep
 	}
 	return nil
 }
@@ -63,7 +64,7 @@ func (fs *facets) StartFacet(ctx context.Context, name string, stub worker.Worke
 	defer fs.mu.Unlock()
 	if f, ok := fs.running[name]; ok {
 		if f.inst.Broken() == nil {
-			return &facetEntrypoint{fs: fs, name: name}, nil
+			return f.ep, nil
 		}
 		f.close()
 		delete(fs.running, name)
@@ -92,8 +93,9 @@ func (fs *facets) StartFacet(ctx context.Context, name string, stub worker.Worke
 		db.Close()
 		return nil, err
 	}
-	fs.running[name] = &facet{inst: inst, db: db, children: children}
-	return &facetEntrypoint{fs: fs, name: name}, nil
+	f := &facet{inst: inst, db: db, children: children, ep: &facetEntrypoint{fs: fs, name: name}}
+	fs.running[name] = f
+	return f.ep, nil
 }
 
 func (f *facet) close() {

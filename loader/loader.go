@@ -349,16 +349,29 @@ func (l *Loader) Binding(outbound *worker.Outbound) worker.Loader {
 type binding struct {
 	l        *Loader
 	outbound *worker.Outbound
+	stubs    sync.Map // name → *Stub
+	count    atomic.Int64
 }
 
 func (b *binding) Lookup(name string) (worker.WorkerStub, bool) {
 	if _, ok := b.l.lookup(name); !ok {
 		return nil, false
 	}
-	return &Stub{l: b.l, id: name, getCode: func(context.Context) (*worker.LoadCode, error) {
+	if st, ok := b.stubs.Load(name); ok {
+		return st.(*Stub), true
+	}
+	st := &Stub{l: b.l, id: name, getCode: func(context.Context) (*worker.LoadCode, error) {
 		return nil, &warren.Error{Code: warren.CodeUnavailable, Message: "the Worker was evicted from the cache", Hint: "retry: LOADER.get will run its callback again"}
-	}}, true
+	}}
+	if b.count.Add(1) <= maxBindingStubs {
+		b.stubs.Store(name, st)
+	}
+	return st, true
 }
+
+// maxBindingStubs bounds the stubs a binding remembers (so that isolates
+// reuse capability ids for Workers they look up again).
+const maxBindingStubs = 4096
 
 func (b *binding) Load(ctx context.Context, name string, code *worker.LoadCode) (worker.WorkerStub, error) {
 	if code.Outbound == nil {

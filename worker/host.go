@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"reflect"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -439,9 +440,23 @@ func (in *Instance) capID(v any) (any, bool) {
 	default:
 		return nil, false
 	}
+	// The same capability gets the same id, so an isolate that asks for it
+	// on every request does not grow its table.
+	comparable := reflect.TypeOf(v).Comparable()
+	if comparable {
+		if id, ok := in.capIDs[v]; ok {
+			return map[string]any{"id": id, "kind": kind}, true
+		}
+	}
 	in.nextID++
 	id := in.nextID
 	in.caps[id] = v
+	if comparable {
+		if in.capIDs == nil {
+			in.capIDs = map[any]int{}
+		}
+		in.capIDs[v] = id
+	}
 	return map[string]any{"id": id, "kind": kind}, true
 }
 

@@ -84,6 +84,7 @@ type Instance struct {
 	timerWake  *time.Timer
 	timerArmed time.Time
 	caps       map[int]any
+	capIDs     map[any]int // ids of comparable capabilities, to reuse them
 	interrupt  atomic.Bool
 	cpuTotal   time.Duration
 	bootLogs   int          // console bytes written outside any invocation
