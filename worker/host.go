@@ -2,13 +2,13 @@ package worker
 
 import (
 	"context"
-	"reflect"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
