@@ -2,7 +2,6 @@ package warren
 
 import (
 	"errors"
-	"fmt"
 )
 
 // Code classifies an Error; each code maps to one HTTP status at the edge.
@@ -55,9 +54,4 @@ func ErrorCode(err error) Code {
 		return e.Code
 	}
 	return CodeInternal
-}
-
-// Errorf builds an *Error.
-func Errorf(code Code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }

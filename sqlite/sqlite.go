@@ -193,9 +193,6 @@ func (d *DB) authorize(action sqlite3.AuthorizerActionCode, arg1, arg2, dbName, 
 	return sqlite3.AuthorizerOK
 }
 
-// ErrQuota is wrapped by errors from writes that would exceed the quota.
-var ErrQuota = errors.New("storage quota exceeded")
-
 func (d *DB) wrap(err error, query string) error {
 	if err == nil {
 		return nil

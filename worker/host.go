@@ -842,8 +842,6 @@ func (s *bodyStream) finish(err error) {
 	s.cond.Broadcast()
 }
 
-func (s *bodyStream) fail(err error) { s.finish(err) }
-
 // Read implements io.Reader.
 func (s *bodyStream) Read(p []byte) (int, error) {
 	s.mu.Lock()

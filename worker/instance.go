@@ -86,7 +86,6 @@ type Instance struct {
 	caps       map[int]any
 	capIDs     map[any]int // ids of comparable capabilities, to reuse them
 	interrupt  atomic.Bool
-	cpuTotal   time.Duration
 	bootLogs   int          // console bytes written outside any invocation
 	batch      bool         // a storage batch is open in this turn
 	held       []heldResult // results held by the output gate
@@ -98,7 +97,6 @@ type invocation struct {
 	cancel  context.CancelFunc
 	kind    string // "fetch" or "call"
 	cpuLeft time.Duration
-	cpuUsed time.Duration
 	subreqs int
 	// answered is set once the invocation sent its response or RPC result.
 	answered bool
@@ -109,7 +107,6 @@ type invocation struct {
 	cpuLimit  time.Duration
 	wallLimit time.Duration
 	subLimit  int
-	started   time.Time
 	wall      *time.Timer
 	result    chan invResult
 	settled   bool // result delivered
@@ -122,11 +119,6 @@ type invResult struct {
 	resp  *http.Response
 	value any
 	err   error
-}
-
-// Stats describe an Instance's resource use so far.
-type Stats struct {
-	CPU time.Duration
 }
 
 // NewInstance creates an isolate, runs the prelude and the Program's module
@@ -366,11 +358,9 @@ func (in *Instance) runTurn(budget time.Duration, f func()) {
 	t.Stop()
 	in.commitTurn()
 	el := time.Since(start)
-	in.cpuTotal += el
 	for _, inv := range in.invs {
 		if !inv.done {
 			inv.cpuLeft -= el
-			inv.cpuUsed += el
 		}
 	}
 	if in.interrupt.Load() {
@@ -501,7 +491,7 @@ func (in *Instance) begin(ctx context.Context, kind string, opts Invoke) (*invoc
 	}
 	lim := in.limits.Min(opts.Limits)
 	cctx, cancel := context.WithCancel(ctx)
-	inv := &invocation{ctx: cctx, cancel: cancel, kind: kind, cpuLeft: lim.CPU, cpuLimit: lim.CPU, wallLimit: lim.Wall, subLimit: lim.Subrequests, started: time.Now(), result: make(chan invResult, 1)}
+	inv := &invocation{ctx: cctx, cancel: cancel, kind: kind, cpuLeft: lim.CPU, cpuLimit: lim.CPU, wallLimit: lim.Wall, subLimit: lim.Subrequests, result: make(chan invResult, 1)}
 	return inv, nil
 }
 
@@ -528,7 +518,7 @@ func (in *Instance) finish(inv *invocation, r invResult) {
 		inv.settled = true
 		inv.result <- r
 	} else if r.err != nil && inv.stream != nil {
-		inv.stream.fail(r.err)
+		inv.stream.finish(r.err)
 	}
 	if r.err != nil || inv.done {
 		in.complete(inv)
