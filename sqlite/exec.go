@@ -119,6 +119,8 @@ func (d *DB) ExecContext(ctx context.Context, query string, args ...any) (*Resul
 			res.RowsWritten = n
 		}
 	}
+	d.rowsRead.Add(res.RowsRead)
+	d.rowsWritten.Add(res.RowsWritten)
 	return res, nil
 }
 

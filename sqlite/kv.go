@@ -23,6 +23,7 @@ func (d *DB) KVGet(key string) (value []byte, ok bool, err error) {
 		}
 		return nil, false, err
 	}
+	d.rowsRead.Add(1)
 	return value, true, nil
 }
 
@@ -33,6 +34,9 @@ func (d *DB) KVPut(key string, value []byte) error {
 	}
 	d.denied = ""
 	_, err := d.internalExec("INSERT INTO _cf_KV (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value)
+	if err == nil {
+		d.rowsWritten.Add(1)
+	}
 	return d.wrap(err, "")
 }
 
@@ -43,6 +47,7 @@ func (d *DB) KVDelete(key string) (bool, error) {
 		return false, d.wrap(err, "")
 	}
 	n, _ := r.RowsAffected()
+	d.rowsWritten.Add(n)
 	return n > 0, nil
 }
 
@@ -96,6 +101,7 @@ func (d *DB) KVList(o ListOptions) (keys []string, values [][]byte, err error) {
 		}
 		keys, values = append(keys, k), append(values, v)
 	}
+	d.rowsRead.Add(int64(len(keys)))
 	return keys, values, rows.Err()
 }
 

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync/atomic"
 
 	sqlite3 "modernc.org/sqlite"
 
@@ -56,7 +57,13 @@ type DB struct {
 	inBatch  bool
 	stmts    map[string]*sql.Stmt // prepared statements by SQL text
 	oneShot  []*sql.Stmt          // schema statements, closed at the next cache drop
+
+	rowsRead, rowsWritten atomic.Int64 // totals, for metering
 }
+
+// Rows returns the rows read and written through this DB so far (SQL
+// statements and KV operations, counted as Cloudflare bills them).
+func (d *DB) Rows() (read, written int64) { return d.rowsRead.Load(), d.rowsWritten.Load() }
 
 // Open opens (creating if needed) the database at path.
 func Open(path string, opts Options) (*DB, error) {

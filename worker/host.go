@@ -312,6 +312,9 @@ func (in *Instance) subrequest() (*invocation, error) {
 		return nil, &warren.Error{Code: warren.CodeBadRequest, Message: "fetch() and RPC calls can only be made while handling a request, not at the top level of a module", Hint: "move the call into a handler"}
 	}
 	inv.subreqs++
+	if inv.usage != nil {
+		inv.usage.subrequests.Add(1)
+	}
 	if inv.subreqs > inv.subLimit {
 		return nil, warren.LimitError("subrequests", inv.subLimit, "make fewer fetch() and RPC calls per request (batch them), or raise the subRequests limit")
 	}

@@ -89,6 +89,8 @@ type Instance struct {
 	bootLogs   int          // console bytes written outside any invocation
 	batch      bool         // a storage batch is open in this turn
 	held       []heldResult // results held by the output gate
+
+	cpuTotal atomic.Int64 // nanoseconds spent in JavaScript turns
 }
 
 type invocation struct {
@@ -113,6 +115,7 @@ type invocation struct {
 	done      bool // all work finished
 	stream    *bodyStream
 	logs      int
+	usage     *Usage // charged with CPU and subrequests, when the caller asked
 }
 
 type invResult struct {
@@ -358,6 +361,10 @@ func (in *Instance) runTurn(budget time.Duration, f func()) {
 	t.Stop()
 	in.commitTurn()
 	el := time.Since(start)
+	in.cpuTotal.Add(int64(el))
+	if cur := in.current; cur != nil && cur.usage != nil {
+		cur.usage.cpu.Add(int64(el))
+	}
 	for _, inv := range in.invs {
 		if !inv.done {
 			inv.cpuLeft -= el
@@ -491,7 +498,7 @@ func (in *Instance) begin(ctx context.Context, kind string, opts Invoke) (*invoc
 	}
 	lim := in.limits.Min(opts.Limits)
 	cctx, cancel := context.WithCancel(ctx)
-	inv := &invocation{ctx: cctx, cancel: cancel, kind: kind, cpuLeft: lim.CPU, cpuLimit: lim.CPU, wallLimit: lim.Wall, subLimit: lim.Subrequests, result: make(chan invResult, 1)}
+	inv := &invocation{ctx: cctx, cancel: cancel, kind: kind, cpuLeft: lim.CPU, cpuLimit: lim.CPU, wallLimit: lim.Wall, subLimit: lim.Subrequests, result: make(chan invResult, 1), usage: usageFrom(ctx)}
 	return inv, nil
 }
 

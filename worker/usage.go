@@ -1,0 +1,39 @@
+package worker
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+)
+
+// Usage accumulates what the invocations started under a context from
+// WithUsage consume, across every isolate they reach (an app's facet, the
+// facets and Workers it calls). Fields are updated atomically while the
+// invocations run; read them with the accessor methods.
+type Usage struct {
+	cpu         atomic.Int64 // nanoseconds of JavaScript turns
+	subrequests atomic.Int64 // outbound fetches and calls started
+}
+
+// CPU returns the JavaScript CPU time charged so far. A turn is charged to
+// the invocation that was running when it ended, so concurrent invocations
+// of one isolate share their turns approximately; the sum is exact.
+func (u *Usage) CPU() time.Duration { return time.Duration(u.cpu.Load()) }
+
+// Subrequests returns the outbound fetches started so far.
+func (u *Usage) Subrequests() int64 { return u.subrequests.Load() }
+
+type usageKey struct{}
+
+// WithUsage returns a context whose invocations charge u.
+func WithUsage(ctx context.Context, u *Usage) context.Context {
+	return context.WithValue(ctx, usageKey{}, u)
+}
+
+func usageFrom(ctx context.Context) *Usage {
+	u, _ := ctx.Value(usageKey{}).(*Usage)
+	return u
+}
+
+// CPUTime returns the JavaScript CPU time this isolate has used.
+func (in *Instance) CPUTime() time.Duration { return time.Duration(in.cpuTotal.Load()) }
