@@ -68,7 +68,7 @@ func Decode(text string) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("clone: invalid value text: %w", err)
 	}
-	d := decoder{}
+	d := decoder{maxBytes: len(text) + MaxExpandedBytes}
 	return d.dec(root, 0)
 }
 
@@ -77,42 +77,102 @@ func Decode(text string) (any, error) {
 // than its text ([a,a] nested 60 times), and Go code walks values as trees.
 const MaxExpanded = 1 << 20
 
+// MaxExpandedBytes bounds what shared references may add to the payload
+// (strings, keys, bytes) of a decoded value counted as a tree: a value's
+// tree may hold at most len(text) + MaxExpandedBytes payload bytes. Without
+// it a few kilobytes of text (a long string in an array doubled by refs 17
+// times) re-encode to hundreds of megabytes.
+const MaxExpandedBytes = 64 << 20
+
 type decoder struct {
-	refs  []any
-	sizes []int // tree size of each numbered value, for refs
-	count int   // values decoded so far, counting each ref as its tree
+	refs     []any
+	sizes    []int // tree size of each numbered value, for refs
+	bsizes   []int // tree payload bytes of each numbered value, for refs
+	count    int   // values decoded so far, counting each ref as its tree
+	bytes    int   // payload bytes decoded so far, counting each ref as its tree
+	maxBytes int
 }
 
-func (d *decoder) grow(n int) error {
+func (d *decoder) grow(n, bytes int) error {
 	d.count += n
+	d.bytes += bytes
 	if d.count > MaxExpanded {
 		return fmt.Errorf("clone: value has more than %d parts when shared references are expanded", MaxExpanded)
+	}
+	if d.bytes > d.maxBytes {
+		return fmt.Errorf("clone: value holds more than %d bytes when shared references are expanded", d.maxBytes)
 	}
 	return nil
 }
 
 // open numbers a new object; close records its value and tree size.
-func (d *decoder) open() (slot, start int) {
+func (d *decoder) open() (slot, start, bstart int) {
 	d.refs = append(d.refs, nil)
 	d.sizes = append(d.sizes, 0)
-	return len(d.refs) - 1, d.count
+	d.bsizes = append(d.bsizes, 0)
+	return len(d.refs) - 1, d.count, d.bytes
 }
 
-func (d *decoder) close(slot, start int, v any) {
+func (d *decoder) close(slot, start, bstart int, v any) {
 	d.refs[slot] = v
 	d.sizes[slot] = d.count - start
+	d.bsizes[slot] = d.bytes - bstart
+}
+
+// payload approximates the bytes x holds that the decoder does not visit
+// as values of their own: strings, object keys, and the fields of tagged
+// values (base64 text, error texts, bigint digits, opaque and cap JSON).
+func payload(x any) int {
+	switch v := x.(type) {
+	case string:
+		return len(v)
+	case *object:
+		t, tagged := v.vals["$t"].(string)
+		n := 0
+		for _, k := range v.keys {
+			n += len(k)
+			// The entries of a map or set and an escaped object's fields
+			// are decoded (and counted) as values of their own.
+			if tagged && !(k == "v" && (t == "map" || t == "set" || t == "obj")) {
+				n += plainSize(v.vals[k])
+			}
+		}
+		return n
+	}
+	return 0
+}
+
+// plainSize is the payload of parsed JSON: its strings and keys.
+func plainSize(x any) int {
+	switch v := x.(type) {
+	case string:
+		return len(v)
+	case []any:
+		n := 0
+		for _, e := range v {
+			n += plainSize(e)
+		}
+		return n
+	case *object:
+		n := 0
+		for _, k := range v.keys {
+			n += len(k) + plainSize(v.vals[k])
+		}
+		return n
+	}
+	return 0
 }
 
 func (d *decoder) dec(x any, depth int) (any, error) {
 	if depth > MaxDepth {
 		return nil, fmt.Errorf("clone: value nested more than %d levels", MaxDepth)
 	}
-	if err := d.grow(1); err != nil {
+	if err := d.grow(1, payload(x)); err != nil {
 		return nil, err
 	}
 	switch v := x.(type) {
 	case []any:
-		slot, start := d.open()
+		slot, start, bstart := d.open()
 		out := make([]any, len(v))
 		for i, e := range v {
 			r, err := d.dec(e, depth+1)
@@ -121,7 +181,7 @@ func (d *decoder) dec(x any, depth int) (any, error) {
 			}
 			out[i] = r
 		}
-		d.close(slot, start, out)
+		d.close(slot, start, bstart, out)
 		return out, nil
 	case *object:
 		t, tagged := v.get("$t").(string)
@@ -156,14 +216,14 @@ func (d *decoder) dec(x any, depth int) (any, error) {
 			if f < 0 || f >= float64(len(d.refs)) || f != math.Trunc(f) || d.refs[int(f)] == nil {
 				return nil, fmt.Errorf("clone: reference %v is circular or unknown", f)
 			}
-			if err := d.grow(d.sizes[int(f)]); err != nil {
+			if err := d.grow(d.sizes[int(f)], d.bsizes[int(f)]); err != nil {
 				return nil, err
 			}
 			return d.refs[int(f)], nil
 		case "cap":
 			return Cap{ID: plain(v.get("v"))}, nil
 		}
-		slot, start := d.open()
+		slot, start, bstart := d.open()
 		var out any
 		switch t {
 		case "date":
@@ -218,7 +278,7 @@ func (d *decoder) dec(x any, depth int) (any, error) {
 			if !ok {
 				return nil, fmt.Errorf("clone: bad escaped object")
 			}
-			d.refs, d.sizes = d.refs[:slot], d.sizes[:slot]
+			d.refs, d.sizes, d.bsizes = d.refs[:slot], d.sizes[:slot], d.bsizes[:slot]
 			return d.obj(inner, depth)
 		case "regexp", "boxed", "blob":
 			raw, err := json.Marshal(v)
@@ -229,14 +289,14 @@ func (d *decoder) dec(x any, depth int) (any, error) {
 		default:
 			return nil, fmt.Errorf("clone: unknown tag %q", t)
 		}
-		d.close(slot, start, out)
+		d.close(slot, start, bstart, out)
 		return out, nil
 	}
 	return x, nil
 }
 
 func (d *decoder) obj(v *object, depth int) (any, error) {
-	slot, start := d.open()
+	slot, start, bstart := d.open()
 	out := make(map[string]any, len(v.keys))
 	// Keys are visited in JavaScript's order (that of the text the JS
 	// encoder wrote), because the encoder numbered objects in that order.
@@ -247,7 +307,7 @@ func (d *decoder) obj(v *object, depth int) (any, error) {
 		}
 		out[k] = r
 	}
-	d.close(slot, start, out)
+	d.close(slot, start, bstart, out)
 	return out, nil
 }
 
