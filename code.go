@@ -166,10 +166,10 @@ func (c *WorkerCode) Validate() error {
 	return nil
 }
 
-// ValidModuleName checks a module name: a relative slash-separated path
-// without "." or ".." segments, backslashes or control characters.
+// ValidModuleName checks a module name: a relative slash-separated path in
+// UTF-8 without "." or ".." segments, backslashes or control characters.
 func ValidModuleName(name string) error {
-	bad := name == "" || len(name) > 512 || strings.HasPrefix(name, "/") || strings.ContainsAny(name, "\\\x00") || path.Clean(name) != name
+	bad := name == "" || len(name) > 512 || !utf8.ValidString(name) || strings.HasPrefix(name, "/") || strings.ContainsAny(name, "\\\x00") || path.Clean(name) != name
 	for _, r := range name {
 		if r < 0x20 || r == 0x7f {
 			bad = true
