@@ -48,6 +48,9 @@ func (d *DB) ExecContext(ctx context.Context, query string, args ...any) (*Resul
 			if len(v) > MaxValueBytes {
 				return nil, tooBig(i)
 			}
+			if v == nil {
+				args[i] = []byte{} // database/sql would bind a nil slice as NULL
+			}
 		default:
 			return nil, &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("binding %d has type %T; SQL values are null, numbers, strings and ArrayBuffers", i+1, a)}
 		}
