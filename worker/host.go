@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/clone"
 	"github.com/warrenhq/warren/js"
@@ -221,6 +223,12 @@ func (in *Instance) opRespond(args []any) error {
 	resp := &http.Response{StatusCode: head.Status, Status: fmt.Sprintf("%d %s", head.Status, strings.Map(printable, head.StatusText)), Header: http.Header{}, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
 	size := 0
 	for _, h := range head.Headers {
+		// The prelude's Headers class validates, but the app can replace
+		// the pairs it hands over: check again at the boundary.
+		if !httpguts.ValidHeaderFieldName(h[0]) || strings.ContainsAny(h[1], "\r\n\x00") {
+			in.finish(inv, invResult{err: &warren.Error{Code: warren.CodeException, Message: fmt.Sprintf("the Worker's response has an invalid header %q: %q", h[0], h[1]), Hint: "header names must be HTTP tokens and values must not contain CR, LF or NUL"}})
+			return nil
+		}
 		k := http.CanonicalHeaderKey(h[0])
 		if hopByHop[k] {
 			continue
