@@ -13,8 +13,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	sqlite3 "modernc.org/sqlite"
@@ -76,8 +80,11 @@ func Open(path string, opts Options) (*DB, error) {
 	if opts.Synchronous != "NORMAL" && opts.Synchronous != "FULL" {
 		return nil, fmt.Errorf("sqlite: synchronous must be NORMAL or FULL, not %q", opts.Synchronous)
 	}
-	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_txlock=deferred"
-	db, err := sql.Open("sqlite", dsn)
+	created, err := createFromTemplate(path)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db, err := sql.Open("sqlite", dsnFor(path))
 	if err != nil {
 		return nil, err
 	}
@@ -93,19 +100,24 @@ func Open(path string, opts Options) (*DB, error) {
 	if pages < 16 {
 		pages = 16
 	}
-	for _, p := range []string{
+	pragmas := []string{
 		"PRAGMA page_size = 4096",
+		// One connection per database, in one process: the WAL index lives
+		// in the connection's memory (no -shm file, no lock calls per
+		// transaction). Set before the first access.
+		"PRAGMA locking_mode = EXCLUSIVE",
 		"PRAGMA journal_mode = WAL",
 		"PRAGMA synchronous = " + opts.Synchronous,
 		"PRAGMA foreign_keys = ON",
 		"PRAGMA trusted_schema = OFF",
 		fmt.Sprintf("PRAGMA max_page_count = %d", pages),
-		// The runtime's tables, in one transaction (one WAL commit).
-		"BEGIN",
-		"CREATE TABLE IF NOT EXISTS _cf_KV (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID",
-		"CREATE TABLE IF NOT EXISTS _cf_ALARM (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL)",
-		"COMMIT",
-	} {
+	}
+	if !created {
+		// A file made before the template, or by hand: the runtime's
+		// tables, in one transaction (one WAL commit, none if they exist).
+		pragmas = append(pragmas, "BEGIN", createKV, createAlarm, "COMMIT")
+	}
+	for _, p := range pragmas {
 		if _, err := conn.ExecContext(ctx, p); err != nil {
 			d.Close()
 			return nil, fmt.Errorf("open %s: %s: %w", path, p, err)
@@ -136,6 +148,95 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// The runtime's tables.
+const (
+	createKV    = "CREATE TABLE IF NOT EXISTS _cf_KV (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID"
+	createAlarm = "CREATE TABLE IF NOT EXISTS _cf_ALARM (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL)"
+)
+
+func dsnFor(path string) string {
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?_txlock=deferred"
+}
+
+// template is an empty database file as Open leaves it: page size 4096, WAL
+// mode in its header, the runtime's tables. A new database starts as a copy
+// of it, which costs one small file write instead of a rollback-journal
+// transaction (to switch to WAL) and a schema commit.
+var template struct {
+	once sync.Once
+	b    []byte
+	err  error
+}
+
+func templateBytes() ([]byte, error) {
+	template.once.Do(func() {
+		dir, err := os.MkdirTemp("", "warren-sqlite-template")
+		if err != nil {
+			template.err = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		p := filepath.Join(dir, "template.sqlite")
+		db, err := sql.Open("sqlite", dsnFor(p))
+		if err != nil {
+			template.err = err
+			return
+		}
+		for _, q := range []string{"PRAGMA page_size = 4096", "PRAGMA journal_mode = WAL", "BEGIN", createKV, createAlarm, "COMMIT"} {
+			if _, err := db.Exec(q); err != nil {
+				db.Close()
+				template.err = fmt.Errorf("%s: %w", q, err)
+				return
+			}
+		}
+		// Closing the last connection checkpoints the WAL into the file.
+		if err := db.Close(); err != nil {
+			template.err = err
+			return
+		}
+		template.b, template.err = os.ReadFile(p)
+		if template.err == nil && (len(template.b) < 100 || template.b[18] != 2 || template.b[19] != 2) {
+			template.err = errors.New("the template database is not in WAL mode")
+		}
+	})
+	return template.b, template.err
+}
+
+// createFromTemplate creates path as a copy of the template when it does
+// not exist (reporting true). The copy is written to a temporary name,
+// synced and renamed, so a crash leaves either no file or a whole one; the
+// directory entry is made durable by SQLite's directory sync when the WAL
+// is created at the first commit.
+func createFromTemplate(path string) (bool, error) {
+	if _, err := os.Lstat(path); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return false, nil // exists, or SQLite reports the problem
+	}
+	b, err := templateBytes()
+	if err != nil {
+		return false, err
+	}
+	tmp := path + ".new"
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return false, err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return false, err
+	}
+	return true, nil
 }
 
 // Path returns the database file's path.
