@@ -1146,10 +1146,15 @@ func (u *URLRecord) SetComponent(prop, v string) (out *URLRecord, ok bool) {
 		c.Fragment = strp("")
 		return try(v, stFragment), true
 	case "query":
+		// URLSearchParams' serialisation needs no encoding; anything else
+		// (an app can replace URLSearchParams.prototype.toString) is
+		// percent-encoded so the URL still parses back to itself.
 		if v == "" {
 			c.Query = nil
+		} else if u.special() {
+			c.Query = strp(pctEncodeString(v, inSpecialQuerySet))
 		} else {
-			c.Query = &v
+			c.Query = strp(pctEncodeString(v, inQuerySet))
 		}
 		return c, true
 	}
