@@ -3,7 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/warrenhq/warren"
@@ -65,41 +67,74 @@ func (d *DB) ExecContext(ctx context.Context, query string, args ...any) (*Resul
 	default:
 		d.ddl = false
 	}
-	stmt, err := d.prepare(ctx, query)
+	var res *Result
+	// The driver's connection directly: database/sql would add a goroutine
+	// per statement for the context and a copy of every value.
+	var err error
+	d.conn.Raw(func(dc any) error {
+		// Errors stay out of Raw's result: it would close the connection
+		// on driver.ErrBadConn.
+		res, err = d.execDriver(ctx, dc, query, args)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.rowsRead.Add(res.RowsRead)
+	d.rowsWritten.Add(res.RowsWritten)
+	return res, nil
+}
+
+func (d *DB) execDriver(ctx context.Context, dc any, query string, args []any) (*Result, error) {
+	interrupted := func() error {
+		return &warren.Error{Code: warren.CodeLimit, Limit: "CPU time", Message: "the SQL statement ran too long and was interrupted", Hint: "add an index, bound recursive queries, or do less per statement"}
+	}
+	stmt, err := d.prepare(ctx, dc, query)
 	if err != nil {
 		return nil, d.wrap(err, query)
 	}
-	rows, err := stmt.QueryContext(ctx, args...)
+	named := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	rows, err := stmt.(driver.StmtQueryContext).QueryContext(ctx, named)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, &warren.Error{Code: warren.CodeLimit, Limit: "CPU time", Message: "the SQL statement ran too long and was interrupted", Hint: "add an index, bound recursive queries, or do less per statement"}
+			return nil, interrupted()
 		}
 		return nil, d.wrap(err, query)
 	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return nil, d.wrap(err, query)
-	}
+	closed := false
+	defer func() {
+		if !closed {
+			rows.Close()
+		}
+	}()
+	cols := rows.Columns()
 	res := &Result{Columns: cols}
 	size := 0
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
+	dest := make([]driver.Value, len(cols))
+	for {
+		if err := rows.Next(dest); err != nil {
+			if err == io.EOF {
+				break
+			}
+			if ctx.Err() != nil {
+				return nil, interrupted()
+			}
 			return nil, d.wrap(err, query)
 		}
-		for i, v := range vals {
+		vals := make([]any, len(cols))
+		for i, v := range dest {
 			switch x := v.(type) {
 			case []byte:
 				vals[i] = append([]byte(nil), x...)
 				size += len(x)
 			case string:
+				vals[i] = x
 				size += len(x)
 			default:
+				vals[i] = x
 				size += 8
 			}
 		}
@@ -108,23 +143,37 @@ func (d *DB) ExecContext(ctx context.Context, query string, args ...any) (*Resul
 		}
 		res.Rows = append(res.Rows, vals)
 	}
-	if err := rows.Err(); err != nil {
-		if ctx.Err() != nil {
-			return nil, &warren.Error{Code: warren.CodeLimit, Limit: "CPU time", Message: "the SQL statement ran too long and was interrupted", Hint: "add an index, bound recursive queries, or do less per statement"}
-		}
+	closed = true
+	if err := rows.Close(); err != nil {
 		return nil, d.wrap(err, query)
 	}
-	rows.Close()
 	res.RowsRead = int64(len(res.Rows))
 	if writes(query) {
-		var n int64
-		if err := d.conn.QueryRowContext(context.Background(), "SELECT changes()").Scan(&n); err == nil {
-			res.RowsWritten = n
-		}
+		res.RowsWritten = d.changes(dc)
 	}
-	d.rowsRead.Add(res.RowsRead)
-	d.rowsWritten.Add(res.RowsWritten)
 	return res, nil
+}
+
+// changes returns sqlite3_changes() through a prepared statement kept for it.
+func (d *DB) changes(dc any) int64 {
+	if d.changesStmt == nil {
+		s, err := dc.(driver.ConnPrepareContext).PrepareContext(context.Background(), "SELECT changes()")
+		if err != nil {
+			return 0
+		}
+		d.changesStmt = s
+	}
+	rows, err := d.changesStmt.(driver.StmtQueryContext).QueryContext(context.Background(), nil)
+	if err != nil {
+		return 0
+	}
+	defer rows.Close()
+	v := []driver.Value{nil}
+	if rows.Next(v) != nil {
+		return 0
+	}
+	n, _ := v[0].(int64)
+	return n
 }
 
 // maxStmts bounds the prepared-statement cache of one database.
@@ -132,11 +181,11 @@ const maxStmts = 64
 
 // prepare returns a cached prepared statement for query. Statements that
 // change the schema are not cached (they run once).
-func (d *DB) prepare(ctx context.Context, query string) (*sql.Stmt, error) {
+func (d *DB) prepare(ctx context.Context, dc any, query string) (driver.Stmt, error) {
 	if s, ok := d.stmts[query]; ok {
 		return s, nil
 	}
-	s, err := d.conn.PrepareContext(ctx, query)
+	s, err := dc.(driver.ConnPrepareContext).PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +196,7 @@ func (d *DB) prepare(ctx context.Context, query string) (*sql.Stmt, error) {
 		return s, nil
 	}
 	if d.stmts == nil {
-		d.stmts = map[string]*sql.Stmt{}
+		d.stmts = map[string]driver.Stmt{}
 	}
 	if len(d.stmts) >= maxStmts {
 		d.dropStmts()
@@ -156,6 +205,8 @@ func (d *DB) prepare(ctx context.Context, query string) (*sql.Stmt, error) {
 	return s, nil
 }
 
+// dropStmts closes the cached statements; it runs where the driver's
+// connection may be used (inside conn.Raw, or on Close).
 func (d *DB) dropStmts() {
 	for q, s := range d.stmts {
 		s.Close()

@@ -11,6 +11,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -59,8 +60,10 @@ type DB struct {
 	denied   string // why the authorizer refused the last statement
 	ddl      bool   // the statement being run is CREATE, DROP or ALTER (it writes sqlite_master)
 	inBatch  bool
-	stmts    map[string]*sql.Stmt // prepared statements by SQL text
-	oneShot  []*sql.Stmt          // schema statements, closed at the next cache drop
+	stmts    map[string]driver.Stmt // the driver's prepared statements by SQL text
+	oneShot  []driver.Stmt          // schema statements, closed at the next cache drop
+
+	changesStmt driver.Stmt // SELECT changes()
 
 	rowsRead, rowsWritten atomic.Int64 // totals, for metering
 }
@@ -244,8 +247,15 @@ func (d *DB) Path() string { return d.path }
 
 // Close closes the database.
 func (d *DB) Close() error {
-	d.dropStmts()
 	if d.conn != nil {
+		d.conn.Raw(func(any) error {
+			d.dropStmts()
+			if d.changesStmt != nil {
+				d.changesStmt.Close()
+				d.changesStmt = nil
+			}
+			return nil
+		})
 		d.conn.Close()
 	}
 	return d.db.Close()

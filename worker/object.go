@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/sqlite"
@@ -127,7 +129,7 @@ func (in *Instance) commitTurn() {
 
 func (in *Instance) objectOp(op string, args []any) (any, bool, error) {
 	switch op {
-	case "sql.exec":
+	case "sql.exec", "sql.execv":
 		db, err := in.db()
 		if err != nil {
 			return nil, true, err
@@ -136,28 +138,15 @@ func (in *Instance) objectOp(op string, args []any) (any, bool, error) {
 		if err != nil {
 			return nil, true, err
 		}
-		bt, _ := webapi.ArgString(args, 1)
-		var raw []any
-		if bt != "" {
-			if err := json.Unmarshal([]byte(bt), &raw); err != nil {
-				return nil, true, err
-			}
+		var binds []any
+		if op == "sql.execv" {
+			// Bindings as themselves: null, strings, numbers, booleans.
+			binds, err = plainBindings(args[1:])
+		} else {
+			binds, err = wireBindings(args)
 		}
-		binds := make([]any, len(raw))
-		for i, b := range raw {
-			switch x := b.(type) {
-			case map[string]any:
-				if s, ok := x["$b"].(string); ok {
-					binds[i], err = base64.StdEncoding.DecodeString(s)
-				} else if s, ok := x["$i"].(string); ok {
-					binds[i], err = strconv.ParseInt(s, 10, 64)
-					if err != nil {
-						return nil, true, fmt.Errorf("SQL binding %d: integer out of the 64-bit range", i+1)
-					}
-				}
-			default:
-				binds[i] = x
-			}
+		if err != nil {
+			return nil, true, err
 		}
 		// A statement may run for at most the invocation's CPU limit.
 		ctx, cancel := context.WithTimeout(context.Background(), in.turnBudget())
@@ -349,32 +338,189 @@ func (in *Instance) objectOp(op string, args []any) (any, bool, error) {
 	return nil, false, nil
 }
 
+// wireBindings decodes the JSON form of SQL bindings (args[1]), used when
+// some are blobs ({$b: base64}) or integers given as text ({$i}).
+func wireBindings(args []any) ([]any, error) {
+	bt, _ := webapi.ArgString(args, 1)
+	var raw []any
+	if bt != "" {
+		if err := json.Unmarshal([]byte(bt), &raw); err != nil {
+			return nil, err
+		}
+	}
+	binds := make([]any, len(raw))
+	for i, b := range raw {
+		switch x := b.(type) {
+		case map[string]any:
+			var err error
+			if s, ok := x["$b"].(string); ok {
+				binds[i], err = base64.StdEncoding.DecodeString(s)
+			} else if s, ok := x["$i"].(string); ok {
+				binds[i], err = strconv.ParseInt(s, 10, 64)
+				if err != nil {
+					return nil, fmt.Errorf("SQL binding %d: integer out of the 64-bit range", i+1)
+				}
+			}
+			if err != nil {
+				return nil, err
+			}
+		default:
+			binds[i] = x
+		}
+	}
+	return binds, nil
+}
+
+// plainBindings converts bindings that crossed as engine values. Numbers
+// that are safe integers bind as INTEGER, others as REAL, booleans as 1/0,
+// and NaN and infinities as NULL (as their JSON form did).
+func plainBindings(args []any) ([]any, error) {
+	binds := make([]any, len(args))
+	for i, a := range args {
+		switch x := a.(type) {
+		case nil, string:
+			binds[i] = x
+		case int:
+			binds[i] = int64(x)
+		case bool:
+			if x {
+				binds[i] = int64(1)
+			} else {
+				binds[i] = int64(0)
+			}
+		case float64:
+			switch {
+			case math.IsNaN(x) || math.IsInf(x, 0):
+				binds[i] = nil
+			case x == math.Trunc(x) && math.Abs(x) <= 1<<53-1:
+				binds[i] = int64(x)
+			default:
+				binds[i] = x
+			}
+		default:
+			return nil, fmt.Errorf("SQL binding %d has type %T", i+1, a)
+		}
+	}
+	return binds, nil
+}
+
+// sqlWire is the JSON text of a result: [columns, rows, rows read, rows
+// written, tagged], tagged being 1 when some values are tagged (blobs as
+// {"$b": base64}, integers past 2^53 as {"$i": text}). An array, not an
+// object, and written by hand: this is on every SQL call's path.
 func sqlWire(r *sqlite.Result) string {
-	rows := make([][]any, len(r.Rows))
+	b := make([]byte, 0, 64+32*len(r.Rows))
+	b = append(b, `[[`...)
+	for i, c := range r.Columns {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, c)
+	}
+	b = append(b, `],[`...)
+	tagged := false
 	for i, row := range r.Rows {
-		out := make([]any, len(row))
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
 		for j, v := range row {
+			if j > 0 {
+				b = append(b, ',')
+			}
 			switch x := v.(type) {
-			case []byte:
-				out[j] = map[string]string{"$b": base64.StdEncoding.EncodeToString(x)}
+			case nil:
+				b = append(b, "null"...)
 			case int64:
 				if x > 1<<53 || x < -(1<<53) {
-					out[j] = map[string]string{"$i": strconv.FormatInt(x, 10)}
+					b = append(b, `{"$i":"`...)
+					b = strconv.AppendInt(b, x, 10)
+					b = append(b, `"}`...)
+					tagged = true
 				} else {
-					out[j] = x
+					b = strconv.AppendInt(b, x, 10)
 				}
+			case float64:
+				switch {
+				case math.IsInf(x, 1):
+					b = append(b, "1e999"...) // JSON.parse gives Infinity
+				case math.IsInf(x, -1):
+					b = append(b, "-1e999"...)
+				case math.IsNaN(x):
+					b = append(b, "null"...)
+				default:
+					b = strconv.AppendFloat(b, x, 'g', -1, 64)
+				}
+			case string:
+				b = appendJSONString(b, x)
+			case []byte:
+				b = append(b, `{"$b":"`...)
+				b = base64.StdEncoding.AppendEncode(b, x)
+				b = append(b, `"}`...)
+				tagged = true
+			case bool:
+				b = strconv.AppendBool(b, x)
 			default:
-				out[j] = x
+				j, _ := json.Marshal(x)
+				b = append(b, j...)
 			}
 		}
-		rows[i] = out
+		b = append(b, ']')
 	}
-	cols := r.Columns
-	if cols == nil {
-		cols = []string{}
+	b = append(b, "],"...)
+	b = strconv.AppendInt(b, r.RowsRead, 10)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, r.RowsWritten, 10)
+	if tagged {
+		b = append(b, ",1]"...)
+	} else {
+		b = append(b, ",0]"...)
 	}
-	b, _ := json.Marshal(map[string]any{"c": cols, "r": rows, "rr": r.RowsRead, "rw": r.RowsWritten})
 	return string(b)
+}
+
+// appendJSONString appends s as a JSON string; invalid UTF-8 becomes
+// U+FFFD, as encoding/json does.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // MaxFacetName bounds facet names.

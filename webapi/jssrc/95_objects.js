@@ -38,35 +38,60 @@ function _sqlValue(v) {
 }
 
 class SqlStorageCursor {
-  #cols; #rows; #i = 0; #read; #written;
+  #r; #i; // the result ([columns, rows, rows read, rows written, tagged]) and the next row
   constructor(r) {
-    this.#cols = r.c || [];
-    this.#rows = (r.r || []).map((row) => row.map(_sqlValue));
-    this.#read = r.rr || 0;
-    this.#written = r.rw || 0;
+    if (r[4]) {
+      // Some values are tagged: blobs ($b) and integers past 2^53 ($i).
+      const rows = r[1];
+      for (let i = 0; i < rows.length; i++) {
+        const row = rows[i];
+        for (let j = 0; j < row.length; j++) row[j] = _sqlValue(row[j]);
+      }
+    }
+    this.#r = r;
+    this.#i = 0;
   }
-  get columnNames() { return this.#cols.slice(); }
-  get rowsRead() { return this.#read; }
-  get rowsWritten() { return this.#written; }
-  #obj(row) { const o = {}; this.#cols.forEach((c, j) => { o[c] = row[j]; }); return o; }
+  get columnNames() { return this.#r[0].slice(); }
+  get rowsRead() { return this.#r[2]; }
+  get rowsWritten() { return this.#r[3]; }
+  #obj(row) {
+    const o = {}, cols = this.#r[0];
+    for (let j = 0; j < cols.length; j++) o[cols[j]] = row[j];
+    return o;
+  }
   next() {
-    if (this.#i >= this.#rows.length) return { done: true, value: undefined };
-    return { done: false, value: this.#obj(this.#rows[this.#i++]) };
+    const rows = this.#r[1];
+    if (this.#i >= rows.length) return { done: true, value: undefined };
+    return { done: false, value: this.#obj(rows[this.#i++]) };
   }
   [Symbol.iterator]() { return this; }
   toArray() { const out = []; for (;;) { const n = this.next(); if (n.done) return out; out.push(n.value); } }
   one() {
-    const rest = this.#rows.length - this.#i;
+    const rows = this.#r[1];
+    const rest = rows.length - this.#i;
     if (rest !== 1) throw new Error(rest === 0 ? "Expected exactly one result from SQL query, but got no results." : "Expected exactly one result from SQL query, but got multiple results.");
-    return this.next().value;
+    return this.#obj(rows[this.#i++]);
   }
-  *raw() { while (this.#i < this.#rows.length) yield this.#rows[this.#i++].slice(); }
+  *raw() { const rows = this.#r[1]; while (this.#i < rows.length) yield rows[this.#i++].slice(); }
+}
+
+// _plainBindings reports whether every binding crosses to Go as itself
+// (null, string, number, boolean): the common case skips the JSON form.
+function _plainBindings(b) {
+  for (let i = 0; i < b.length; i++) {
+    const v = b[i];
+    if (v === null) continue;
+    const t = typeof v;
+    if (t !== "string" && t !== "number" && t !== "boolean") return false;
+  }
+  return true;
 }
 
 const _sql = {
   exec(query, ...bindings) {
     if (typeof query !== "string") throw new TypeError("sql.exec(query, ...bindings): query must be a string");
-    return new SqlStorageCursor(JSON.parse(host("sql.exec", query, JSON.stringify(bindings.map(_sqlArg)))));
+    const text = _plainBindings(bindings) ? host("sql.execv", query, ...bindings) : host("sql.exec", query, JSON.stringify(bindings.map(_sqlArg)));
+    return new SqlStorageCursor(_JSONparse(text));
   },
   get databaseSize() { return host("sql.size"); },
 };
