@@ -21,8 +21,9 @@ type warmVM struct {
 }
 
 // warmFamilies are evaluated in pre-booted VMs ahead of need: nearly every
-// Worker parses request.url.
-var warmFamilies = map[string]bool{"url": true}
+// Worker parses request.url, and every Worker whose code says fetch (every
+// fetch handler, every Durable Object stub call) needs url and events.
+var warmFamilies = map[string]bool{"url": true, "events": true}
 
 // hostSwitch is the VM's host function; the adopting Instance plugs itself in.
 type hostSwitch struct {
