@@ -28,6 +28,7 @@ export class Store extends DurableObject {
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS t (k INTEGER PRIMARY KEY, v TEXT)");
   }
   async fetch(req) {
+    if (req.url.endsWith("/nop")) return new Response("ok");
     const path = new URL(req.url).pathname;
     if (path === "/fill") {
       for (let k = 0; k < 1000; k++) this.ctx.storage.sql.exec("INSERT OR REPLACE INTO t VALUES (?, ?)", k, "value " + k);

@@ -1,12 +1,15 @@
 package worker
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -333,9 +336,64 @@ func (in *Instance) objectOp(op string, args []any) (any, bool, error) {
 			return nil, true, err
 		}
 		wire, _ := webapi.ArgString(args, 2)
-		return in.fetchVia(inv, ep, wire), true, nil
+		return in.objectFetchVia(inv, ep, wire), true, nil
 	}
 	return nil, false, nil
+}
+
+// objectFetchVia is fetchVia for a Durable Object stub: a text body (valid
+// UTF-8, with a Content-Type, so JavaScript adds none) crosses back as a
+// string, not base64, and the calling isolate can pass it on as it is.
+func (in *Instance) objectFetchVia(inv *invocation, f Fetcher, wire string) int {
+	max := in.limits.ResponseBodyBytes
+	return in.async(inv, func(ctx context.Context) (string, error) {
+		req, err := wireToRequest(ctx, wire)
+		if err != nil {
+			return "", err
+		}
+		resp, err := f.Fetch(ctx, req)
+		if err != nil {
+			return "", err
+		}
+		return objectResponseToWire(resp, max, req.URL.String())
+	})
+}
+
+// wireTextResponse is wireResponse with the body as text.
+type wireTextResponse struct {
+	wireResponse
+	Text *string `json:"text,omitempty"`
+}
+
+func objectResponseToWire(resp *http.Response, maxBody int64, url string) (string, error) {
+	if resp == nil || resp.Body == nil || resp.Header.Get("Content-Type") == "" {
+		return responseToWire(resp, maxBody, url)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return "", fmt.Errorf("reading the response body: %w", err)
+	}
+	if int64(len(b)) > maxBody {
+		return "", &warren.Error{Code: warren.CodeTooLarge, Limit: "response body", Message: fmt.Sprintf("the response body is larger than the limit of %d bytes", maxBody), Hint: "fetch less data (use Range requests or paging), or raise the responseBodyBytes limit"}
+	}
+	if !utf8.Valid(b) {
+		resp.Body = io.NopCloser(bytes.NewReader(b))
+		return responseToWire(resp, maxBody, url)
+	}
+	w := wireTextResponse{wireResponse: wireResponse{Status: resp.StatusCode, URL: url}}
+	if len(resp.Status) > 4 {
+		w.StatusText = resp.Status[4:]
+	}
+	for k, vs := range resp.Header {
+		for _, v := range vs {
+			w.Headers = append(w.Headers, [2]string{k, v})
+		}
+	}
+	s := string(b)
+	w.Text = &s
+	out, err := json.Marshal(w)
+	return string(out), err
 }
 
 // wireBindings decodes the JSON form of SQL bindings (args[1]), used when

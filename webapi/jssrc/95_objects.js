@@ -248,10 +248,23 @@ async function _runAlarm(info) {
 
 // ---- namespaces in env ----
 
+// _objectResponseFromWire is _responseFromWire that also takes a text body
+// (Go sends text for valid UTF-8 with a Content-Type): the Response keeps
+// the string, so passing it on needs no bytes.
+function _objectResponseFromWire(json) {
+  const w = _JSONparse(json);
+  if (w.text == null) return _responseFromWire(json);
+  const body = _nullBodyStatuses.includes(w.status) ? null : w.text;
+  const r = new Response(body, { status: w.status, statusText: w.statusText || "", headers: w.headers });
+  r._setUrl(w.url || "", w.redirected);
+  return r;
+}
+
 function _objectStub(capId, id) {
   const fetchFn = async (input, init) => {
-    const req = new Request(input, init);
-    return _responseFromWire(await hostAsync("ns.fetch", capId, id, await _requestToWire(req)));
+    // A Request passed alone is sent as it is (its body is consumed either way).
+    const req = input instanceof Request && init === undefined ? input : new Request(input, init);
+    return _objectResponseFromWire(await hostAsync("ns.fetch", capId, id, await _requestToWire(req)));
   };
   return new Proxy({}, {
     get(t, prop) {
