@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"database/sql/driver"
 	"fmt"
 	"io"
@@ -256,11 +255,89 @@ func writes(q string) bool {
 	return false
 }
 
-// internalExec runs the runtime's own statement, past the authorizer.
-func (d *DB) internalExec(query string, args ...any) (sql.Result, error) {
+// internalExec runs the runtime's own statement, past the authorizer, on a
+// prepared statement kept for it, and returns the rows it changed.
+func (d *DB) internalExec(query string, args ...any) (int64, error) {
 	d.internal = true
 	defer func() { d.internal = false }()
-	return d.conn.ExecContext(context.Background(), query, args...)
+	var n int64
+	var err error
+	d.conn.Raw(func(dc any) error {
+		var s driver.Stmt
+		if s, err = d.internalStmt(dc, query); err != nil {
+			return nil
+		}
+		var r driver.Result
+		if r, err = s.(driver.StmtExecContext).ExecContext(context.Background(), namedArgs(args)); err == nil {
+			n, _ = r.RowsAffected()
+		}
+		return nil
+	})
+	return n, err
+}
+
+// internalQueryRow runs one of the runtime's own queries and reads its
+// first row into dest; ok is false when there is none.
+func (d *DB) internalQueryRow(query string, args []any, dest []driver.Value) (ok bool, err error) {
+	d.internal = true
+	defer func() { d.internal = false }()
+	d.conn.Raw(func(dc any) error {
+		var s driver.Stmt
+		if s, err = d.internalStmt(dc, query); err != nil {
+			return nil
+		}
+		var rows driver.Rows
+		if rows, err = s.(driver.StmtQueryContext).QueryContext(context.Background(), namedArgs(args)); err != nil {
+			return nil
+		}
+		switch e := rows.Next(dest); e {
+		case nil:
+			ok = true
+		case io.EOF:
+		default:
+			err = e
+		}
+		if e := rows.Close(); err == nil {
+			err = e
+		}
+		return nil
+	})
+	return ok, err
+}
+
+func (d *DB) internalStmt(dc any, query string) (driver.Stmt, error) {
+	if s, ok := d.istmts[query]; ok {
+		return s, nil
+	}
+	s, err := dc.(driver.ConnPrepareContext).PrepareContext(context.Background(), query)
+	if err != nil {
+		return nil, err
+	}
+	if d.istmts == nil {
+		d.istmts = map[string]driver.Stmt{}
+	}
+	d.istmts[query] = s
+	return s, nil
+}
+
+func namedArgs(args []any) []driver.NamedValue {
+	if len(args) == 0 {
+		return nil
+	}
+	named := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	return named
+}
+
+// internalExecText runs a statement of the runtime's whose text varies
+// (savepoint names), without keeping it prepared.
+func (d *DB) internalExecText(query string) error {
+	d.internal = true
+	defer func() { d.internal = false }()
+	_, err := d.conn.ExecContext(context.Background(), query)
+	return err
 }
 
 // Begin starts a batch: the writes until Commit are one atomic transaction.
@@ -301,19 +378,17 @@ func (d *DB) Rollback() error {
 // Savepoint, Release and RollbackTo nest explicit transactions
 // (transactionSync) inside a batch.
 func (d *DB) Savepoint(name string) error {
-	_, err := d.internalExec("SAVEPOINT " + quoteIdent(name))
-	return err
+	return d.internalExecText("SAVEPOINT " + quoteIdent(name))
 }
 
 // Release ends a savepoint, keeping its writes in the batch.
 func (d *DB) Release(name string) error {
-	_, err := d.internalExec("RELEASE " + quoteIdent(name))
-	return err
+	return d.internalExecText("RELEASE " + quoteIdent(name))
 }
 
 // RollbackTo undoes the writes since the savepoint and ends it.
 func (d *DB) RollbackTo(name string) error {
-	if _, err := d.internalExec("ROLLBACK TO " + quoteIdent(name)); err != nil {
+	if err := d.internalExecText("ROLLBACK TO " + quoteIdent(name)); err != nil {
 		return err
 	}
 	return d.Release(name)

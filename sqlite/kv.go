@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 
 	"github.com/warrenhq/warren"
@@ -14,14 +15,19 @@ const MaxSyncKVData = 2 << 20
 
 // KVGet returns the value stored under key, or ok=false.
 func (d *DB) KVGet(key string) (value []byte, ok bool, err error) {
-	d.internal = true
-	defer func() { d.internal = false }()
-	row := d.conn.QueryRowContext(context.Background(), "SELECT value FROM _cf_KV WHERE key = ?", key)
-	if err := row.Scan(&value); err != nil {
-		if err.Error() == "sql: no rows in result set" {
-			return nil, false, nil
-		}
+	dest := []driver.Value{nil}
+	ok, err = d.internalQueryRow("SELECT value FROM _cf_KV WHERE key = ?", []any{key}, dest)
+	if err != nil || !ok {
 		return nil, false, err
+	}
+	switch v := dest[0].(type) {
+	case []byte:
+		value = append([]byte{}, v...)
+	case string:
+		value = []byte(v)
+	case nil:
+	default:
+		return nil, false, fmt.Errorf("sqlite: KV value of type %T", v)
 	}
 	d.rowsRead.Add(1)
 	return value, true, nil
@@ -42,11 +48,10 @@ func (d *DB) KVPut(key string, value []byte) error {
 
 // KVDelete deletes key and reports whether it existed.
 func (d *DB) KVDelete(key string) (bool, error) {
-	r, err := d.internalExec("DELETE FROM _cf_KV WHERE key = ?", key)
+	n, err := d.internalExec("DELETE FROM _cf_KV WHERE key = ?", key)
 	if err != nil {
 		return false, d.wrap(err, "")
 	}
-	n, _ := r.RowsAffected()
 	d.rowsWritten.Add(n)
 	return n > 0, nil
 }
@@ -141,14 +146,14 @@ func (d *DB) DeleteAll() error {
 
 // Alarm returns the object's alarm time (Unix milliseconds), or ok=false.
 func (d *DB) Alarm() (at int64, ok bool, err error) {
-	d.internal = true
-	defer func() { d.internal = false }()
-	err = d.conn.QueryRowContext(context.Background(), "SELECT at FROM _cf_ALARM WHERE id = 1").Scan(&at)
-	if err != nil {
-		if err.Error() == "sql: no rows in result set" {
-			return 0, false, nil
-		}
+	dest := []driver.Value{nil}
+	ok, err = d.internalQueryRow("SELECT at FROM _cf_ALARM WHERE id = 1", nil, dest)
+	if err != nil || !ok {
 		return 0, false, err
+	}
+	at, ok = dest[0].(int64)
+	if !ok {
+		return 0, false, fmt.Errorf("sqlite: alarm time of type %T", dest[0])
 	}
 	return at, true, nil
 }

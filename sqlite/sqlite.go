@@ -63,7 +63,8 @@ type DB struct {
 	stmts    map[string]driver.Stmt // the driver's prepared statements by SQL text
 	oneShot  []driver.Stmt          // schema statements, closed at the next cache drop
 
-	changesStmt driver.Stmt // SELECT changes()
+	changesStmt driver.Stmt            // SELECT changes()
+	istmts      map[string]driver.Stmt // the runtime's own statements
 
 	rowsRead, rowsWritten atomic.Int64 // totals, for metering
 }
@@ -253,6 +254,10 @@ func (d *DB) Close() error {
 			if d.changesStmt != nil {
 				d.changesStmt.Close()
 				d.changesStmt = nil
+			}
+			for q, s := range d.istmts {
+				s.Close()
+				delete(d.istmts, q)
 			}
 			return nil
 		})
