@@ -22,7 +22,7 @@ const MaxFacetDepth = 4
 // with its own SQLite database under the parent's folder (facets/), which
 // the parent's own storage API cannot reach.
 type facets struct {
-	ns       *Namespace
+	storage  sqlite.Options
 	parentID string
 	dir      string
 	depth    int
@@ -41,7 +41,11 @@ type facet struct {
 var _ worker.FacetHost = (*facets)(nil)
 
 func newFacets(ns *Namespace, parentID, dir string, depth int) *facets {
-	return &facets{ns: ns, parentID: parentID, dir: filepath.Join(dir, "facets"), depth: depth, running: map[string]*facet{}}
+	return newFacetsStorage(ns.opts.Storage, parentID, dir, depth)
+}
+
+func newFacetsStorage(storage sqlite.Options, parentID, dir string, depth int) *facets {
+	return &facets{storage: storage, parentID: parentID, dir: filepath.Join(dir, "facets"), depth: depth, running: map[string]*facet{}}
 }
 
 // file names a facet's database by a hash of its name (names are free text).
@@ -71,21 +75,21 @@ func (fs *facets) StartFacet(ctx context.Context, name string, stub worker.Worke
 	}
 	if id == "" {
 		id = fs.parentID
-	} else if _, err := fs.ns.ParseID(id); err != nil {
+	} else if _, err := (*Namespace)(nil).ParseID(id); err != nil {
 		return nil, err
 	}
 	dir := fs.file(name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	db, err := sqlite.Open(filepath.Join(dir, "facet.sqlite"), fs.ns.opts.Storage)
+	db, err := sqlite.Open(filepath.Join(dir, "facet.sqlite"), fs.storage)
 	if err != nil {
 		return nil, err
 	}
 	spec := &worker.ObjectSpec{Class: class, ID: id, DB: db}
 	var children *facets
 	if fs.depth+1 < MaxFacetDepth {
-		children = newFacets(fs.ns, id, dir, fs.depth+1)
+		children = newFacetsStorage(fs.storage, id, dir, fs.depth+1)
 		spec.Facets = children
 	}
 	inst, err := stub.ObjectInstance(ctx, spec)
@@ -166,3 +170,50 @@ func (e *facetEntrypoint) Call(ctx context.Context, method string, args []any) (
 	}
 	return in.Call(ctx, worker.ObjectEntrypoint, worker.Invoke{}, method, args)
 }
+
+// Facets is the set of facets of one parent, for supervisors written in Go:
+// the parent is the Go program (it has no isolate and no storage API of its
+// own), and each facet runs a class of code loaded through the Worker
+// Loader, with its own SQLite database under Dir. This is the machinery
+// behind ctx.facets in JavaScript supervisors.
+type Facets struct{ fs *facets }
+
+// NewFacets returns the facets of a parent whose folder is dir (databases go
+// to dir/facets/<hash of name>/facet.sqlite) and whose id, the facets'
+// ctx.id unless Start gives one, is parentID (64 hex digits).
+func NewFacets(dir, parentID string, storage sqlite.Options) *Facets {
+	return &Facets{fs: newFacetsStorage(storage, parentID, dir, 0)}
+}
+
+// Start returns the running facet name, or starts it: an Instance of
+// code's class with its own database (ctx.id is id, or the parent's if id
+// is empty). It is ctx.facets.get(name, () => ({class, id})).
+func (f *Facets) Start(ctx context.Context, name string, code worker.WorkerStub, class, id string) (worker.Entrypoint, error) {
+	return f.fs.StartFacet(ctx, name, code, class, id)
+}
+
+// Running returns the facet's entrypoint if it is running (nil if not).
+func (f *Facets) Running(name string) worker.Entrypoint { return f.fs.Facet(name) }
+
+// Abort stops the facet (its next Start loads code afresh); data is kept.
+func (f *Facets) Abort(name, reason string) { f.fs.AbortFacet(name, reason) }
+
+// Delete stops the facet and removes its database.
+func (f *Facets) Delete(name string) error { return f.fs.DeleteFacet(name) }
+
+// Close stops every facet; their data is kept.
+func (f *Facets) Close() { f.fs.closeAll() }
+
+// Instance returns the running facet's Instance and database (nil if it is
+// not running), for metering.
+func (f *Facets) Instance(name string) (*worker.Instance, *sqlite.DB) {
+	f.fs.mu.Lock()
+	defer f.fs.mu.Unlock()
+	if r, ok := f.fs.running[name]; ok {
+		return r.inst, r.db
+	}
+	return nil, nil
+}
+
+// Path returns the folder of the facet's database (it may not exist yet).
+func (f *Facets) Path(name string) string { return f.fs.file(name) }

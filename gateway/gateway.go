@@ -20,6 +20,7 @@ import (
 
 	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/loader"
+	"github.com/warrenhq/warren/supervisor"
 	"github.com/warrenhq/warren/worker"
 )
 
@@ -48,6 +49,14 @@ type Server struct {
 	// project's default fetch handler is the whole site.
 	Project worker.Fetcher
 
+	// Apps, when set, is the built-in supervisor: the admin API, /metrics
+	// and app traffic at /apps/{id}/... and {id}.<Domain>.
+	Apps *supervisor.Supervisor
+	// AdminToken guards the admin API and /metrics (Bearer token).
+	AdminToken string
+	// Domain, when set, routes requests for {id}.<Domain> to app id.
+	Domain string
+
 	semOnce sync.Once
 	sem     chan struct{}
 }
@@ -66,10 +75,25 @@ func (s *Server) Handler() http.Handler {
 		io.WriteString(w, `{"status":"ok"}`+"\n")
 	})
 	mux.HandleFunc("POST /api/v1/run", s.run)
+	hint := "the API is POST /api/v1/run and GET /healthz"
+	if s.Apps != nil {
+		s.routeApps(mux)
+		hint = "apps are served at /apps/{id}/...; the admin API is under /api/v1/apps; see docs/API.md"
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		WriteError(w, &warren.Error{Code: warren.CodeNotFound, Message: fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path), Hint: "the API is POST /api/v1/run and GET /healthz"})
+		WriteError(w, &warren.Error{Code: warren.CodeNotFound, Message: fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path), Hint: hint})
 	})
-	return s.recoverer(mux)
+	h := http.Handler(mux)
+	if s.Apps != nil && s.Domain != "" {
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if id, ok := s.appHost(r); ok {
+				s.Apps.ServeApp(w, r, id, r.URL.Path)
+				return
+			}
+			mux.ServeHTTP(w, r)
+		})
+	}
+	return s.recoverer(h)
 }
 
 func (s *Server) recoverer(h http.Handler) http.Handler {
@@ -353,21 +377,7 @@ func asError(err error) *warren.Error {
 	return &warren.Error{Code: warren.CodeInternal, Message: err.Error()}
 }
 
-func statusOf(c warren.Code) int {
-	switch c {
-	case warren.CodeBadCode, warren.CodeBadRequest:
-		return http.StatusBadRequest
-	case warren.CodeNotFound:
-		return http.StatusNotFound
-	case warren.CodeTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case warren.CodeLimit, warren.CodeUnavailable:
-		return http.StatusServiceUnavailable
-	case warren.CodeEgress:
-		return http.StatusBadGateway
-	}
-	return http.StatusInternalServerError
-}
+func statusOf(c warren.Code) int { return c.HTTPStatus() }
 
 // WriteError writes err as {"error": {...}} with its status.
 func WriteError(w http.ResponseWriter, err error) {

@@ -356,14 +356,21 @@ func (in *Instance) runTurn(budget time.Duration, f func()) {
 	in.interrupt.Store(false)
 	t := time.AfterFunc(budget, func() { in.interrupt.Store(true); in.vm.Interrupt() })
 	start := time.Now()
+	owner := in.current
 	f()
+	if in.current != nil {
+		owner = in.current
+	}
 	jobErr := in.vm.RunJobs()
 	t.Stop()
 	in.commitTurn()
 	el := time.Since(start)
 	in.cpuTotal.Add(int64(el))
-	if cur := in.current; cur != nil && cur.usage != nil {
-		cur.usage.cpu.Add(int64(el))
+	if cur := in.current; cur != nil {
+		owner = cur
+	}
+	if owner != nil && owner.usage != nil {
+		owner.usage.cpu.Add(int64(el))
 	}
 	for _, inv := range in.invs {
 		if !inv.done {

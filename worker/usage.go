@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"encoding/json"
 	"sync/atomic"
 	"time"
 )
@@ -37,3 +38,34 @@ func usageFrom(ctx context.Context) *Usage {
 
 // CPUTime returns the JavaScript CPU time this isolate has used.
 func (in *Instance) CPUTime() time.Duration { return time.Duration(in.cpuTotal.Load()) }
+
+// Exports describes the module's exports: name → "class", "function",
+// "object" or "other". Deploy-time checks use it to refuse code that lacks
+// the class it is meant to run.
+func (in *Instance) Exports(ctx context.Context) (map[string]string, error) {
+	type res struct {
+		v   any
+		err error
+	}
+	ch := make(chan res, 1)
+	if !in.post(func() {
+		v, err := in.dispatch.Call("exports")
+		ch <- res{v, err}
+	}) {
+		return nil, ErrClosed
+	}
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return nil, in.exceptionError(r.err, "while listing exports")
+		}
+		s, _ := r.v.(string)
+		out := map[string]string{}
+		if err := json.Unmarshal([]byte(s), &out); err != nil {
+			return nil, err
+		}
+		return out, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}

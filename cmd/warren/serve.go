@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +12,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/warrenhq/warren"
@@ -17,6 +22,7 @@ import (
 	"github.com/warrenhq/warren/gateway"
 	"github.com/warrenhq/warren/js/quickjs"
 	"github.com/warrenhq/warren/loader"
+	"github.com/warrenhq/warren/supervisor"
 	"github.com/warrenhq/warren/worker"
 )
 
@@ -29,8 +35,15 @@ type ServeCommand struct {
 	// Egress is the outbound network policy of one-shot Workers: "none"
 	// (fetch throws) or "public" (public addresses only).
 	Egress string
-	Stdout io.Writer
-	Stderr io.Writer
+	// AdminToken guards the admin API; empty: read from (or generated
+	// into) <Data>/admin.token.
+	AdminToken string
+	// Domain routes {id}.<Domain> to app id.
+	Domain string
+	// AppMemoryMB is the memory budget of live apps (eviction past it).
+	AppMemoryMB int
+	Stdout      io.Writer
+	Stderr      io.Writer
 
 	// Ready, if set, receives the bound address once the server listens.
 	Ready func(addr string)
@@ -44,6 +57,9 @@ func (c *ServeCommand) ParseFlags(args []string) error {
 	fs.StringVar(&c.Data, "data", envOr("WARREN_DATA", "./warren-data"), "data folder (WARREN_DATA)")
 	fs.StringVar(&c.Config, "config", envOr("WARREN_CONFIG", ""), "run the Worker project in this wrangler.jsonc; its default fetch receives all traffic (WARREN_CONFIG)")
 	fs.StringVar(&c.Egress, "egress", envOr("WARREN_EGRESS", "none"), `outbound network for Workers: "none" or "public" (public addresses only; never loopback, private or metadata) (WARREN_EGRESS)`)
+	fs.StringVar(&c.AdminToken, "admin-token", envOr("WARREN_ADMIN_TOKEN", ""), "bearer token of the admin API; if unset, one is generated on first start into <data>/admin.token (WARREN_ADMIN_TOKEN)")
+	fs.StringVar(&c.Domain, "domain", envOr("WARREN_DOMAIN", ""), "base domain: requests for {app}.<domain> go to that app (WARREN_DOMAIN)")
+	fs.IntVar(&c.AppMemoryMB, "app-memory", envInt("WARREN_APP_MEMORY_MB", 512), "memory budget in MiB for live apps; past it idle apps are closed (WARREN_APP_MEMORY_MB)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -54,6 +70,15 @@ func (c *ServeCommand) ParseFlags(args []string) error {
 		return fmt.Errorf("--egress must be none or public, not %q", c.Egress)
 	}
 	return nil
+}
+
+func envInt(k string, def int) int {
+	if v := os.Getenv(k); v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+	}
+	return def
 }
 
 func envOr(k, def string) string {
@@ -89,6 +114,18 @@ func (c *ServeCommand) Run(ctx context.Context) error {
 		}
 		defer closeProject()
 		gw.Project = app
+	} else {
+		token, err := c.adminToken(log)
+		if err != nil {
+			return err
+		}
+		sup, err := supervisor.New(supervisor.Options{Runtime: rt, Dir: c.Data, Defaults: supervisor.DefaultQuotas,
+			Egress: supervisor.PublicEgress, MemoryBudget: int64(c.AppMemoryMB) << 20, Log: log})
+		if err != nil {
+			return err
+		}
+		defer sup.Close()
+		gw.Apps, gw.AdminToken, gw.Domain = sup, token, strings.ToLower(c.Domain)
 	}
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
@@ -113,4 +150,28 @@ func (c *ServeCommand) Run(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// adminToken returns the admin token: the flag or WARREN_ADMIN_TOKEN, else
+// the one saved in the data folder, else a new one, saved and printed once.
+func (c *ServeCommand) adminToken(log *slog.Logger) (string, error) {
+	if c.AdminToken != "" {
+		if len(c.AdminToken) < 16 {
+			return "", fmt.Errorf("--admin-token (WARREN_ADMIN_TOKEN) must be at least 16 characters")
+		}
+		return c.AdminToken, nil
+	}
+	path := filepath.Join(c.Data, "admin.token")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 16 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	b := make([]byte, 24)
+	rand.Read(b)
+	tok := hex.EncodeToString(b)
+	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("save the admin token: %w", err)
+	}
+	fmt.Fprintf(c.Stderr, "\nAdmin token (saved in %s; shown only this once):\n\n    %s\n\nUse it as: export WARREN_ADMIN_TOKEN=%s\n\n", path, tok, tok)
+	log.Info("admin token generated", "file", path)
+	return tok, nil
 }

@@ -292,3 +292,20 @@ function _namespaceStub(capId) {
     jurisdiction() { return this; },
   });
 }
+
+// _dispatch.exports describes the module's exports for deploy-time checks:
+// {name: "class" | "function" | "object" | "other"}.
+_dispatch.exports = () => {
+  const out = {};
+  for (const k of Object.keys(_exports || {})) {
+    const v = _exports[k];
+    let kind = "other";
+    if (typeof v === "function") {
+      kind = /^class[\s{]/.test(Function.prototype.toString.call(v)) ? "class" : "function";
+    } else if (v !== null && typeof v === "object") {
+      kind = "object";
+    }
+    out[k] = kind;
+  }
+  return JSON.stringify(out);
+};

@@ -1,0 +1,450 @@
+package supervisor
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/warrenhq/warren"
+	"github.com/warrenhq/warren/actor"
+	"github.com/warrenhq/warren/egress"
+	"github.com/warrenhq/warren/worker"
+)
+
+// Deployment is what PUT /api/v1/apps/{id} carries: the code, the exported
+// Durable Object class to run (empty: "App" if exported, else the only
+// exported class, else the default export's fetch handler without storage),
+// quota overrides and the outbound hosts the app may reach.
+type Deployment struct {
+	warren.WorkerCode
+	ClassName string   `json:"className,omitempty"`
+	Limits    Quotas   `json:"limits"`
+	Egress    []string `json:"egress,omitempty"`
+}
+
+// ParseDeployment reads a deploy body: a JSON bundle
+// ({mainModule, modules, className?, limits?, egress?}) or one module whose
+// language the content type gives.
+func ParseDeployment(contentType string, body []byte) (*Deployment, error) {
+	mt := strings.ToLower(strings.TrimSpace(strings.SplitN(contentType, ";", 2)[0]))
+	switch mt {
+	case "application/json":
+		var d Deployment
+		dec := json.NewDecoder(strings.NewReader(string(body)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&d); err != nil {
+			return nil, &warren.Error{Code: warren.CodeBadRequest, Message: "the JSON bundle is not valid: " + err.Error(),
+				Hint: `send {"mainModule": "index.js", "modules": {"index.js": "..."}, "className": "App", "limits": {"storageBytes": 1048576, "memoryMB": 64, "cpuMs": 50, "requestsPerMinute": 600}, "egress": ["api.example.com"]}`}
+		}
+		return &d, nil
+	case "application/javascript", "text/javascript", "application/x-javascript", "application/ecmascript":
+		return &Deployment{WorkerCode: *warren.SingleModule("app.js", string(body))}, nil
+	case "application/typescript", "text/typescript", "application/x-typescript", "video/mp2t":
+		return &Deployment{WorkerCode: *warren.SingleModule("app.ts", string(body))}, nil
+	}
+	return nil, &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("unsupported Content-Type %q for a deploy", contentType),
+		Hint: "send the module as application/javascript or application/typescript, or a JSON bundle as application/json"}
+}
+
+// Version is one deployed version of an app's code.
+type Version struct {
+	Version   int       `json:"version"`
+	Created   time.Time `json:"created"`
+	Hash      string    `json:"hash"`
+	ClassName string    `json:"className"` // "" for a stateless fetch handler
+	Size      int       `json:"size"`
+}
+
+// Deploy validates d and makes it the app's current version (creating the
+// app). Code that does not compile or lacks its class is refused with the
+// error, and the running version keeps serving. The new version serves the
+// next request; the app's data is kept.
+func (s *Supervisor) Deploy(ctx context.Context, id string, d *Deployment) (v *Version, created bool, err error) {
+	if err := ValidateID(id); err != nil {
+		return nil, false, err
+	}
+	if err := d.WorkerCode.Validate(); err != nil {
+		return nil, false, err
+	}
+	if err := d.Limits.validate(); err != nil {
+		return nil, false, err
+	}
+	for _, h := range d.Egress {
+		if h == "" || strings.ContainsAny(h, "/:@ ") || len(h) > 253 {
+			return nil, false, &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("egress host %q is not a host name pattern", h), Hint: `list host names such as "api.example.com" or "*.example.org" (no scheme, port or path)`}
+		}
+	}
+	class, err := s.validate(ctx, d)
+	if err != nil {
+		return nil, false, err
+	}
+	code, _ := json.Marshal(d.WorkerCode)
+	sum := sha256.Sum256(code)
+	hash := hex.EncodeToString(sum[:])[:16]
+
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, false, worker.ErrClosed
+	}
+	a := s.apps[id]
+	if a == nil {
+		a = s.newApp(id, newParentID())
+		created = true
+	}
+	s.mu.Unlock()
+
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.deleted {
+		return nil, false, &warren.Error{Code: warren.CodeUnavailable, Message: fmt.Sprintf("app %q is being deleted", id), Hint: "retry the deploy"}
+	}
+	next := 1
+	if a.ver != nil {
+		var max int
+		s.db.QueryRow(`SELECT COALESCE(MAX(version), 0) FROM versions WHERE app = ?`, id).Scan(&max)
+		next = max + 1
+	}
+	quotas, _ := json.Marshal(d.Limits)
+	egressJSON, _ := json.Marshal(d.Egress)
+	if d.Egress == nil {
+		egressJSON = []byte("[]")
+	}
+	now := time.Now().UTC()
+	tx, err := s.db.Begin()
+	if err != nil {
+		return nil, false, err
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`INSERT INTO apps (id, parent_id, created, current, quotas, egress) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT(id) DO UPDATE SET current = excluded.current, quotas = excluded.quotas, egress = excluded.egress`,
+		id, a.parentID, now.UnixMilli(), next, string(quotas), string(egressJSON)); err != nil {
+		return nil, false, err
+	}
+	if _, err := tx.Exec(`INSERT INTO versions (app, version, created, hash, class, size, code) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		id, next, now.UnixMilli(), hash, class, len(code), code); err != nil {
+		return nil, false, err
+	}
+	if _, err := tx.Exec(`DELETE FROM versions WHERE app = ? AND version <= ?`, id, next-s.opts.MaxVersions); err != nil {
+		return nil, false, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, false, err
+	}
+	v = &Version{Version: next, Created: now, Hash: hash, ClassName: class, Size: len(code)}
+	s.switchTo(a, v, d.Limits, d.Egress)
+	if created {
+		s.mu.Lock()
+		s.apps[id] = a
+		s.mu.Unlock()
+	}
+	s.log.Info("app deployed", "app", id, "version", next, "class", class, "hash", hash)
+	a.logs.add(LogLine{Time: now, Level: "deploy", Message: fmt.Sprintf("version %d deployed (class %q, %d bytes of code)", next, class, len(code))})
+	return v, created, nil
+}
+
+// validate compiles d and checks that its class is exported; it returns the
+// class to run ("" for a stateless fetch handler).
+func (s *Supervisor) validate(ctx context.Context, d *Deployment) (string, error) {
+	prog, err := s.rt.Compile(&d.WorkerCode)
+	if err != nil {
+		return "", err
+	}
+	inst, err := s.rt.NewInstance(prog, worker.Config{CodeID: "deploy-check", Limits: s.limits(d.Limits.Or(s.opts.Defaults))})
+	if err != nil {
+		return "", err
+	}
+	defer inst.Close()
+	exports, err := inst.Exports(ctx)
+	if err != nil {
+		return "", err
+	}
+	var classes []string
+	for name, kind := range exports {
+		if kind == "class" {
+			classes = append(classes, name)
+		}
+	}
+	sort.Strings(classes)
+	if d.ClassName != "" {
+		if exports[d.ClassName] != "class" {
+			return "", &warren.Error{Code: warren.CodeBadCode, Message: fmt.Sprintf("the code does not export a class named %q (its exported classes: %s)", d.ClassName, listOr(classes)),
+				Hint: fmt.Sprintf("add `export class %s extends DurableObject { ... }` to the main module, or set className to one of its classes", d.ClassName)}
+		}
+		return d.ClassName, nil
+	}
+	if exports["App"] == "class" {
+		return "App", nil
+	}
+	if len(classes) == 1 && classes[0] != "default" {
+		return classes[0], nil
+	}
+	if k := exports["default"]; k == "object" || k == "class" {
+		return "", nil
+	}
+	if len(classes) > 1 {
+		return "", &warren.Error{Code: warren.CodeBadCode, Message: fmt.Sprintf("the code exports several classes (%s) and no className says which one is the app", listOr(classes)), Hint: `set "className" in the JSON bundle, or ?className= on the deploy`}
+	}
+	return "", &warren.Error{Code: warren.CodeBadCode, Message: "the code exports neither a Durable Object class nor a default fetch handler",
+		Hint: "export class App extends DurableObject { fetch(request) { ... } } (imported from \"cloudflare:workers\"), or export default { fetch(request) { ... } }"}
+}
+
+func listOr(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+// limits maps quotas to isolate limits.
+func (s *Supervisor) limits(q Quotas) warren.Limits {
+	l := warren.Limits{}
+	if q.MemoryMB > 0 {
+		l.MemoryBytes = int64(q.MemoryMB) << 20
+	}
+	if q.CPUMs > 0 {
+		l.CPU = time.Duration(q.CPUMs) * time.Millisecond
+	}
+	return l
+}
+
+// switchTo makes v the app's running code: the running facet is stopped
+// (requests in flight on it fail with a retryable error) and the next
+// request starts the new code on the same data. a.mu is held.
+func (s *Supervisor) switchTo(a *app, v *Version, quotas Quotas, allow []string) {
+	s.closeApp(a)
+	a.ver, a.quotas, a.egress = v, quotas, allow
+	a.stub = nil
+}
+
+// codeOf reads a stored version's code.
+func (s *Supervisor) codeOf(id string, version int) (*warren.WorkerCode, error) {
+	var code []byte
+	if err := s.db.QueryRow(`SELECT code FROM versions WHERE app = ? AND version = ?`, id, version).Scan(&code); err != nil {
+		return nil, fmt.Errorf("version %d of app %q: %w", version, id, err)
+	}
+	var wc warren.WorkerCode
+	if err := json.Unmarshal(code, &wc); err != nil {
+		return nil, err
+	}
+	return &wc, nil
+}
+
+// entry returns what the app's next request runs on: its entrypoint (the
+// facet, or the stateless Worker). a.mu is held.
+func (s *Supervisor) entry(ctx context.Context, a *app) (worker.Entrypoint, error) {
+	v := a.ver
+	if a.stub == nil {
+		q := a.quotas.Or(s.opts.Defaults)
+		if s.opts.Hooks.Quotas != nil {
+			q = s.opts.Hooks.Quotas(a.id, q)
+		}
+		out := worker.DenyAll
+		if len(a.egress) > 0 && s.opts.Egress != nil {
+			out = &worker.Outbound{Direct: &countingFetcher{next: s.opts.Egress(a.egress), a: a}}
+		}
+		id, version, limits := a.id, v.Version, s.limits(q)
+		a.stub = s.loader.Get("app:"+a.id+"@"+v.Hash, func(context.Context) (*worker.LoadCode, error) {
+			code, err := s.codeOf(id, version)
+			if err != nil {
+				return nil, err
+			}
+			return &worker.LoadCode{Code: code, Limits: limits, Outbound: out}, nil
+		})
+		if a.facets != nil {
+			a.facets.Close()
+		}
+		a.facets = actor.NewFacets(a.dir, a.parentID, s.storage(q))
+	}
+	if v.ClassName == "" {
+		return a.stub.Entrypoint("", nil, warren.Limits{}), nil
+	}
+	if ep := a.facets.Running("app"); ep != nil {
+		return ep, nil
+	}
+	if err := os.MkdirAll(a.dir, 0o700); err != nil {
+		return nil, err
+	}
+	ep, err := a.facets.Start(ctx, "app", a.stub, v.ClassName, "")
+	if err != nil {
+		return nil, err
+	}
+	s.metrics.coldStarts.Add(1)
+	return ep, nil
+}
+
+// Rollback makes an earlier version current: version, or the one before
+// the current version when version is 0.
+func (s *Supervisor) Rollback(id string, version int) (*Version, error) {
+	a, err := s.app(id)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if version == 0 {
+		err = s.db.QueryRow(`SELECT MAX(version) FROM versions WHERE app = ? AND version < ?`, id, a.ver.Version).Scan(&version)
+		if err != nil || version == 0 {
+			return nil, &warren.Error{Code: warren.CodeNotFound, Message: fmt.Sprintf("app %q has no version before %d to roll back to", id, a.ver.Version), Hint: fmt.Sprintf("GET /api/v1/apps/%s lists the versions kept", id)}
+		}
+	}
+	v := &Version{}
+	var created int64
+	var quotas, egressJSON string
+	err = s.db.QueryRow(`SELECT v.version, v.created, v.hash, v.class, v.size, a.quotas, a.egress FROM versions v JOIN apps a ON a.id = v.app WHERE v.app = ? AND v.version = ?`, id, version).
+		Scan(&v.Version, &created, &v.Hash, &v.ClassName, &v.Size, &quotas, &egressJSON)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, &warren.Error{Code: warren.CodeNotFound, Message: fmt.Sprintf("app %q has no version %d", id, version), Hint: fmt.Sprintf("GET /api/v1/apps/%s lists the versions kept (the last %d)", id, s.opts.MaxVersions)}
+	} else if err != nil {
+		return nil, err
+	}
+	v.Created = time.UnixMilli(created).UTC()
+	if _, err := s.db.Exec(`UPDATE apps SET current = ? WHERE id = ?`, version, id); err != nil {
+		return nil, err
+	}
+	s.switchTo(a, v, a.quotas, a.egress)
+	s.log.Info("app rolled back", "app", id, "version", version)
+	a.logs.add(LogLine{Time: time.Now().UTC(), Level: "deploy", Message: fmt.Sprintf("rolled back to version %d", version)})
+	return v, nil
+}
+
+// Delete removes the app: its code, versions and data (usage records stay,
+// for billing). Requests in flight fail; the id can be deployed again.
+func (s *Supervisor) Delete(id string) error {
+	a, err := s.app(id)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.deleted = true
+	s.mu.Lock()
+	delete(s.apps, id)
+	s.mu.Unlock()
+	s.closeApp(a)
+	if _, err := s.db.Exec(`DELETE FROM apps WHERE id = ?; DELETE FROM versions WHERE app = ?`, id, id); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(a.dir); err != nil {
+		return err
+	}
+	a.logs.close()
+	s.log.Info("app deleted", "app", id)
+	return nil
+}
+
+// app returns the deployed app or a not-found error.
+func (s *Supervisor) app(id string) (*app, error) {
+	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
+	if a := s.lookup(id); a != nil {
+		return a, nil
+	}
+	return nil, notFound(id)
+}
+
+func notFound(id string) error {
+	return &warren.Error{Code: warren.CodeNotFound, Message: fmt.Sprintf("no app %q is deployed", id), Hint: fmt.Sprintf("deploy it with PUT /api/v1/apps/%s (or `warren deploy %s FILE`)", id, id)}
+}
+
+// AppInfo describes an app.
+type AppInfo struct {
+	ID        string    `json:"id"`
+	Version   int       `json:"version"`
+	ClassName string    `json:"className"`
+	Hash      string    `json:"hash"`
+	Updated   time.Time `json:"updated"`
+	Running   bool      `json:"running"`
+	// Limits are the effective quotas; Overrides what the deploy set.
+	Limits    Quotas    `json:"limits"`
+	Overrides Quotas    `json:"overrides"`
+	Egress    []string  `json:"egress"`
+	Versions  []Version `json:"versions,omitempty"`
+	Usage     *UsageRow `json:"usage,omitempty"`
+}
+
+func (s *Supervisor) info(a *app) AppInfo {
+	a.mu.Lock()
+	v, over, eg := a.ver, a.quotas, a.egress
+	a.mu.Unlock()
+	if eg == nil {
+		eg = []string{}
+	}
+	return AppInfo{ID: a.id, Version: v.Version, ClassName: v.ClassName, Hash: v.Hash, Updated: v.Created, Running: a.running.Load(),
+		Limits: s.quotasOf(a), Overrides: over, Egress: eg}
+}
+
+// Apps lists the deployed apps, sorted by id.
+func (s *Supervisor) Apps() []AppInfo {
+	s.mu.RLock()
+	apps := make([]*app, 0, len(s.apps))
+	for _, a := range s.apps {
+		apps = append(apps, a)
+	}
+	s.mu.RUnlock()
+	sort.Slice(apps, func(i, j int) bool { return apps[i].id < apps[j].id })
+	out := make([]AppInfo, len(apps))
+	for i, a := range apps {
+		out[i] = s.info(a)
+	}
+	return out
+}
+
+// App describes one app with its versions and all-time usage.
+func (s *Supervisor) App(id string) (*AppInfo, error) {
+	a, err := s.app(id)
+	if err != nil {
+		return nil, err
+	}
+	info := s.info(a)
+	rows, err := s.db.Query(`SELECT version, created, hash, class, size FROM versions WHERE app = ? ORDER BY version DESC`, id)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var v Version
+		var created int64
+		if err := rows.Scan(&v.Version, &created, &v.Hash, &v.ClassName, &v.Size); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		v.Created = time.UnixMilli(created).UTC()
+		info.Versions = append(info.Versions, v)
+	}
+	rows.Close() // the database has one connection: free it for Usage
+	total, err := s.Usage(id, "all")
+	if err != nil {
+		return nil, err
+	}
+	if len(total) > 0 {
+		info.Usage = &total[0]
+	} else {
+		info.Usage = &UsageRow{App: id, Period: "all"}
+	}
+	return &info, nil
+}
+
+// countingFetcher counts an app's outbound requests.
+type countingFetcher struct {
+	next worker.Fetcher
+	a    *app
+}
+
+func (c *countingFetcher) Fetch(ctx context.Context, req *http.Request) (*http.Response, error) {
+	c.a.use.outbound.Add(1)
+	return c.next.Fetch(ctx, req)
+}
+
+// PublicEgress is the Options.Egress of warren serve: direct connections
+// to the allowed hosts, never to loopback, private or metadata addresses.
+func PublicEgress(allow []string) worker.Fetcher { return egress.New(false, allow) }

@@ -1,0 +1,259 @@
+package supervisor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/warrenhq/warren"
+	"github.com/warrenhq/warren/sqlite"
+	"github.com/warrenhq/warren/worker"
+)
+
+// MaxAppRequestBody bounds the body of a request to an app.
+const MaxAppRequestBody = 32 << 20
+
+// ServeApp forwards r to app id, which sees path (the part after
+// /apps/{id}, or the whole path under {id}.<domain>). An unknown app is a
+// 404 with a JSON body and touches nothing on disk.
+func (s *Supervisor) ServeApp(w http.ResponseWriter, r *http.Request, id, path string) {
+	if err := ValidateID(id); err != nil {
+		WriteError(w, err)
+		return
+	}
+	a := s.lookup(id)
+	if a == nil {
+		WriteError(w, notFound(id))
+		return
+	}
+	start := time.Now()
+	if wait, ok := a.rate.allow(start); !ok {
+		limit := a.rate.limit()
+		if a.rate.firstRefusal() {
+			s.log.Warn("app quota hit", "app", id, "quota", "requestsPerMinute", "limit", limit)
+		}
+		a.logs.add(LogLine{Time: start.UTC(), Level: "quota", Message: fmt.Sprintf("request refused: more than %d requests this minute (requestsPerMinute quota)", limit), Method: r.Method, Path: path, Status: http.StatusTooManyRequests})
+		s.metrics.rateLimited.Add(1)
+		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+		WriteError(w, &warren.Error{Code: warren.CodeRateLimited, Limit: "requestsPerMinute", Message: fmt.Sprintf("app %q is over its quota of %d requests per minute", id, limit), Hint: "retry after the number of seconds in the Retry-After header, or ask the operator to raise requestsPerMinute"})
+		return
+	}
+	info := &RequestInfo{Method: r.Method, Path: path, Header: r.Header}
+	if h := s.opts.Hooks.BeforeRequest; h != nil {
+		if err := h(r.Context(), id, info); err != nil {
+			WriteError(w, err)
+			return
+		}
+	}
+	a.active.Add(1)
+	a.lastUsed.Store(start.UnixNano())
+	defer func() {
+		a.lastUsed.Store(time.Now().UnixNano())
+		a.active.Add(-1)
+	}()
+
+	var use worker.Usage
+	ctx := worker.WithUsage(r.Context(), &use)
+	req := r.Clone(ctx)
+	req.URL.Path, req.URL.RawPath = path, ""
+	req.RequestURI = ""
+	req.URL.Host = r.Host
+	req.URL.Scheme = "http"
+	if r.TLS != nil {
+		req.URL.Scheme = "https"
+	}
+	req.Body = http.MaxBytesReader(w, r.Body, MaxAppRequestBody)
+
+	var resp *http.Response
+	var err error
+	var seen *dbSeen
+	for attempt := 0; ; attempt++ {
+		var ep worker.Entrypoint
+		ep, seen, err = s.acquire(ctx, a)
+		if err == nil {
+			resp, err = ep.Fetch(ctx, req)
+		}
+		// A deploy or eviction closed the isolate before it took the
+		// request (the body is unread): go again on the new one.
+		if attempt == 0 && errors.Is(err, worker.ErrClosed) {
+			continue
+		}
+		break
+	}
+	status := 0
+	if err != nil {
+		e := asError(err)
+		status = e.Code.HTTPStatus()
+		if e.Code == warren.CodeLimit {
+			s.log.Warn("app quota hit", "app", id, "quota", e.Limit, "error", e.Message)
+		}
+		if e.Code != warren.CodeException { // the isolate logs its own exceptions, with the stack
+			a.logs.add(LogLine{Time: time.Now().UTC(), Level: "error", Message: e.Error()})
+		}
+		WriteError(w, e)
+	} else {
+		status = resp.StatusCode
+		copyResponse(w, resp)
+	}
+
+	u := RequestUsage{Status: status, Wall: time.Since(start), CPU: use.CPU(), Error: err != nil || status >= 500}
+	if seen != nil {
+		u.RowsRead, u.RowsWritten = seen.take()
+	}
+	a.use.add(u)
+	s.metrics.observe(u)
+	a.logs.add(LogLine{Time: start.UTC(), Level: "request", Method: r.Method, Path: path, Status: status,
+		DurationMs: ms(u.Wall), CPUMs: ms(u.CPU)})
+	if h := s.opts.Hooks.AfterRequest; h != nil {
+		h(id, info, u)
+	}
+}
+
+// acquire returns the app's entrypoint, starting its code if needed.
+func (s *Supervisor) acquire(ctx context.Context, a *app) (worker.Entrypoint, *dbSeen, error) {
+	a.mu.Lock()
+	if a.deleted {
+		a.mu.Unlock()
+		return nil, nil, notFound(a.id)
+	}
+	ep, err := s.entry(ctx, a)
+	if err != nil {
+		a.mu.Unlock()
+		return nil, nil, err
+	}
+	started := !a.running.Swap(true)
+	if started {
+		s.live.Add(1)
+	}
+	var seen *dbSeen
+	if _, db := a.facets.Instance("app"); db != nil {
+		seen = a.seen.Load()
+		if seen == nil || seen.db != db {
+			seen = &dbSeen{db: db}
+			a.seen.Store(seen)
+		}
+	}
+	a.mu.Unlock()
+	if started {
+		go s.evictOver(a)
+	}
+	return ep, seen, nil
+}
+
+// dbSeen partitions a database's row counters between requests: each takes
+// the rows counted since the previous one took its share, so the sum over
+// requests is exact even when they overlap.
+type dbSeen struct {
+	db            *sqlite.DB
+	read, written atomic.Int64
+}
+
+func (d *dbSeen) take() (read, written int64) {
+	r, w := d.db.Rows()
+	return r - d.read.Swap(r), w - d.written.Swap(w)
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// copyResponse streams resp to w, flushing as chunks arrive.
+func copyResponse(w http.ResponseWriter, resp *http.Response) {
+	defer resp.Body.Close()
+	h := w.Header()
+	for k, v := range resp.Header {
+		h[k] = v
+	}
+	w.WriteHeader(resp.StatusCode)
+	buf := make([]byte, 32<<10)
+	fl, _ := w.(http.Flusher)
+	for {
+		n, err := resp.Body.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return
+			}
+			if fl != nil {
+				fl.Flush()
+			}
+		}
+		if err != nil {
+			if err != io.EOF {
+				// The body failed midway: end the connection so the client
+				// sees a broken response rather than a short one.
+				panic(http.ErrAbortHandler)
+			}
+			return
+		}
+	}
+}
+
+func asError(err error) *warren.Error {
+	var we *warren.Error
+	if errors.As(err, &we) {
+		return we
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return &warren.Error{Code: warren.CodeUnavailable, Message: err.Error()}
+	}
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		return &warren.Error{Code: warren.CodeTooLarge, Limit: "request body", Message: fmt.Sprintf("the request body is larger than %d bytes", mb.Limit), Hint: "send a smaller body"}
+	}
+	return &warren.Error{Code: warren.CodeInternal, Message: err.Error()}
+}
+
+// WriteError writes err as {"error": {...}} with the status of its code.
+func WriteError(w http.ResponseWriter, err error) {
+	e := asError(err)
+	WriteJSON(w, e.Code.HTTPStatus(), map[string]any{"error": e})
+}
+
+// WriteJSON writes v as indented JSON with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+// rateWindow counts requests in the current minute.
+type rateWindow struct {
+	limit   func() int
+	mu      sync.Mutex
+	minute  int64
+	count   int
+	refused bool // a refusal was logged this minute
+}
+
+// allow counts a request at now, or says how long until the next minute.
+func (rw *rateWindow) allow(now time.Time) (time.Duration, bool) {
+	limit := rw.limit()
+	m := now.Unix() / 60
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
+	if m != rw.minute {
+		rw.minute, rw.count, rw.refused = m, 0, false
+	}
+	if limit > 0 && rw.count >= limit {
+		return time.Unix((m+1)*60, 0).Sub(now), false
+	}
+	rw.count++
+	return 0, true
+}
+
+// firstRefusal reports whether this is the first refusal of the minute (the
+// operator gets one log line per app per minute, not one per request).
+func (rw *rateWindow) firstRefusal() bool {
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
+	first := !rw.refused
+	rw.refused = true
+	return first
+}
