@@ -3,6 +3,7 @@
 //
 //	warren serve [--listen 127.0.0.1:8080] [--data ./warren-data]
 //	warren run FILE [--path /x]
+//	warren deploy ID FILE | apps | logs ID [-f] | usage [ID] | rollback ID | rm ID
 package main
 
 import (
@@ -31,11 +32,35 @@ var errUsage = errors.New("usage")
 const usage = `Warren runs untrusted JavaScript/TypeScript Workers in sandboxed isolates.
 
 Usage:
-  warren serve [--listen 127.0.0.1:8080] [--data ./warren-data]
-        Run the platform. Settings also come from WARREN_LISTEN and WARREN_DATA.
+  warren serve [--listen 127.0.0.1:8080] [--data ./warren-data] [--admin-token T]
+               [--domain D] [--egress none|public] [--config wrangler.jsonc]
+        Run the platform: apps at /apps/ID/, the admin API under /api/v1 (its
+        token is --admin-token, else <data>/admin.token, generated on first
+        start). --config runs one Worker project instead. Settings also come
+        from WARREN_LISTEN, WARREN_DATA, WARREN_ADMIN_TOKEN, WARREN_DOMAIN,
+        WARREN_EGRESS and WARREN_CONFIG; warren serve --help lists them all.
   warren run FILE [--path /x] [--method GET] [--json]
         Run FILE (.js or .ts, or a .json bundle) once as a Dynamic Worker and
         print its response and console output.
+
+Apps on a running server (the admin API of warren serve; see docs/API.md):
+  warren deploy ID FILE [--class NAME]
+        Deploy FILE (.js/.mjs, .ts/.mts/.tsx, or a .json bundle) as app ID,
+        served at /apps/ID/. Broken code is refused; the old version keeps serving.
+  warren apps
+        List the apps.
+  warren logs ID [-f] [-n 100]
+        Print the app's last N log lines; -f follows new ones.
+  warren usage [ID] [--period hour|day|month|all] [--csv]
+        Print usage (requests, errors, CPU, rows, storage) per app and period.
+  warren rollback ID [--version N]
+        Go back to version N (default: the one before the current one).
+  warren rm ID
+        Delete the app with its versions and data.
+
+  These take --url (WARREN_URL, default http://127.0.0.1:8080), --token
+  (WARREN_ADMIN_TOKEN, else the admin.token file in WARREN_DATA or ./warren-data)
+  and --json (print the API's JSON instead of a table).
 `
 
 // Run runs the command line args.
@@ -53,6 +78,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return c.Run(ctx)
 	case "run":
 		c := &RunCommand{Stdout: stdout, Stderr: stderr}
+		if err := c.ParseFlags(args[1:]); err != nil {
+			return err
+		}
+		return c.Run(ctx)
+	case "deploy", "apps", "logs", "usage", "rollback", "rm":
+		c := &AdminCommand{Name: args[0], Stdout: stdout, Stderr: stderr}
 		if err := c.ParseFlags(args[1:]); err != nil {
 			return err
 		}
