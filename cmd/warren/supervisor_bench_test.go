@@ -61,6 +61,8 @@ type appServer struct {
 	// rss returns the server's resident memory in bytes (after a GC for
 	// Warren, which runs in this process).
 	rss func(tb testing.TB) int64
+	// goHeap returns the Go heap in use (Warren only; nil for workerd).
+	goHeap func() int64
 }
 
 // startWarren starts `warren serve` in process with a memory budget for
@@ -91,6 +93,10 @@ func startWarren(b *testing.B, budgetMiB int) *appServer {
 		debug.FreeOSMemory()
 		time.Sleep(200 * time.Millisecond)
 		return procRSS(tb, "self")
+	}, goHeap: func() int64 {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return int64(ms.HeapInuse)
 	}}
 }
 
@@ -325,6 +331,10 @@ func BenchmarkAppRSS1000(b *testing.B) {
 		}
 		b.StopTimer()
 		before := s.rss(b)
+		var heap0 int64
+		if s.goHeap != nil {
+			heap0 = s.goHeap()
+		}
 		b.StartTimer()
 		t0 := time.Now()
 		for i := 0; i < benchManyApps; i++ {
@@ -336,6 +346,9 @@ func BenchmarkAppRSS1000(b *testing.B) {
 		b.StopTimer()
 		after := s.rss(b)
 		b.ReportMetric(float64(after-before)/1024/benchManyApps, "KiB/app")
+		if s.goHeap != nil {
+			b.ReportMetric(float64(s.goHeap()-heap0)/1024/benchManyApps, "GoHeapKiB/app")
+		}
 		b.ReportMetric(float64(after)/(1<<20), "RSS-MiB")
 		b.ReportMetric(el.Seconds(), "s/1000-deployed+touched")
 		b.ReportMetric(0, "ns/op")
@@ -382,7 +395,8 @@ const (
 // --app-memory 64; the supervisor closes least recently used idle apps past
 // the budget. Reports the peak RSS growth over the baseline (sampled every
 // 10 ms) against the budget, the final growth, and warren_evictions_total
-// from /metrics. Run with -benchtime 1x.
+// from /metrics, and the Go heap's growth (what stays per app whether or not
+// it is live). Run with -benchtime 1x.
 func BenchmarkAppsEvicted10000(b *testing.B) {
 	s := startWarren(b, benchEvictBudgetMiB)
 	pre := appPrefix()
@@ -391,6 +405,7 @@ func BenchmarkAppsEvicted10000(b *testing.B) {
 		s.touch(b, pre+"warm"+strconv.Itoa(i))
 	}
 	base := s.rss(b)
+	heap0 := s.goHeap()
 	var peak atomic.Int64
 	peak.Store(base)
 	stop, stopped := make(chan struct{}), make(chan struct{})
@@ -424,6 +439,7 @@ func BenchmarkAppsEvicted10000(b *testing.B) {
 	metrics := s.do(b, http.MethodGet, "/metrics", "", http.StatusOK)
 	b.ReportMetric(float64(peak.Load()-base)/(1<<20), "peak-growth-MiB")
 	b.ReportMetric(float64(after-base)/(1<<20), "final-growth-MiB")
+	b.ReportMetric(float64(s.goHeap()-heap0)/(1<<20), "final-GoHeap-growth-MiB")
 	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-RSS-MiB")
 	b.ReportMetric(benchEvictBudgetMiB, "budget-MiB")
 	b.ReportMetric(promValue(b, metrics, "warren_evictions_total"), "evictions")
