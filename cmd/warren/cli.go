@@ -475,7 +475,8 @@ func (c *AdminCommand) printLogLine(b []byte) error {
 
 func formatLogLine(l supervisor.LogLine) string {
 	if l.Method == "" {
-		return l.Message
+		// A stack's lines, indented under the line's own.
+		return strings.ReplaceAll(strings.TrimRight(l.Message, "\n"), "\n", "\n    ")
 	}
 	s := fmt.Sprintf("%s %s → %d", l.Method, l.Path, l.Status)
 	if l.Level == "request" {
