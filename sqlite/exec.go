@@ -77,6 +77,7 @@ func (d *DB) ExecContext(ctx context.Context, query string, args ...any) (*Resul
 		return nil
 	})
 	if err != nil {
+		d.resetBatch()
 		return nil, err
 	}
 	d.rowsRead.Add(res.RowsRead)

@@ -43,7 +43,9 @@ func (d *DB) KVPut(key string, value []byte) error {
 	if err == nil {
 		d.rowsWritten.Add(1)
 	}
-	return d.wrap(err, "")
+	err = d.wrap(err, "")
+	d.resetBatch() // after a quota error in a batch
+	return err
 }
 
 // KVDelete deletes key and reports whether it existed.

@@ -67,6 +67,19 @@ type DB struct {
 	istmts      map[string]driver.Stmt // the runtime's own statements
 
 	rowsRead, rowsWritten atomic.Int64 // totals, for metering
+
+	full bool // a write hit the quota inside a batch: resetBatch must run
+}
+
+// resetBatch rolls back a batch in which a write hit the storage quota and
+// opens a new one (it runs outside the driver connection's Raw callback).
+func (d *DB) resetBatch() {
+	if !d.full {
+		return
+	}
+	d.full = false
+	d.internalExec("ROLLBACK")
+	d.internalExec("BEGIN")
 }
 
 // Rows returns the rows read and written through this DB so far (SQL
@@ -325,7 +338,16 @@ func (d *DB) wrap(err error, query string) error {
 	case d.denied != "":
 		return &warren.Error{Code: warren.CodeBadRequest, Message: "SQL refused: " + d.denied}
 	case strings.Contains(msg, "database or disk is full") || strings.Contains(msg, "SQLITE_FULL"):
-		return &warren.Error{Code: warren.CodeLimit, Limit: "storage", Message: fmt.Sprintf("the write would exceed this object's storage quota of %d bytes", d.opts.MaxBytes), Hint: "delete data you no longer need, or ask the operator to raise the storage quota"}
+		e := &warren.Error{Code: warren.CodeLimit, Limit: "storage", Message: fmt.Sprintf("the write would exceed this object's storage quota of %d bytes", d.opts.MaxBytes), Hint: "delete data you no longer need, or ask the operator to raise the storage quota"}
+		if d.inBatch {
+			// SQLite may or may not have rolled the transaction back on
+			// SQLITE_FULL; resetBatch makes it certain and opens a new
+			// batch, so the app's later writes and the output gate's
+			// commit still work.
+			d.full = true
+			e.Message += "; the writes made since the last await were rolled back"
+		}
+		return e
 	}
 	msg = strings.TrimPrefix(msg, "SQL logic error: ")
 	return &warren.Error{Code: warren.CodeBadRequest, Message: "SQL error: " + msg}

@@ -29,6 +29,9 @@ type Deployment struct {
 	ClassName string   `json:"className,omitempty"`
 	Limits    Quotas   `json:"limits"`
 	Egress    []string `json:"egress,omitempty"`
+	// KeepSettings keeps the running version's limits and egress (a deploy
+	// of one module, which cannot carry them).
+	KeepSettings bool `json:"-"`
 }
 
 // ParseDeployment reads a deploy body: a JSON bundle
@@ -47,9 +50,9 @@ func ParseDeployment(contentType string, body []byte) (*Deployment, error) {
 		}
 		return &d, nil
 	case "application/javascript", "text/javascript", "application/x-javascript", "application/ecmascript":
-		return &Deployment{WorkerCode: *warren.SingleModule("app.js", string(body))}, nil
+		return &Deployment{WorkerCode: *warren.SingleModule("app.js", string(body)), KeepSettings: true}, nil
 	case "application/typescript", "text/typescript", "application/x-typescript", "video/mp2t":
-		return &Deployment{WorkerCode: *warren.SingleModule("app.ts", string(body))}, nil
+		return &Deployment{WorkerCode: *warren.SingleModule("app.ts", string(body)), KeepSettings: true}, nil
 	}
 	return nil, &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("unsupported Content-Type %q for a deploy", contentType),
 		Hint: "send the module as application/javascript or application/typescript, or a JSON bundle as application/json"}
@@ -114,12 +117,15 @@ func (s *Supervisor) Deploy(ctx context.Context, id string, d *Deployment) (v *V
 		s.db.QueryRow(`SELECT COALESCE(MAX(version), 0) FROM versions WHERE app = ?`, id).Scan(&max)
 		next = max + 1
 	}
+	if d.KeepSettings && a.ver != nil {
+		d.Limits, d.Egress = a.quotas, a.egress
+	}
 	quotas, _ := json.Marshal(d.Limits)
 	egressJSON, _ := json.Marshal(d.Egress)
 	if d.Egress == nil {
 		egressJSON = []byte("[]")
 	}
-	now := time.Now().UTC()
+	now := time.Now().UTC().Truncate(time.Millisecond)
 	tx, err := s.db.Begin()
 	if err != nil {
 		return nil, false, err
@@ -161,6 +167,16 @@ func (s *Supervisor) validate(ctx context.Context, d *Deployment) (string, error
 	}
 	inst, err := s.rt.NewInstance(prog, worker.Config{CodeID: "deploy-check", Limits: s.limits(d.Limits.Or(s.opts.Defaults))})
 	if err != nil {
+		// The module's top level threw or hit a limit: the code is bad.
+		if e, ok := err.(*warren.Error); ok && (e.Code == warren.CodeException || e.Code == warren.CodeLimit) {
+			bad := *e
+			bad.Code = warren.CodeBadCode
+			bad.Message = "the code fails while loading: " + e.Message
+			if bad.Hint == "" {
+				bad.Hint = "fix the module's top-level code (it runs once when the app starts)"
+			}
+			return "", &bad
+		}
 		return "", err
 	}
 	defer inst.Close()
@@ -260,10 +276,10 @@ func (s *Supervisor) entry(ctx context.Context, a *app) (worker.Entrypoint, erro
 			}
 			return &worker.LoadCode{Code: code, Limits: limits, Outbound: out}, nil
 		})
-		if a.facets != nil {
-			a.facets.Close()
-		}
-		a.facets = actor.NewFacets(a.dir, a.parentID, s.storage(q))
+		a.storage = s.storage(q)
+	}
+	if a.facets == nil { // closed by a deploy, an eviction or idleness
+		a.facets = actor.NewFacets(a.dir, a.parentID, a.storage)
 	}
 	if v.ClassName == "" {
 		return a.stub.Entrypoint("", nil, warren.Limits{}), nil

@@ -145,11 +145,11 @@ func (s *Supervisor) Usage(id, period string) ([]UsageRow, error) {
 		FROM usage WHERE (? = '' OR app = ?) GROUP BY app, p ORDER BY app, p`
 	if period == "all" {
 		q = `SELECT app, 'all', SUM(requests), SUM(errors), SUM(cpu_us), SUM(wall_us), SUM(rows_read), SUM(rows_written), SUM(outbound), MAX(storage_bytes)
-		FROM usage WHERE (? = '' OR ? = '' OR app = ?) GROUP BY app ORDER BY app`
+		FROM usage WHERE (? = '' OR app = ?) GROUP BY app ORDER BY app`
 	}
 	args := []any{f, id, id}
 	if period == "all" {
-		args = []any{"", id, id}
+		args = []any{id, id}
 	}
 	rows, err := s.db.Query(q, args...)
 	if err != nil {

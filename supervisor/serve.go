@@ -109,7 +109,7 @@ func (s *Supervisor) ServeApp(w http.ResponseWriter, r *http.Request, id, path s
 	}
 	a.use.add(u)
 	s.metrics.observe(u)
-	a.logs.add(LogLine{Time: start.UTC(), Level: "request", Method: r.Method, Path: path, Status: status,
+	a.logs.add(LogLine{Time: time.Now().UTC(), Level: "request", Method: r.Method, Path: path, Status: status,
 		DurationMs: ms(u.Wall), CPUMs: ms(u.CPU)})
 	if h := s.opts.Hooks.AfterRequest; h != nil {
 		h(id, info, u)
@@ -118,21 +118,25 @@ func (s *Supervisor) ServeApp(w http.ResponseWriter, r *http.Request, id, path s
 
 // acquire returns the app's entrypoint, starting its code if needed.
 func (s *Supervisor) acquire(ctx context.Context, a *app) (worker.Entrypoint, *dbSeen, error) {
-	a.mu.Lock()
-	if a.deleted {
-		a.mu.Unlock()
-		return nil, nil, notFound(a.id)
-	}
-	ep, err := s.entry(ctx, a)
-	if err != nil {
-		a.mu.Unlock()
-		return nil, nil, err
-	}
-	started := !a.running.Swap(true)
+	ep, seen, started, err := s.acquireLocked(ctx, a)
 	if started {
+		go s.evictOver(a)
+	}
+	return ep, seen, err
+}
+
+func (s *Supervisor) acquireLocked(ctx context.Context, a *app) (ep worker.Entrypoint, seen *dbSeen, started bool, err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.deleted {
+		return nil, nil, false, notFound(a.id)
+	}
+	if ep, err = s.entry(ctx, a); err != nil {
+		return nil, nil, false, err
+	}
+	if started = !a.running.Swap(true); started {
 		s.live.Add(1)
 	}
-	var seen *dbSeen
 	if _, db := a.facets.Instance("app"); db != nil {
 		seen = a.seen.Load()
 		if seen == nil || seen.db != db {
@@ -140,11 +144,7 @@ func (s *Supervisor) acquire(ctx context.Context, a *app) (worker.Entrypoint, *d
 			a.seen.Store(seen)
 		}
 	}
-	a.mu.Unlock()
-	if started {
-		go s.evictOver(a)
-	}
-	return ep, seen, nil
+	return ep, seen, started, nil
 }
 
 // dbSeen partitions a database's row counters between requests: each takes

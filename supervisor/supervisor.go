@@ -185,6 +185,7 @@ type app struct {
 	quotas  Quotas // overrides from the deploy
 	egress  []string
 	stub    *loader.Stub
+	storage sqlite.Options // of the app's database, set with stub
 	facets  *actor.Facets
 	deleted bool
 

@@ -412,8 +412,10 @@ func (in *Instance) limitFromException(err error) *warren.Error {
 	switch {
 	case in.interrupt.Load() || strings.Contains(msg, "interrupted"):
 		return warren.LimitError("CPU time", in.cpuLimitNow(), "the code ran too long without yielding; make it do less work per request, or raise the cpuMs limit")
-	case strings.Contains(msg, "out of memory") || strings.Contains(msg, "string too long") || strings.Contains(msg, "OOM") || msg == "Error: Uncaught null" || msg == "Uncaught null":
-		// QuickJS throws null when it cannot even allocate the exception.
+	case strings.Contains(msg, "out of memory") || strings.Contains(msg, "string too long") || strings.Contains(msg, "OOM") || msg == "Error: Uncaught null" || msg == "Uncaught null" ||
+		msg == "InternalError: (the error's message could not be read)":
+		// QuickJS throws null when it cannot even allocate the exception, and
+		// an out-of-memory InternalError's message cannot be read back.
 		return warren.LimitError("memory", fmt.Sprintf("%d MiB", in.limits.MemoryBytes>>20), "the isolate ran out of memory; keep less data in memory (stream large bodies, page through results), or raise the memory limit")
 	}
 	return nil
