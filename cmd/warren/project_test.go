@@ -213,3 +213,75 @@ func TestServeSupervisorSample(t *testing.T) {
 		}
 	}
 }
+
+// The documented supervisor pattern with a deploy route: new code takes
+// effect after ctx.facets.abort(), the facet's data is kept, and the app
+// cannot see the supervisor's own storage.
+const swapSupervisor = `import { DurableObject } from "cloudflare:workers";
+export class AppRunner extends DurableObject {
+  async fetch(request) {
+    if (request.method === "PUT") {
+      this.ctx.storage.kv.put("codeId", crypto.randomUUID());
+      this.ctx.storage.kv.put("code", await request.text());
+      this.ctx.facets.abort("app", "new code");
+      return new Response("deployed");
+    }
+    const facet = this.ctx.facets.get("app", async () => {
+      const codeId = this.ctx.storage.kv.get("codeId");
+      const worker = this.env.LOADER.get(codeId, async () => ({
+        compatibilityDate: "2026-04-01", mainModule: "app.js",
+        modules: { "app.js": this.ctx.storage.kv.get("code") }, globalOutbound: null }));
+      return { class: worker.getDurableObjectClass("App") };
+    });
+    return facet.fetch(request);
+  }
+}
+export default { fetch(req, env, ctx) { return ctx.exports.AppRunner.getByName(new URL(req.url).hostname).fetch(req); } }
+`
+
+func TestServeSupervisorCodeSwap(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "worker.js"), []byte(swapSupervisor), 0o644)
+	os.WriteFile(filepath.Join(dir, "wrangler.jsonc"), []byte(`{ "compatibility_date": "2026-04-01", "main": "worker.js",
+  "migrations": [ { "tag": "v1", "new_sqlite_classes": ["AppRunner"] } ],
+  "worker_loaders": [ { "binding": "LOADER" } ] }`), 0o644)
+	base, _, stop := serveProject(t, filepath.Join(dir, "wrangler.jsonc"), t.TempDir())
+	defer stop()
+	put := func(code string) {
+		req, _ := http.NewRequest("PUT", base+"/", strings.NewReader(code))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(b) != "deployed" {
+			t.Fatalf("deploy: %s", b)
+		}
+	}
+	put(`import { DurableObject } from "cloudflare:workers";
+export class App extends DurableObject {
+  fetch() {
+    this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS c (n INTEGER)");
+    this.ctx.storage.sql.exec("INSERT INTO c VALUES (1)");
+    return new Response("v1 " + this.ctx.storage.sql.exec("SELECT count(*) AS n FROM c").one().n);
+  }
+}`)
+	for i := 1; i <= 2; i++ {
+		if got := body(t, base+"/"); got != fmt.Sprintf("v1 %d", i) {
+			t.Fatalf("v1 request %d: %q", i, got)
+		}
+	}
+	put(`import { DurableObject } from "cloudflare:workers";
+export class App extends DurableObject {
+  fetch() {
+    const n = this.ctx.storage.sql.exec("SELECT count(*) AS n FROM c").one().n;
+    const peek = this.ctx.storage.kv.get("code") ?? "nothing";
+    const tables = this.ctx.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\_cf\_%' ESCAPE '\\'").toArray().map(r => r.name).join(",");
+    return new Response("v2 " + n + " kv:" + peek + " tables:" + tables);
+  }
+}`)
+	if got := body(t, base+"/"); got != "v2 2 kv:nothing tables:c" {
+		t.Fatalf("after swap: %q", got)
+	}
+}
