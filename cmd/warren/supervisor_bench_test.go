@@ -313,6 +313,60 @@ func BenchmarkAppCounter(b *testing.B) {
 	})
 }
 
+// BenchmarkAppCounter16Clients64Apps: 16 clients increment the counters of
+// 64 apps (each client its own connection, apps in turn). Not one of issue
+// 4's figures; the brief's workerd figure is ~665 req/s.
+func BenchmarkAppCounter16Clients64Apps(b *testing.B) {
+	eachServer(b, 0, func(b *testing.B, s *appServer) {
+		pre := appPrefix()
+		for o := 0; o < 64; o++ {
+			s.deploy(b, pre+strconv.Itoa(o))
+			s.touch(b, pre+strconv.Itoa(o))
+		}
+		const clients = 16
+		per := (b.N + clients - 1) / clients
+		lat := make([]latencies, clients)
+		errc := make(chan error, clients)
+		b.ResetTimer()
+		start := time.Now()
+		for c := 0; c < clients; c++ {
+			go func(c int) {
+				client := &http.Client{Transport: &http.Transport{}}
+				defer client.CloseIdleConnections()
+				for i := 0; i < per; i++ {
+					t0 := time.Now()
+					resp, err := client.Get(s.base + "/apps/" + pre + strconv.Itoa((c*per+i)%64) + "/")
+					if err != nil {
+						errc <- err
+						return
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						errc <- fmt.Errorf("status %d", resp.StatusCode)
+						return
+					}
+					lat[c] = append(lat[c], time.Since(t0))
+				}
+				errc <- nil
+			}(c)
+		}
+		for c := 0; c < clients; c++ {
+			if err := <-errc; err != nil {
+				b.Fatal(err)
+			}
+		}
+		el := time.Since(start)
+		b.StopTimer()
+		var all latencies
+		for _, l := range lat {
+			all = append(all, l...)
+		}
+		all.report(b, "")
+		b.ReportMetric(float64(per*clients)/el.Seconds(), "req/s")
+	})
+}
+
 // benchManyApps is the number of apps of AppRSS1000 and Apps1000Deployed.
 const benchManyApps = 1000
 
