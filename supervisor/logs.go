@@ -27,7 +27,8 @@ type LogLine struct {
 // logRing keeps the last lines of one app and feeds followers.
 type logRing struct {
 	mu     sync.Mutex
-	lines  []LogLine
+	max    int
+	lines  []LogLine // grows to max, then is overwritten in a ring
 	next   int
 	full   bool
 	subs   map[chan LogLine]struct{}
@@ -35,16 +36,22 @@ type logRing struct {
 }
 
 func newLogRing(n int) *logRing {
-	return &logRing{lines: make([]LogLine, n), subs: map[chan LogLine]struct{}{}}
+	// Lines are allocated as they come: most apps log little, and 10,000
+	// apps with a preallocated buffer each would hold a gigabyte.
+	return &logRing{max: n}
 }
 
 func (l *logRing) add(line LogLine) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.lines[l.next] = line
-	l.next++
-	if l.next == len(l.lines) {
-		l.next, l.full = 0, true
+	if !l.full {
+		l.lines = append(l.lines, line)
+		if len(l.lines) == l.max {
+			l.full = true
+		}
+	} else {
+		l.lines[l.next] = line
+		l.next = (l.next + 1) % l.max
 	}
 	for ch := range l.subs {
 		select {
@@ -61,8 +68,10 @@ func (l *logRing) last(n int) []LogLine {
 	var all []LogLine
 	if l.full {
 		all = append(all, l.lines[l.next:]...)
+		all = append(all, l.lines[:l.next]...)
+	} else {
+		all = append(all, l.lines...)
 	}
-	all = append(all, l.lines[:l.next]...)
 	if n > 0 && len(all) > n {
 		all = all[len(all)-n:]
 	}
@@ -75,6 +84,9 @@ func (l *logRing) follow() (<-chan LogLine, func()) {
 	ch := make(chan LogLine, 256)
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.subs == nil {
+		l.subs = map[chan LogLine]struct{}{}
+	}
 	if l.closed {
 		close(ch)
 		return ch, func() {}

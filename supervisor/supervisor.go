@@ -248,7 +248,7 @@ func New(opts Options) (*Supervisor, error) {
 		return nil, err
 	}
 	s := &Supervisor{opts: opts, rt: opts.Runtime, db: db, log: opts.Log, apps: map[string]*app{}, stop: make(chan struct{}), done: make(chan struct{})}
-	s.loader = loader.New(opts.Runtime, loader.Options{Limits: warren.DefaultLimits, Logs: s.workerLog})
+	s.loader = loader.New(opts.Runtime, loader.Options{Limits: warren.DefaultLimits, Logs: s.workerLog, MemoryBudget: opts.MemoryBudget})
 	s.metrics = newMetrics(s)
 	if err := s.loadApps(); err != nil {
 		db.Close()
@@ -374,6 +374,7 @@ func (s *Supervisor) closeApp(a *app) {
 		a.facets.Close()
 		a.facets = nil
 	}
+	a.seen.Store(nil) // the closed database's counters
 	if a.running.Swap(false) {
 		s.live.Add(-1)
 	}
@@ -401,7 +402,7 @@ func (s *Supervisor) background() {
 // appMemoryEstimate is what one live app is assumed to hold (an isolate
 // with its heap, an open SQLite database with its page cache), for the
 // memory budget; measured in docs/BENCHMARKS.md.
-const appMemoryEstimate = 512 << 10
+const appMemoryEstimate = 768 << 10
 
 // maxLive is how many apps may be live under the memory budget.
 func (s *Supervisor) maxLive() int64 {
