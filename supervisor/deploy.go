@@ -179,7 +179,7 @@ func (s *Supervisor) validate(ctx context.Context, d *Deployment) (string, error
 		}
 		return "", err
 	}
-	defer inst.Close()
+	defer func() { go inst.Close() }() // off the deploy's path
 	exports, err := inst.Exports(ctx)
 	if err != nil {
 		return "", err
@@ -287,10 +287,7 @@ func (s *Supervisor) entry(ctx context.Context, a *app) (worker.Entrypoint, erro
 	if ep := a.facets.Running("app"); ep != nil {
 		return ep, nil
 	}
-	if err := os.MkdirAll(a.dir, 0o700); err != nil {
-		return nil, err
-	}
-	ep, err := a.facets.Start(ctx, "app", a.stub, v.ClassName, "")
+	ep, err := a.facets.Start(ctx, "app", a.stub, v.ClassName, "") // creates the app's folder
 	if err != nil {
 		return nil, err
 	}

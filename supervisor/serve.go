@@ -162,16 +162,27 @@ func (d *dbSeen) take() (read, written int64) {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// copyResponse streams resp to w, flushing as chunks arrive.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// copyResponse sends resp to w: a body of known length in one go, a stream
+// chunk by chunk, flushed as chunks arrive.
 func copyResponse(w http.ResponseWriter, resp *http.Response) {
 	defer resp.Body.Close()
 	h := w.Header()
 	for k, v := range resp.Header {
 		h[k] = v
 	}
+	if resp.ContentLength >= 0 {
+		h.Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
+	}
 	w.WriteHeader(resp.StatusCode)
-	buf := make([]byte, 32<<10)
-	fl, _ := w.(http.Flusher)
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	buf := *bp
+	var fl http.Flusher
+	if resp.ContentLength < 0 {
+		fl, _ = w.(http.Flusher)
+	}
 	for {
 		n, err := resp.Body.Read(buf)
 		if n > 0 {
