@@ -69,6 +69,7 @@ type Namespace struct {
 
 	mu      sync.Mutex
 	objects map[string]*object
+	liveN   int // objects with live set
 	closed  bool
 
 	evictions atomic.Int64
@@ -234,9 +235,7 @@ func (ns *Namespace) acquire(id string) (*object, *worker.Instance, error) {
 	defer o.mu.Unlock()
 	if o.inst != nil && o.inst.Broken() != nil {
 		o.closeLocked()
-		ns.mu.Lock()
-		o.live = false
-		ns.mu.Unlock()
+		ns.setLive(o, false)
 	}
 	if o.inst == nil {
 		dir := filepath.Join(ns.opts.Dir, ns.opts.Name, id)
@@ -258,9 +257,7 @@ func (ns *Namespace) acquire(id string) (*object, *worker.Instance, error) {
 			return nil, nil, err
 		}
 		o.db, o.inst = db, inst
-		ns.mu.Lock()
-		o.live = true
-		ns.mu.Unlock()
+		ns.setLive(o, true)
 		defer ns.evictOver(o)
 	}
 	if o.idle != nil {
@@ -276,6 +273,12 @@ func (ns *Namespace) acquire(id string) (*object, *worker.Instance, error) {
 // evictOver closes least recently used idle objects while more than MaxLive
 // are live. keep (just activated) is never chosen.
 func (ns *Namespace) evictOver(keep *object) {
+	ns.mu.Lock()
+	under := ns.liveN <= ns.opts.MaxLive
+	ns.mu.Unlock()
+	if under { // the common case: no scan of every object
+		return
+	}
 	go func() {
 		for {
 			ns.mu.Lock()
@@ -305,13 +308,25 @@ func (ns *Namespace) evictOver(keep *object) {
 				return
 			}
 			victim.closeLocked()
-			ns.mu.Lock()
-			victim.live = false
-			ns.mu.Unlock()
+			ns.setLive(victim, false)
 			ns.evictions.Add(1)
 			victim.mu.Unlock()
 		}
 	}()
+}
+
+// setLive records whether o is in memory.
+func (ns *Namespace) setLive(o *object, live bool) {
+	ns.mu.Lock()
+	if o.live != live {
+		if live {
+			ns.liveN++
+		} else {
+			ns.liveN--
+		}
+		o.live = live
+	}
+	ns.mu.Unlock()
 }
 
 // Evictions returns how many objects were closed to stay under MaxLive.
@@ -332,9 +347,7 @@ func (ns *Namespace) release(o *object) {
 		defer o.mu.Unlock()
 		if o.active == 0 && o.inst == inst {
 			o.closeLocked()
-			ns.mu.Lock()
-			o.live = false
-			ns.mu.Unlock()
+			ns.setLive(o, false)
 		}
 	})
 }
