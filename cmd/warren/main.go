@@ -4,6 +4,7 @@
 //	warren serve [--listen 127.0.0.1:8080] [--data ./warren-data]
 //	warren run FILE [--path /x]
 //	warren deploy ID FILE | apps | logs ID [-f] | usage [ID] | rollback ID | rm ID
+//	warren load [--apps M] [--clients N] [--duration T]
 package main
 
 import (
@@ -58,6 +59,11 @@ Apps on a running server (the admin API of warren serve; see docs/API.md):
   warren rm ID
         Delete the app with its versions and data.
 
+  warren load [--apps 16] [--clients 16] [--duration 10s] [--writes 0.5] [--soak]
+        Load a server (--url, or a child warren serve it starts): N clients over
+        M apps, mixed reads and writes; reports p50/p99, errors, server RSS, and
+        checks that every acknowledged write was stored.
+
   These take --url (WARREN_URL, default http://127.0.0.1:8080), --token
   (WARREN_ADMIN_TOKEN, else the admin.token file in WARREN_DATA or ./warren-data)
   and --json (print the API's JSON instead of a table).
@@ -84,6 +90,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return c.Run(ctx)
 	case "deploy", "apps", "logs", "usage", "rollback", "rm":
 		c := &AdminCommand{Name: args[0], Stdout: stdout, Stderr: stderr}
+		if err := c.ParseFlags(args[1:]); err != nil {
+			return err
+		}
+		return c.Run(ctx)
+	case "load":
+		c := &LoadCommand{Stdout: stdout, Stderr: stderr}
 		if err := c.ParseFlags(args[1:]); err != nil {
 			return err
 		}
