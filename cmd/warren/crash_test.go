@@ -168,3 +168,178 @@ func verify(t *testing.T, base string, objects []string, acked map[string]map[st
 	}
 	return total
 }
+
+const crashAppsApp = `import { DurableObject } from "cloudflare:workers";
+export class App extends DurableObject {
+  constructor(ctx, env) { super(ctx, env); ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS w (k TEXT PRIMARY KEY, v TEXT)"); }
+  fetch(req) {
+    const u = new URL(req.url);
+    if (req.method === "POST") {
+      this.ctx.storage.sql.exec("INSERT INTO w VALUES (?, ?)", u.searchParams.get("k"), "x".repeat(200));
+      this.ctx.storage.kv.put("last", u.searchParams.get("k"));
+      return new Response("ok");
+    }
+    if (u.pathname === "/keys") return new Response(this.ctx.storage.sql.exec("SELECT k FROM w").toArray().map(r => r.k).join("\n"));
+    if (u.pathname === "/check") return new Response(this.ctx.storage.sql.exec("PRAGMA integrity_check").one().integrity_check);
+    return new Response(String(this.ctx.storage.sql.exec("SELECT count(*) AS n FROM w").one().n));
+  }
+}`
+
+// TestCrashAppsKeepAcknowledgedWrites is the crash test for the built-in
+// supervisor: apps deployed through the admin API take a mixed read/write
+// load, the server is killed with SIGKILL at random moments, and after each
+// restart the apps are still deployed and every acknowledged write is in
+// their databases, which pass integrity_check. WARREN_CRASH_ROUNDS sets the
+// number of kills (default 3; the long mode in docs/RELIABILITY.md uses 50).
+func TestCrashAppsKeepAcknowledgedWrites(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the real binary")
+	}
+	bin := filepath.Join(t.TempDir(), "warren")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	data := t.TempDir()
+	const token = "crash-test-token-0123456789"
+	rounds := 3
+	fmt.Sscan(os.Getenv("WARREN_CRASH_ROUNDS"), &rounds)
+	apps := []string{"a1", "a2", "a3"}
+	acked := map[string]map[string]bool{}
+	for _, a := range apps {
+		acked[a] = map[string]bool{}
+	}
+	start := func() (*exec.Cmd, string) {
+		cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data", data, "--admin-token", token)
+		return startCmd(t, cmd)
+	}
+	cmd, base := start()
+	for _, a := range apps {
+		req, _ := http.NewRequest("PUT", base+"/api/v1/apps/"+a, strings.NewReader(crashAppsApp))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/javascript")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 201 {
+			t.Fatalf("deploy %s: %v %v", a, resp, err)
+		}
+		resp.Body.Close()
+	}
+	var mu sync.Mutex
+	seq := 0
+	for round := 0; round <= rounds; round++ {
+		if round > 0 {
+			cmd, base = start()
+		}
+		verifyApps(t, base, apps, acked, round)
+		if round == rounds {
+			break
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		for w := 0; w < 4; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				client := &http.Client{Timeout: 5 * time.Second}
+				for ctx.Err() == nil {
+					a := apps[rand.Intn(len(apps))]
+					if rand.Intn(3) == 0 { // a read
+						resp, err := client.Get(base + "/apps/" + a + "/count")
+						if err != nil {
+							return
+						}
+						io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+						continue
+					}
+					mu.Lock()
+					seq++
+					k := fmt.Sprintf("r%d-%d", round, seq)
+					mu.Unlock()
+					resp, err := client.Post(base+"/apps/"+a+"/put?k="+k, "text/plain", nil)
+					if err != nil {
+						return
+					}
+					b, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode == 200 && string(b) == "ok" {
+						mu.Lock()
+						acked[a][k] = true
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+		time.Sleep(time.Duration(150+rand.Intn(350)) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		cancel()
+		wg.Wait()
+	}
+	defer func() { cmd.Process.Signal(syscall.SIGKILL); cmd.Wait() }()
+	n := 0
+	for _, a := range apps {
+		n += len(acked[a])
+	}
+	if n == 0 {
+		t.Fatal("no write was acknowledged; the test proved nothing")
+	}
+	t.Logf("%d kills, %d acknowledged writes over %d apps, all present", rounds, n, len(apps))
+}
+
+// startCmd starts a warren serve command and returns its base URL.
+func startCmd(t *testing.T, cmd *exec.Cmd) (*exec.Cmd, string) {
+	t.Helper()
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			if i := strings.Index(line, `"addr":"http://`); i >= 0 {
+				rest := line[i+len(`"addr":"`):]
+				addr <- rest[:strings.IndexByte(rest, '"')]
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		return cmd, a
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("server did not start")
+	}
+	return nil, ""
+}
+
+func verifyApps(t *testing.T, base string, apps []string, acked map[string]map[string]bool, round int) {
+	t.Helper()
+	for _, a := range apps {
+		get := func(path string) string {
+			resp, err := http.Get(base + "/apps/" + a + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != 200 {
+				t.Fatalf("after kill %d: app %s %s: %d %s", round, a, path, resp.StatusCode, b)
+			}
+			return string(b)
+		}
+		have := map[string]bool{}
+		for _, k := range strings.Split(get("/keys"), "\n") {
+			have[k] = true
+		}
+		for k := range acked[a] {
+			if !have[k] {
+				t.Fatalf("after kill %d: acknowledged write %s of app %s is missing", round, k, a)
+			}
+		}
+		if c := get("/check"); c != "ok" {
+			t.Fatalf("after kill %d: integrity_check of app %s = %q", round, a, c)
+		}
+	}
+}

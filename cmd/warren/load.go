@@ -144,15 +144,15 @@ func (c *LoadCommand) Run(ctx context.Context) error {
 	}
 
 	var (
-		mu        sync.Mutex
-		lat       []time.Duration
-		window    []time.Duration
-		errs      = map[string]int{}
-		winErrs   int
-		acked     = make([]atomic.Int64, c.Apps)
-		total     atomic.Int64
-		peakRSS   float64
-		lastRSS   float64
+		mu      sync.Mutex
+		lat     []time.Duration
+		window  []time.Duration
+		errs    = map[string]int{}
+		winErrs int
+		acked   = make([]atomic.Int64, c.Apps)
+		total   atomic.Int64
+		peakRSS float64
+		lastRSS float64
 	)
 	runCtx, cancel := context.WithTimeout(ctx, c.Duration)
 	defer cancel()
