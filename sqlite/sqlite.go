@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	sqlite3 "modernc.org/sqlite"
 
@@ -69,6 +70,16 @@ type DB struct {
 	rowsRead, rowsWritten atomic.Int64 // totals, for metering
 
 	full bool // a write hit the quota inside a batch: resetBatch must run
+}
+
+// diskFull tells a full disk from a full quota (SQLite reports both as
+// SQLITE_FULL): the filesystem holding the database has almost no space.
+func (d *DB) diskFull() bool {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(filepath.Dir(d.path), &st); err != nil {
+		return false
+	}
+	return int64(st.Bavail)*int64(st.Bsize) < 1<<20
 }
 
 // resetBatch rolls back a batch in which a write hit the storage quota and
@@ -339,6 +350,9 @@ func (d *DB) wrap(err error, query string) error {
 		return &warren.Error{Code: warren.CodeBadRequest, Message: "SQL refused: " + d.denied}
 	case strings.Contains(msg, "database or disk is full") || strings.Contains(msg, "SQLITE_FULL"):
 		e := &warren.Error{Code: warren.CodeLimit, Limit: "storage", Message: fmt.Sprintf("the write would exceed this object's storage quota of %d bytes", d.opts.MaxBytes), Hint: "delete data you no longer need, or ask the operator to raise the storage quota"}
+		if d.diskFull() {
+			e = &warren.Error{Code: warren.CodeUnavailable, Message: "the server's disk is full: the write could not be stored", Hint: "retry later; the operator has to free disk space (nothing stored before was lost)"}
+		}
 		if d.inBatch {
 			// SQLite may or may not have rolled the transaction back on
 			// SQLITE_FULL; resetBatch makes it certain and opens a new

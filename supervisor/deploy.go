@@ -128,23 +128,23 @@ func (s *Supervisor) Deploy(ctx context.Context, id string, d *Deployment) (v *V
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	tx, err := s.db.Begin()
 	if err != nil {
-		return nil, false, err
+		return nil, false, storeError(err)
 	}
 	defer tx.Rollback()
 	if _, err := tx.Exec(`INSERT INTO apps (id, parent_id, created, current, quotas, egress) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT(id) DO UPDATE SET current = excluded.current, quotas = excluded.quotas, egress = excluded.egress`,
 		id, a.parentID, now.UnixMilli(), next, string(quotas), string(egressJSON)); err != nil {
-		return nil, false, err
+		return nil, false, storeError(err)
 	}
 	if _, err := tx.Exec(`INSERT INTO versions (app, version, created, hash, class, size, code) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		id, next, now.UnixMilli(), hash, class, len(code), code); err != nil {
-		return nil, false, err
+		return nil, false, storeError(err)
 	}
 	if _, err := tx.Exec(`DELETE FROM versions WHERE app = ? AND version <= ?`, id, next-s.opts.MaxVersions); err != nil {
-		return nil, false, err
+		return nil, false, storeError(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, false, err
+		return nil, false, storeError(err)
 	}
 	v = &Version{Version: next, Created: now, Hash: hash, ClassName: class, Size: len(code)}
 	s.switchTo(a, v, d.Limits, d.Egress)
@@ -461,3 +461,11 @@ func (c *countingFetcher) Fetch(ctx context.Context, req *http.Request) (*http.R
 // PublicEgress is the Options.Egress of warren serve: direct connections
 // to the allowed hosts, never to loopback, private or metadata addresses.
 func PublicEgress(allow []string) worker.Fetcher { return egress.New(false, allow) }
+
+// storeError explains a failure to write the supervisor's database.
+func storeError(err error) error {
+	if strings.Contains(err.Error(), "disk is full") || strings.Contains(err.Error(), "SQLITE_FULL") {
+		return &warren.Error{Code: warren.CodeUnavailable, Message: "the deploy could not be stored: the server's disk is full", Hint: "the running version keeps serving; retry once the operator has freed disk space"}
+	}
+	return &warren.Error{Code: warren.CodeInternal, Message: "the deploy could not be stored: " + err.Error()}
+}
