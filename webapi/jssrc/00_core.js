@@ -41,6 +41,17 @@ const _eval = eval;
 const _JSONstringify = JSON.stringify;
 const _JSONparse = JSON.parse;
 const _String = String;
+const _Promise = Promise;
+const _promiseThen = Promise.prototype.then;
+const _promiseResolve = Promise.resolve;
+const _apply = Reflect.apply;
+
+// _when calls ok with what v settles to, as await would (a thenable is
+// resolved first), or err with the reason: one promise job for a native
+// promise, none of the machinery of an async function.
+function _when(v, ok, err) {
+  _apply(_promiseThen, _apply(_promiseResolve, _Promise, [v]), [ok, err]);
+}
 
 // __load evaluates a lazily loaded family (see webapi/prelude.go). At
 // start-up Go runs the families the app names, which register through

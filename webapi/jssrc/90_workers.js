@@ -184,37 +184,46 @@ function _instantiate(v, ctx) {
   return v;
 }
 
-async function _sendResponse(inv, res) {
+// _sendResponse hands res to Go. A body held in memory (text or bytes) is
+// sent at once and it returns undefined; a streamed body is sent chunk by
+// chunk and it returns a promise of the end.
+function _sendResponse(inv, res) {
   if (!(res instanceof Response)) {
     const what = res === undefined ? "undefined (did the handler forget to return?)" : Object.prototype.toString.call(res);
     throw new TypeError(`The fetch handler must return a Response (or a Promise of one); it returned ${what}.`);
   }
   const head = JSON.stringify({ status: res.status, statusText: res.statusText, headers: res.headers._pairs() });
-  if (res._stream) {
-    if (res._used) throw new TypeError("The response body has already been read.");
-    host("respond", inv, head, null, true);
-    res._used = true;
-    const reader = res._stream.getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        if (value === undefined || value === null) continue;
-        let bytes;
-        try { bytes = typeof value === "string" ? _utf8.encode(value) : toBytes(value); }
-        catch { throw new TypeError("A streamed response body must produce Uint8Array chunks."); }
-        if (!host("chunk", inv, b64(bytes))) { reader.cancel("client went away").catch(() => {}); return; }
-      }
-      host("end", inv);
-    } catch (e) {
-      host("end", inv, String((e && e.message) || e));
-    }
-    return;
-  }
+  if (res._stream) return _sendStream(inv, res, head);
   const text = res._takeText();
   if (text !== null) { host("respond", inv, head, text, false, true); return; }
-  const bytes = res._hasBody ? await res._consume() : null;
+  let bytes = null;
+  if (res._hasBody) {
+    if (res.bodyUsed) throw new TypeError("Body has already been used. It can only be read once; call clone() before reading to read it twice.");
+    res._used = true;
+    bytes = res._text !== null ? _utf8.encode(res._text) : (res._bytes || new Uint8Array(0));
+  }
   host("respond", inv, head, bytes ? b64(bytes) : null, false);
+}
+
+async function _sendStream(inv, res, head) {
+  if (res._used) throw new TypeError("The response body has already been read.");
+  host("respond", inv, head, null, true);
+  res._used = true;
+  const reader = res._stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (value === undefined || value === null) continue;
+      let bytes;
+      try { bytes = typeof value === "string" ? _utf8.encode(value) : toBytes(value); }
+      catch { throw new TypeError("A streamed response body must produce Uint8Array chunks."); }
+      if (!host("chunk", inv, b64(bytes))) { reader.cancel("client went away").catch(() => {}); return; }
+    }
+    host("end", inv);
+  } catch (e) {
+    host("end", inv, String((e && e.message) || e));
+  }
 }
 
 _dispatch.init = (envText) => {
@@ -233,26 +242,59 @@ _dispatch.start = () => {
   delete globalThis.__warren_builtins;
 };
 
+// _dispatch.fetch runs the entrypoint's fetch handler. Without promise
+// machinery where none is needed: a handler that returns a Response is
+// answered in the same call, one that returns a promise one job after it
+// settles (as await would), and an exception fails the invocation.
 _dispatch.fetch = (inv, entrypoint, propsText, wire) => {
   const waits = [];
-  (async () => {
-    const props = propsText && propsText !== "null" ? _decodeValue(propsText, _capFromWire) : undefined;
-    const ctx = _makeCtx(waits, props);
-    if (entrypoint === "\u0000object") while (_objectGate) await _objectGate;
-    const target = _instantiate(_resolveEntrypoint(entrypoint), ctx);
-    if (!target || typeof target.fetch !== "function") {
-      throw new TypeError(`Entrypoint "${entrypoint || "default"}" has no fetch() handler; export default { async fetch(request, env, ctx) { return new Response("...") } }`);
-    }
-    const req = _requestFromWire(JSON.parse(wire));
-    const res = target instanceof WorkerEntrypoint ? await target.fetch(req) : await target.fetch(req, _env, ctx);
-    await _sendResponse(inv, res);
-  })().then(() => _finish(inv, waits), (e) => { host("fail", inv, errorJSON(e)); return _finish(inv, waits); });
+  let res;
+  try {
+    if (entrypoint === "\u0000object" && _objectGate) res = _fetchGated(inv, entrypoint, propsText, wire, waits);
+    else res = _callFetch(entrypoint, propsText, wire, waits);
+  } catch (e) { _failed(inv, waits, e); return; }
+  if (res instanceof Response && typeof res.then !== "function") _respond(inv, waits, res);
+  else _when(res, (r) => _respond(inv, waits, r), (e) => _failed(inv, waits, e));
 };
 
+function _callFetch(entrypoint, propsText, wire, waits) {
+  const props = propsText && propsText !== "null" ? _decodeValue(propsText, _capFromWire) : undefined;
+  const ctx = _makeCtx(waits, props);
+  const target = _instantiate(_resolveEntrypoint(entrypoint), ctx);
+  if (!target || typeof target.fetch !== "function") {
+    throw new TypeError(`Entrypoint "${entrypoint || "default"}" has no fetch() handler; export default { async fetch(request, env, ctx) { return new Response("...") } }`);
+  }
+  const req = _requestFromWire(_JSONparse(wire));
+  return target instanceof WorkerEntrypoint ? target.fetch(req) : target.fetch(req, _env, ctx);
+}
+
+// _fetchGated waits for blockConcurrencyWhile to let events in.
+async function _fetchGated(inv, entrypoint, propsText, wire, waits) {
+  while (_objectGate) await _objectGate;
+  return _callFetch(entrypoint, propsText, wire, waits);
+}
+
+function _respond(inv, waits, res) {
+  let p;
+  try { p = _sendResponse(inv, res); } catch (e) { _failed(inv, waits, e); return; }
+  if (p === undefined) _finish(inv, waits);
+  else _when(p, () => _finish(inv, waits), (e) => _failed(inv, waits, e));
+}
+
+function _failed(inv, waits, e) {
+  try { host("fail", inv, errorJSON(e)); } catch {}
+  _finish(inv, waits);
+}
+
 // _finish reports the invocation done once its waitUntil promises settle.
+// Go refuses "done" for an invocation that already ended (after "fail").
 function _finish(inv, waits) {
-  if (waits.length === 0) { host("done", inv); return; }
-  return Promise.allSettled(waits).then(() => host("done", inv));
+  if (waits.length === 0) { _done(inv); return; }
+  _when(Promise.allSettled(waits), () => _done(inv));
+}
+
+function _done(inv) {
+  try { host("done", inv); } catch {}
 }
 
 const _reserved = new Set(["constructor", "fetch", "alarm", "webSocketMessage", "webSocketClose", "webSocketError", "then", "toString", "valueOf", "__proto__", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toLocaleString", "__defineGetter__", "__defineSetter__", "__lookupGetter__", "__lookupSetter__"]);
