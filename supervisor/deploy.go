@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/warrenhq/warren"
-	"github.com/warrenhq/warren/actor"
 	"github.com/warrenhq/warren/egress"
 	"github.com/warrenhq/warren/worker"
 )
@@ -158,60 +157,9 @@ func (s *Supervisor) Deploy(ctx context.Context, id string, d *Deployment) (v *V
 	return v, created, nil
 }
 
-// validate compiles d and checks that its class is exported; it returns the
-// class to run ("" for a stateless fetch handler).
+// validate compiles d in the runner and returns the class to run.
 func (s *Supervisor) validate(ctx context.Context, d *Deployment) (string, error) {
-	prog, err := s.rt.Compile(&d.WorkerCode)
-	if err != nil {
-		return "", err
-	}
-	inst, err := s.rt.NewInstance(prog, worker.Config{CodeID: "deploy-check", Limits: s.limits(d.Limits.Or(s.opts.Defaults))})
-	if err != nil {
-		// The module's top level threw or hit a limit: the code is bad.
-		if e, ok := err.(*warren.Error); ok && (e.Code == warren.CodeException || e.Code == warren.CodeLimit) {
-			bad := *e
-			bad.Code = warren.CodeBadCode
-			bad.Message = "the code fails while loading: " + e.Message
-			if bad.Hint == "" {
-				bad.Hint = "fix the module's top-level code (it runs once when the app starts)"
-			}
-			return "", &bad
-		}
-		return "", err
-	}
-	defer func() { go inst.Close() }() // off the deploy's path
-	exports, err := inst.Exports(ctx)
-	if err != nil {
-		return "", err
-	}
-	var classes []string
-	for name, kind := range exports {
-		if kind == "class" {
-			classes = append(classes, name)
-		}
-	}
-	sort.Strings(classes)
-	if d.ClassName != "" {
-		if exports[d.ClassName] != "class" {
-			return "", &warren.Error{Code: warren.CodeBadCode, Message: fmt.Sprintf("the code does not export a class named %q (its exported classes: %s)", d.ClassName, listOr(classes)),
-				Hint: fmt.Sprintf("add `export class %s extends DurableObject { ... }` to the main module, or set className to one of its classes", d.ClassName)}
-		}
-		return d.ClassName, nil
-	}
-	if exports["App"] == "class" {
-		return "App", nil
-	}
-	if len(classes) == 1 && classes[0] != "default" {
-		return classes[0], nil
-	}
-	if k := exports["default"]; k == "object" || k == "class" {
-		return "", nil
-	}
-	if len(classes) > 1 {
-		return "", &warren.Error{Code: warren.CodeBadCode, Message: fmt.Sprintf("the code exports several classes (%s) and no className says which one is the app", listOr(classes)), Hint: `set "className" in the JSON bundle, or ?className= on the deploy`}
-	}
-	return "", &warren.Error{Code: warren.CodeBadCode, Message: "the code exports neither a Durable Object class nor a default fetch handler",
-		Hint: "export class App extends DurableObject { fetch(request) { ... } } (imported from \"cloudflare:workers\"), or export default { fetch(request) { ... } }"}
+	return s.runner.Validate(ctx, d, d.Limits.Or(s.opts.Defaults))
 }
 
 func listOr(names []string) string {
@@ -221,25 +169,13 @@ func listOr(names []string) string {
 	return strings.Join(names, ", ")
 }
 
-// limits maps quotas to isolate limits.
-func (s *Supervisor) limits(q Quotas) warren.Limits {
-	l := warren.Limits{}
-	if q.MemoryMB > 0 {
-		l.MemoryBytes = int64(q.MemoryMB) << 20
-	}
-	if q.CPUMs > 0 {
-		l.CPU = time.Duration(q.CPUMs) * time.Millisecond
-	}
-	return l
-}
-
 // switchTo makes v the app's running code: the running facet is stopped
 // (requests in flight on it fail with a retryable error) and the next
 // request starts the new code on the same data. a.mu is held.
 func (s *Supervisor) switchTo(a *app, v *Version, quotas Quotas, allow []string) {
-	s.closeApp(a)
+	s.runner.Stop(a.id)
 	a.ver, a.quotas, a.egress = v, quotas, allow
-	a.stub = nil
+	a.spec = nil
 }
 
 // codeOf reads a stored version's code.
@@ -255,44 +191,28 @@ func (s *Supervisor) codeOf(id string, version int) (*warren.WorkerCode, error) 
 	return &wc, nil
 }
 
-// entry returns what the app's next request runs on: its entrypoint (the
-// facet, or the stateless Worker). a.mu is held.
-func (s *Supervisor) entry(ctx context.Context, a *app) (worker.Entrypoint, error) {
-	v := a.ver
-	if a.stub == nil {
-		q := a.quotas.Or(s.opts.Defaults)
-		if s.opts.Hooks.Quotas != nil {
-			q = s.opts.Hooks.Quotas(a.id, q)
-		}
-		out := worker.DenyAll
-		if len(a.egress) > 0 && s.opts.Egress != nil {
-			out = &worker.Outbound{Direct: &countingFetcher{next: s.opts.Egress(a.egress), a: a}}
-		}
-		id, version, limits := a.id, v.Version, s.limits(q)
-		a.stub = s.loader.Get("app:"+a.id+"@"+v.Hash, func(context.Context) (*worker.LoadCode, error) {
-			code, err := s.codeOf(id, version)
-			if err != nil {
-				return nil, err
-			}
-			return &worker.LoadCode{Code: code, Limits: limits, Outbound: out}, nil
-		})
-		a.storage = s.storage(q)
+// specOf returns what the runner runs for the app's current version.
+func (s *Supervisor) specOf(a *app) (*AppSpec, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.deleted {
+		return nil, notFound(a.id)
 	}
-	if a.facets == nil { // closed by a deploy, an eviction or idleness
-		a.facets = actor.NewFacets(a.dir, a.parentID, a.storage)
+	if a.spec != nil {
+		return a.spec, nil
 	}
-	if v.ClassName == "" {
-		return a.stub.Entrypoint("", nil, warren.Limits{}), nil
+	q := a.quotas.Or(s.opts.Defaults)
+	if s.opts.Hooks.Quotas != nil {
+		q = s.opts.Hooks.Quotas(a.id, q)
 	}
-	if ep := a.facets.Running("app"); ep != nil {
-		return ep, nil
+	var out worker.Fetcher
+	if len(a.egress) > 0 && s.opts.Egress != nil {
+		out = &countingFetcher{next: s.opts.Egress(a.egress), a: a}
 	}
-	ep, err := a.facets.Start(ctx, "app", a.stub, v.ClassName, "") // creates the app's folder
-	if err != nil {
-		return nil, err
-	}
-	s.metrics.coldStarts.Add(1)
-	return ep, nil
+	id, version := a.id, a.ver.Version
+	a.spec = &AppSpec{ID: a.id, ParentID: a.parentID, Version: version, Hash: a.ver.Hash, Class: a.ver.ClassName, Quotas: q, Outbound: out,
+		Code: func(context.Context) (*warren.WorkerCode, error) { return s.codeOf(id, version) }}
+	return a.spec, nil
 }
 
 // Rollback makes an earlier version current: version, or the one before
@@ -343,7 +263,8 @@ func (s *Supervisor) Delete(id string) error {
 	s.mu.Lock()
 	delete(s.apps, id)
 	s.mu.Unlock()
-	s.closeApp(a)
+	s.flushApps([]*app{a})
+	s.runner.Stop(id)
 	if _, err := s.db.Exec(`DELETE FROM apps WHERE id = ?; DELETE FROM versions WHERE app = ?`, id, id); err != nil {
 		return err
 	}
@@ -393,7 +314,7 @@ func (s *Supervisor) info(a *app) AppInfo {
 	if eg == nil {
 		eg = []string{}
 	}
-	return AppInfo{ID: a.id, Version: v.Version, ClassName: v.ClassName, Hash: v.Hash, Updated: v.Created, Running: a.running.Load(),
+	return AppInfo{ID: a.id, Version: v.Version, ClassName: v.ClassName, Hash: v.Hash, Updated: v.Created, Running: s.runner.Running(a.id),
 		Limits: s.quotasOf(a), Overrides: over, Egress: eg}
 }
 

@@ -1,7 +1,6 @@
 package supervisor
 
 import (
-	"strings"
 	"sync"
 
 	"time"
@@ -133,15 +132,10 @@ func (s *Supervisor) FollowLogs(id string) (<-chan LogLine, func(), error) {
 	return ch, cancel, nil
 }
 
-// workerLog routes isolate output to the app's log: the loader names each
-// app's code "app:<id>@<hash>".
-func (s *Supervisor) workerLog(e worker.LogEntry) {
-	rest, ok := strings.CutPrefix(e.CodeID, "app:")
-	if !ok {
-		return
-	}
-	id, _, _ := strings.Cut(rest, "@")
-	if a := s.lookup(id); a != nil {
+// WorkerLog adds an isolate's output (console, exceptions) to app's log;
+// runners call it.
+func (s *Supervisor) WorkerLog(app string, e worker.LogEntry) {
+	if a := s.lookup(app); a != nil {
 		a.logs.add(LogLine{Time: e.Time.UTC(), Level: e.Level, Message: e.Message})
 	}
 }

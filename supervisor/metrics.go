@@ -23,7 +23,7 @@ type metrics struct {
 	requests prometheus.Counter
 	errors   prometheus.Counter
 
-	coldStarts, evictions, rateLimited atomic.Int64
+	rateLimited atomic.Int64
 }
 
 func newMetrics(s *Supervisor) *metrics {
@@ -48,21 +48,23 @@ func (m *metrics) observe(u RequestUsage) {
 }
 
 var (
-	descApps        = prometheus.NewDesc("warren_apps", "Apps deployed.", nil, nil)
-	descLive        = prometheus.NewDesc("warren_active_objects", "Apps whose Durable Object is in memory (isolate and open database).", nil, nil)
-	descIsolates    = prometheus.NewDesc("warren_loader_workers", "Workers held by the supervisor's Worker Loader (compiled code, and stateless apps' isolates).", nil, nil)
-	descIsolatesNew = prometheus.NewDesc("warren_isolates_created_total", "Isolates created by the Worker Loader for stateless apps.", nil, nil)
-	descCold        = prometheus.NewDesc("warren_cold_starts_total", "App objects started (code loaded into a new isolate, database opened).", nil, nil)
-	descEvict       = prometheus.NewDesc("warren_evictions_total", "Live apps closed to stay under the memory budget or after being idle.", nil, nil)
-	descRate        = prometheus.NewDesc("warren_rate_limited_total", "Requests refused by a requests-per-minute quota.", nil, nil)
-	descAppReq      = prometheus.NewDesc("warren_app_requests_total", "Requests per app since start (top apps; the rest under app=\"_other\").", []string{"app"}, nil)
-	descAppErr      = prometheus.NewDesc("warren_app_errors_total", "Failed requests per app since start (top apps; the rest under app=\"_other\").", []string{"app"}, nil)
-	descAppCPU      = prometheus.NewDesc("warren_app_cpu_seconds_total", "JavaScript CPU time per app since start (top apps; the rest under app=\"_other\").", []string{"app"}, nil)
+	descApps         = prometheus.NewDesc("warren_apps", "Apps deployed.", nil, nil)
+	descLive         = prometheus.NewDesc("warren_active_objects", "Apps whose Durable Object is in memory (isolate and open database).", nil, nil)
+	descIsolates     = prometheus.NewDesc("warren_loader_workers", "Workers held by the supervisor's Worker Loader (compiled code, and stateless apps' isolates).", nil, nil)
+	descIsolatesNew  = prometheus.NewDesc("warren_isolates_created_total", "Isolates created by the Worker Loader for stateless apps.", nil, nil)
+	descCold         = prometheus.NewDesc("warren_cold_starts_total", "App objects started (code loaded into a new isolate, database opened).", nil, nil)
+	descEvict        = prometheus.NewDesc("warren_evictions_total", "Live apps closed to stay under the memory budget or after being idle.", nil, nil)
+	descRate         = prometheus.NewDesc("warren_rate_limited_total", "Requests refused by a requests-per-minute quota.", nil, nil)
+	descHosts        = prometheus.NewDesc("warren_hosts", "Host processes running apps (0 with --isolation=inprocess).", nil, nil)
+	descHostRestarts = prometheus.NewDesc("warren_host_restarts_total", "Host processes restarted after they crashed or were killed.", nil, nil)
+	descAppReq       = prometheus.NewDesc("warren_app_requests_total", "Requests per app since start (top apps; the rest under app=\"_other\").", []string{"app"}, nil)
+	descAppErr       = prometheus.NewDesc("warren_app_errors_total", "Failed requests per app since start (top apps; the rest under app=\"_other\").", []string{"app"}, nil)
+	descAppCPU       = prometheus.NewDesc("warren_app_cpu_seconds_total", "JavaScript CPU time per app since start (top apps; the rest under app=\"_other\").", []string{"app"}, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descApps, descLive, descIsolates, descIsolatesNew, descCold, descEvict, descRate, descAppReq, descAppErr, descAppCPU} {
+	for _, d := range []*prometheus.Desc{descApps, descHosts, descHostRestarts, descLive, descIsolates, descIsolatesNew, descCold, descEvict, descRate, descAppReq, descAppErr, descAppCPU} {
 		ch <- d
 	}
 }
@@ -81,11 +83,14 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	}
 	s.mu.RUnlock()
 	ch <- prometheus.MustNewConstMetric(descApps, prometheus.GaugeValue, float64(len(rows)))
-	ch <- prometheus.MustNewConstMetric(descLive, prometheus.GaugeValue, float64(s.live.Load()))
-	ch <- prometheus.MustNewConstMetric(descIsolates, prometheus.GaugeValue, float64(s.loader.Len()))
-	ch <- prometheus.MustNewConstMetric(descIsolatesNew, prometheus.CounterValue, float64(s.loader.Stats().Isolates.Load()))
-	ch <- prometheus.MustNewConstMetric(descCold, prometheus.CounterValue, float64(m.coldStarts.Load()))
-	ch <- prometheus.MustNewConstMetric(descEvict, prometheus.CounterValue, float64(m.evictions.Load()))
+	st := s.runner.Stats()
+	ch <- prometheus.MustNewConstMetric(descLive, prometheus.GaugeValue, float64(st.Live))
+	ch <- prometheus.MustNewConstMetric(descIsolates, prometheus.GaugeValue, float64(st.LoaderWorkers))
+	ch <- prometheus.MustNewConstMetric(descIsolatesNew, prometheus.CounterValue, float64(st.Isolates))
+	ch <- prometheus.MustNewConstMetric(descCold, prometheus.CounterValue, float64(st.ColdStarts))
+	ch <- prometheus.MustNewConstMetric(descEvict, prometheus.CounterValue, float64(st.Evictions))
+	ch <- prometheus.MustNewConstMetric(descHosts, prometheus.GaugeValue, float64(st.Hosts))
+	ch <- prometheus.MustNewConstMetric(descHostRestarts, prometheus.CounterValue, float64(st.HostRestarts))
 	ch <- prometheus.MustNewConstMetric(descRate, prometheus.CounterValue, float64(m.rateLimited.Load()))
 	sort.Slice(rows, func(i, j int) bool {
 		if rows[i].req != rows[j].req {

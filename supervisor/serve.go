@@ -9,12 +9,9 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/warrenhq/warren"
-	"github.com/warrenhq/warren/sqlite"
-	"github.com/warrenhq/warren/worker"
 )
 
 // MaxAppRequestBody bounds the body of a request to an app.
@@ -52,16 +49,7 @@ func (s *Supervisor) ServeApp(w http.ResponseWriter, r *http.Request, id, path s
 			return
 		}
 	}
-	a.active.Add(1)
-	a.lastUsed.Store(start.UnixNano())
-	defer func() {
-		a.lastUsed.Store(time.Now().UnixNano())
-		a.active.Add(-1)
-	}()
-
-	var use worker.Usage
-	ctx := worker.WithUsage(r.Context(), &use)
-	req := r.Clone(ctx)
+	req := r.Clone(r.Context())
 	req.URL.Path, req.URL.RawPath = path, ""
 	req.RequestURI = ""
 	req.URL.Host = r.Host
@@ -72,20 +60,10 @@ func (s *Supervisor) ServeApp(w http.ResponseWriter, r *http.Request, id, path s
 	req.Body = http.MaxBytesReader(w, r.Body, MaxAppRequestBody)
 
 	var resp *http.Response
-	var err error
-	var seen *dbSeen
-	for attempt := 0; ; attempt++ {
-		var ep worker.Entrypoint
-		ep, seen, err = s.acquire(ctx, a)
-		if err == nil {
-			resp, err = ep.Fetch(ctx, req)
-		}
-		// A deploy or eviction closed the isolate before it took the
-		// request (the body is unread): go again on the new one.
-		if attempt == 0 && errors.Is(err, worker.ErrClosed) {
-			continue
-		}
-		break
+	var ru *RunUsage
+	spec, err := s.specOf(a)
+	if err == nil {
+		resp, ru, err = s.runner.Serve(r.Context(), spec, req)
 	}
 	status := 0
 	if err != nil {
@@ -103,9 +81,9 @@ func (s *Supervisor) ServeApp(w http.ResponseWriter, r *http.Request, id, path s
 		copyResponse(w, resp)
 	}
 
-	u := RequestUsage{Status: status, Wall: time.Since(start), CPU: use.CPU(), Error: err != nil || status >= 500}
-	if seen != nil {
-		u.RowsRead, u.RowsWritten = seen.take()
+	u := RequestUsage{Status: status, Wall: time.Since(start), Error: err != nil || status >= 500}
+	if ru != nil {
+		u.CPU, u.RowsRead, u.RowsWritten = ru.CPU, ru.RowsRead, ru.RowsWritten
 	}
 	a.use.add(u)
 	s.metrics.observe(u)
@@ -114,50 +92,6 @@ func (s *Supervisor) ServeApp(w http.ResponseWriter, r *http.Request, id, path s
 	if h := s.opts.Hooks.AfterRequest; h != nil {
 		h(id, info, u)
 	}
-}
-
-// acquire returns the app's entrypoint, starting its code if needed.
-func (s *Supervisor) acquire(ctx context.Context, a *app) (worker.Entrypoint, *dbSeen, error) {
-	ep, seen, started, err := s.acquireLocked(ctx, a)
-	if started {
-		go s.evictOver(a)
-	}
-	return ep, seen, err
-}
-
-func (s *Supervisor) acquireLocked(ctx context.Context, a *app) (ep worker.Entrypoint, seen *dbSeen, started bool, err error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.deleted {
-		return nil, nil, false, notFound(a.id)
-	}
-	if ep, err = s.entry(ctx, a); err != nil {
-		return nil, nil, false, err
-	}
-	if started = !a.running.Swap(true); started {
-		s.live.Add(1)
-	}
-	if _, db := a.facets.Instance("app"); db != nil {
-		seen = a.seen.Load()
-		if seen == nil || seen.db != db {
-			seen = &dbSeen{db: db}
-			a.seen.Store(seen)
-		}
-	}
-	return ep, seen, started, nil
-}
-
-// dbSeen partitions a database's row counters between requests: each takes
-// the rows counted since the previous one took its share, so the sum over
-// requests is exact even when they overlap.
-type dbSeen struct {
-	db            *sqlite.DB
-	read, written atomic.Int64
-}
-
-func (d *dbSeen) take() (read, written int64) {
-	r, w := d.db.Rows()
-	return r - d.read.Swap(r), w - d.written.Swap(w)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -23,17 +23,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // the supervisor's own database
 
 	"github.com/warrenhq/warren"
-	"github.com/warrenhq/warren/actor"
-	"github.com/warrenhq/warren/loader"
-	"github.com/warrenhq/warren/sqlite"
 	"github.com/warrenhq/warren/worker"
 )
 
@@ -91,8 +86,12 @@ var DefaultQuotas = Quotas{StorageBytes: 256 << 20, MemoryMB: 64, CPUMs: 1000, R
 
 // Options configure a Supervisor.
 type Options struct {
-	// Runtime compiles and runs app code.
+	// Runtime compiles and runs app code (for the default Local runner).
 	Runtime *worker.Runtime
+	// Runner runs the apps' code; nil: a Local runner on Runtime, with the
+	// apps' folders under Dir/apps. Package host provides one that runs
+	// them in confined processes.
+	Runner Runner
 	// Dir holds the supervisor's database (supervisor.sqlite) and one
 	// folder per app.
 	Dir string
@@ -158,8 +157,7 @@ type RequestUsage struct {
 // Supervisor runs apps. It is safe for concurrent use.
 type Supervisor struct {
 	opts   Options
-	rt     *worker.Runtime
-	loader *loader.Loader
+	runner Runner
 	db     *sql.DB
 	log    *slog.Logger
 
@@ -167,7 +165,6 @@ type Supervisor struct {
 	apps   map[string]*app
 	closed bool
 
-	live    atomic.Int64 // apps with a running facet
 	metrics *metrics
 
 	stop chan struct{}
@@ -184,19 +181,12 @@ type app struct {
 	ver     *Version
 	quotas  Quotas // overrides from the deploy
 	egress  []string
-	stub    *loader.Stub
-	storage sqlite.Options // of the app's database, set with stub
-	facets  *actor.Facets
+	spec    *AppSpec // what the runner runs; rebuilt after a change
 	deleted bool
-
-	active   atomic.Int64
-	lastUsed atomic.Int64 // unix nanoseconds
-	running  atomic.Bool  // a facet (isolate + database) is open
 
 	rate rateWindow
 	logs *logRing
 	use  meter
-	seen atomic.Pointer[dbSeen] // row counters of the open database
 }
 
 // idPattern is what an app id may be: a DNS label, so that {id}.<domain>
@@ -218,8 +208,8 @@ func ValidateID(id string) error {
 // New opens (creating if needed) the supervisor's database in opts.Dir and
 // loads the deployed apps.
 func New(opts Options) (*Supervisor, error) {
-	if opts.Runtime == nil {
-		return nil, errors.New("supervisor: Options.Runtime is required")
+	if opts.Runtime == nil && opts.Runner == nil {
+		return nil, errors.New("supervisor: Options.Runtime or Options.Runner is required")
 	}
 	if opts.MemoryBudget <= 0 {
 		opts.MemoryBudget = 512 << 20
@@ -247,8 +237,10 @@ func New(opts Options) (*Supervisor, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Supervisor{opts: opts, rt: opts.Runtime, db: db, log: opts.Log, apps: map[string]*app{}, stop: make(chan struct{}), done: make(chan struct{})}
-	s.loader = loader.New(opts.Runtime, loader.Options{Limits: warren.DefaultLimits, Logs: s.workerLog, MemoryBudget: opts.MemoryBudget})
+	s := &Supervisor{opts: opts, runner: opts.Runner, db: db, log: opts.Log, apps: map[string]*app{}, stop: make(chan struct{}), done: make(chan struct{})}
+	if s.runner == nil {
+		s.runner = NewLocal(LocalOptions{Runtime: opts.Runtime, Dir: filepath.Join(opts.Dir, "apps"), MemoryBudget: opts.MemoryBudget, IdleTimeout: opts.IdleTimeout, Logs: s.WorkerLog})
+	}
 	s.metrics = newMetrics(s)
 	if err := s.loadApps(); err != nil {
 		db.Close()
@@ -340,9 +332,6 @@ func (s *Supervisor) quotasOf(a *app) Quotas {
 	return q
 }
 
-// Loader returns the Worker Loader the supervisor loads app code with.
-func (s *Supervisor) Loader() *loader.Loader { return s.loader }
-
 // Close stops every app, writes pending usage and closes the database.
 func (s *Supervisor) Close() {
 	s.mu.Lock()
@@ -351,124 +340,25 @@ func (s *Supervisor) Close() {
 		return
 	}
 	s.closed = true
-	apps := make([]*app, 0, len(s.apps))
-	for _, a := range s.apps {
-		apps = append(apps, a)
-	}
 	s.mu.Unlock()
 	close(s.stop)
 	<-s.done
-	for _, a := range apps {
-		a.mu.Lock()
-		s.closeApp(a)
-		a.mu.Unlock()
-	}
+	s.runner.Close()
 	s.flush()
-	s.loader.Close()
 	s.db.Close()
 }
 
-// closeApp stops the app's facet (its data stays). a.mu is held.
-func (s *Supervisor) closeApp(a *app) {
-	if a.facets != nil {
-		a.facets.Close()
-		a.facets = nil
-	}
-	a.seen.Store(nil) // the closed database's counters
-	if a.running.Swap(false) {
-		s.live.Add(-1)
-	}
-}
-
-// background flushes usage and closes idle apps until Close.
+// background flushes usage until Close.
 func (s *Supervisor) background() {
 	defer close(s.done)
 	flush := time.NewTicker(s.opts.FlushInterval)
 	defer flush.Stop()
-	idle := time.NewTicker(s.opts.IdleTimeout / 4)
-	defer idle.Stop()
 	for {
 		select {
 		case <-s.stop:
 			return
 		case <-flush.C:
 			s.flush()
-		case <-idle.C:
-			s.closeIdle(time.Now().Add(-s.opts.IdleTimeout).UnixNano())
 		}
 	}
-}
-
-// appMemoryEstimate is what one live app is assumed to hold (an isolate
-// with its heap, an open SQLite database with its page cache), for the
-// memory budget; measured in docs/BENCHMARKS.md.
-const appMemoryEstimate = 768 << 10
-
-// maxLive is how many apps may be live under the memory budget.
-func (s *Supervisor) maxLive() int64 {
-	n := s.opts.MemoryBudget / appMemoryEstimate
-	if n < 1 {
-		n = 1
-	}
-	return n
-}
-
-// closeIdle closes apps unused since before cutoff.
-func (s *Supervisor) closeIdle(cutoff int64) {
-	s.mu.RLock()
-	var idle []*app
-	for _, a := range s.apps {
-		if a.running.Load() && a.active.Load() == 0 && a.lastUsed.Load() < cutoff {
-			idle = append(idle, a)
-		}
-	}
-	s.mu.RUnlock()
-	for _, a := range idle {
-		s.tryClose(a, cutoff)
-	}
-}
-
-// tryClose closes a if it is still idle since before cutoff.
-func (s *Supervisor) tryClose(a *app, cutoff int64) bool {
-	if !a.mu.TryLock() {
-		return false
-	}
-	defer a.mu.Unlock()
-	if a.active.Load() != 0 || a.lastUsed.Load() >= cutoff || !a.running.Load() {
-		return false
-	}
-	s.closeApp(a)
-	s.metrics.evictions.Add(1)
-	return true
-}
-
-// evictOver closes least recently used idle apps while more are live than
-// the memory budget allows; keep is never chosen.
-func (s *Supervisor) evictOver(keep *app) {
-	over := s.live.Load() - s.maxLive()
-	if over <= 0 {
-		return
-	}
-	s.mu.RLock()
-	var cands []*app
-	for _, a := range s.apps {
-		if a != keep && a.running.Load() && a.active.Load() == 0 {
-			cands = append(cands, a)
-		}
-	}
-	s.mu.RUnlock()
-	sort.Slice(cands, func(i, j int) bool { return cands[i].lastUsed.Load() < cands[j].lastUsed.Load() })
-	for _, a := range cands {
-		if over <= 0 {
-			break
-		}
-		if s.tryClose(a, time.Now().UnixNano()) {
-			over--
-		}
-	}
-}
-
-// storage returns the options of the app's database under its quotas.
-func (s *Supervisor) storage(q Quotas) sqlite.Options {
-	return sqlite.Options{MaxBytes: q.StorageBytes}
 }

@@ -1,0 +1,472 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/warrenhq/warren"
+	"github.com/warrenhq/warren/actor"
+	"github.com/warrenhq/warren/loader"
+	"github.com/warrenhq/warren/sqlite"
+	"github.com/warrenhq/warren/worker"
+)
+
+// Runner runs apps' code for the supervisor: in this process (Local), or
+// in confined host processes (package host). The supervisor keeps the
+// policy (versions, quotas, rate limits, metering, logs); a Runner keeps
+// isolates and databases.
+type Runner interface {
+	// Validate compiles d and returns the class to run ("" for a
+	// stateless fetch handler), or the error that refuses the deploy.
+	Validate(ctx context.Context, d *Deployment, q Quotas) (string, error)
+	// Serve forwards req to the app. Usage is complete once the
+	// response's body is closed (or at once when err != nil).
+	Serve(ctx context.Context, app *AppSpec, req *http.Request) (*http.Response, *RunUsage, error)
+	// Stop closes the app's running code (a new version, a rollback, a
+	// deletion); its data stays. Requests in flight on it fail.
+	Stop(id string)
+	// Running reports whether the app's code is in memory.
+	Running(id string) bool
+	// Stats are figures for /metrics.
+	Stats() RunnerStats
+	// Close stops every app.
+	Close()
+}
+
+// AppSpec is what a Runner needs to run one version of an app.
+type AppSpec struct {
+	ID       string
+	ParentID string // ctx.id of the app's object
+	Version  int
+	Hash     string
+	Class    string // "" for a stateless fetch handler
+	Quotas   Quotas // effective quotas
+	// Outbound receives the app's fetch() calls; nil means no network.
+	Outbound worker.Fetcher
+	// Code returns the version's code (called when the runner needs it).
+	Code func(ctx context.Context) (*warren.WorkerCode, error)
+}
+
+// RunUsage is what one request used inside the runner.
+type RunUsage struct {
+	CPU                   time.Duration
+	RowsRead, RowsWritten int64
+}
+
+// RunnerStats are a runner's figures.
+type RunnerStats struct {
+	Live, ColdStarts, Evictions, LoaderWorkers, Isolates int64
+	Hosts, HostRestarts                                  int64
+}
+
+// LocalOptions configure a Local runner.
+type LocalOptions struct {
+	Runtime *worker.Runtime
+	// Dir holds one folder per app (<Dir>/<id>).
+	Dir string
+	// MemoryBudget bounds the estimated memory of live apps (0: 512 MiB).
+	MemoryBudget int64
+	// IdleTimeout closes apps without requests for this long (0: 60 s).
+	IdleTimeout time.Duration
+	// Logs receives the apps' console output and exceptions.
+	Logs func(app string, e worker.LogEntry)
+}
+
+// Local runs apps in this process: each app's class as a facet
+// (actor.Facets) with its own SQLite database, its code loaded through a
+// Worker Loader.
+type Local struct {
+	opts   LocalOptions
+	rt     *worker.Runtime
+	loader *loader.Loader
+
+	mu   sync.Mutex
+	apps map[string]*localApp
+
+	live, coldStarts, evictions atomic.Int64
+	stop, done                  chan struct{}
+	closeOnce                   sync.Once
+}
+
+type localApp struct {
+	id       string
+	mu       sync.Mutex
+	version  int // of stub
+	stub     *loader.Stub
+	facets   *actor.Facets
+	seen     atomic.Pointer[dbSeen]
+	running  atomic.Bool
+	active   atomic.Int64
+	lastUsed atomic.Int64
+}
+
+// NewLocal returns a Local runner.
+func NewLocal(opts LocalOptions) *Local {
+	if opts.MemoryBudget <= 0 {
+		opts.MemoryBudget = 512 << 20
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = 60 * time.Second
+	}
+	l := &Local{opts: opts, rt: opts.Runtime, apps: map[string]*localApp{}, stop: make(chan struct{}), done: make(chan struct{})}
+	l.loader = loader.New(opts.Runtime, loader.Options{Limits: warren.DefaultLimits, Logs: l.workerLog, MemoryBudget: opts.MemoryBudget})
+	go l.background()
+	return l
+}
+
+// workerLog routes isolate output by app: the loader names each app's code
+// "app:<id>@<version>".
+func (l *Local) workerLog(e worker.LogEntry) {
+	rest, ok := strings.CutPrefix(e.CodeID, "app:")
+	if !ok || l.opts.Logs == nil {
+		return
+	}
+	id, _, _ := strings.Cut(rest, "@")
+	l.opts.Logs(id, e)
+}
+
+// Validate compiles d and checks that its class is exported.
+func (l *Local) Validate(ctx context.Context, d *Deployment, q Quotas) (string, error) {
+	prog, err := l.rt.Compile(&d.WorkerCode)
+	if err != nil {
+		return "", err
+	}
+	inst, err := l.rt.NewInstance(prog, worker.Config{CodeID: "deploy-check", Limits: isolateLimits(q)})
+	if err != nil {
+		// The module's top level threw or hit a limit: the code is bad.
+		var e *warren.Error
+		if errors.As(err, &e) && (e.Code == warren.CodeException || e.Code == warren.CodeLimit) {
+			bad := *e
+			bad.Code = warren.CodeBadCode
+			bad.Message = "the code fails while loading: " + e.Message
+			if bad.Hint == "" {
+				bad.Hint = "fix the module's top-level code (it runs once when the app starts)"
+			}
+			return "", &bad
+		}
+		return "", err
+	}
+	defer func() { go inst.Close() }() // off the deploy's path
+	exports, err := inst.Exports(ctx)
+	if err != nil {
+		return "", err
+	}
+	return chooseClass(exports, d.ClassName)
+}
+
+// chooseClass picks the class to run from a module's exports.
+func chooseClass(exports map[string]string, named string) (string, error) {
+	var classes []string
+	for name, kind := range exports {
+		if kind == "class" {
+			classes = append(classes, name)
+		}
+	}
+	sort.Strings(classes)
+	if named != "" {
+		if exports[named] != "class" {
+			return "", &warren.Error{Code: warren.CodeBadCode, Message: fmt.Sprintf("the code does not export a class named %q (its exported classes: %s)", named, listOr(classes)),
+				Hint: fmt.Sprintf("add `export class %s extends DurableObject { ... }` to the main module, or set className to one of its classes", named)}
+		}
+		return named, nil
+	}
+	if exports["App"] == "class" {
+		return "App", nil
+	}
+	if len(classes) == 1 && classes[0] != "default" {
+		return classes[0], nil
+	}
+	if k := exports["default"]; k == "object" || k == "class" {
+		return "", nil
+	}
+	if len(classes) > 1 {
+		return "", &warren.Error{Code: warren.CodeBadCode, Message: fmt.Sprintf("the code exports several classes (%s) and no className says which one is the app", listOr(classes)), Hint: `set "className" in the JSON bundle, or ?className= on the deploy`}
+	}
+	return "", &warren.Error{Code: warren.CodeBadCode, Message: "the code exports neither a Durable Object class nor a default fetch handler",
+		Hint: "export class App extends DurableObject { fetch(request) { ... } } (imported from \"cloudflare:workers\"), or export default { fetch(request) { ... } }"}
+}
+
+// isolateLimits maps quotas to isolate limits.
+func isolateLimits(q Quotas) warren.Limits {
+	l := warren.Limits{}
+	if q.MemoryMB > 0 {
+		l.MemoryBytes = int64(q.MemoryMB) << 20
+	}
+	if q.CPUMs > 0 {
+		l.CPU = time.Duration(q.CPUMs) * time.Millisecond
+	}
+	return l
+}
+
+func (l *Local) app(id string) *localApp {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	la := l.apps[id]
+	if la == nil {
+		la = &localApp{id: id}
+		l.apps[id] = la
+	}
+	return la
+}
+
+// Serve forwards req to the app, starting its code if needed.
+func (l *Local) Serve(ctx context.Context, spec *AppSpec, req *http.Request) (*http.Response, *RunUsage, error) {
+	la := l.app(spec.ID)
+	la.active.Add(1)
+	la.lastUsed.Store(time.Now().UnixNano())
+	use := &worker.Usage{}
+	ru := &RunUsage{}
+	var seen *dbSeen
+	var once sync.Once
+	finish := func() {
+		once.Do(func() {
+			ru.CPU = use.CPU()
+			if seen != nil {
+				ru.RowsRead, ru.RowsWritten = seen.take()
+			}
+			la.lastUsed.Store(time.Now().UnixNano())
+			la.active.Add(-1)
+		})
+	}
+	ctx = worker.WithUsage(ctx, use)
+	req = req.WithContext(ctx)
+	var resp *http.Response
+	var err error
+	for attempt := 0; ; attempt++ {
+		var ep worker.Entrypoint
+		var started bool
+		ep, seen, started, err = l.acquire(ctx, la, spec)
+		if started {
+			go l.evictOver(la)
+		}
+		if err == nil {
+			resp, err = ep.Fetch(ctx, req)
+		}
+		// A deploy or eviction closed the isolate before it took the
+		// request (the body is unread): go again on the new one.
+		if attempt == 0 && errors.Is(err, worker.ErrClosed) {
+			continue
+		}
+		break
+	}
+	if err != nil {
+		finish()
+		return nil, ru, err
+	}
+	resp.Body = &finishBody{ReadCloser: resp.Body, finish: finish}
+	return resp, ru, nil
+}
+
+// finishBody completes a request's usage when its body is closed.
+type finishBody struct {
+	io.ReadCloser
+	finish func()
+}
+
+func (b *finishBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.finish()
+	return err
+}
+
+func (l *Local) acquire(ctx context.Context, la *localApp, spec *AppSpec) (ep worker.Entrypoint, seen *dbSeen, started bool, err error) {
+	la.mu.Lock()
+	defer la.mu.Unlock()
+	if la.stub == nil || la.version != spec.Version {
+		l.closeLocked(la)
+		out := worker.DenyAll
+		if spec.Outbound != nil {
+			out = &worker.Outbound{Direct: spec.Outbound}
+		}
+		limits, code := isolateLimits(spec.Quotas), spec.Code
+		la.stub = l.loader.Get(fmt.Sprintf("app:%s@%d", spec.ID, spec.Version), func(ctx context.Context) (*worker.LoadCode, error) {
+			c, err := code(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return &worker.LoadCode{Code: c, Limits: limits, Outbound: out}, nil
+		})
+		la.version = spec.Version
+		la.facets = actor.NewFacets(filepath.Join(l.opts.Dir, spec.ID), spec.ParentID, sqlite.Options{MaxBytes: spec.Quotas.StorageBytes})
+	}
+	if la.facets == nil { // closed by eviction or idleness
+		la.facets = actor.NewFacets(filepath.Join(l.opts.Dir, spec.ID), spec.ParentID, sqlite.Options{MaxBytes: spec.Quotas.StorageBytes})
+	}
+	if spec.Class == "" {
+		ep = la.stub.Entrypoint("", nil, warren.Limits{})
+	} else if ep = la.facets.Running("app"); ep == nil {
+		if ep, err = la.facets.Start(ctx, "app", la.stub, spec.Class, ""); err != nil { // creates the app's folder
+			return nil, nil, false, err
+		}
+		l.coldStarts.Add(1)
+	}
+	if started = !la.running.Swap(true); started {
+		l.live.Add(1)
+	}
+	if _, db := la.facets.Instance("app"); db != nil {
+		seen = la.seen.Load()
+		if seen == nil || seen.db != db {
+			seen = &dbSeen{db: db}
+			la.seen.Store(seen)
+		}
+	}
+	return ep, seen, started, nil
+}
+
+// closeLocked stops the app's facet; la.mu is held.
+func (l *Local) closeLocked(la *localApp) {
+	if la.facets != nil {
+		la.facets.Close()
+		la.facets = nil
+	}
+	la.seen.Store(nil)
+	if la.running.Swap(false) {
+		l.live.Add(-1)
+	}
+}
+
+// Stop closes the app's running code; the next request loads its current
+// version.
+func (l *Local) Stop(id string) {
+	l.mu.Lock()
+	la := l.apps[id]
+	l.mu.Unlock()
+	if la != nil {
+		la.mu.Lock()
+		l.closeLocked(la)
+		la.stub = nil
+		la.mu.Unlock()
+	}
+}
+
+// Running reports whether the app's code is in memory.
+func (l *Local) Running(id string) bool {
+	l.mu.Lock()
+	la := l.apps[id]
+	l.mu.Unlock()
+	return la != nil && la.running.Load()
+}
+
+// Stats returns the runner's figures.
+func (l *Local) Stats() RunnerStats {
+	return RunnerStats{Live: l.live.Load(), ColdStarts: l.coldStarts.Load(), Evictions: l.evictions.Load(),
+		LoaderWorkers: int64(l.loader.Len()), Isolates: l.loader.Stats().Isolates.Load()}
+}
+
+// Close stops every app.
+func (l *Local) Close() {
+	l.closeOnce.Do(func() {
+		close(l.stop)
+		<-l.done
+		l.mu.Lock()
+		apps := l.apps
+		l.apps = map[string]*localApp{}
+		l.mu.Unlock()
+		for _, la := range apps {
+			la.mu.Lock()
+			l.closeLocked(la)
+			la.mu.Unlock()
+		}
+		l.loader.Close()
+	})
+}
+
+// background closes idle apps until Close.
+func (l *Local) background() {
+	defer close(l.done)
+	idle := time.NewTicker(l.opts.IdleTimeout / 4)
+	defer idle.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-idle.C:
+			l.closeIdle(time.Now().Add(-l.opts.IdleTimeout).UnixNano())
+		}
+	}
+}
+
+// appMemoryEstimate is what one live app is assumed to hold (an isolate
+// with its heap, an open SQLite database with its page cache), for the
+// memory budget; measured in docs/BENCHMARKS.md.
+const appMemoryEstimate = 768 << 10
+
+func (l *Local) maxLive() int64 {
+	return max(l.opts.MemoryBudget/appMemoryEstimate, 1)
+}
+
+func (l *Local) closeIdle(cutoff int64) {
+	l.mu.Lock()
+	var idle []*localApp
+	for _, la := range l.apps {
+		if la.running.Load() && la.active.Load() == 0 && la.lastUsed.Load() < cutoff {
+			idle = append(idle, la)
+		}
+	}
+	l.mu.Unlock()
+	for _, la := range idle {
+		l.tryClose(la, cutoff)
+	}
+}
+
+// tryClose closes la if it is still idle since before cutoff.
+func (l *Local) tryClose(la *localApp, cutoff int64) bool {
+	if !la.mu.TryLock() {
+		return false
+	}
+	defer la.mu.Unlock()
+	if la.active.Load() != 0 || la.lastUsed.Load() >= cutoff || !la.running.Load() {
+		return false
+	}
+	l.closeLocked(la)
+	l.evictions.Add(1)
+	return true
+}
+
+// evictOver closes least recently used idle apps while more are live than
+// the memory budget allows; keep is never chosen.
+func (l *Local) evictOver(keep *localApp) {
+	over := l.live.Load() - l.maxLive()
+	if over <= 0 {
+		return
+	}
+	l.mu.Lock()
+	var cands []*localApp
+	for _, la := range l.apps {
+		if la != keep && la.running.Load() && la.active.Load() == 0 {
+			cands = append(cands, la)
+		}
+	}
+	l.mu.Unlock()
+	sort.Slice(cands, func(i, j int) bool { return cands[i].lastUsed.Load() < cands[j].lastUsed.Load() })
+	for _, la := range cands {
+		if over <= 0 {
+			break
+		}
+		if l.tryClose(la, time.Now().UnixNano()) {
+			over--
+		}
+	}
+}
+
+// dbSeen partitions a database's row counters between requests: each takes
+// the rows counted since the previous one took its share, so the sum over
+// requests is exact even when they overlap.
+type dbSeen struct {
+	db            *sqlite.DB
+	read, written atomic.Int64
+}
+
+func (d *dbSeen) take() (read, written int64) {
+	r, w := d.db.Rows()
+	return r - d.read.Swap(r), w - d.written.Swap(w)
+}
