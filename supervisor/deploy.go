@@ -85,7 +85,7 @@ func (s *Supervisor) Deploy(ctx context.Context, id string, d *Deployment) (v *V
 			return nil, false, &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("egress host %q is not a host name pattern", h), Hint: `list host names such as "api.example.com" or "*.example.org" (no scheme, port or path)`}
 		}
 	}
-	class, err := s.validate(ctx, d)
+	class, err := s.runner.Validate(ctx, id, d, d.Limits.Or(s.opts.Defaults))
 	if err != nil {
 		return nil, false, err
 	}
@@ -157,11 +157,6 @@ func (s *Supervisor) Deploy(ctx context.Context, id string, d *Deployment) (v *V
 	return v, created, nil
 }
 
-// validate compiles d in the runner and returns the class to run.
-func (s *Supervisor) validate(ctx context.Context, d *Deployment) (string, error) {
-	return s.runner.Validate(ctx, d, d.Limits.Or(s.opts.Defaults))
-}
-
 func listOr(names []string) string {
 	if len(names) == 0 {
 		return "none"
@@ -176,6 +171,28 @@ func (s *Supervisor) switchTo(a *app, v *Version, quotas Quotas, allow []string)
 	s.runner.Stop(a.id)
 	a.ver, a.quotas, a.egress = v, quotas, allow
 	a.spec = nil
+}
+
+// Code returns the code of an app's version (for runners).
+func (s *Supervisor) Code(id string, version int) (*warren.WorkerCode, error) {
+	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
+	return s.codeOf(id, version)
+}
+
+// Outbound returns the fetcher of the app's outbound requests under its
+// egress policy (counted as its usage), or nil when it may make none.
+func (s *Supervisor) Outbound(id string) worker.Fetcher {
+	a := s.lookup(id)
+	if a == nil {
+		return nil
+	}
+	spec, err := s.specOf(a)
+	if err != nil {
+		return nil
+	}
+	return spec.Outbound
 }
 
 // codeOf reads a stored version's code.

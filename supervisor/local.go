@@ -27,7 +27,7 @@ import (
 type Runner interface {
 	// Validate compiles d and returns the class to run ("" for a
 	// stateless fetch handler), or the error that refuses the deploy.
-	Validate(ctx context.Context, d *Deployment, q Quotas) (string, error)
+	Validate(ctx context.Context, id string, d *Deployment, q Quotas) (string, error)
 	// Serve forwards req to the app. Usage is complete once the
 	// response's body is closed (or at once when err != nil).
 	Serve(ctx context.Context, app *AppSpec, req *http.Request) (*http.Response, *RunUsage, error)
@@ -135,7 +135,7 @@ func (l *Local) workerLog(e worker.LogEntry) {
 }
 
 // Validate compiles d and checks that its class is exported.
-func (l *Local) Validate(ctx context.Context, d *Deployment, q Quotas) (string, error) {
+func (l *Local) Validate(ctx context.Context, id string, d *Deployment, q Quotas) (string, error) {
 	prog, err := l.rt.Compile(&d.WorkerCode)
 	if err != nil {
 		return "", err

@@ -15,6 +15,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/warrenhq/warren/host"
 )
 
 func main() {
@@ -100,6 +102,13 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		return c.Run(ctx)
+	case "host": // internal: a host process started by warren serve
+		opts, err := host.ChildFromEnv()
+		if err != nil {
+			return err
+		}
+		opts.Confine = confineHost(opts)
+		return host.RunChild(opts)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

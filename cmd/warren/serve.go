@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/egress"
 	"github.com/warrenhq/warren/gateway"
+	"github.com/warrenhq/warren/host"
 	"github.com/warrenhq/warren/js/quickjs"
 	"github.com/warrenhq/warren/loader"
 	"github.com/warrenhq/warren/supervisor"
@@ -42,8 +44,13 @@ type ServeCommand struct {
 	Domain string
 	// AppMemoryMB is the memory budget of live apps (eviction past it).
 	AppMemoryMB int
-	Stdout      io.Writer
-	Stderr      io.Writer
+	// Isolation is "process" (apps run in confined host processes) or
+	// "inprocess".
+	Isolation string
+	// Hosts is the number of host processes with --isolation=process.
+	Hosts  int
+	Stdout io.Writer
+	Stderr io.Writer
 
 	// Ready, if set, receives the bound address once the server listens.
 	Ready func(addr string)
@@ -60,11 +67,23 @@ func (c *ServeCommand) ParseFlags(args []string) error {
 	fs.StringVar(&c.AdminToken, "admin-token", envOr("WARREN_ADMIN_TOKEN", ""), "bearer token of the admin API; if unset, one is generated on first start into <data>/admin.token (WARREN_ADMIN_TOKEN)")
 	fs.StringVar(&c.Domain, "domain", envOr("WARREN_DOMAIN", ""), "base domain: requests for {app}.<domain> go to that app (WARREN_DOMAIN)")
 	fs.IntVar(&c.AppMemoryMB, "app-memory", envInt("WARREN_APP_MEMORY_MB", 512), "memory budget in MiB for live apps; past it idle apps are closed (WARREN_APP_MEMORY_MB)")
+	defIso := "inprocess"
+	if runtime.GOOS == "linux" {
+		defIso = "process"
+	}
+	fs.StringVar(&c.Isolation, "isolation", envOr("WARREN_ISOLATION", defIso), `where apps run: "process" (a pool of confined host processes; the default on Linux) or "inprocess" (in this process: for development and embedding) (WARREN_ISOLATION)`)
+	fs.IntVar(&c.Hosts, "hosts", envInt("WARREN_HOSTS", max(runtime.NumCPU(), 2)), "host processes with --isolation=process (WARREN_HOSTS)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if c.Isolation != "process" && c.Isolation != "inprocess" {
+		return fmt.Errorf("--isolation must be process or inprocess, not %q", c.Isolation)
+	}
+	if c.Hosts < 1 || c.Hosts > 256 {
+		return fmt.Errorf("--hosts must be 1 to 256, not %d", c.Hosts)
 	}
 	if c.Egress != "none" && c.Egress != "public" {
 		return fmt.Errorf("--egress must be none or public, not %q", c.Egress)
@@ -119,10 +138,27 @@ func (c *ServeCommand) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		sup, err := supervisor.New(supervisor.Options{Runtime: rt, Dir: c.Data, Defaults: supervisor.DefaultQuotas,
-			Egress: supervisor.PublicEgress, MemoryBudget: int64(c.AppMemoryMB) << 20, Log: log})
+		opts := supervisor.Options{Runtime: rt, Dir: c.Data, Defaults: supervisor.DefaultQuotas,
+			Egress: supervisor.PublicEgress, MemoryBudget: int64(c.AppMemoryMB) << 20, Log: log}
+		var pool *host.Pool
+		if c.Isolation == "process" {
+			pool, err = host.NewPool(host.PoolOptions{Hosts: c.Hosts, AppsDir: filepath.Join(c.Data, "apps"),
+				MemoryBudget: int64(c.AppMemoryMB) << 20 / int64(c.Hosts), Log: log})
+			if err != nil {
+				return fmt.Errorf("start the host processes: %w (use --isolation=inprocess to run apps in this process)", err)
+			}
+			opts.Runner = pool
+		}
+		sup, err := supervisor.New(opts)
 		if err != nil {
+			if pool != nil {
+				pool.Close()
+			}
 			return err
+		}
+		if pool != nil {
+			pool.Attach(sup)
+			log.Info("apps run in host processes", "hosts", c.Hosts, "pids", fmt.Sprint(pool.PIDs()))
 		}
 		defer sup.Close()
 		gw.Apps, gw.AdminToken, gw.Domain = sup, token, strings.ToLower(c.Domain)

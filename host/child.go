@@ -1,0 +1,287 @@
+// Package host runs apps in a pool of host processes: child processes of
+// the same binary (`warren host`), each running many apps (their isolates
+// and SQLite databases) behind HTTP/2 on a socket pair it inherits, with no
+// network of its own. The control plane (Pool, a supervisor.Runner) places
+// each app on exactly one host, forwards its requests there, serves the
+// hosts' calls back (app code, logs, outbound fetches, which it checks
+// against the app's egress policy), and restarts a host that dies.
+//
+// Two socket pairs connect the control plane and a host:
+//
+//	fd 3: control (HTTP/2 client) → host (server): app requests, /validate, /stop, /running, /stats
+//	fd 4: host (HTTP/2 client) → control (server): /code, /log, outbound fetches
+package host
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+
+	"golang.org/x/net/http2"
+
+	"github.com/warrenhq/warren"
+	"github.com/warrenhq/warren/js/quickjs"
+	"github.com/warrenhq/warren/supervisor"
+	"github.com/warrenhq/warren/worker"
+)
+
+// Protocol headers.
+const (
+	hdrSpec   = "X-Warren-Spec"   // control → host: the AppSpec (JSON)
+	hdrHost   = "X-Warren-Host"   // control → host: the request's Host
+	hdrScheme = "X-Warren-Scheme" // control → host: http or https
+	hdrError  = "X-Warren-Error"  // host → control: the body is a *warren.Error
+	hdrUsage  = "X-Warren-Usage"  // host → control trailer: RunUsage (JSON)
+	hdrApp    = "X-Warren-App"    // host → control: the app an outbound fetch is for
+	hdrURL    = "X-Warren-Url"    // host → control: the outbound fetch's URL
+)
+
+// wireSpec is the AppSpec as it crosses the socket (no functions).
+type wireSpec struct {
+	ID       string            `json:"id"`
+	ParentID string            `json:"parentId"`
+	Version  int               `json:"version"`
+	Hash     string            `json:"hash"`
+	Class    string            `json:"class"`
+	Quotas   supervisor.Quotas `json:"quotas"`
+	Egress   bool              `json:"egress"`
+}
+
+// ChildOptions configure a host process.
+type ChildOptions struct {
+	// AppsDir holds one folder per app.
+	AppsDir string
+	// MemoryBudget of the host's live apps.
+	MemoryBudget int64
+	// Control is fd 3 (requests from the control plane), Calls fd 4 (the
+	// host's calls to it).
+	Control, Calls net.Conn
+	// Confine, when set, runs after set-up and before serving: the
+	// process's sandbox (Landlock, seccomp, rlimits).
+	Confine func() error
+}
+
+// ChildFromEnv builds ChildOptions from the environment warren host
+// starts with: fds 3 and 4, WARREN_HOST_APPS, WARREN_HOST_MEMORY.
+func ChildFromEnv() (ChildOptions, error) {
+	ctl, err := net.FileConn(os.NewFile(3, "control"))
+	if err != nil {
+		return ChildOptions{}, fmt.Errorf("warren host: fd 3 is not the control socket: %w (this command is started by warren serve)", err)
+	}
+	calls, err := net.FileConn(os.NewFile(4, "calls"))
+	if err != nil {
+		return ChildOptions{}, fmt.Errorf("warren host: fd 4 is not the calls socket: %w", err)
+	}
+	mem, _ := strconv.ParseInt(os.Getenv("WARREN_HOST_MEMORY"), 10, 64)
+	return ChildOptions{AppsDir: os.Getenv("WARREN_HOST_APPS"), MemoryBudget: mem, Control: ctl, Calls: calls}, nil
+}
+
+// RunChild serves the control plane until the control socket closes.
+func RunChild(opts ChildOptions) error {
+	if opts.AppsDir == "" {
+		return errors.New("warren host: no apps folder (WARREN_HOST_APPS)")
+	}
+	rt, err := worker.NewRuntime(&quickjs.Engine{})
+	if err != nil {
+		return err
+	}
+	calls, err := (&http2.Transport{AllowHTTP: true}).NewClientConn(opts.Calls)
+	if err != nil {
+		return err
+	}
+	c := &child{calls: calls}
+	c.local = supervisor.NewLocal(supervisor.LocalOptions{Runtime: rt, Dir: opts.AppsDir, MemoryBudget: opts.MemoryBudget, Logs: c.log})
+	defer c.local.Close()
+	if opts.Confine != nil {
+		if err := opts.Confine(); err != nil {
+			return fmt.Errorf("warren host: confine: %w", err)
+		}
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /validate", c.validate)
+	mux.HandleFunc("POST /stop", func(w http.ResponseWriter, r *http.Request) {
+		c.local.Stop(r.URL.Query().Get("app"))
+	})
+	mux.HandleFunc("GET /running", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, c.local.Running(r.URL.Query().Get("app")))
+	})
+	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(c.local.Stats())
+	})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get(hdrSpec) != "" {
+			c.serve(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+	// Serve until the control plane goes away (its end of the pair closes).
+	(&http2.Server{MaxConcurrentStreams: 10000}).ServeConn(opts.Control, &http2.ServeConnOpts{Handler: h})
+	return nil
+}
+
+type child struct {
+	local *supervisor.Local
+	calls *http2.ClientConn
+}
+
+// log sends an isolate's output to the control plane.
+func (c *child) log(app string, e worker.LogEntry) {
+	b, _ := json.Marshal(e)
+	req, _ := http.NewRequest("POST", "http://control/log?app="+url.QueryEscape(app), bytesReader(b))
+	if resp, err := c.calls.RoundTrip(req); err == nil {
+		resp.Body.Close()
+	}
+}
+
+func (c *child) validate(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		ID         string                `json:"id"`
+		Deployment supervisor.Deployment `json:"deployment"`
+		Quotas     supervisor.Quotas     `json:"quotas"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		writeErr(w, &warren.Error{Code: warren.CodeBadRequest, Message: "validate: " + err.Error()})
+		return
+	}
+	class, err := c.local.Validate(r.Context(), in.ID, &in.Deployment, in.Quotas)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	json.NewEncoder(w).Encode(map[string]string{"class": class})
+}
+
+// serve runs one app request and streams the response back, with the
+// request's usage in a trailer.
+func (c *child) serve(w http.ResponseWriter, r *http.Request) {
+	var ws wireSpec
+	if err := json.Unmarshal([]byte(r.Header.Get(hdrSpec)), &ws); err != nil {
+		writeErr(w, &warren.Error{Code: warren.CodeInternal, Message: "bad app spec from the control plane: " + err.Error()})
+		return
+	}
+	spec := &supervisor.AppSpec{ID: ws.ID, ParentID: ws.ParentID, Version: ws.Version, Hash: ws.Hash, Class: ws.Class, Quotas: ws.Quotas,
+		Code: func(ctx context.Context) (*warren.WorkerCode, error) { return c.code(ctx, ws.ID, ws.Version) }}
+	if ws.Egress {
+		spec.Outbound = &viaControl{c: c, app: ws.ID}
+	}
+	req := r.Clone(r.Context())
+	req.URL.Scheme, req.URL.Host, req.Host = r.Header.Get(hdrScheme), r.Header.Get(hdrHost), r.Header.Get(hdrHost)
+	req.RequestURI = ""
+	for _, h := range []string{hdrSpec, hdrHost, hdrScheme} {
+		req.Header.Del(h)
+	}
+	resp, ru, err := c.local.Serve(r.Context(), spec, req)
+	if err != nil {
+		w.Header().Set(hdrUsage, usageJSON(ru))
+		writeErr(w, err)
+		return
+	}
+	w.Header().Set("Trailer", hdrUsage)
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.StatusCode)
+	fl, _ := w.(http.Flusher)
+	buf := make([]byte, 32<<10)
+	for {
+		n, rerr := resp.Body.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				break
+			}
+			if fl != nil && resp.ContentLength < 0 {
+				fl.Flush()
+			}
+		}
+		if rerr != nil {
+			if rerr != io.EOF {
+				resp.Body.Close()
+				panic(http.ErrAbortHandler) // reset the stream: the control plane sees a broken body
+			}
+			break
+		}
+	}
+	resp.Body.Close()
+	w.Header().Set(hdrUsage, usageJSON(ru))
+}
+
+func usageJSON(ru *supervisor.RunUsage) string {
+	if ru == nil {
+		return "{}"
+	}
+	b, _ := json.Marshal(map[string]int64{"cpu": int64(ru.CPU), "rr": ru.RowsRead, "rw": ru.RowsWritten})
+	return string(b)
+}
+
+// code asks the control plane for a version's code.
+func (c *child) code(ctx context.Context, app string, version int) (*warren.WorkerCode, error) {
+	req, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("http://control/code?app=%s&version=%d", url.QueryEscape(app), version), nil)
+	resp, err := c.calls.RoundTrip(req)
+	if err != nil {
+		return nil, &warren.Error{Code: warren.CodeUnavailable, Message: "the host could not fetch the app's code: " + err.Error(), Hint: "retry the request"}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return nil, readErr(resp)
+	}
+	var wc warren.WorkerCode
+	if err := json.NewDecoder(resp.Body).Decode(&wc); err != nil {
+		return nil, err
+	}
+	return &wc, nil
+}
+
+// viaControl sends an app's outbound fetch to the control plane, which
+// applies the app's egress policy and makes it.
+type viaControl struct {
+	c   *child
+	app string
+}
+
+func (v *viaControl) Fetch(ctx context.Context, req *http.Request) (*http.Response, error) {
+	out := req.Clone(ctx)
+	out.Header.Set(hdrApp, v.app)
+	out.Header.Set(hdrURL, req.URL.String())
+	out.URL = &url.URL{Scheme: "http", Host: "control", Path: "/fetch"}
+	out.Host = "control"
+	out.RequestURI = ""
+	resp, err := v.c.calls.RoundTrip(out)
+	if err != nil {
+		return nil, &warren.Error{Code: warren.CodeEgress, Message: "outbound fetch failed: " + err.Error()}
+	}
+	if resp.Header.Get(hdrError) != "" {
+		defer resp.Body.Close()
+		return nil, readErr(resp)
+	}
+	return resp, nil
+}
+
+// writeErr writes err as a protocol error: its status and JSON.
+func writeErr(w http.ResponseWriter, err error) {
+	var e *warren.Error
+	if !errors.As(err, &e) {
+		e = &warren.Error{Code: warren.CodeInternal, Message: err.Error()}
+	}
+	w.Header().Set(hdrError, "1")
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(e.Code.HTTPStatus())
+	json.NewEncoder(w).Encode(e)
+}
+
+// readErr reads a protocol error.
+func readErr(resp *http.Response) error {
+	var e warren.Error
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err := json.Unmarshal(b, &e); err != nil || e.Code == "" {
+		return &warren.Error{Code: warren.CodeInternal, Message: fmt.Sprintf("host protocol: %s: %.200s", resp.Status, b)}
+	}
+	return &e
+}

@@ -1,0 +1,459 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/net/http2"
+
+	"github.com/warrenhq/warren"
+	"github.com/warrenhq/warren/supervisor"
+	"github.com/warrenhq/warren/worker"
+)
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+// PoolOptions configure a Pool.
+type PoolOptions struct {
+	// Hosts is the number of host processes (0: 2).
+	Hosts int
+	// AppsDir holds one folder per app; hosts may write only there.
+	AppsDir string
+	// MemoryBudget of each host's live apps.
+	MemoryBudget int64
+	// Command returns the command that starts one host process (its
+	// ExtraFiles, Env and the WARREN_HOST_* variables are set by the
+	// pool). Nil: this executable with the argument "host".
+	Command func() *exec.Cmd
+	// Env is the host's environment (nil: none at all, so no secret of
+	// the control plane reaches it).
+	Env []string
+	Log *slog.Logger
+}
+
+// Pool is a supervisor.Runner that runs apps in host processes. Bind it
+// to the supervisor with Attach before serving.
+type Pool struct {
+	opts  PoolOptions
+	slots []*slot
+
+	sup      atomic.Pointer[supervisor.Supervisor]
+	restarts atomic.Int64
+	closed   atomic.Bool
+}
+
+// slot is one host position: its current process, replaced on a crash.
+type slot struct {
+	p   *Pool
+	n   int
+	mu  sync.Mutex
+	cur *proc
+	up  chan struct{} // closed when cur is set after a restart
+}
+
+// proc is one running host process.
+type proc struct {
+	cmd    *exec.Cmd
+	client *http2.ClientConn
+	conns  []net.Conn
+	dead   chan struct{}
+}
+
+var _ supervisor.Runner = (*Pool)(nil)
+
+// NewPool starts the host processes.
+func NewPool(opts PoolOptions) (*Pool, error) {
+	if opts.Hosts <= 0 {
+		opts.Hosts = 2
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Command == nil {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, err
+		}
+		opts.Command = func() *exec.Cmd { return exec.Command(exe, "host") }
+	}
+	if err := os.MkdirAll(opts.AppsDir, 0o700); err != nil {
+		return nil, err
+	}
+	p := &Pool{opts: opts}
+	for i := 0; i < opts.Hosts; i++ {
+		s := &slot{p: p, n: i}
+		pr, err := p.start(s)
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		s.cur = pr
+		p.slots = append(p.slots, s)
+	}
+	return p, nil
+}
+
+// Attach gives the pool the supervisor whose apps it runs (for the hosts'
+// calls back: code, logs, outbound fetches).
+func (p *Pool) Attach(s *supervisor.Supervisor) { p.sup.Store(s) }
+
+// start launches one host process for slot s.
+func (p *Pool) start(s *slot) (*proc, error) {
+	ctl, err := socketPair()
+	if err != nil {
+		return nil, err
+	}
+	calls, err := socketPair()
+	if err != nil {
+		return nil, err
+	}
+	cmd := p.opts.Command()
+	cmd.Env = append(append([]string{}, p.opts.Env...), "WARREN_HOST_APPS="+p.opts.AppsDir, fmt.Sprintf("WARREN_HOST_MEMORY=%d", p.opts.MemoryBudget))
+	cmd.ExtraFiles = []*os.File{ctl[1], calls[1]}
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start host %d: %w", s.n, err)
+	}
+	ctl[1].Close()
+	calls[1].Close()
+	ctlConn, _ := net.FileConn(ctl[0])
+	callsConn, _ := net.FileConn(calls[0])
+	ctl[0].Close()
+	calls[0].Close()
+	client, err := (&http2.Transport{AllowHTTP: true}).NewClientConn(ctlConn)
+	if err != nil {
+		cmd.Process.Kill()
+		return nil, err
+	}
+	pr := &proc{cmd: cmd, client: client, conns: []net.Conn{ctlConn, callsConn}, dead: make(chan struct{})}
+	go (&http2.Server{MaxConcurrentStreams: 10000}).ServeConn(callsConn, &http2.ServeConnOpts{Handler: http.HandlerFunc(p.calls)})
+	go p.watch(s, pr)
+	p.opts.Log.Info("host started", "host", s.n, "pid", cmd.Process.Pid)
+	return pr, nil
+}
+
+func socketPair() ([2]*os.File, error) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return [2]*os.File{}, err
+	}
+	return [2]*os.File{os.NewFile(uintptr(fds[0]), "host-ctl"), os.NewFile(uintptr(fds[1]), "host-peer")}, nil
+}
+
+// watch restarts the slot's host when its process exits.
+func (p *Pool) watch(s *slot, pr *proc) {
+	err := pr.cmd.Wait()
+	close(pr.dead)
+	for _, c := range pr.conns {
+		c.Close()
+	}
+	if p.closed.Load() {
+		return
+	}
+	p.restarts.Add(1)
+	p.opts.Log.Error("host process died; restarting it (its apps come back on their next request)", "host", s.n, "pid", pr.cmd.Process.Pid, "error", fmt.Sprint(err))
+	up := make(chan struct{})
+	s.mu.Lock()
+	s.up = up
+	s.mu.Unlock()
+	for delay := 50 * time.Millisecond; !p.closed.Load(); delay = min(delay*2, 5*time.Second) {
+		npr, err := p.start(s)
+		if err == nil {
+			s.mu.Lock()
+			s.cur, s.up = npr, nil
+			s.mu.Unlock()
+			close(up)
+			return
+		}
+		p.opts.Log.Error("host restart failed", "host", s.n, "error", err.Error())
+		time.Sleep(delay)
+	}
+}
+
+// slotOf places an app on one host, always the same.
+func (p *Pool) slotOf(app string) *slot {
+	h := fnv.New32a()
+	h.Write([]byte(app))
+	return p.slots[int(h.Sum32()%uint32(len(p.slots)))]
+}
+
+// proc returns the slot's live process, waiting a little for a restart.
+func (s *slot) proc(ctx context.Context) (*proc, error) {
+	s.mu.Lock()
+	pr, up := s.cur, s.up
+	s.mu.Unlock()
+	select {
+	case <-pr.dead:
+	default:
+		return pr, nil
+	}
+	if up != nil {
+		select {
+		case <-up:
+			s.mu.Lock()
+			pr = s.cur
+			s.mu.Unlock()
+			return pr, nil
+		case <-time.After(5 * time.Second):
+		case <-ctx.Done():
+		}
+	}
+	return nil, hostDown(s.n)
+}
+
+func hostDown(n int) error {
+	return &warren.Error{Code: warren.CodeUnavailable, Message: fmt.Sprintf("the app's host process (%d) is restarting", n), Hint: "retry the request in a moment"}
+}
+
+// do sends a request to the app's host.
+func (p *Pool) do(ctx context.Context, app string, req *http.Request) (*http.Response, error) {
+	s := p.slotOf(app)
+	pr, err := s.proc(ctx)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := pr.client.RoundTrip(req)
+	if err != nil {
+		select {
+		case <-pr.dead:
+			return nil, &warren.Error{Code: warren.CodeUnavailable, Message: fmt.Sprintf("the app's host process (%d) crashed while handling the request", s.n), Hint: "retry the request; writes acknowledged before were kept"}
+		default:
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &warren.Error{Code: warren.CodeUnavailable, Message: "the app's host did not answer: " + err.Error(), Hint: "retry the request"}
+	}
+	return resp, nil
+}
+
+// Validate compiles and checks d in the host the app will run on.
+func (p *Pool) Validate(ctx context.Context, id string, d *supervisor.Deployment, q supervisor.Quotas) (string, error) {
+	b, _ := json.Marshal(map[string]any{"id": id, "deployment": d, "quotas": q})
+	req, _ := http.NewRequestWithContext(ctx, "POST", "http://host/validate", bytes.NewReader(b))
+	req.ContentLength = int64(len(b))
+	resp, err := p.do(ctx, id, req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	if resp.Header.Get(hdrError) != "" {
+		return "", readErr(resp)
+	}
+	var out struct{ Class string }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return "", err
+	}
+	return out.Class, nil
+}
+
+// Serve forwards req to the app's host.
+func (p *Pool) Serve(ctx context.Context, spec *supervisor.AppSpec, req *http.Request) (*http.Response, *supervisor.RunUsage, error) {
+	ws, _ := json.Marshal(wireSpec{ID: spec.ID, ParentID: spec.ParentID, Version: spec.Version, Hash: spec.Hash, Class: spec.Class, Quotas: spec.Quotas, Egress: spec.Outbound != nil})
+	out := req.Clone(ctx)
+	out.Header.Set(hdrSpec, string(ws))
+	out.Header.Set(hdrHost, req.Host)
+	out.Header.Set(hdrScheme, req.URL.Scheme)
+	out.URL = &url.URL{Scheme: "http", Host: "host", Path: req.URL.Path, RawQuery: req.URL.RawQuery}
+	out.RequestURI = ""
+	ru := &supervisor.RunUsage{}
+	resp, err := p.do(ctx, spec.ID, out)
+	if err != nil {
+		return nil, ru, err
+	}
+	if resp.Header.Get(hdrError) != "" {
+		defer resp.Body.Close()
+		parseUsage(resp.Header.Get(hdrUsage), ru)
+		return nil, ru, readErr(resp)
+	}
+	resp.Body = &usageBody{ReadCloser: resp.Body, resp: resp, ru: ru}
+	return resp, ru, nil
+}
+
+// usageBody reads the usage trailer when the body ends.
+type usageBody struct {
+	io.ReadCloser
+	resp *http.Response
+	ru   *supervisor.RunUsage
+	once sync.Once
+}
+
+func (b *usageBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.once.Do(func() { parseUsage(b.resp.Trailer.Get(hdrUsage), b.ru) })
+	} else if err != nil {
+		err = &warren.Error{Code: warren.CodeUnavailable, Message: "the app's response was cut off: " + err.Error()}
+	}
+	return n, err
+}
+
+func parseUsage(s string, ru *supervisor.RunUsage) {
+	var u struct{ CPU, RR, RW int64 }
+	if json.Unmarshal([]byte(s), &u) == nil {
+		ru.CPU, ru.RowsRead, ru.RowsWritten = time.Duration(u.CPU), u.RR, u.RW
+	}
+}
+
+// Stop closes the app's running code in its host.
+func (p *Pool) Stop(id string) {
+	req, _ := http.NewRequest("POST", "http://host/stop?app="+url.QueryEscape(id), nil)
+	if resp, err := p.do(context.Background(), id, req); err == nil {
+		resp.Body.Close()
+	}
+}
+
+// Running asks the app's host whether its code is in memory.
+func (p *Pool) Running(id string) bool {
+	req, _ := http.NewRequest("GET", "http://host/running?app="+url.QueryEscape(id), nil)
+	resp, err := p.do(context.Background(), id, req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b) == "true"
+}
+
+// Stats sums the hosts' figures.
+func (p *Pool) Stats() supervisor.RunnerStats {
+	st := supervisor.RunnerStats{Hosts: int64(len(p.slots)), HostRestarts: p.restarts.Load()}
+	for _, s := range p.slots {
+		req, _ := http.NewRequest("GET", "http://host/stats", nil)
+		pr, err := s.proc(context.Background())
+		if err != nil {
+			continue
+		}
+		resp, err := pr.client.RoundTrip(req)
+		if err != nil {
+			continue
+		}
+		var h supervisor.RunnerStats
+		json.NewDecoder(resp.Body).Decode(&h)
+		resp.Body.Close()
+		st.Live += h.Live
+		st.ColdStarts += h.ColdStarts
+		st.Evictions += h.Evictions
+		st.LoaderWorkers += h.LoaderWorkers
+		st.Isolates += h.Isolates
+	}
+	return st
+}
+
+// PIDs returns the host processes' ids (for tests and operators).
+func (p *Pool) PIDs() []int {
+	var out []int
+	for _, s := range p.slots {
+		s.mu.Lock()
+		out = append(out, s.cur.cmd.Process.Pid)
+		s.mu.Unlock()
+	}
+	return out
+}
+
+// HostOf returns which host runs app.
+func (p *Pool) HostOf(app string) int { return p.slotOf(app).n }
+
+// Close stops the hosts.
+func (p *Pool) Close() {
+	if p.closed.Swap(true) {
+		return
+	}
+	for _, s := range p.slots {
+		s.mu.Lock()
+		pr := s.cur
+		s.mu.Unlock()
+		if pr == nil {
+			continue
+		}
+		for _, c := range pr.conns {
+			c.Close() // the host exits when its control socket closes
+		}
+		select {
+		case <-pr.dead:
+		case <-time.After(5 * time.Second):
+			pr.cmd.Process.Kill()
+			<-pr.dead
+		}
+	}
+}
+
+// calls serves the hosts' calls: code, logs and outbound fetches.
+func (p *Pool) calls(w http.ResponseWriter, r *http.Request) {
+	sup := p.sup.Load()
+	if sup == nil {
+		writeErr(w, &warren.Error{Code: warren.CodeUnavailable, Message: "the control plane is starting"})
+		return
+	}
+	app := r.URL.Query().Get("app")
+	switch r.URL.Path {
+	case "/code":
+		var version int
+		fmt.Sscan(r.URL.Query().Get("version"), &version)
+		code, err := sup.Code(app, version)
+		if err != nil {
+			writeErr(w, err)
+			return
+		}
+		json.NewEncoder(w).Encode(code)
+	case "/log":
+		var e worker.LogEntry
+		if json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&e) == nil {
+			sup.WorkerLog(app, e)
+		}
+	case "/fetch":
+		p.fetch(w, r, sup)
+	default:
+		writeErr(w, &warren.Error{Code: warren.CodeNotFound, Message: "no such host call " + r.URL.Path})
+	}
+}
+
+// fetch makes an app's outbound request under the app's egress policy.
+func (p *Pool) fetch(w http.ResponseWriter, r *http.Request, sup *supervisor.Supervisor) {
+	app := r.Header.Get(hdrApp)
+	out := sup.Outbound(app)
+	if out == nil {
+		writeErr(w, &warren.Error{Code: warren.CodeEgress, Message: fmt.Sprintf("app %q may not make outbound requests", app), Hint: "the operator allows hosts with the deploy's egress list"})
+		return
+	}
+	u, err := url.Parse(r.Header.Get(hdrURL))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		writeErr(w, &warren.Error{Code: warren.CodeBadRequest, Message: "bad outbound URL"})
+		return
+	}
+	req := r.Clone(r.Context())
+	req.URL, req.Host, req.RequestURI = u, u.Host, ""
+	req.Header.Del(hdrApp)
+	req.Header.Del(hdrURL)
+	resp, err := out.Fetch(r.Context(), req)
+	if err != nil {
+		var e *warren.Error
+		if !errors.As(err, &e) {
+			e = &warren.Error{Code: warren.CodeEgress, Message: err.Error()}
+		}
+		writeErr(w, e)
+		return
+	}
+	defer resp.Body.Close()
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.StatusCode)
+	io.Copy(w, resp.Body)
+}

@@ -1,0 +1,231 @@
+package host_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/warrenhq/warren"
+	"github.com/warrenhq/warren/egress"
+	"github.com/warrenhq/warren/host"
+	"github.com/warrenhq/warren/supervisor"
+	"github.com/warrenhq/warren/worker"
+)
+
+// TestMain lets the test binary be a host process: the pool re-executes it
+// with WARREN_HOST_TEST_CHILD=1.
+func TestMain(m *testing.M) {
+	if os.Getenv("WARREN_HOST_TEST_CHILD") == "1" {
+		opts, err := host.ChildFromEnv()
+		if err == nil {
+			err = host.RunChild(opts)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func newPoolSup(t *testing.T, hosts int) (*supervisor.Supervisor, *host.Pool) {
+	t.Helper()
+	dir := t.TempDir()
+	exe, _ := os.Executable()
+	pool, err := host.NewPool(host.PoolOptions{Hosts: hosts, AppsDir: filepath.Join(dir, "apps"), MemoryBudget: 64 << 20,
+		Command: func() *osExecCmd { return command(exe) }, Env: []string{"WARREN_HOST_TEST_CHILD=1"}, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sup, err := supervisor.New(supervisor.Options{Runner: pool, Dir: dir,
+		Egress: func(allow []string) worker.Fetcher { return egress.New(true, allow) }})
+	if err != nil {
+		pool.Close()
+		t.Fatal(err)
+	}
+	pool.Attach(sup)
+	t.Cleanup(sup.Close)
+	return sup, pool
+}
+
+const counter = `import { DurableObject } from "cloudflare:workers";
+export class App extends DurableObject {
+  constructor(ctx, env) { super(ctx, env); ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS w (k TEXT PRIMARY KEY)"); }
+  fetch(req) {
+    const u = new URL(req.url);
+    if (req.method === "POST") { this.ctx.storage.sql.exec("INSERT INTO w VALUES (?)", u.searchParams.get("k")); return new Response("ok"); }
+    if (u.pathname === "/keys") return new Response(this.ctx.storage.sql.exec("SELECT k FROM w").toArray().map(r => r.k).join(","));
+    console.log("counted at", u.pathname);
+    return new Response("n=" + this.ctx.storage.sql.exec("SELECT count(*) AS n FROM w").one().n + " pid-host");
+  }
+}`
+
+func deploy(t *testing.T, s *supervisor.Supervisor, id, src string, egress ...string) {
+	t.Helper()
+	if _, _, err := s.Deploy(context.Background(), id, &supervisor.Deployment{WorkerCode: *warren.SingleModule("app.js", src), Egress: egress}); err != nil {
+		t.Fatalf("deploy %s: %v", id, err)
+	}
+}
+
+func do(s *supervisor.Supervisor, method, id, path string) (int, string) {
+	rec := httptest.NewRecorder()
+	s.ServeApp(rec, httptest.NewRequest(method, "http://x"+path, nil), id, strings.Split(path, "?")[0])
+	return rec.Code, rec.Body.String()
+}
+
+func TestAppsInHostProcesses(t *testing.T) {
+	s, pool := newPoolSup(t, 2)
+	deploy(t, s, "c1", counter)
+	if code, body := do(s, "POST", "c1", "/?k=a"); code != 200 || body != "ok" {
+		t.Fatalf("write: %d %s", code, body)
+	}
+	if code, body := do(s, "GET", "c1", "/x"); code != 200 || body != "n=1 pid-host" {
+		t.Fatalf("read: %d %s", code, body)
+	}
+	// Validation runs in a host: errors come back with their position.
+	_, _, err := s.Deploy(context.Background(), "c1", &supervisor.Deployment{WorkerCode: *warren.SingleModule("app.ts", "export class App {\n  fetch( {\n}")})
+	if warren.ErrorCode(err) != warren.CodeBadCode || !strings.Contains(err.Error(), "app.ts:") {
+		t.Fatalf("broken deploy: %v", err)
+	}
+	// Console output reaches the app's log in the control plane; usage is metered.
+	lines, _ := s.Logs("c1", 0)
+	var all []string
+	for _, l := range lines {
+		all = append(all, l.Level+" "+l.Message)
+	}
+	if !strings.Contains(strings.Join(all, "\n"), "log counted at /x") {
+		t.Fatalf("logs: %q", all)
+	}
+	rows, err := s.Usage("c1", "all")
+	if err != nil || len(rows) != 1 || rows[0].Requests != 2 || rows[0].RowsWritten != 1 || rows[0].CPUMs <= 0 {
+		t.Fatalf("usage: %+v %v", rows, err)
+	}
+	if info, _ := s.App("c1"); !info.Running {
+		t.Fatalf("not running: %+v", info)
+	}
+	if st := pool.Stats(); st.Hosts != 2 || st.Live != 1 {
+		t.Fatalf("stats: %+v", st)
+	}
+}
+
+func TestEgressThroughControlPlane(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "backend "+r.URL.Path) }))
+	defer backend.Close()
+	s, _ := newPoolSup(t, 1)
+	src := fmt.Sprintf(`export default { async fetch() {
+  try { const r = await fetch(%q); return new Response(await r.text()); }
+  catch (e) { return new Response("DENIED " + e.message); } } }`, backend.URL+"/p")
+	deploy(t, s, "closed", src)
+	deploy(t, s, "open", src, "127.0.0.1")
+	if _, body := do(s, "GET", "closed", "/"); !strings.HasPrefix(body, "DENIED") {
+		t.Fatalf("closed: %s", body)
+	}
+	if _, body := do(s, "GET", "open", "/"); body != "backend /p" {
+		t.Fatalf("open: %s", body)
+	}
+	if rows, _ := s.Usage("open", "all"); len(rows) != 1 || rows[0].Outbound != 1 {
+		t.Fatalf("outbound metering: %+v", rows)
+	}
+}
+
+// A host killed with SIGKILL in the middle of a write load loses no
+// acknowledged write; apps on the other host keep answering throughout.
+func TestHostCrashContained(t *testing.T) {
+	s, pool := newPoolSup(t, 2)
+	// One app on each host.
+	var onA, onB string
+	for i := 0; onA == "" || onB == ""; i++ {
+		id := fmt.Sprintf("app%d", i)
+		if pool.HostOf(id) == 0 && onA == "" {
+			onA = id
+		} else if pool.HostOf(id) == 1 && onB == "" {
+			onB = id
+		}
+	}
+	deploy(t, s, onA, counter)
+	deploy(t, s, onB, counter)
+	victim := pool.PIDs()[0]
+
+	var mu sync.Mutex
+	acked := map[string][]string{}
+	var bFailures, aFailures atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var seq atomic.Int64
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := onA
+				if w%2 == 1 {
+					id = onB
+				}
+				k := fmt.Sprintf("k%d", seq.Add(1))
+				code, body := do(s, "POST", id, "/?k="+k)
+				if code == 200 && body == "ok" {
+					mu.Lock()
+					acked[id] = append(acked[id], k)
+					mu.Unlock()
+				} else if id == onB {
+					bFailures.Add(1)
+					t.Errorf("app on the surviving host failed: %d %s", code, body)
+				} else {
+					aFailures.Add(1)
+					if code != 503 || !strings.Contains(body, "host") {
+						t.Errorf("app on the killed host: want a 503 naming the host, got %d %s", code, body)
+					}
+				}
+			}
+		}(w)
+	}
+	time.Sleep(300 * time.Millisecond)
+	syscall.Kill(victim, syscall.SIGKILL)
+	// Wait for the restart, then let the load run on the new host a while.
+	deadline := time.Now().Add(20 * time.Second)
+	for pool.PIDs()[0] == victim && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if pool.PIDs()[0] == victim {
+		t.Fatal("the killed host was not restarted")
+	}
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	for _, id := range []string{onA, onB} {
+		_, body := do(s, "GET", id, "/keys")
+		have := map[string]bool{}
+		for _, k := range strings.Split(body, ",") {
+			have[k] = true
+		}
+		for _, k := range acked[id] {
+			if !have[k] {
+				t.Fatalf("acknowledged write %s of %s is missing after the host crash", k, id)
+			}
+		}
+		if len(acked[id]) == 0 {
+			t.Fatalf("no write to %s was acknowledged; the test proved nothing", id)
+		}
+	}
+	if st := pool.Stats(); st.HostRestarts != 1 {
+		t.Fatalf("restarts: %+v", st)
+	}
+	t.Logf("acked %d on the killed host (%d refused during the crash), %d on the other (%d failures)", len(acked[onA]), aFailures.Load(), len(acked[onB]), bFailures.Load())
+}
