@@ -79,8 +79,13 @@ func deploy(t *testing.T, s *supervisor.Supervisor, id, src string, egress ...st
 	}
 }
 
-func do(s *supervisor.Supervisor, method, id, path string) (int, string) {
+func do(s *supervisor.Supervisor, method, id, path string) (code int, body string) {
 	rec := httptest.NewRecorder()
+	defer func() {
+		if recover() == http.ErrAbortHandler { // the body broke midway: net/http would cut the connection
+			code, body = 503, "response aborted: the host died"
+		}
+	}()
 	s.ServeApp(rec, httptest.NewRequest(method, "http://x"+path, nil), id, strings.Split(path, "?")[0])
 	return rec.Code, rec.Body.String()
 }

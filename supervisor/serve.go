@@ -78,7 +78,13 @@ func (s *Supervisor) ServeApp(w http.ResponseWriter, r *http.Request, id, path s
 		WriteError(w, e)
 	} else {
 		status = resp.StatusCode
-		copyResponse(w, resp)
+		if cerr := copyResponse(w, resp); cerr != nil {
+			// The body broke midway (the app failed, or its host died):
+			// meter and log it, then end the connection so the client
+			// sees a broken response rather than a short one.
+			err = cerr
+			defer panic(http.ErrAbortHandler)
+		}
 	}
 
 	u := RequestUsage{Status: status, Wall: time.Since(start), Error: err != nil || status >= 500}
@@ -100,7 +106,7 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b 
 
 // copyResponse sends resp to w: a body of known length in one go, a stream
 // chunk by chunk, flushed as chunks arrive.
-func copyResponse(w http.ResponseWriter, resp *http.Response) {
+func copyResponse(w http.ResponseWriter, resp *http.Response) error {
 	defer resp.Body.Close()
 	h := w.Header()
 	for k, v := range resp.Header {
@@ -121,7 +127,7 @@ func copyResponse(w http.ResponseWriter, resp *http.Response) {
 		n, err := resp.Body.Read(buf)
 		if n > 0 {
 			if _, werr := w.Write(buf[:n]); werr != nil {
-				return
+				return nil // the client went away
 			}
 			if fl != nil {
 				fl.Flush()
@@ -129,11 +135,9 @@ func copyResponse(w http.ResponseWriter, resp *http.Response) {
 		}
 		if err != nil {
 			if err != io.EOF {
-				// The body failed midway: end the connection so the client
-				// sees a broken response rather than a short one.
-				panic(http.ErrAbortHandler)
+				return err
 			}
-			return
+			return nil
 		}
 	}
 }
