@@ -1,0 +1,28 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/warrenhq/warren/host"
+)
+
+// TestMain lets the test binary serve as a host process: warren serve's
+// default --isolation=process starts os.Executable() with the argument
+// "host", which is this binary under go test.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == "host" {
+		opts, err := host.ChildFromEnv()
+		if err == nil {
+			opts.Confine = confineHost(opts)
+			err = host.RunChild(opts)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
