@@ -166,6 +166,7 @@ func (in *Instance) boot(loaded map[int]bool) error {
 		return &warren.Error{Code: warren.CodeBadRequest, Message: "env cannot be passed to the Worker: " + err.Error()}
 	}
 	var failure error
+	where := "while evaluating the Worker's top-level code"
 	in.runTurn(in.limits.CPU, func() {
 		if _, err := in.dispatch.Call("init", env); err != nil {
 			failure = err
@@ -180,6 +181,7 @@ func (in *Instance) boot(loaded map[int]bool) error {
 			return
 		}
 		if o := in.cfg.Object; o != nil {
+			where = fmt.Sprintf("in the constructor of Durable Object class %s", o.Class)
 			if _, err := in.dispatch.Call("object", o.Class, o.ID, o.Name); err != nil {
 				failure = err
 			}
@@ -189,7 +191,7 @@ func (in *Instance) boot(loaded map[int]bool) error {
 		return b
 	}
 	if failure != nil {
-		return in.exceptionError(failure, "while evaluating the Worker's top-level code")
+		return in.exceptionError(failure, where)
 	}
 	return nil
 }
