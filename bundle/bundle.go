@@ -163,7 +163,10 @@ func Build(code *warren.WorkerCode) (*Output, error) {
 		JSX:         api.JSXTransform,
 		MainFields:  []string{"module", "main"},
 		Conditions:  []string{"workerd", "worker", "browser"},
-		Supported:   map[string]bool{},
+		// Top-level await is refused: QuickJS's module evaluation would
+		// wait on it without an event loop (a module waiting on a timer or
+		// fetch crashed the engine), and workerd refuses it too.
+		Supported: map[string]bool{"top-level-await": false},
 	})
 	if len(res.Errors) > 0 {
 		return nil, buildError(res.Errors, resolveErrs)
@@ -190,6 +193,10 @@ func buildError(msgs []api.Message, resolveErrs []string) error {
 		if m.Location.LineText != "" {
 			e.Hint = "at: " + strings.TrimSpace(truncate(m.Location.LineText, 160))
 		}
+	}
+	if strings.HasPrefix(m.Text, "Top-level await is not available") {
+		e.Message = strings.Replace(e.Message, m.Text, "top-level await is not supported", 1)
+		e.Hint = "a module's top-level code must finish without waiting: move the await into fetch(), or into the Durable Object's constructor with ctx.blockConcurrencyWhile()"
 	}
 	if m.PluginName != "" && len(resolveErrs) > 0 {
 		// Our own resolver's message already says what and how to fix it.
