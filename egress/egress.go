@@ -71,6 +71,10 @@ func (c *Client) checkURL(req *http.Request) error {
 	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
 		return fmt.Errorf("%w: scheme %q is not allowed; use http or https", ErrRefused, req.URL.Scheme)
 	}
+	if h := strings.ToLower(strings.TrimSuffix(req.URL.Hostname(), ".")); !c.AllowPrivate && (h == "localhost" || strings.HasSuffix(h, ".localhost")) {
+		// Loopback by definition (RFC 6761), whatever DNS says.
+		return fmt.Errorf("%w: %s is a loopback name; Workers may only reach public addresses", ErrRefused, req.URL.Hostname())
+	}
 	if len(c.AllowHosts) > 0 && !HostAllowed(req.URL.Hostname(), c.AllowHosts) {
 		return fmt.Errorf("%w: host %q is not in this Worker's list of allowed hosts", ErrRefused, req.URL.Hostname())
 	}
@@ -115,9 +119,13 @@ var blocked = []netip.Prefix{
 	netip.MustParsePrefix("198.18.0.0/15"),
 	netip.MustParsePrefix("224.0.0.0/4"),
 	netip.MustParsePrefix("240.0.0.0/4"),
-	netip.MustParsePrefix("::/128"),
+	netip.MustParsePrefix("::/96"), // the unspecified address and IPv4-compatible ones (::127.0.0.1)
 	netip.MustParsePrefix("::1/128"),
 	netip.MustParsePrefix("64:ff9b::/96"),
+	netip.MustParsePrefix("64:ff9b:1::/48"),  // local-use NAT64
+	netip.MustParsePrefix("::ffff:0:0:0/96"), // IPv4-translated
+	netip.MustParsePrefix("2001::/32"),       // Teredo (embeds an IPv4 address)
+	netip.MustParsePrefix("2002::/16"),       // 6to4 (embeds an IPv4 address)
 	netip.MustParsePrefix("fc00::/7"),
 	netip.MustParsePrefix("fe80::/10"),
 	netip.MustParsePrefix("ff00::/8"),

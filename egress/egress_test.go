@@ -36,8 +36,12 @@ func TestPublic(t *testing.T) {
 		{"fd00::1", false},
 		{"::ffff:127.0.0.1", false}, // v4-mapped loopback
 		{"::ffff:10.1.1.1", false},
-		{"64:ff9b::a00:1", false}, // NAT64 of 10.0.0.1
-		{"fd00:ec2::254", false},  // AWS metadata over IPv6
+		{"64:ff9b::a00:1", false},  // NAT64 of 10.0.0.1
+		{"fd00:ec2::254", false},   // AWS metadata over IPv6
+		{"::127.0.0.1", false},     // IPv4-compatible loopback
+		{"::a00:1", false},         // IPv4-compatible 10.0.0.1
+		{"2002:7f00:1::", false},   // 6to4 of 127.0.0.1
+		{"2001:0:7f00:1::", false}, // Teredo
 	} {
 		if got := egress.Public(netip.MustParseAddr(tc.addr)); got != tc.want {
 			t.Errorf("Public(%s) = %v, want %v", tc.addr, got, tc.want)
