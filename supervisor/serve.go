@@ -57,7 +57,8 @@ func (s *Supervisor) ServeApp(w http.ResponseWriter, r *http.Request, id, path s
 	if r.TLS != nil {
 		req.URL.Scheme = "https"
 	}
-	req.Body = http.MaxBytesReader(w, r.Body, MaxAppRequestBody)
+	body := &cappedBody{ReadCloser: http.MaxBytesReader(w, r.Body, MaxAppRequestBody)}
+	req.Body = body
 
 	var resp *http.Response
 	var ru *RunUsage
@@ -68,6 +69,11 @@ func (s *Supervisor) ServeApp(w http.ResponseWriter, r *http.Request, id, path s
 	status := 0
 	if err != nil {
 		e := asError(err)
+		if body.over != nil {
+			// Whatever the runner made of the failed read, the client sent
+			// too much.
+			e = asError(body.over)
+		}
 		status = e.Code.HTTPStatus()
 		if e.Code == warren.CodeLimit {
 			s.log.Warn("app quota hit", "app", id, "quota", e.Limit, "error", e.Message)
@@ -205,4 +211,19 @@ func (rw *rateWindow) firstRefusal() bool {
 	first := !rw.refused
 	rw.refused = true
 	return first
+}
+
+// cappedBody remembers that a request body went past its cap.
+type cappedBody struct {
+	io.ReadCloser
+	over error
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		b.over = err
+	}
+	return n, err
 }
