@@ -66,7 +66,10 @@ type appServer struct {
 }
 
 // startWarren starts `warren serve` in process with a memory budget for
-// live apps of budgetMiB (0: the default).
+// live apps of budgetMiB (0: the default). WARREN_BENCH_ISOLATION, when set,
+// is passed as --isolation (else the server's default). Its RSS is this
+// process's plus that of its child processes (host processes under
+// --isolation=process).
 func startWarren(b *testing.B, budgetMiB int) *appServer {
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)
@@ -75,6 +78,9 @@ func startWarren(b *testing.B, budgetMiB int) *appServer {
 	args := []string{"--listen", "127.0.0.1:0", "--data", b.TempDir(), "--admin-token", benchAdminToken}
 	if budgetMiB > 0 {
 		args = append(args, "--app-memory", strconv.Itoa(budgetMiB))
+	}
+	if iso := os.Getenv("WARREN_BENCH_ISOLATION"); iso != "" {
+		args = append(args, "--isolation", iso)
 	}
 	if err := c.ParseFlags(args); err != nil {
 		b.Fatal(err)
@@ -92,7 +98,7 @@ func startWarren(b *testing.B, budgetMiB int) *appServer {
 		runtime.GC()
 		debug.FreeOSMemory()
 		time.Sleep(200 * time.Millisecond)
-		return procRSS(tb, "self")
+		return treeRSS(tb, strconv.Itoa(os.Getpid()))
 	}, goHeap: func() int64 {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
@@ -144,7 +150,7 @@ func startWorkerd(b *testing.B) *appServer {
 	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	s := &appServer{name: "workerd", base: "http://" + addr, client: &http.Client{}, rss: func(tb testing.TB) int64 {
 		time.Sleep(200 * time.Millisecond)
-		return procRSS(tb, strconv.Itoa(pid))
+		return treeRSS(tb, strconv.Itoa(pid))
 	}}
 	for deadline := time.Now().Add(20 * time.Second); ; {
 		resp, err := s.client.Get(s.base + "/ready")
@@ -165,6 +171,47 @@ func startWorkerd(b *testing.B) *appServer {
 func eachServer(b *testing.B, budgetMiB int, fn func(b *testing.B, s *appServer)) {
 	b.Run("warren", func(b *testing.B) { fn(b, startWarren(b, budgetMiB)) })
 	b.Run("workerd", func(b *testing.B) { fn(b, startWorkerd(b)) })
+}
+
+// treeRSS sums VmRSS over pid and its descendants (found through
+// /proc/<pid>/task/<tid>/children), in bytes.
+func treeRSS(tb testing.TB, pid string) int64 {
+	total := procRSS(tb, pid)
+	for _, c := range childPIDs(pid) {
+		total += treeRSSQuiet(c)
+	}
+	return total
+}
+
+// treeRSSQuiet is treeRSS for descendants, which may exit while read.
+func treeRSSQuiet(pid string) int64 {
+	b, err := os.ReadFile("/proc/" + pid + "/status")
+	if err != nil {
+		return 0
+	}
+	var total int64
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			total = kb << 10
+		}
+	}
+	for _, c := range childPIDs(pid) {
+		total += treeRSSQuiet(c)
+	}
+	return total
+}
+
+func childPIDs(pid string) []string {
+	tasks, _ := os.ReadDir("/proc/" + pid + "/task")
+	var out []string
+	for _, t := range tasks {
+		b, err := os.ReadFile("/proc/" + pid + "/task/" + t.Name() + "/children")
+		if err == nil {
+			out = append(out, strings.Fields(string(b))...)
+		}
+	}
+	return out
 }
 
 // procRSS reads VmRSS of /proc/<pid>/status in bytes.
@@ -460,6 +507,7 @@ func BenchmarkAppsEvicted10000(b *testing.B) {
 	}
 	base := s.rss(b)
 	heap0 := s.goHeap()
+	self := strconv.Itoa(os.Getpid())
 	var peak atomic.Int64
 	peak.Store(base)
 	stop, stopped := make(chan struct{}), make(chan struct{})
@@ -472,7 +520,7 @@ func BenchmarkAppsEvicted10000(b *testing.B) {
 			case <-stop:
 				return
 			case <-t.C:
-				if r := procRSS(b, "self"); r > peak.Load() {
+				if r := treeRSS(b, self); r > peak.Load() {
 					peak.Store(r)
 				}
 			}
