@@ -1,0 +1,543 @@
+package hostile_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/warrenhq/warren"
+	"github.com/warrenhq/warren/gateway"
+	"github.com/warrenhq/warren/internal/testrt"
+	"github.com/warrenhq/warren/loader"
+	"github.com/warrenhq/warren/supervisor"
+)
+
+const token = "hostile-admin-token-0123456789"
+
+// verbose prints every answer (HOSTILE_VERBOSE=1).
+var verbose = os.Getenv("HOSTILE_VERBOSE") != ""
+
+// secret is what the bystander keeps in its SQL table and KV; no hostile
+// case may ever see it.
+const secret = "bystander-secret-7f3a9c"
+
+// readTimeout is the server's http.Server.ReadTimeout: warren serve uses
+// 60 s; the corpus uses 3 s so that the slow-upload case ends quickly.
+const readTimeout = 3 * time.Second
+
+// server is a real Warren server (supervisor + gateway) on loopback, wired
+// as `warren serve` wires it: platform default quotas, public-only egress.
+type server struct {
+	base string
+	port string
+	dir  string
+	sup  *supervisor.Supervisor
+}
+
+func startServer(t *testing.T) *server {
+	t.Helper()
+	rt := testrt.Runtime(t)
+	dir := t.TempDir()
+	sup, err := supervisor.New(supervisor.Options{Runtime: rt, Dir: dir, Defaults: supervisor.DefaultQuotas, Egress: supervisor.PublicEgress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw := &gateway.Server{Loader: loader.New(rt, loader.Options{Limits: warren.DefaultLimits}), Log: slog.New(slog.DiscardHandler), Apps: sup, AdminToken: token}
+	srv := httptest.NewUnstartedServer(gw.Handler())
+	srv.Config.ReadHeaderTimeout = 10 * time.Second
+	srv.Config.ReadTimeout = readTimeout
+	srv.Config.IdleTimeout = 120 * time.Second
+	srv.Config.MaxHeaderBytes = 64 << 10
+	srv.Start()
+	t.Cleanup(func() {
+		srv.CloseClientConnections()
+		srv.Close()
+		sup.Close()
+	})
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	return &server{base: srv.URL, port: port, dir: dir, sup: sup}
+}
+
+var client = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 8, DisableCompression: true}}
+
+// result is what one request got.
+type result struct {
+	status  int
+	body    string
+	header  http.Header
+	bodyErr error // reading the body failed (the server aborted it)
+	err     error // no response at all
+}
+
+func do(method, url string, header http.Header, body io.Reader) result {
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		return result{err: err}
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return result{err: err}
+	}
+	defer resp.Body.Close()
+	b, berr := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	return result{status: resp.StatusCode, body: string(b), header: resp.Header, bodyErr: berr}
+}
+
+func (s *server) admin(method, path, ctype string, body []byte) result {
+	h := http.Header{"Authorization": {"Bearer " + token}}
+	if ctype != "" {
+		h.Set("Content-Type", ctype)
+	}
+	return do(method, s.base+path, h, bytes.NewReader(body))
+}
+
+// deployJSON deploys a JSON bundle.
+func (s *server) deployJSON(id string, bundle map[string]any) result {
+	b, _ := json.Marshal(bundle)
+	return s.admin("PUT", "/api/v1/apps/"+id, "application/json", b)
+}
+
+// ---------------------------------------------------------------------------
+// Expectations: `status=503 body~"CPU time" body!~"secret" body="x" bodyerr
+// header:Name~"v" len>=N len<=N`.
+
+type check struct {
+	kind, arg, want string
+}
+
+func parseExpect(s string) ([]check, error) {
+	var out []check
+	for s = strings.TrimSpace(s); s != ""; s = strings.TrimSpace(s) {
+		i := strings.IndexAny(s, "=~!<> ")
+		key := s
+		if i >= 0 {
+			key = s[:i]
+		}
+		if key == "bodyerr" {
+			out = append(out, check{kind: "bodyerr"})
+			s = s[len(key):]
+			continue
+		}
+		if i < 0 {
+			return nil, fmt.Errorf("bad expectation %q", s)
+		}
+		rest := s[i:]
+		var op string
+		for _, o := range []string{"!~", "!=", ">=", "<=", "=", "~"} {
+			if strings.HasPrefix(rest, o) {
+				op = o
+				break
+			}
+		}
+		if op == "" {
+			return nil, fmt.Errorf("bad operator in %q", s)
+		}
+		rest = rest[len(op):]
+		var val string
+		if strings.HasPrefix(rest, `"`) {
+			q, err := strconv.QuotedPrefix(rest)
+			if err != nil {
+				return nil, fmt.Errorf("bad string in %q: %v", s, err)
+			}
+			val, _ = strconv.Unquote(q)
+			rest = rest[len(q):]
+		} else {
+			j := strings.IndexByte(rest, ' ')
+			if j < 0 {
+				j = len(rest)
+			}
+			val, rest = rest[:j], rest[j:]
+		}
+		out = append(out, check{kind: key, arg: op, want: val})
+		s = rest
+	}
+	return out, nil
+}
+
+func (r result) verify(checks []check) error {
+	if r.err != nil {
+		return fmt.Errorf("no response: %v", r.err)
+	}
+	var errs []string
+	for _, c := range checks {
+		switch {
+		case c.kind == "bodyerr":
+			if r.bodyErr == nil {
+				errs = append(errs, "the body was complete; want it aborted")
+			}
+		case c.kind == "status":
+			if (strconv.Itoa(r.status) == c.want) != (c.arg == "=") {
+				errs = append(errs, fmt.Sprintf("status %d, want %s%s", r.status, c.arg, c.want))
+			}
+		case c.kind == "body" && c.arg == "=":
+			if r.body != c.want {
+				errs = append(errs, fmt.Sprintf("body %q, want %q", r.body, c.want))
+			}
+		case c.kind == "body" && c.arg == "~":
+			if !strings.Contains(r.body, c.want) {
+				errs = append(errs, fmt.Sprintf("body lacks %q", c.want))
+			}
+		case c.kind == "body" && c.arg == "!~":
+			if strings.Contains(r.body, c.want) {
+				errs = append(errs, fmt.Sprintf("body has %q", c.want))
+			}
+		case c.kind == "len":
+			n, _ := strconv.Atoi(c.want)
+			if c.arg == ">=" && len(r.body) < n || c.arg == "<=" && len(r.body) > n {
+				errs = append(errs, fmt.Sprintf("body length %d, want %s %d", len(r.body), c.arg, n))
+			}
+		case strings.HasPrefix(c.kind, "header:"):
+			v := strings.Join(r.header.Values(strings.TrimPrefix(c.kind, "header:")), ",")
+			if c.arg == "~" && !strings.Contains(v, c.want) || c.arg == "=" && v != c.want || c.arg == "!~" && strings.Contains(v, c.want) {
+				errs = append(errs, fmt.Sprintf("header %s = %q, want %s %q", c.kind, v, c.arg, c.want))
+			}
+		default:
+			errs = append(errs, fmt.Sprintf("unknown check %s%s", c.kind, c.arg))
+		}
+	}
+	if len(errs) > 0 {
+		body := r.body
+		if len(body) > 600 {
+			body = body[:600] + "…"
+		}
+		return fmt.Errorf("%s\n    got %d %q (body error %v)", strings.Join(errs, "; "), r.status, body, r.bodyErr)
+	}
+	return nil
+}
+
+// ---------------------------------------------------------------------------
+// App cases: testdata/hostile/<case>.js or .ts. The header (leading `//`
+// lines) says what the case is and what it must get:
+//
+//	// hostile: what it tries
+//	// deploy: {"limits": {"cpuMs": 50}, "egress": ["*"]}   (merged into the bundle)
+//	// deploy-expect: status=400 body~"..."                  (default status=201)
+//	// request: GET /path [body="..."] [header:Name="v"] [sleep=300]  (any number, in order)
+//	// expect: status=503 body~"CPU time"                    (for the request before)
+//
+// __BASE__ and __PORT__ in the source are replaced by the server's URL and
+// port.
+
+type request struct {
+	method, path string
+	body         string
+	header       http.Header
+	sleep        time.Duration // before sending
+	expect       []check
+	expectText   string
+}
+
+type appCase struct {
+	name, file, what string
+	deploy           map[string]any
+	deployExpect     []check
+	deployText       string
+	source           string
+	requests         []*request
+}
+
+func loadCases(t *testing.T) []*appCase {
+	files, _ := filepath.Glob("../testdata/hostile/*.[jt]s")
+	sort.Strings(files)
+	var cases []*appCase
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &appCase{file: f, name: strings.TrimSuffix(filepath.Base(f), filepath.Ext(f)), source: string(b), deployText: "status=201"}
+		sc := bufio.NewScanner(bytes.NewReader(b))
+		for sc.Scan() {
+			line := strings.TrimSpace(sc.Text())
+			if !strings.HasPrefix(line, "//") {
+				break
+			}
+			key, val, ok := strings.Cut(strings.TrimSpace(strings.TrimPrefix(line, "//")), ":")
+			if !ok {
+				continue
+			}
+			val = strings.TrimSpace(val)
+			switch key {
+			case "hostile":
+				c.what = val
+			case "deploy":
+				if err := json.Unmarshal([]byte(val), &c.deploy); err != nil {
+					t.Fatalf("%s: deploy: %v", f, err)
+				}
+			case "deploy-expect":
+				c.deployText = val
+			case "request":
+				method, rest, _ := strings.Cut(val, " ")
+				path, opts, _ := strings.Cut(strings.TrimSpace(rest), " ")
+				r := &request{method: method, path: path, header: http.Header{}}
+				ops, err := parseExpect(opts)
+				if err != nil {
+					t.Fatalf("%s: %v", f, err)
+				}
+				for _, o := range ops {
+					switch {
+					case o.kind == "body":
+						r.body = o.want
+					case strings.HasPrefix(o.kind, "header:"):
+						r.header.Set(strings.TrimPrefix(o.kind, "header:"), o.want)
+					case o.kind == "sleep":
+						ms, _ := strconv.Atoi(o.want)
+						r.sleep = time.Duration(ms) * time.Millisecond
+					}
+				}
+				c.requests = append(c.requests, r)
+			case "expect":
+				if len(c.requests) == 0 {
+					t.Fatalf("%s: expect before any request", f)
+				}
+				r := c.requests[len(c.requests)-1]
+				r.expectText = strings.TrimSpace(r.expectText + " " + val)
+			}
+		}
+		var err2 error
+		if c.deployExpect, err2 = parseExpect(c.deployText); err2 != nil {
+			t.Fatalf("%s: %v", f, err2)
+		}
+		for _, r := range c.requests {
+			if r.expect, err2 = parseExpect(r.expectText); err2 != nil {
+				t.Fatalf("%s: %v", f, err2)
+			}
+			if len(r.expect) == 0 {
+				t.Fatalf("%s: request %s %s has no expectation", f, r.method, r.path)
+			}
+		}
+		if c.what == "" || (len(c.requests) == 0 && c.deployText == "status=201") {
+			t.Fatalf("%s: needs a `// hostile:` line and a request or a refused deploy", f)
+		}
+		cases = append(cases, c)
+	}
+	return cases
+}
+
+func (c *appCase) run(s *server) error {
+	src := strings.NewReplacer("__BASE__", s.base, "__PORT__", s.port).Replace(c.source)
+	mod := "app.js"
+	if strings.HasSuffix(c.file, ".ts") {
+		mod = "app.ts"
+	}
+	bundle := map[string]any{"mainModule": mod, "modules": map[string]any{mod: src}}
+	for k, v := range c.deploy {
+		if k == "modules" { // extra modules beside the case's own
+			for name, m := range v.(map[string]any) {
+				bundle["modules"].(map[string]any)[name] = m
+			}
+			continue
+		}
+		bundle[k] = v
+	}
+	if err := s.deployJSON(c.name, bundle).verify(c.deployExpect); err != nil {
+		return fmt.Errorf("deploy: %v", err)
+	}
+	for i, r := range c.requests {
+		path := strings.NewReplacer("__BASE__", s.base, "__PORT__", s.port).Replace(r.path)
+		if r.sleep > 0 {
+			time.Sleep(r.sleep)
+		}
+		got := do(r.method, s.base+"/apps/"+c.name+path, r.header, strings.NewReader(r.body))
+		if verbose {
+			fmt.Printf("%s %s %s: %d %.300q %v %v\n", c.name, r.method, r.path, got.status, got.body, got.bodyErr, got.err)
+		}
+		if err := got.verify(r.expect); err != nil {
+			return fmt.Errorf("request %d (%s %s): %v", i+1, r.method, r.path, err)
+		}
+	}
+	return nil
+}
+
+// ---------------------------------------------------------------------------
+// The bystander: a SQL counter deployed first, hit every few milliseconds
+// while the hostile cases run. Every answer must be the next number.
+
+const bystanderJS = `import { DurableObject } from "cloudflare:workers";
+export class App extends DurableObject {
+  fetch(req) {
+    const sql = this.ctx.storage.sql;
+    sql.exec("CREATE TABLE IF NOT EXISTS c (k TEXT PRIMARY KEY, v INTEGER)");
+    const p = new URL(req.url).pathname;
+    if (p === "/inc") return new Response(String(sql.exec("INSERT INTO c VALUES ('n', 1) ON CONFLICT(k) DO UPDATE SET v = v + 1 RETURNING v").one().v));
+    if (p === "/get") return new Response(String(sql.exec("SELECT v FROM c WHERE k = 'n'").toArray()[0]?.v ?? 0));
+    if (p === "/secret") {
+      sql.exec("CREATE TABLE IF NOT EXISTS secrets (s TEXT)");
+      if (req.method === "POST") { sql.exec("INSERT INTO secrets VALUES (?)", "` + secret + `"); this.ctx.storage.kv.put("secret", "` + secret + `"); }
+      return new Response(sql.exec("SELECT s FROM secrets").one().s + " " + this.ctx.storage.kv.get("secret"));
+    }
+    return new Response("no route", { status: 404 });
+  }
+}`
+
+type bystander struct {
+	s     *server
+	mu    sync.Mutex
+	n     int // increments acknowledged
+	errs  []string
+	lat   map[string][]time.Duration
+	phase string
+	stop  chan struct{}
+	done  chan struct{}
+}
+
+func (b *bystander) loop() {
+	defer close(b.done)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-tick.C:
+		}
+		start := time.Now()
+		r := do("GET", b.s.base+"/apps/bystander/inc", nil, nil)
+		d := time.Since(start)
+		b.mu.Lock()
+		if r.err != nil || r.status != 200 || r.body != strconv.Itoa(b.n+1) {
+			if len(b.errs) < 20 {
+				b.errs = append(b.errs, fmt.Sprintf("during %s: want %d, got %d %q %v", b.phase, b.n+1, r.status, r.body, r.err))
+			}
+			if n, err := strconv.Atoi(r.body); err == nil && r.status == 200 {
+				b.n = n // count what the app counted, so one error is reported once
+			}
+		} else {
+			b.n++
+		}
+		b.lat[b.phase] = append(b.lat[b.phase], d)
+		b.mu.Unlock()
+	}
+}
+
+func (b *bystander) setPhase(p string) {
+	b.mu.Lock()
+	b.phase = p
+	b.mu.Unlock()
+}
+
+func percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[int(p*float64(len(s)-1))]
+}
+
+// healthy checks the server and the bystander between cases.
+func (s *server) healthy() error {
+	if r := do("GET", s.base+"/healthz", nil, nil); r.err != nil || r.status != 200 {
+		return fmt.Errorf("healthz: %d %v", r.status, r.err)
+	}
+	if r := s.admin("GET", "/api/v1/apps/bystander", "", nil); r.err != nil || r.status != 200 || !strings.Contains(r.body, `"id": "bystander"`) {
+		return fmt.Errorf("admin API: %d %.200s %v", r.status, r.body, r.err)
+	}
+	if r := do("GET", s.base+"/apps/bystander/secret", nil, nil); r.status != 200 || r.body != secret+" "+secret {
+		return fmt.Errorf("bystander data: %d %q %v", r.status, r.body, r.err)
+	}
+	return nil
+}
+
+// ---------------------------------------------------------------------------
+
+func TestHostileCorpus(t *testing.T) {
+	cases := loadCases(t)
+	special := specialCases()
+	if n := len(cases) + len(special); n < 40 {
+		t.Fatalf("the corpus has %d cases; it should have at least 40", n)
+	}
+	s := startServer(t)
+	if r := s.deployJSON("bystander", map[string]any{"mainModule": "app.js", "modules": map[string]string{"app.js": bystanderJS}, "limits": map[string]any{"requestsPerMinute": 1000000}}); r.status != 201 {
+		t.Fatalf("bystander deploy: %d %s", r.status, r.body)
+	}
+	if r := do("POST", s.base+"/apps/bystander/secret", nil, nil); r.status != 200 || r.body != secret+" "+secret {
+		t.Fatalf("bystander secret: %d %q", r.status, r.body)
+	}
+	b := &bystander{s: s, lat: map[string][]time.Duration{}, phase: "before", stop: make(chan struct{}), done: make(chan struct{})}
+	go b.loop()
+	time.Sleep(1500 * time.Millisecond) // the baseline
+	b.setPhase("during")
+
+	type row struct{ name, what, expect, result string }
+	var rows []row
+	start := time.Now()
+	for _, c := range cases {
+		var exp []string
+		if c.deployText != "status=201" {
+			exp = append(exp, "deploy: "+c.deployText)
+		}
+		for _, r := range c.requests {
+			exp = append(exp, r.method+" "+r.path+": "+r.expectText)
+		}
+		res := "pass"
+		if err := c.run(s); err != nil {
+			t.Errorf("%s (%s): %v", c.name, c.what, err)
+			res = "FAIL"
+		}
+		if err := s.healthy(); err != nil {
+			t.Errorf("after %s: server or bystander unhealthy: %v", c.name, err)
+			res = "FAIL (unhealthy after)"
+		}
+		rows = append(rows, row{c.name, c.what, strings.Join(exp, "; "), res})
+	}
+	for _, c := range special {
+		res := "pass"
+		if err := c.run(s); err != nil {
+			t.Errorf("%s (%s): %v", c.name, c.what, err)
+			res = "FAIL"
+		}
+		if err := s.healthy(); err != nil {
+			t.Errorf("after %s: server or bystander unhealthy: %v", c.name, err)
+			res = "FAIL (unhealthy after)"
+		}
+		rows = append(rows, row{c.name, c.what, c.expect, res})
+	}
+	elapsed := time.Since(start)
+	close(b.stop)
+	<-b.done
+
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, e := range b.errs {
+		t.Errorf("bystander: %s", e)
+	}
+	if r := do("GET", s.base+"/apps/bystander/get", nil, nil); r.status != 200 || r.body != strconv.Itoa(b.n) {
+		t.Errorf("bystander counter: %d %q, want %d (every acknowledged increment, nothing lost or added)", r.status, r.body, b.n)
+	}
+	if err := s.healthy(); err != nil {
+		t.Errorf("at the end: %v", err)
+	}
+
+	var report strings.Builder
+	fmt.Fprintf(&report, "%d cases in %v; bystander: %d increments\n", len(rows), elapsed.Round(time.Millisecond), b.n)
+	for _, ph := range []string{"before", "during"} {
+		l := b.lat[ph]
+		fmt.Fprintf(&report, "bystander latency %s: n=%d p50=%v p99=%v max=%v\n", ph, len(l), percentile(l, 0.5).Round(10*time.Microsecond), percentile(l, 0.99).Round(10*time.Microsecond), percentile(l, 1).Round(10*time.Microsecond))
+	}
+	report.WriteString("\n| case | what it tries | expected | result |\n| --- | --- | --- | --- |\n")
+	for _, r := range rows {
+		fmt.Fprintf(&report, "| `%s` | %s | %s | %s |\n", r.name, r.what, strings.ReplaceAll(r.expect, "|", `\|`), r.result)
+	}
+	t.Log("\n" + report.String())
+	if p := os.Getenv("HOSTILE_REPORT"); p != "" {
+		os.WriteFile(p, []byte(report.String()), 0o644)
+	}
+}

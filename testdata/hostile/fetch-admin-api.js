@@ -1,0 +1,8 @@
+// hostile: fetch to the admin API on loopback (every host allowed by the app's egress list)
+// deploy: {"egress": ["*"]}
+// request: GET /
+// expect: status=200 body~"REFUSED" body!~"REACHED"
+export default { async fetch() {
+  try { const r = await fetch("__BASE__/api/v1/apps"); return new Response("REACHED " + r.status + " " + (await r.text()).slice(0, 200)) }
+  catch (e) { return new Response("REFUSED " + e.message) }
+} };

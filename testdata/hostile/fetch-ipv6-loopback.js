@@ -1,0 +1,8 @@
+// hostile: fetch to [::1]
+// deploy: {"egress": ["*"]}
+// request: GET /
+// expect: status=200 body~"REFUSED" body!~"REACHED"
+export default { async fetch() {
+  try { const r = await fetch("http://[::1]:__PORT__/healthz"); return new Response("REACHED " + r.status + " " + (await r.text()).slice(0, 200)) }
+  catch (e) { return new Response("REFUSED " + e.message) }
+} };

@@ -1,0 +1,8 @@
+// hostile: fetch to localhost (a name that resolves to loopback)
+// deploy: {"egress": ["*"]}
+// request: GET /
+// expect: status=200 body~"REFUSED" body!~"REACHED"
+export default { async fetch() {
+  try { const r = await fetch("http://localhost:__PORT__/healthz"); return new Response("REACHED " + r.status + " " + (await r.text()).slice(0, 200)) }
+  catch (e) { return new Response("REFUSED " + e.message) }
+} };
