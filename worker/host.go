@@ -7,11 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/net/http/httpguts"
 
@@ -201,6 +204,11 @@ var hopByHop = map[string]bool{
 // maxResponseHeaderBytes bounds the headers of a Worker's response.
 const maxResponseHeaderBytes = 256 << 10
 
+// opRespond takes a fetch invocation's response: (inv, status, statusText,
+// headers, body, kind), headers as "name\nvalue\n..." and kind 0 (no
+// body), 1 (body is text), 2 (body is base64) or 3 (streamed: chunks
+// follow). The prelude builds these from a Response, but app code can
+// tamper with its own Response: everything is checked again here.
 func (in *Instance) opRespond(args []any) error {
 	inv, err := in.argInv(args, 0)
 	if err != nil {
@@ -209,65 +217,189 @@ func (in *Instance) opRespond(args []any) error {
 	if inv.kind != "fetch" || inv.answered {
 		return errors.New("this invocation cannot send a response")
 	}
-	headText, _ := webapi.ArgString(args, 1)
-	var head wireResponse
-	if err := json.Unmarshal([]byte(headText), &head); err != nil {
+	unreadable := func() error {
 		in.finish(inv, invResult{err: &warren.Error{Code: warren.CodeException, Message: "the Worker's response could not be read", Hint: "return a Response made with new Response(...)"}})
 		return nil
 	}
-	if head.Status < 200 || head.Status > 599 {
-		in.finish(inv, invResult{err: &warren.Error{Code: warren.CodeException, Message: fmt.Sprintf("the Worker returned status %d; a response status must be 200 to 599 (WebSockets are not supported yet)", head.Status)}})
+	status, ok := argStatus(args, 1)
+	statusText, ok2 := argOr(args, 2, "")
+	headers, ok3 := argOr(args, 3, "")
+	kind, err := webapi.ArgInt(args, 5)
+	if !ok || !ok2 || !ok3 || err != nil {
+		return unreadable()
+	}
+	if status < 200 || status > 599 {
+		in.finish(inv, invResult{err: &warren.Error{Code: warren.CodeException, Message: fmt.Sprintf("the Worker returned status %d; a response status must be 200 to 599 (WebSockets are not supported yet)", status)}})
 		return nil
 	}
-	inv.answered = true
-	resp := &http.Response{StatusCode: head.Status, Status: fmt.Sprintf("%d %s", head.Status, strings.Map(printable, head.StatusText)), Header: http.Header{}, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
+	resp := &http.Response{StatusCode: status, Status: strconv.Itoa(status) + " " + strings.Map(printable, statusText), Header: http.Header{}, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
 	size := 0
-	for _, h := range head.Headers {
+	for rest := headers; rest != ""; {
+		name, after, found := strings.Cut(rest, "\n")
+		if !found {
+			return unreadable() // a name without a value
+		}
+		var value string
+		value, rest, _ = strings.Cut(after, "\n")
 		// The prelude's Headers class validates, but the app can replace
-		// the pairs it hands over: check again at the boundary.
-		if !httpguts.ValidHeaderFieldName(h[0]) || strings.ContainsAny(h[1], "\r\n\x00") {
-			in.finish(inv, invResult{err: &warren.Error{Code: warren.CodeException, Message: fmt.Sprintf("the Worker's response has an invalid header %q: %q", h[0], h[1]), Hint: "header names must be HTTP tokens and values must not contain CR, LF or NUL"}})
+		// the list it hands over: check again at the boundary.
+		if !httpguts.ValidHeaderFieldName(name) || strings.ContainsAny(value, "\r\n\x00") {
+			in.finish(inv, invResult{err: &warren.Error{Code: warren.CodeException, Message: fmt.Sprintf("the Worker's response has an invalid header %q: %q", name, value), Hint: "header names must be HTTP tokens and values must not contain CR, LF or NUL"}})
 			return nil
 		}
-		k := http.CanonicalHeaderKey(h[0])
+		k := http.CanonicalHeaderKey(name)
 		if hopByHop[k] {
 			continue
 		}
-		size += len(h[0]) + len(h[1])
+		size += len(name) + len(value)
 		if size > maxResponseHeaderBytes {
 			in.finish(inv, invResult{err: &warren.Error{Code: warren.CodeTooLarge, Limit: "response headers", Message: fmt.Sprintf("the Worker's response headers are larger than %d bytes", maxResponseHeaderBytes)}})
 			return nil
 		}
-		resp.Header.Add(k, h[1])
+		resp.Header[k] = append(resp.Header[k], value)
 	}
-	if webapi.ArgBool(args, 3) {
+	inv.answered = true
+	switch kind {
+	case 3:
 		inv.stream = newBodyStream(in.limits.ResponseBodyBytes)
 		resp.Body = inv.stream
 		resp.ContentLength = -1
-	} else {
-		var body []byte
-		if s, ok := args[2].(string); ok && webapi.ArgBool(args, 4) {
-			// The body as text (JavaScript kept it as a string).
-			body = []byte(s)
-		} else if s, ok := args[2].(string); ok {
+	case 0, 1, 2:
+		s, _ := args[4].(string)
+		if kind == 2 {
 			if int64(base64.StdEncoding.DecodedLen(len(s))) > in.limits.ResponseBodyBytes+3 {
 				in.finish(inv, invResult{err: tooLargeResponse(in.limits.ResponseBodyBytes)})
 				return nil
 			}
-			body, err = base64.StdEncoding.DecodeString(s)
+			b, err := base64.StdEncoding.DecodeString(s)
 			if err != nil {
 				return err
 			}
+			s = string(b)
 		}
-		if int64(len(body)) > in.limits.ResponseBodyBytes {
+		if int64(len(s)) > in.limits.ResponseBodyBytes {
 			in.finish(inv, invResult{err: tooLargeResponse(in.limits.ResponseBodyBytes)})
 			return nil
 		}
-		resp.Body = io.NopCloser(strings.NewReader(string(body)))
-		resp.ContentLength = int64(len(body))
+		resp.Body = io.NopCloser(strings.NewReader(s))
+		resp.ContentLength = int64(len(s))
+	default:
+		inv.answered = false
+		return unreadable()
 	}
 	in.gate(inv, invResult{resp: resp})
 	return nil
+}
+
+// argStatus returns args[i] as an HTTP status: an integral number.
+func argStatus(args []any, i int) (int, bool) {
+	if i >= len(args) {
+		return 0, false
+	}
+	switch x := args[i].(type) {
+	case int:
+		return x, true
+	case int32:
+		return int(x), true
+	case int64:
+		return int(x), true
+	case float64:
+		if x != math.Trunc(x) || x < -1<<31 || x > 1<<31 {
+			return 0, false
+		}
+		return int(x), true
+	}
+	return 0, false
+}
+
+// argOr returns args[i] as a string; null and undefined give def.
+func argOr(args []any, i int, def string) (string, bool) {
+	if i >= len(args) {
+		return def, true
+	}
+	switch x := args[i].(type) {
+	case string:
+		return x, true
+	case nil, js.Undefined:
+		return def, true
+	}
+	return "", false
+}
+
+// fetchRequest is an incoming request as the fetch dispatch takes it:
+// headers as "name\nvalue\n..." with lowercase names, body as text (kind
+// 1, valid UTF-8) or base64 (kind 2), or none (kind 0).
+type fetchRequest struct {
+	method, url, headers string
+	body                 any
+	bodyKind             int
+}
+
+func fetchArgs(req *http.Request, maxBody int64) (fetchRequest, error) {
+	w := fetchRequest{method: req.Method}
+	if req.URL.Host == "" {
+		u := *req.URL
+		u.Scheme = "http"
+		if req.TLS != nil {
+			u.Scheme = "https"
+		}
+		u.Host = req.Host
+		if u.Host == "" {
+			u.Host = "localhost"
+		}
+		w.url = u.String()
+	} else {
+		w.url = req.URL.String()
+	}
+	var hb strings.Builder
+	for k, vs := range req.Header {
+		// net/http delivers only valid headers; a request made in Go (or
+		// from another isolate's wire) is checked here, because the
+		// isolate adopts the list without checking it again.
+		if !httpguts.ValidHeaderFieldName(k) {
+			continue
+		}
+		for _, v := range vs {
+			if strings.ContainsAny(v, "\r\n\x00") {
+				continue
+			}
+			if hb.Len() > 0 {
+				hb.WriteByte('\n')
+			}
+			lowerASCII(&hb, k)
+			hb.WriteByte('\n')
+			hb.WriteString(v)
+		}
+	}
+	w.headers = hb.String()
+	if req.Body != nil && req.Body != http.NoBody && req.Method != "GET" && req.Method != "HEAD" {
+		b, err := io.ReadAll(io.LimitReader(req.Body, maxBody+1))
+		if err != nil {
+			return w, &warren.Error{Code: warren.CodeBadRequest, Message: "reading the request body: " + err.Error()}
+		}
+		if int64(len(b)) > maxBody {
+			return w, &warren.Error{Code: warren.CodeTooLarge, Limit: "request body", Message: fmt.Sprintf("the request body is larger than the limit of %d bytes", maxBody), Hint: "send a smaller body, or raise the requestBodyBytes limit"}
+		}
+		if utf8.Valid(b) {
+			// Text crosses as a string: JavaScript reads it with text() or
+			// json() without decoding bytes.
+			w.body, w.bodyKind = string(b), 1
+		} else {
+			w.body, w.bodyKind = base64.StdEncoding.EncodeToString(b), 2
+		}
+	}
+	return w, nil
+}
+
+// lowerASCII writes s in lowercase (header names are ASCII tokens).
+func lowerASCII(b *strings.Builder, s string) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b.WriteByte(c)
+	}
 }
 
 func printable(r rune) rune {

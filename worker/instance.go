@@ -12,7 +12,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/clone"
@@ -573,7 +572,7 @@ func (in *Instance) Fetch(ctx context.Context, entrypoint string, opts Invoke, r
 	if closed {
 		return nil, ErrClosed // before the body is read, so the caller can retry
 	}
-	wire, err := requestToWire(req, in.limits.RequestBodyBytes)
+	args, err := fetchArgs(req, in.limits.RequestBodyBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -590,7 +589,7 @@ func (in *Instance) Fetch(ctx context.Context, entrypoint string, opts Invoke, r
 			in.finish(inv, invResult{err: b})
 			return
 		}
-		if _, err := in.dispatch.Call("fetch", inv.id, entrypoint, propsText, wire); err != nil {
+		if _, err := in.dispatch.Call("fetch", inv.id, entrypoint, propsText, args.method, args.url, args.headers, args.body, args.bodyKind); err != nil {
 			in.finish(inv, invResult{err: in.exceptionError(err, "")})
 		}
 	}}) {
@@ -668,47 +667,6 @@ type wireResponse struct {
 	Body       *string     `json:"body,omitempty"`
 	URL        string      `json:"url,omitempty"`
 	Redirected bool        `json:"redirected,omitempty"`
-}
-
-func requestToWire(req *http.Request, maxBody int64) (string, error) {
-	w := wireRequest{Method: req.Method, URL: req.URL.String()}
-	if req.URL.Host == "" {
-		u := *req.URL
-		u.Scheme = "http"
-		if req.TLS != nil {
-			u.Scheme = "https"
-		}
-		u.Host = req.Host
-		if u.Host == "" {
-			u.Host = "localhost"
-		}
-		w.URL = u.String()
-	}
-	for k, vs := range req.Header {
-		for _, v := range vs {
-			w.Headers = append(w.Headers, [2]string{k, v})
-		}
-	}
-	if req.Body != nil && req.Body != http.NoBody && req.Method != "GET" && req.Method != "HEAD" {
-		b, err := io.ReadAll(io.LimitReader(req.Body, maxBody+1))
-		if err != nil {
-			return "", &warren.Error{Code: warren.CodeBadRequest, Message: "reading the request body: " + err.Error()}
-		}
-		if int64(len(b)) > maxBody {
-			return "", &warren.Error{Code: warren.CodeTooLarge, Limit: "request body", Message: fmt.Sprintf("the request body is larger than the limit of %d bytes", maxBody), Hint: "send a smaller body, or raise the requestBodyBytes limit"}
-		}
-		if utf8.Valid(b) {
-			// Text crosses as a string: JavaScript reads it with text() or
-			// json() without decoding bytes.
-			s := string(b)
-			w.Text = &s
-		} else {
-			s := base64.StdEncoding.EncodeToString(b)
-			w.Body = &s
-		}
-	}
-	b, err := json.Marshal(w)
-	return string(b), err
 }
 
 func wireToRequest(ctx context.Context, text string) (*http.Request, error) {

@@ -26,7 +26,7 @@ const respondSrc = `export default { async fetch(req) {
     const res = new Response("body");
     Object.defineProperty(res, "status", { value: status });
     Object.defineProperty(res, "statusText", { value: statusText });
-    res.headers._pairs = () => [[name, value], ["x-after", "1"]];
+    res.headers._flat = () => name + "\n" + value + "\nx-after\n1";
     return res;
   }
   let headers;

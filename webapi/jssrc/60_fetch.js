@@ -21,12 +21,18 @@ function _normName(n) {
   return l;
 }
 
+// _immutable holds the Headers that may not change (those of Response.error()).
+const _immutable = new WeakSet();
+
 class Headers {
-  #list = []; // [name(lowercase), value]
-  #guard = "none";
+  // name (lowercase), value, name, value, ...; or, until first use, the
+  // same list joined with "\n" as Go sends a request's headers (names
+  // already lowercase, values checked).
+  #list;
   constructor(init) {
+    this.#list = [];
     if (init == null) return;
-    if (init instanceof Headers) { for (const [k, v] of init) this.append(k, v); return; }
+    if (init instanceof Headers) { this.#list = init.#l().slice(); return; }
     if (typeof init !== "object") throw new TypeError("Headers init must be an object, an array of pairs, or Headers");
     if (typeof init[Symbol.iterator] === "function") {
       for (const pair of init) {
@@ -38,54 +44,62 @@ class Headers {
     }
     for (const k of Object.keys(init)) this.append(k, init[k]);
   }
-  _setGuard(g) { this.#guard = g; return this; }
-  // _trusted builds Headers from pairs that Go already validated.
-  static _trusted(pairs) {
+  _setGuard(g) { if (g === "immutable") _immutable.add(this); return this; }
+  // _trusted builds Headers from a list Go (or the runtime) already
+  // validated: flat (name, value, ...) or "\n"-joined, names lowercase.
+  static _trusted(list) {
     const h = new Headers();
-    if (pairs) for (let i = 0; i < pairs.length; i++) h.#list.push([pairs[i][0].toLowerCase(), pairs[i][1]]);
+    if (list) h.#list = list;
     return h;
   }
-  #check() { if (this.#guard === "immutable") throw new TypeError("Can't modify immutable headers."); }
+  #l() {
+    const l = this.#list;
+    if (typeof l !== "string") return l;
+    return (this.#list = l === "" ? [] : l.split("\n"));
+  }
+  #check() { if (_immutable.has(this)) throw new TypeError("Can't modify immutable headers."); }
   append(name, value) {
     this.#check();
     const n = _normName(name), v = _normValue(value);
-    this.#list.push([n, v]);
+    this.#l().push(n, v);
   }
   delete(name) {
     this.#check();
-    const n = _normName(name), l = this.#list, out = [];
-    for (let i = 0; i < l.length; i++) if (l[i][0] !== n) out.push(l[i]);
+    const n = _normName(name), l = this.#l(), out = [];
+    for (let i = 0; i < l.length; i += 2) if (l[i] !== n) out.push(l[i], l[i + 1]);
     this.#list = out;
   }
   get(name) {
-    const n = _normName(name), l = this.#list;
+    const n = _normName(name), l = this.#l();
     let r = null;
-    for (let i = 0; i < l.length; i++) if (l[i][0] === n) r = r === null ? l[i][1] : r + ", " + l[i][1];
+    for (let i = 0; i < l.length; i += 2) if (l[i] === n) r = r === null ? l[i + 1] : r + ", " + l[i + 1];
     return r;
   }
   getSetCookie() { return this.getAll("set-cookie"); }
   getAll(name) {
-    const n = _normName(name), l = this.#list, out = [];
-    for (let i = 0; i < l.length; i++) if (l[i][0] === n) out.push(l[i][1]);
+    const n = _normName(name), l = this.#l(), out = [];
+    for (let i = 0; i < l.length; i += 2) if (l[i] === n) out.push(l[i + 1]);
     return out;
   }
   has(name) {
-    const n = _normName(name), l = this.#list;
-    for (let i = 0; i < l.length; i++) if (l[i][0] === n) return true;
+    const n = _normName(name), l = this.#l();
+    for (let i = 0; i < l.length; i += 2) if (l[i] === n) return true;
     return false;
   }
   set(name, value) {
     this.#check();
-    const n = _normName(name), v = _normValue(value), l = this.#list;
+    const n = _normName(name), v = _normValue(value), l = this.#l();
     let found = -1;
-    for (let i = 0; i < l.length; i++) if (l[i][0] === n) { found = i; break; }
-    if (found < 0) { l.push([n, v]); return; }
-    l[found] = [n, v];
-    for (let i = l.length - 1; i > found; i--) if (l[i][0] === n) l.splice(i, 1);
+    for (let i = 0; i < l.length; i += 2) if (l[i] === n) { found = i; break; }
+    if (found < 0) { l.push(n, v); return; }
+    l[found + 1] = v;
+    for (let i = l.length - 2; i > found; i -= 2) if (l[i] === n) l.splice(i, 2);
   }
   forEach(cb, thisArg) { for (const [k, v] of this) cb.call(thisArg, v, k, this); }
   *entries() {
-    const names = [...new Set(this.#list.map(([k]) => k))].sort();
+    const l = this.#l(), seen = new Set();
+    for (let i = 0; i < l.length; i += 2) seen.add(l[i]);
+    const names = [...seen].sort();
     for (const n of names) {
       if (n === "set-cookie") { for (const v of this.getSetCookie()) yield [n, v]; }
       else yield [n, this.get(n)];
@@ -95,76 +109,78 @@ class Headers {
   *values() { for (const [, v] of this.entries()) yield v; }
   [Symbol.iterator]() { return this.entries(); }
   get [Symbol.toStringTag]() { return "Headers"; }
-  _pairs() { return this.#list.map(([k, v]) => [k, v]); }
+  _pairs() { const l = this.#l(), out = []; for (let i = 0; i < l.length; i += 2) out.push([l[i], l[i + 1]]); return out; }
+  // _flat is the list as the host takes it: "name\nvalue\n..." (a copy).
+  _flat() { const l = this.#list; return typeof l === "string" ? l : l.join("\n"); }
 }
 
 // ---- bodies ----
 
-// _extractBody turns a BodyInit into {bytes|text|stream, type}. A string
-// body stays a string until something needs its bytes: most bodies are
-// text, and Go takes the string as it is.
-function _extractBody(body) {
-  if (body == null) return { bytes: null, stream: null, type: null };
-  if (typeof body === "string") return { text: _usv(body), bytes: null, type: "text/plain;charset=UTF-8" };
-  if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return { bytes: toBytes(body).slice(), type: null };
+// _bodyOf turns a BodyInit into what a body holds: a string (text stays a
+// string until something needs its bytes: most bodies are text, and Go
+// takes the string as it is), a Uint8Array or a ReadableStream. It sets
+// _bodyType to the Content-Type the body implies, or null.
+let _bodyType = null;
+function _bodyOf(body) {
+  _bodyType = null;
+  if (typeof body === "string") { _bodyType = "text/plain;charset=UTF-8"; return _usv(body); }
+  if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return toBytes(body).slice();
   // A lazily evaluated family that has not been loaded cannot have made
   // the body, so check __loaded first instead of touching (loading) it.
-  if (__loaded.has("url") && body instanceof URLSearchParams) return { bytes: _utf8.encode(body.toString()), type: "application/x-www-form-urlencoded;charset=UTF-8" };
-  if (__loaded.has("blob_formdata") && body instanceof Blob) return { bytes: body._bytes(), type: body.type || null };
-  if (__loaded.has("blob_formdata") && body instanceof FormData) { const enc = _shared.encodeMultipart(body); return { bytes: enc.bytes, type: enc.type }; }
-  if (__loaded.has("streams") && body instanceof ReadableStream) return { bytes: null, stream: body, type: null };
-  return { text: _usv(body), bytes: null, type: "text/plain;charset=UTF-8" };
+  if (__loaded.has("url") && body instanceof URLSearchParams) { _bodyType = "application/x-www-form-urlencoded;charset=UTF-8"; return _utf8.encode(body.toString()); }
+  if (__loaded.has("blob_formdata") && body instanceof Blob) { _bodyType = body.type || null; return body._bytes(); }
+  if (__loaded.has("blob_formdata") && body instanceof FormData) { const enc = _shared.encodeMultipart(body); _bodyType = enc.type; return enc.bytes; }
+  if (__loaded.has("streams") && body instanceof ReadableStream) return body;
+  _bodyType = "text/plain;charset=UTF-8";
+  return _usv(body);
 }
 
+// The Body mixin of Request and Response. A body is this._body: null (no
+// body), a string, a Uint8Array or a ReadableStream; this._used says it was
+// read. (A mixin, not a base class: a constructor without super() costs less.)
 class _Body {
-  _bytes = null;      // Uint8Array, or null
-  _text = null;       // the body as a string, until its bytes are needed
-  _stream = null;     // ReadableStream, when the body is streamed
-  _used = false;
-  _hasBody = false;
-  _initBody(body, headers) {
-    const x = _extractBody(body);
-    this._bytes = x.bytes;
-    this._text = x.text === undefined ? null : x.text;
-    this._stream = x.stream || null;
-    this._hasBody = body != null;
-    if (x.type && !headers.has("content-type")) headers.set("content-type", x.type);
-  }
-  get bodyUsed() { return this._used || (this._stream !== null && _shared.isDisturbed !== undefined && _shared.isDisturbed(this._stream)); }
+  get _hasBody() { return this._body !== null; }
+  get _stream() { const b = this._body; return b === null || typeof b === "string" || b instanceof Uint8Array ? null : b; }
+  get bodyUsed() { return this._used || (_shared.isDisturbed !== undefined && this._stream !== null && _shared.isDisturbed(this._body)); }
   get body() {
-    if (!this._hasBody) return null;
-    if (!this._stream) {
-      const bytes = this._text !== null ? _utf8.encode(this._text) : this._bytes;
-      this._bytes = null;
-      this._text = null;
-      this._stream = _streamOfBytes(bytes);
+    const b = this._body;
+    if (b === null) return null;
+    if (typeof b === "string" || b instanceof Uint8Array) {
+      return (this._body = _streamOfBytes(typeof b === "string" ? _utf8.encode(b) : b));
     }
-    return this._stream;
+    return b;
+  }
+  // _bytesNow returns the body's bytes when they are held in memory (and
+  // marks the body used), or undefined for a stream.
+  _bytesNow() {
+    const b = this._body;
+    if (b === null) { this._used = true; return new Uint8Array(0); }
+    if (typeof b === "string") { this._used = true; return _utf8.encode(b); }
+    if (b instanceof Uint8Array) { this._used = true; return b; }
+    return undefined;
   }
   async _consume() {
     if (this.bodyUsed) throw new TypeError("Body has already been used. It can only be read once; call clone() before reading to read it twice.");
+    const now = this._bytesNow();
+    if (now !== undefined) return now;
     this._used = true;
-    if (!this._hasBody) return new Uint8Array(0);
-    if (this._stream) {
-      if (this._stream.locked) throw new TypeError("The body's stream is locked to a reader.");
-      const reader = this._stream.getReader();
-      const chunks = [];
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        chunks.push(toBytes(value));
-      }
-      return concatBytes(chunks);
+    const s = this._body;
+    if (s.locked) throw new TypeError("The body's stream is locked to a reader.");
+    const reader = s.getReader();
+    const chunks = [];
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(toBytes(value));
     }
-    if (this._text !== null) return _utf8.encode(this._text);
-    return this._bytes || new Uint8Array(0);
+    return concatBytes(chunks);
   }
   // _takeText returns the body as a string without a round trip through
   // bytes, or null when it is not held as a string.
   _takeText() {
-    if (this._text === null || this._used || this._stream) return null;
+    if (typeof this._body !== "string" || this._used) return null;
     this._used = true;
-    return this._text;
+    return this._body;
   }
   async arrayBuffer() { const b = await this._consume(); return b.buffer.byteLength === b.byteLength && b.byteOffset === 0 ? b.buffer : b.slice().buffer; }
   async bytes() { return (await this._consume()).slice(); }
@@ -182,15 +198,18 @@ class _Body {
   }
   _cloneBody(target) {
     if (this._used) throw new TypeError("Body has already been used; it cannot be cloned.");
-    target._hasBody = this._hasBody;
-    if (this._stream) {
-      const [a, b] = this._stream.tee();
-      this._stream = a;
-      target._stream = b;
-    } else {
-      target._bytes = this._bytes;
-      target._text = this._text;
-    }
+    const b = this._body;
+    if (b !== null && typeof b !== "string" && !(b instanceof Uint8Array)) {
+      const [x, y] = b.tee();
+      this._body = x;
+      target._body = y;
+    } else target._body = b;
+  }
+}
+
+function _mixBody(C) {
+  for (const k of Object.getOwnPropertyNames(_Body.prototype)) {
+    if (k !== "constructor") Object.defineProperty(C.prototype, k, Object.getOwnPropertyDescriptor(_Body.prototype, k));
   }
 }
 
@@ -203,30 +222,39 @@ function _streamOfBytes(bytes) {
 const _methods = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH"];
 function _normMethod(m) {
   m = String(m);
+  if (m === "GET" || m === "POST") return m;
   if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(m)) throw new TypeError("Invalid HTTP method: " + JSON.stringify(m));
   const u = m.toUpperCase();
   return _methods.includes(u) ? u : m;
 }
 
-// _trustedURL is set while the runtime builds a Request from a URL that Go
-// already parsed and serialised, to skip parsing it again.
-let _trustedURL = false;
+// _fromGo is set while the runtime builds a Request from what Go already
+// parsed and checked: [method, url, headers ("\n"-joined), body].
+let _fromGo = null;
 
-class Request extends _Body {
+class Request {
   #method; #url; #headers; #signal; #redirect; #cf;
-  constructor(input, init = {}) {
-    super();
+  constructor(input, init) {
+    const g = _fromGo;
+    if (g !== null) {
+      _fromGo = null;
+      this.#method = g[0];
+      this.#url = g[1];
+      this.#headers = g[2]; // a string until first use
+      this.#redirect = "follow";
+      this._body = g[3];
+      this._used = false;
+      return;
+    }
+    this._body = null;
+    this._used = false;
     if (init === null || typeof init !== "object") init = {};
     let src = null;
     if (input instanceof Request) { src = input; }
     else { input = String(input); }
-    const trusted = _trustedURL;
-    const url = src ? src.url : (trusted ? input : new URL(input).href);
-    _trustedURL = false;
-    this.#url = url;
+    this.#url = src ? src.url : new URL(input).href;
     this.#method = init.method !== undefined ? _normMethod(init.method) : (src ? src.method : "GET");
-    // A request the runtime builds from Go's wire form adopts its headers.
-    this.#headers = trusted && init.headers instanceof Headers ? init.headers : new Headers(init.headers !== undefined ? init.headers : (src ? src.headers : undefined));
+    this.#headers = new Headers(init.headers !== undefined ? init.headers : (src ? src.headers : undefined));
     this.#redirect = init.redirect || (src ? src.redirect : "follow");
     this.#signal = init.signal || (src ? src._signalIfAny() : null) || null;
     this.#cf = init.cf || (src ? src.cf : undefined);
@@ -234,8 +262,10 @@ class Request extends _Body {
     if (body !== undefined && body !== null && (this.#method === "GET" || this.#method === "HEAD")) {
       throw new TypeError("Request with GET/HEAD method cannot have body.");
     }
-    if (body !== undefined) this._initBody(body, this.#headers);
-    else if (src) {
+    if (body !== undefined) {
+      this._body = body == null ? null : _bodyOf(body);
+      if (_bodyType !== null && !this.#headers.has("content-type")) this.#headers.set("content-type", _bodyType);
+    } else if (src) {
       if (src.bodyUsed) throw new TypeError("Cannot construct a Request with a Request whose body has already been used.");
       src._cloneBody(this);
       src._used = src._hasBody; // the body moves to the new request
@@ -243,7 +273,12 @@ class Request extends _Body {
   }
   get method() { return this.#method; }
   get url() { return this.#url; }
-  get headers() { return this.#headers; }
+  get headers() {
+    const h = this.#headers;
+    return typeof h === "string" ? (this.#headers = Headers._trusted(h)) : h;
+  }
+  // _flatHeaders is the header list for the host without making Headers.
+  _flatHeaders() { const h = this.#headers; return typeof h === "string" ? h : h._flat(); }
   // The signal is made on first use: most requests never look at it.
   get signal() { if (!this.#signal) this.#signal = new AbortController().signal; return this.#signal; }
   _signalIfAny() { return this.#signal; }
@@ -253,31 +288,52 @@ class Request extends _Body {
   get integrity() { return ""; }
   get cache() { return undefined; }
   clone() {
-    const r = new Request(this.#url, { method: this.#method, headers: this.#headers, redirect: this.#redirect, signal: this.#signal || undefined, cf: this.#cf });
+    const r = new Request(this.#url, { method: this.#method, headers: this.headers, redirect: this.#redirect, signal: this.#signal || undefined, cf: this.#cf });
     this._cloneBody(r);
     return r;
   }
   get [Symbol.toStringTag]() { return "Request"; }
 }
+_mixBody(Request);
 
 const _redirectStatuses = [301, 302, 303, 307, 308];
 const _nullBodyStatuses = [101, 204, 205, 304];
+const _textPlain = "text/plain;charset=UTF-8";
 
-class Response extends _Body {
-  #status; #statusText; #headers; #type = "default"; #url = ""; #webSocket = null; #redirected = false;
-  constructor(body = null, init = {}) {
-    super();
-    if (init === null || typeof init !== "object") init = {};
+class Response {
+  // #headers is a Headers, or until first use the Content-Type the body
+  // implies (a string) or null: most responses never touch their headers.
+  // #more holds what few responses have: {type, url, redirected, webSocket}.
+  #status; #statusText; #headers; #more;
+  constructor(body = null, init = undefined) {
+    this._used = false;
+    this.#more = null;
+    if (init === undefined || init === null || typeof init !== "object") {
+      this.#status = 200;
+      this.#statusText = "";
+      if (body === null || body === undefined) { this._body = null; this.#headers = null; return; }
+      if (typeof body === "string") { this._body = _usv(body); this.#headers = _textPlain; return; }
+      this._body = _bodyOf(body);
+      this.#headers = _bodyType;
+      return;
+    }
     const status = init.status === undefined ? 200 : Number(init.status);
     if (!Number.isInteger(status) || ((status < 200 || status > 599) && !(status === 101 && init.webSocket))) {
       throw new RangeError(`Responses may only be constructed with status codes in the range 200 to 599, inclusive; got ${init.status}.`);
     }
     this.#status = status;
     this.#statusText = init.statusText === undefined ? "" : String(init.statusText);
-    this.#headers = new Headers(init.headers);
-    this.#webSocket = init.webSocket || null;
+    const hi = init.headers;
+    const headers = hi === undefined || hi === null ? null : new Headers(hi);
+    if (init.webSocket) this.#more = { type: "default", url: "", redirected: false, webSocket: init.webSocket };
     if (body != null && _nullBodyStatuses.includes(status)) throw new TypeError(`Response with null body status (${status}) cannot have a body.`);
-    this._initBody(body, this.#headers);
+    this._body = body == null ? null : _bodyOf(body);
+    const type = body == null ? null : _bodyType;
+    if (headers === null) this.#headers = type;
+    else {
+      if (type !== null && !headers.has("content-type")) headers.set("content-type", type);
+      this.#headers = headers;
+    }
   }
   static json(data, init = {}) {
     const text = JSON.stringify(data);
@@ -292,26 +348,39 @@ class Response extends _Body {
     return r;
   }
   static error() { const r = new Response(null, { status: 200 }); r._makeError(); return r; }
-  _makeError() { this.#type = "error"; this.#status = 0; this.#headers._setGuard("immutable"); }
-  _setUrl(u, redirected) { this.#url = u; this.#redirected = !!redirected; }
+  #m() { return this.#more || (this.#more = { type: "default", url: "", redirected: false, webSocket: null }); }
+  _makeError() { this.#m().type = "error"; this.#status = 0; this.headers._setGuard("immutable"); }
+  _setUrl(u, redirected) { if (!u && !redirected && this.#more === null) return; const m = this.#m(); m.url = u; m.redirected = !!redirected; }
   get status() { return this.#status; }
   get statusText() { return this.#statusText; }
   get ok() { return this.#status >= 200 && this.#status <= 299; }
-  get headers() { return this.#headers; }
-  get type() { return this.#type; }
-  get url() { return this.#url; }
-  get redirected() { return this.#redirected; }
-  get webSocket() { return this.#webSocket; }
+  get headers() {
+    const h = this.#headers;
+    if (h !== null && typeof h === "object") return h;
+    return (this.#headers = Headers._trusted(h === null ? null : ["content-type", h]));
+  }
+  // _flatHeaders is the header list for the host without making Headers.
+  _flatHeaders() {
+    const h = this.#headers;
+    if (h === null) return "";
+    if (typeof h === "string") return "content-type\n" + h;
+    return h._flat();
+  }
+  get type() { return this.#more === null ? "default" : this.#more.type; }
+  get url() { return this.#more === null ? "" : this.#more.url; }
+  get redirected() { return this.#more === null ? false : this.#more.redirected; }
+  get webSocket() { return this.#more === null ? null : this.#more.webSocket; }
   clone() {
-    if (this.#webSocket) throw new TypeError("A Response with a webSocket cannot be cloned.");
-    const r = new Response(null, { status: this.#status === 0 ? 200 : this.#status, statusText: this.#statusText, headers: this.#headers });
-    if (this.#type === "error") r._makeError();
-    r._setUrl(this.#url, this.#redirected);
+    if (this.webSocket) throw new TypeError("A Response with a webSocket cannot be cloned.");
+    const r = new Response(null, { status: this.#status === 0 ? 200 : this.#status, statusText: this.#statusText, headers: this.headers });
+    if (this.type === "error") r._makeError();
+    r._setUrl(this.url, this.redirected);
     this._cloneBody(r);
     return r;
   }
   get [Symbol.toStringTag]() { return "Response"; }
 }
+_mixBody(Response);
 
 // _requestToWire serialises a Request for Go: {method,url,headers,body(b64)}.
 async function _requestToWire(req) {
@@ -328,15 +397,11 @@ function _responseFromWire(json) {
   return r;
 }
 
-function _requestFromWire(w) {
-  _trustedURL = true;
-  let req;
-  try { req = new Request(w.url, { method: w.method, headers: Headers._trusted(w.headers) }); } finally { _trustedURL = false; }
-  if (w.method !== "GET" && w.method !== "HEAD") {
-    if (w.text != null) { req._text = w.text; req._hasBody = true; }
-    else if (w.body != null) { req._bytes = fromB64(w.body); req._hasBody = true; }
-  }
-  return req;
+// _requestFromGo builds the Request a fetch event delivers from what Go
+// sends: its headers stay one string until the handler reads them.
+function _requestFromGo(method, url, headers, body) {
+  _fromGo = [method, url, headers, method === "GET" || method === "HEAD" ? null : body];
+  try { return new Request(); } finally { _fromGo = null; }
 }
 
 async function fetch(input, init) {

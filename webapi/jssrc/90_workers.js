@@ -184,30 +184,28 @@ function _instantiate(v, ctx) {
   return v;
 }
 
-// _sendResponse hands res to Go. A body held in memory (text or bytes) is
-// sent at once and it returns undefined; a streamed body is sent chunk by
-// chunk and it returns a promise of the end.
+// _sendResponse hands res to Go: host("respond", inv, status, statusText,
+// headers ("name\nvalue\n..."), body, kind) with kind 0 (no body), 1
+// (text), 2 (base64) or 3 (streamed: chunks follow). A body held in memory
+// is sent at once and it returns undefined; a streamed body is sent chunk
+// by chunk and it returns a promise of the end.
 function _sendResponse(inv, res) {
   if (!(res instanceof Response)) {
     const what = res === undefined ? "undefined (did the handler forget to return?)" : Object.prototype.toString.call(res);
     throw new TypeError(`The fetch handler must return a Response (or a Promise of one); it returned ${what}.`);
   }
-  const head = JSON.stringify({ status: res.status, statusText: res.statusText, headers: res.headers._pairs() });
-  if (res._stream) return _sendStream(inv, res, head);
+  const status = res.status, statusText = res.statusText, headers = res._flatHeaders();
+  if (res._stream) return _sendStream(inv, res, status, statusText, headers);
   const text = res._takeText();
-  if (text !== null) { host("respond", inv, head, text, false, true); return; }
-  let bytes = null;
-  if (res._hasBody) {
-    if (res.bodyUsed) throw new TypeError("Body has already been used. It can only be read once; call clone() before reading to read it twice.");
-    res._used = true;
-    bytes = res._text !== null ? _utf8.encode(res._text) : (res._bytes || new Uint8Array(0));
-  }
-  host("respond", inv, head, bytes ? b64(bytes) : null, false);
+  if (text !== null) { host("respond", inv, status, statusText, headers, text, 1); return; }
+  if (!res._hasBody) { host("respond", inv, status, statusText, headers, null, 0); return; }
+  if (res.bodyUsed) throw new TypeError("Body has already been used. It can only be read once; call clone() before reading to read it twice.");
+  host("respond", inv, status, statusText, headers, b64(res._bytesNow()), 2);
 }
 
-async function _sendStream(inv, res, head) {
+async function _sendStream(inv, res, status, statusText, headers) {
   if (res._used) throw new TypeError("The response body has already been read.");
-  host("respond", inv, head, null, true);
+  host("respond", inv, status, statusText, headers, null, 3);
   res._used = true;
   const reader = res._stream.getReader();
   try {
@@ -246,32 +244,32 @@ _dispatch.start = () => {
 // machinery where none is needed: a handler that returns a Response is
 // answered in the same call, one that returns a promise one job after it
 // settles (as await would), and an exception fails the invocation.
-_dispatch.fetch = (inv, entrypoint, propsText, wire) => {
+_dispatch.fetch = (inv, entrypoint, propsText, method, url, headers, body, bodyKind) => {
   const waits = [];
   let res;
   try {
-    if (entrypoint === "\u0000object" && _objectGate) res = _fetchGated(inv, entrypoint, propsText, wire, waits);
-    else res = _callFetch(entrypoint, propsText, wire, waits);
+    const req = _requestFromGo(method, url, headers, bodyKind === 2 ? fromB64(body) : bodyKind === 1 ? body : null);
+    if (entrypoint === "\u0000object" && _objectGate) res = _fetchGated(entrypoint, propsText, req, waits);
+    else res = _callFetch(entrypoint, propsText, req, waits);
   } catch (e) { _failed(inv, waits, e); return; }
   if (res instanceof Response && typeof res.then !== "function") _respond(inv, waits, res);
   else _when(res, (r) => _respond(inv, waits, r), (e) => _failed(inv, waits, e));
 };
 
-function _callFetch(entrypoint, propsText, wire, waits) {
+function _callFetch(entrypoint, propsText, req, waits) {
   const props = propsText && propsText !== "null" ? _decodeValue(propsText, _capFromWire) : undefined;
   const ctx = _makeCtx(waits, props);
   const target = _instantiate(_resolveEntrypoint(entrypoint), ctx);
   if (!target || typeof target.fetch !== "function") {
     throw new TypeError(`Entrypoint "${entrypoint || "default"}" has no fetch() handler; export default { async fetch(request, env, ctx) { return new Response("...") } }`);
   }
-  const req = _requestFromWire(_JSONparse(wire));
   return target instanceof WorkerEntrypoint ? target.fetch(req) : target.fetch(req, _env, ctx);
 }
 
 // _fetchGated waits for blockConcurrencyWhile to let events in.
-async function _fetchGated(inv, entrypoint, propsText, wire, waits) {
+async function _fetchGated(entrypoint, propsText, req, waits) {
   while (_objectGate) await _objectGate;
-  return _callFetch(entrypoint, propsText, wire, waits);
+  return _callFetch(entrypoint, propsText, req, waits);
 }
 
 function _respond(inv, waits, res) {
