@@ -28,6 +28,7 @@ import (
 
 	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/js/quickjs"
+	"github.com/warrenhq/warren/sandbox"
 	"github.com/warrenhq/warren/supervisor"
 	"github.com/warrenhq/warren/worker"
 )
@@ -64,8 +65,9 @@ type ChildOptions struct {
 	// host's calls to it).
 	Control, Calls net.Conn
 	// Confine, when set, runs after set-up and before serving: the
-	// process's sandbox (Landlock, seccomp, rlimits).
-	Confine func() error
+	// process's sandbox (Landlock, seccomp, rlimits); Confine(opts) is the
+	// one warren host uses. It hands its report to the given function.
+	Confine func(report func(sandbox.Report)) error
 }
 
 // ChildFromEnv builds ChildOptions from the environment warren host
@@ -88,6 +90,11 @@ func RunChild(opts ChildOptions) error {
 	if opts.AppsDir == "" {
 		return errors.New("warren host: no apps folder (WARREN_HOST_APPS)")
 	}
+	// SQLite's temporary files stay inside the one folder a host may write.
+	if err := os.MkdirAll(tempDir(opts.AppsDir), 0o700); err != nil {
+		return err
+	}
+	os.Setenv("TMPDIR", tempDir(opts.AppsDir))
 	rt, err := worker.NewRuntime(&quickjs.Engine{})
 	if err != nil {
 		return err
@@ -100,7 +107,7 @@ func RunChild(opts ChildOptions) error {
 	c.local = supervisor.NewLocal(supervisor.LocalOptions{Runtime: rt, Dir: opts.AppsDir, MemoryBudget: opts.MemoryBudget, Logs: c.log})
 	defer c.local.Close()
 	if opts.Confine != nil {
-		if err := opts.Confine(); err != nil {
+		if err := opts.Confine(c.reportConfinement); err != nil {
 			return fmt.Errorf("warren host: confine: %w", err)
 		}
 	}

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/net/http2"
 
 	"github.com/warrenhq/warren"
+	"github.com/warrenhq/warren/sandbox"
 	"github.com/warrenhq/warren/supervisor"
 	"github.com/warrenhq/warren/worker"
 )
@@ -40,10 +41,13 @@ type PoolOptions struct {
 	// ExtraFiles, Env and the WARREN_HOST_* variables are set by the
 	// pool). Nil: this executable with the argument "host".
 	Command func() *exec.Cmd
-	// Env is the host's environment (nil: none at all, so no secret of
-	// the control plane reaches it).
+	// Env is added to the host's environment, which is otherwise this
+	// process's without secrets (sandbox.CleanEnv).
 	Env []string
-	Log *slog.Logger
+	// HostMemory is each host's cgroup memory limit (0: 4 × MemoryBudget,
+	// at least 512 MiB); a host past it is killed and restarted.
+	HostMemory uint64
+	Log        *slog.Logger
 }
 
 // Pool is a supervisor.Runner that runs apps in host processes. Bind it
@@ -54,13 +58,16 @@ type Pool struct {
 
 	sup      atomic.Pointer[supervisor.Supervisor]
 	restarts atomic.Int64
+	oomKills atomic.Int64
 	closed   atomic.Bool
+	reported atomic.Bool // a host's sandbox report was logged
 }
 
 // slot is one host position: its current process, replaced on a crash.
 type slot struct {
 	p   *Pool
 	n   int
+	cg  *sandbox.Cgroup // nil where cgroups are not available
 	mu  sync.Mutex
 	cur *proc
 	up  chan struct{} // closed when cur is set after a restart
@@ -94,9 +101,28 @@ func NewPool(opts PoolOptions) (*Pool, error) {
 	if err := os.MkdirAll(opts.AppsDir, 0o700); err != nil {
 		return nil, err
 	}
+	if opts.HostMemory == 0 {
+		opts.HostMemory = max(uint64(opts.MemoryBudget)*4, 512<<20)
+	}
 	p := &Pool{opts: opts}
+	cgMech := sandbox.ProbeCgroups()
 	for i := 0; i < opts.Hosts; i++ {
 		s := &slot{p: p, n: i}
+		if cgMech.Applied {
+			cg, err := sandbox.CgroupFor(fmt.Sprintf("host-%d-%d", os.Getpid(), i), sandbox.CgroupLimits{MemoryBytes: opts.HostMemory, MaxPids: 4096})
+			if err != nil {
+				if i == 0 {
+					opts.Log.Warn("hosts run without a cgroup (no memory or CPU limit of their own)", "reason", err.Error())
+				}
+			} else {
+				s.cg = cg
+				if m := cg.Missing(); len(m) > 0 && i == 0 {
+					opts.Log.Warn("host cgroups lack some controllers", "missing", fmt.Sprint(m))
+				}
+			}
+		} else if i == 0 {
+			opts.Log.Warn("hosts run without a cgroup (no memory or CPU limit of their own)", "reason", cgMech.Detail)
+		}
 		pr, err := p.start(s)
 		if err != nil {
 			p.Close()
@@ -123,11 +149,15 @@ func (p *Pool) start(s *slot) (*proc, error) {
 		return nil, err
 	}
 	cmd := p.opts.Command()
-	cmd.Env = append(append([]string{}, p.opts.Env...), "WARREN_HOST_APPS="+p.opts.AppsDir, fmt.Sprintf("WARREN_HOST_MEMORY=%d", p.opts.MemoryBudget))
+	cmd.Env = append(append(sandbox.CleanEnv(), p.opts.Env...), "WARREN_HOST_APPS="+p.opts.AppsDir, fmt.Sprintf("WARREN_HOST_MEMORY=%d", p.opts.MemoryBudget))
 	cmd.ExtraFiles = []*os.File{ctl[1], calls[1]}
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	start := cmd.Start
+	if s.cg != nil {
+		start = func() error { return s.cg.Start(cmd) }
+	}
+	if err := start(); err != nil {
 		return nil, fmt.Errorf("start host %d: %w", s.n, err)
 	}
 	ctl[1].Close()
@@ -167,7 +197,14 @@ func (p *Pool) watch(s *slot, pr *proc) {
 		return
 	}
 	p.restarts.Add(1)
-	p.opts.Log.Error("host process died; restarting it (its apps come back on their next request)", "host", s.n, "pid", pr.cmd.Process.Pid, "error", fmt.Sprint(err))
+	reason := fmt.Sprint(err)
+	if s.cg != nil {
+		if n, _ := s.cg.OOMKills(); int64(n) > p.oomKills.Load() {
+			p.oomKills.Store(int64(n))
+			reason = fmt.Sprintf("killed at its memory limit of %d MiB (%v)", p.opts.HostMemory>>20, err)
+		}
+	}
+	p.opts.Log.Error("host process died; restarting it (its apps come back on their next request)", "host", s.n, "pid", pr.cmd.Process.Pid, "reason", reason)
 	up := make(chan struct{})
 	s.mu.Lock()
 	s.up = up
@@ -391,6 +428,9 @@ func (p *Pool) Close() {
 			pr.cmd.Process.Kill()
 			<-pr.dead
 		}
+		if s.cg != nil {
+			s.cg.Remove()
+		}
 	}
 }
 
@@ -412,6 +452,11 @@ func (p *Pool) calls(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		json.NewEncoder(w).Encode(code)
+	case "/confined":
+		var rep sandbox.Report
+		if json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&rep) == nil && !p.reported.Swap(true) {
+			p.opts.Log.Info("host confinement", "report", rep.String())
+		}
 	case "/log":
 		var e worker.LogEntry
 		if json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&e) == nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/egress"
 	"github.com/warrenhq/warren/host"
+	"github.com/warrenhq/warren/sandbox"
 	"github.com/warrenhq/warren/supervisor"
 	"github.com/warrenhq/warren/worker"
 )
@@ -30,6 +31,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("WARREN_HOST_TEST_CHILD") == "1" {
 		opts, err := host.ChildFromEnv()
 		if err == nil {
+			opts.Confine = host.Confine(opts) // tests run confined hosts, as warren serve does
 			err = host.RunChild(opts)
 		}
 		if err != nil {
@@ -42,10 +44,14 @@ func TestMain(m *testing.M) {
 }
 
 func newPoolSup(t *testing.T, hosts int) (*supervisor.Supervisor, *host.Pool) {
+	return newPoolSupMem(t, hosts, 0)
+}
+
+func newPoolSupMem(t *testing.T, hosts int, hostMemory uint64) (*supervisor.Supervisor, *host.Pool) {
 	t.Helper()
 	dir := t.TempDir()
 	exe, _ := os.Executable()
-	pool, err := host.NewPool(host.PoolOptions{Hosts: hosts, AppsDir: filepath.Join(dir, "apps"), MemoryBudget: 64 << 20,
+	pool, err := host.NewPool(host.PoolOptions{Hosts: hosts, AppsDir: filepath.Join(dir, "apps"), MemoryBudget: 64 << 20, HostMemory: hostMemory,
 		Command: func() *osExecCmd { return command(exe) }, Env: []string{"WARREN_HOST_TEST_CHILD=1"}, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
@@ -244,4 +250,53 @@ func TestHostCrashContained(t *testing.T) {
 		t.Fatalf("restarts: %+v", st)
 	}
 	t.Logf("%d kills: acked %d on the killed host (%d refused during the crash), %d on the other (%d failures)", rounds, len(acked[onA]), aFailures.Load(), len(acked[onB]), bFailures.Load())
+}
+
+// A host that exhausts its memory limit (its cgroup) is killed and
+// restarted; the platform carries on.
+func TestHostMemoryLimit(t *testing.T) {
+	if m := sandbox.ProbeCgroups(); !m.Applied {
+		t.Skipf("no cgroup memory controller here: %s", m.Detail)
+	}
+	s, pool := newPoolSupMem(t, 1, 100<<20)
+	deploy(t, s, "calm", counter)
+	if code, _ := do(s, "POST", "calm", "/?k=before"); code != 200 {
+		t.Fatal(code)
+	}
+	// The isolate may use up to 128 MiB (the platform maximum), more than the host has.
+	for i := 0; i < 3; i++ {
+		_, _, err := s.Deploy(context.Background(), fmt.Sprintf("hog%d", i), &supervisor.Deployment{WorkerCode: *warren.SingleModule("app.js",
+			`export default { fetch() { const a = []; for (;;) a.push(new Float64Array(1 << 20).fill(1)); } }`), Limits: supervisor.Quotas{MemoryMB: 1024}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	victim := pool.PIDs()[0]
+	// Several hogs at once: each isolate stays under its own 128 MiB limit,
+	// together they pass the host's.
+	var wg sync.WaitGroup
+	var crashed atomic.Int64
+	for i := 0; i < 3; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			if code, body := do(s, "GET", fmt.Sprintf("hog%d", i), "/"); code == 503 && strings.Contains(body, "host") {
+				crashed.Add(1)
+			}
+		}(i)
+	}
+	wg.Wait()
+	if crashed.Load() == 0 {
+		t.Fatal("the host survived three 128 MiB isolates under a 100 MiB limit")
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for pool.PIDs()[0] == victim && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code, body := do(s, "GET", "calm", "/keys"); code != 200 || body != "before" {
+		t.Fatalf("after the host was restarted: %d %s", code, body)
+	}
+	if st := pool.Stats(); st.HostRestarts != 1 {
+		t.Fatalf("restarts: %+v", st)
+	}
 }

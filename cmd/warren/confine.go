@@ -1,7 +1,12 @@
 package main
 
-import "github.com/warrenhq/warren/host"
+import (
+	"github.com/warrenhq/warren/host"
+	"github.com/warrenhq/warren/sandbox"
+)
 
 // confineHost returns the sandbox a host process applies to itself once it
-// is set up (nil until the sandbox package is wired in).
-func confineHost(opts host.ChildOptions) func() error { return nil }
+// is set up.
+func confineHost(opts host.ChildOptions) func(func(sandbox.Report)) error {
+	return host.Confine(opts)
+}

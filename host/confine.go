@@ -1,0 +1,37 @@
+package host
+
+import (
+	"encoding/json"
+	"net/http"
+	"path/filepath"
+
+	"github.com/warrenhq/warren/sandbox"
+)
+
+// Confine returns the sandbox a host process applies to itself once it is
+// set up: Landlock (read its binary and what a Go process needs, write
+// only the apps' folder), seccomp (no exec, ptrace, new sockets, mounts or
+// privilege changes), rlimits, all capabilities dropped. The report goes
+// to the control plane, which logs it once.
+func Confine(opts ChildOptions) func(report func(sandbox.Report)) error {
+	return func(report func(sandbox.Report)) error {
+		rep, err := sandbox.Confine(sandbox.Policy{ReadOnly: sandbox.DefaultReadOnly(), ReadWrite: []string{opts.AppsDir}, MaxOpenFiles: 8192})
+		if report != nil {
+			report(rep)
+		}
+		return err
+	}
+}
+
+// tempDir is where SQLite puts temporary files in a host (it may write
+// nowhere else).
+func tempDir(apps string) string { return filepath.Join(apps, ".tmp") }
+
+// reportConfinement sends the host's sandbox report to the control plane.
+func (c *child) reportConfinement(rep sandbox.Report) {
+	b, _ := json.Marshal(rep)
+	req, _ := http.NewRequest("POST", "http://control/confined", bytesReader(b))
+	if resp, err := c.calls.RoundTrip(req); err == nil {
+		resp.Body.Close()
+	}
+}
