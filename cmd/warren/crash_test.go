@@ -318,9 +318,19 @@ func verifyApps(t *testing.T, base string, apps []string, acked map[string]map[s
 	t.Helper()
 	for _, a := range apps {
 		get := func(path string) string {
-			resp, err := http.Get(base + "/apps/" + a + path)
-			if err != nil {
-				t.Fatal(err)
+			var resp *http.Response
+			var err error
+			// A 503 says "retry" (a host still starting): the contract.
+			for try := 0; try < 20; try++ {
+				resp, err = http.Get(base + "/apps/" + a + path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if resp.StatusCode != 503 {
+					break
+				}
+				resp.Body.Close()
+				time.Sleep(100 * time.Millisecond)
 			}
 			defer resp.Body.Close()
 			b, _ := io.ReadAll(resp.Body)
