@@ -177,8 +177,10 @@ const _dispatch = {
 
 // At start-up Go evaluates the families the app's code needs, each followed
 
-globalThis.__dispatch = function (kind, ...args) {
-  const f = _dispatch[kind];
-  if (!f) throw new Error("unknown dispatch " + kind);
-  return f(...args);
+// A fixed number of parameters, not rest and spread: this is called for
+// every event, and the spread costs more than the rest of the call.
+globalThis.__dispatch = function (kind, a, b, c, d, e, f, g, h) {
+  const fn = _dispatch[kind];
+  if (!fn) throw new Error("unknown dispatch " + kind);
+  return fn(a, b, c, d, e, f, g, h);
 };
