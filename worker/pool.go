@@ -3,6 +3,7 @@ package worker
 import (
 	"errors"
 	"sync/atomic"
+	"time"
 
 	"github.com/warrenhq/warren/js"
 )
@@ -68,9 +69,16 @@ func (rt *Runtime) bootVM() (*warmVM, error) {
 	return w, nil
 }
 
+// poolIdle is how long no VM must have been taken before the filler boots
+// more while the pool still holds one: a burst of new isolates (a deploy
+// storm, a wave of Durable Object activations) is not slowed by its own
+// refill competing for the same cores. An empty pool is refilled at once.
+const poolIdle = 2 * time.Millisecond
+
 // takeVM returns a pre-booted VM, or boots one now when the pool is empty.
 func (rt *Runtime) takeVM() (*warmVM, error) {
 	if rt.pool != nil {
+		rt.lastTake.Store(time.Now().UnixNano())
 		select {
 		case w := <-rt.pool:
 			rt.refill()
@@ -93,6 +101,7 @@ func (rt *Runtime) refill() {
 func (rt *Runtime) fillPool() {
 	for range rt.poolWake {
 		for len(rt.pool) < cap(rt.pool) {
+			rt.waitIdle()
 			w, err := rt.bootVM()
 			if err != nil {
 				break
@@ -103,5 +112,17 @@ func (rt *Runtime) fillPool() {
 				w.vm.Close()
 			}
 		}
+	}
+}
+
+// waitIdle returns when no VM has been taken for poolIdle, or at once when
+// the pool is empty.
+func (rt *Runtime) waitIdle() {
+	for len(rt.pool) > 0 {
+		wait := poolIdle - time.Since(time.Unix(0, rt.lastTake.Load()))
+		if wait <= 0 {
+			return
+		}
+		time.Sleep(wait)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/warrenhq/warren"
@@ -44,6 +45,7 @@ type Runtime struct {
 
 	pool     chan *warmVM  // pre-booted VMs (nil: no pool)
 	poolWake chan struct{} // asks the filler for more
+	lastTake atomic.Int64  // when a VM was last taken off the pool (UnixNano)
 
 	mu       sync.Mutex
 	programs map[string]*list.Element // hash → element holding *Program
