@@ -321,6 +321,9 @@ func (p *Pool) Serve(ctx context.Context, spec *supervisor.AppSpec, req *http.Re
 	out.Header.Set(hdrScheme, req.URL.Scheme)
 	out.URL = &url.URL{Scheme: "http", Host: "host", Path: req.URL.Path, RawQuery: req.URL.RawQuery}
 	out.RequestURI = ""
+	if req.ContentLength == 0 {
+		out.Body = nil // no DATA frames, no body-writing goroutine in the transport
+	}
 	ru := &supervisor.RunUsage{}
 	resp, err := p.do(ctx, spec.ID, out)
 	if err != nil {
@@ -401,6 +404,7 @@ func (p *Pool) Stats() supervisor.RunnerStats {
 		st.Evictions += h.Evictions
 		st.LoaderWorkers += h.LoaderWorkers
 		st.Isolates += h.Isolates
+		st.HostRSS += rss(pr.cmd.Process.Pid)
 	}
 	return st
 }
@@ -513,4 +517,15 @@ func (p *Pool) fetch(w http.ResponseWriter, r *http.Request, sup *supervisor.Sup
 	}
 	w.WriteHeader(resp.StatusCode)
 	io.Copy(w, resp.Body)
+}
+
+// rss reads a process's resident memory from /proc (0 where unknown).
+func rss(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/statm", pid))
+	if err != nil {
+		return 0
+	}
+	var size, res int64
+	fmt.Sscan(string(b), &size, &res)
+	return res * int64(os.Getpagesize())
 }

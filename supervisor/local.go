@@ -66,6 +66,7 @@ type RunUsage struct {
 type RunnerStats struct {
 	Live, ColdStarts, Evictions, LoaderWorkers, Isolates int64
 	Hosts, HostRestarts                                  int64
+	HostRSS                                              int64 // bytes, all host processes
 }
 
 // LocalOptions configure a Local runner.

@@ -57,6 +57,7 @@ var (
 	descRate         = prometheus.NewDesc("warren_rate_limited_total", "Requests refused by a requests-per-minute quota.", nil, nil)
 	descHosts        = prometheus.NewDesc("warren_hosts", "Host processes running apps (0 with --isolation=inprocess).", nil, nil)
 	descHostRestarts = prometheus.NewDesc("warren_host_restarts_total", "Host processes restarted after they crashed or were killed.", nil, nil)
+	descHostRSS      = prometheus.NewDesc("warren_hosts_resident_memory_bytes", "Resident memory of all host processes (0 with --isolation=inprocess).", nil, nil)
 	descAppReq       = prometheus.NewDesc("warren_app_requests_total", "Requests per app since start (top apps; the rest under app=\"_other\").", []string{"app"}, nil)
 	descAppErr       = prometheus.NewDesc("warren_app_errors_total", "Failed requests per app since start (top apps; the rest under app=\"_other\").", []string{"app"}, nil)
 	descAppCPU       = prometheus.NewDesc("warren_app_cpu_seconds_total", "JavaScript CPU time per app since start (top apps; the rest under app=\"_other\").", []string{"app"}, nil)
@@ -64,7 +65,7 @@ var (
 
 // Describe implements prometheus.Collector.
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descApps, descHosts, descHostRestarts, descLive, descIsolates, descIsolatesNew, descCold, descEvict, descRate, descAppReq, descAppErr, descAppCPU} {
+	for _, d := range []*prometheus.Desc{descApps, descHosts, descHostRestarts, descHostRSS, descLive, descIsolates, descIsolatesNew, descCold, descEvict, descRate, descAppReq, descAppErr, descAppCPU} {
 		ch <- d
 	}
 }
@@ -91,6 +92,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descEvict, prometheus.CounterValue, float64(st.Evictions))
 	ch <- prometheus.MustNewConstMetric(descHosts, prometheus.GaugeValue, float64(st.Hosts))
 	ch <- prometheus.MustNewConstMetric(descHostRestarts, prometheus.CounterValue, float64(st.HostRestarts))
+	ch <- prometheus.MustNewConstMetric(descHostRSS, prometheus.GaugeValue, float64(st.HostRSS))
 	ch <- prometheus.MustNewConstMetric(descRate, prometheus.CounterValue, float64(m.rateLimited.Load()))
 	sort.Slice(rows, func(i, j int) bool {
 		if rows[i].req != rows[j].req {

@@ -310,7 +310,8 @@ func (c *LoadCommand) stored(ctx context.Context, client *http.Client, id string
 	return v.Writes, nil
 }
 
-// rss reads process_resident_memory_bytes from the server's /metrics.
+// rss reads the server's resident memory, its host processes' included,
+// from its /metrics.
 func (c *LoadCommand) rss(client *http.Client) (float64, error) {
 	req, _ := http.NewRequest("GET", c.URL+"/metrics", nil)
 	req.Header.Set("Authorization", "Bearer "+c.Token)
@@ -319,14 +320,26 @@ func (c *LoadCommand) rss(client *http.Client) (float64, error) {
 		return 0, err
 	}
 	defer resp.Body.Close()
+	// The server's own RSS plus its host processes'.
 	sc := bufio.NewScanner(resp.Body)
+	var total float64
+	found := false
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "process_resident_memory_bytes "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			return f / (1 << 20), err
+		for _, name := range []string{"process_resident_memory_bytes ", "warren_hosts_resident_memory_bytes "} {
+			if v, ok := strings.CutPrefix(sc.Text(), name); ok {
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					return 0, err
+				}
+				total += f
+				found = true
+			}
 		}
 	}
-	return 0, fmt.Errorf("no process_resident_memory_bytes in /metrics")
+	if !found {
+		return 0, fmt.Errorf("no process_resident_memory_bytes in /metrics")
+	}
+	return total / (1 << 20), nil
 }
 
 // startServer starts `warren serve` (this binary) on a free port with a
