@@ -266,18 +266,6 @@ func (p *Pool) do(ctx context.Context, app string, req *http.Request) (*http.Res
 		return nil, err
 	}
 	resp, err := pr.client.RoundTrip(req)
-	if err != nil && req.ContentLength == 0 && (req.Method == "GET" || req.Method == "HEAD") {
-		// A request without a body that found its host dead (or dying)
-		// goes once to the restarted host.
-		select {
-		case <-pr.dead:
-		case <-time.After(100 * time.Millisecond):
-		}
-		if npr, perr := s.proc(ctx); perr == nil && npr != pr {
-			pr = npr
-			resp, err = pr.client.RoundTrip(req)
-		}
-	}
 	if err != nil {
 		select {
 		case <-pr.dead:
