@@ -347,7 +347,8 @@ func (b *usageBody) Read(p []byte) (int, error) {
 func parseUsage(s string, ru *supervisor.RunUsage) {
 	var u struct{ CPU, RR, RW int64 }
 	if json.Unmarshal([]byte(s), &u) == nil {
-		ru.CPU, ru.RowsRead, ru.RowsWritten = time.Duration(u.CPU), u.RR, u.RW
+		// A subverted host could send anything: never meter less than zero.
+		ru.CPU, ru.RowsRead, ru.RowsWritten = time.Duration(max(u.CPU, 0)), max(u.RR, 0), max(u.RW, 0)
 	}
 }
 
