@@ -253,7 +253,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		env.Logs = logs
 		mu.Unlock()
-		env.Error = asError(err)
+		env.Error = supervisor.AsError(err)
 		env.DurationMs = msSince(start)
 		writeJSON(w, statusOf(env.Error.Code), env)
 		return
@@ -282,7 +282,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 	}
 	env.Status, env.Headers = resp.StatusCode, resp.Header
 	if err != nil {
-		env.Error = asError(err)
+		env.Error = supervisor.AsError(err)
 	}
 	if utf8.Valid(b) {
 		env.Body = string(b)
@@ -366,29 +366,10 @@ func (f flushWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func asError(err error) *warren.Error {
-	var we *warren.Error
-	if errors.As(err, &we) {
-		return we
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return &warren.Error{Code: warren.CodeUnavailable, Message: err.Error()}
-	}
-	return &warren.Error{Code: warren.CodeInternal, Message: err.Error()}
-}
-
 func statusOf(c warren.Code) int { return c.HTTPStatus() }
 
-// WriteError writes err as {"error": {...}} with its status.
-func WriteError(w http.ResponseWriter, err error) {
-	e := asError(err)
-	writeJSON(w, statusOf(e.Code), map[string]any{"error": e})
-}
+// WriteError writes err as {"error": {...}} with its status (the same
+// shape as app errors from the supervisor).
+func WriteError(w http.ResponseWriter, err error) { supervisor.WriteError(w, err) }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { supervisor.WriteJSON(w, status, v) }

@@ -68,11 +68,11 @@ func (s *Supervisor) ServeApp(w http.ResponseWriter, r *http.Request, id, path s
 	}
 	status := 0
 	if err != nil {
-		e := asError(err)
+		e := AsError(err)
 		if body.over != nil {
 			// Whatever the runner made of the failed read, the client sent
 			// too much.
-			e = asError(body.over)
+			e = AsError(body.over)
 		}
 		status = e.Code.HTTPStatus()
 		if e.Code == warren.CodeLimit {
@@ -148,7 +148,9 @@ func copyResponse(w http.ResponseWriter, resp *http.Response) error {
 	}
 }
 
-func asError(err error) *warren.Error {
+// AsError turns any error into a *warren.Error with a code that chooses
+// its HTTP status.
+func AsError(err error) *warren.Error {
 	var we *warren.Error
 	if errors.As(err, &we) {
 		return we
@@ -165,7 +167,7 @@ func asError(err error) *warren.Error {
 
 // WriteError writes err as {"error": {...}} with the status of its code.
 func WriteError(w http.ResponseWriter, err error) {
-	e := asError(err)
+	e := AsError(err)
 	WriteJSON(w, e.Code.HTTPStatus(), map[string]any{"error": e})
 }
 

@@ -110,30 +110,7 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 
 func startBinary(t *testing.T, bin, dir, data string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data", data, "--config", filepath.Join(dir, "wrangler.jsonc"))
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			if i := strings.Index(line, `"addr":"http://`); i >= 0 {
-				rest := line[i+len(`"addr":"`):]
-				addr <- rest[:strings.IndexByte(rest, '"')]
-			}
-		}
-	}()
-	select {
-	case a := <-addr:
-		return cmd, a
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("server did not start")
-	}
-	return nil, ""
+	return startCmd(t, exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data", data, "--config", filepath.Join(dir, "wrangler.jsonc")))
 }
 
 func verify(t *testing.T, base string, objects []string, acked map[string]map[string]bool, round int) int {
