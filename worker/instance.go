@@ -593,6 +593,9 @@ func (in *Instance) Fetch(ctx context.Context, entrypoint string, opts Invoke, r
 			in.finish(inv, invResult{err: in.exceptionError(err, "")})
 		}
 	}}) {
+		if args.bodyKind == 0 || args.body == "" {
+			return nil, ErrClosed // no body was consumed: the caller can retry
+		}
 		// The body is gone: this one cannot be retried transparently.
 		return nil, &warren.Error{Code: warren.CodeUnavailable, Message: "the isolate closed while the request was being delivered", Hint: "retry the request"}
 	}
