@@ -34,7 +34,9 @@ func TestMain(m *testing.M) {
 			if os.Getenv("WARREN_HOST_TEST_NOCONFINE") == "" {
 				opts.Confine = host.Confine(opts) // tests run confined hosts, as warren serve does
 			}
+			stop := startChildProfile()
 			err = host.RunChild(opts)
+			stop()
 		}
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
