@@ -3,7 +3,6 @@ package host_test
 import (
 	"fmt"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -37,8 +36,7 @@ func inprocessSup(b *testing.B) *supervisor.Supervisor {
 
 func processSup(b *testing.B, hosts int) *supervisor.Supervisor {
 	dir := b.TempDir()
-	exe, _ := os.Executable()
-	pool, err := newPool(filepath.Join(dir, "apps"), exe, hosts)
+	pool, err := newPool(filepath.Join(dir, "apps"), hosts, 256<<20, 0)
 	if err != nil {
 		b.Fatal(err)
 	}

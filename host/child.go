@@ -13,6 +13,7 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -117,7 +118,7 @@ func RunChild(opts ChildOptions) error {
 		c.local.Stop(r.URL.Query().Get("app"))
 	})
 	mux.HandleFunc("GET /running", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, c.local.Running(r.URL.Query().Get("app")))
+		json.NewEncoder(w).Encode(c.local.RunningApps())
 	})
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(c.local.Stats())
@@ -142,7 +143,7 @@ type child struct {
 // log sends an isolate's output to the control plane.
 func (c *child) log(app string, e worker.LogEntry) {
 	b, _ := json.Marshal(e)
-	req, _ := http.NewRequest("POST", "http://control/log?app="+url.QueryEscape(app), bytesReader(b))
+	req, _ := http.NewRequest("POST", "http://control/log?app="+url.QueryEscape(app), bytes.NewReader(b))
 	if resp, err := c.calls.RoundTrip(req); err == nil {
 		resp.Body.Close()
 	}
@@ -192,31 +193,9 @@ func (c *child) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Trailer", hdrUsage)
-	for k, v := range resp.Header {
-		w.Header()[k] = v
+	if err := supervisor.CopyResponse(w, resp); err != nil {
+		panic(http.ErrAbortHandler) // reset the stream: the control plane sees a broken body
 	}
-	w.WriteHeader(resp.StatusCode)
-	fl, _ := w.(http.Flusher)
-	buf := make([]byte, 32<<10)
-	for {
-		n, rerr := resp.Body.Read(buf)
-		if n > 0 {
-			if _, werr := w.Write(buf[:n]); werr != nil {
-				break
-			}
-			if fl != nil && resp.ContentLength < 0 {
-				fl.Flush()
-			}
-		}
-		if rerr != nil {
-			if rerr != io.EOF {
-				resp.Body.Close()
-				panic(http.ErrAbortHandler) // reset the stream: the control plane sees a broken body
-			}
-			break
-		}
-	}
-	resp.Body.Close()
 	w.Header().Set(hdrUsage, usageJSON(ru))
 }
 

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"path/filepath"
@@ -30,7 +31,7 @@ func tempDir(apps string) string { return filepath.Join(apps, ".tmp") }
 // reportConfinement sends the host's sandbox report to the control plane.
 func (c *child) reportConfinement(rep sandbox.Report) {
 	b, _ := json.Marshal(rep)
-	req, _ := http.NewRequest("POST", "http://control/confined", bytesReader(b))
+	req, _ := http.NewRequest("POST", "http://control/confined", bytes.NewReader(b))
 	if resp, err := c.calls.RoundTrip(req); err == nil {
 		resp.Body.Close()
 	}

@@ -11,13 +11,16 @@ import (
 	"github.com/warrenhq/warren/supervisor"
 )
 
-type osExecCmd = exec.Cmd
-
-func command(exe string) *exec.Cmd { return exec.Command(exe, "-test.run=^$") }
-
-func newPool(apps, exe string, hosts int) (*host.Pool, error) {
-	return host.NewPool(host.PoolOptions{Hosts: hosts, AppsDir: apps, MemoryBudget: 256 << 20,
-		Command: func() *exec.Cmd { return command(exe) }, Env: []string{"WARREN_HOST_TEST_CHILD=1", "WARREN_HOST_TEST_NOCONFINE=" + os.Getenv("WARREN_HOST_TEST_NOCONFINE"), "WARREN_HOST_TEST_PROFILE=" + os.Getenv("WARREN_HOST_TEST_PROFILE")}})
+// newPool starts hosts that are this test binary (see TestMain); the
+// WARREN_HOST_TEST_* switches pass through to them.
+func newPool(apps string, hosts int, memoryBudget int64, hostMemory uint64) (*host.Pool, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	return host.NewPool(host.PoolOptions{Hosts: hosts, AppsDir: apps, MemoryBudget: memoryBudget, HostMemory: hostMemory,
+		Command: func() *exec.Cmd { return exec.Command(exe, "-test.run=^$") },
+		Env:     []string{"WARREN_HOST_TEST_CHILD=1", "WARREN_HOST_TEST_NOCONFINE=" + os.Getenv("WARREN_HOST_TEST_NOCONFINE"), "WARREN_HOST_TEST_PROFILE=" + os.Getenv("WARREN_HOST_TEST_PROFILE")}})
 }
 
 func deployB(b *testing.B, s *supervisor.Supervisor, id, src string) {

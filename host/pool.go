@@ -27,8 +27,6 @@ import (
 	"github.com/warrenhq/warren/worker"
 )
 
-func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
-
 // PoolOptions configure a Pool.
 type PoolOptions struct {
 	// Hosts is the number of host processes (0: 2).
@@ -360,16 +358,27 @@ func (p *Pool) Stop(id string) {
 	}
 }
 
-// Running asks the app's host whether its code is in memory.
-func (p *Pool) Running(id string) bool {
-	req, _ := http.NewRequest("GET", "http://host/running?app="+url.QueryEscape(id), nil)
-	resp, err := p.do(context.Background(), id, req)
-	if err != nil {
-		return false
+// RunningApps asks every host which apps have their code in memory.
+func (p *Pool) RunningApps() map[string]bool {
+	out := map[string]bool{}
+	for _, sl := range p.slots {
+		pr, err := sl.proc(context.Background())
+		if err != nil {
+			continue
+		}
+		req, _ := http.NewRequest("GET", "http://host/running", nil)
+		resp, err := pr.client.RoundTrip(req)
+		if err != nil {
+			continue
+		}
+		var ids map[string]bool
+		json.NewDecoder(resp.Body).Decode(&ids)
+		resp.Body.Close()
+		for id := range ids {
+			out[id] = true
+		}
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b) == "true"
+	return out
 }
 
 // Stats sums the hosts' figures.

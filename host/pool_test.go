@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -54,9 +53,7 @@ func newPoolSup(t *testing.T, hosts int) (*supervisor.Supervisor, *host.Pool) {
 func newPoolSupMem(t *testing.T, hosts int, hostMemory uint64) (*supervisor.Supervisor, *host.Pool) {
 	t.Helper()
 	dir := t.TempDir()
-	exe, _ := os.Executable()
-	pool, err := host.NewPool(host.PoolOptions{Hosts: hosts, AppsDir: filepath.Join(dir, "apps"), MemoryBudget: 64 << 20, HostMemory: hostMemory,
-		Command: func() *osExecCmd { return command(exe) }, Env: []string{"WARREN_HOST_TEST_CHILD=1"}, Log: slog.New(slog.DiscardHandler)})
+	pool, err := newPool(filepath.Join(dir, "apps"), hosts, 64<<20, hostMemory)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -324,14 +324,14 @@ type AppInfo struct {
 	Usage     *UsageRow `json:"usage,omitempty"`
 }
 
-func (s *Supervisor) info(a *app) AppInfo {
+func (s *Supervisor) info(a *app, running map[string]bool) AppInfo {
 	a.mu.Lock()
 	v, over, eg := a.ver, a.quotas, a.egress
 	a.mu.Unlock()
 	if eg == nil {
 		eg = []string{}
 	}
-	return AppInfo{ID: a.id, Version: v.Version, ClassName: v.ClassName, Hash: v.Hash, Updated: v.Created, Running: s.runner.Running(a.id),
+	return AppInfo{ID: a.id, Version: v.Version, ClassName: v.ClassName, Hash: v.Hash, Updated: v.Created, Running: running[a.id],
 		Limits: s.quotasOf(a), Overrides: over, Egress: eg}
 }
 
@@ -345,8 +345,9 @@ func (s *Supervisor) Apps() []AppInfo {
 	s.mu.RUnlock()
 	sort.Slice(apps, func(i, j int) bool { return apps[i].id < apps[j].id })
 	out := make([]AppInfo, len(apps))
+	running := s.runner.RunningApps() // one question to the runner, not one per app
 	for i, a := range apps {
-		out[i] = s.info(a)
+		out[i] = s.info(a, running)
 	}
 	return out
 }
@@ -357,7 +358,7 @@ func (s *Supervisor) App(id string) (*AppInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	info := s.info(a)
+	info := s.info(a, s.runner.RunningApps())
 	rows, err := s.db.Query(`SELECT version, created, hash, class, size FROM versions WHERE app = ? ORDER BY version DESC`, id)
 	if err != nil {
 		return nil, err

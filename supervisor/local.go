@@ -34,8 +34,8 @@ type Runner interface {
 	// Stop closes the app's running code (a new version, a rollback, a
 	// deletion); its data stays. Requests in flight on it fail.
 	Stop(id string)
-	// Running reports whether the app's code is in memory.
-	Running(id string) bool
+	// RunningApps returns the apps whose code is in memory.
+	RunningApps() map[string]bool
 	// Stats are figures for /metrics.
 	Stats() RunnerStats
 	// Close stops every app.
@@ -349,12 +349,17 @@ func (l *Local) Stop(id string) {
 	}
 }
 
-// Running reports whether the app's code is in memory.
-func (l *Local) Running(id string) bool {
+// RunningApps returns the apps whose code is in memory.
+func (l *Local) RunningApps() map[string]bool {
 	l.mu.Lock()
-	la := l.apps[id]
-	l.mu.Unlock()
-	return la != nil && la.running.Load()
+	defer l.mu.Unlock()
+	out := map[string]bool{}
+	for id, la := range l.apps {
+		if la.running.Load() {
+			out[id] = true
+		}
+	}
+	return out
 }
 
 // Stats returns the runner's figures.

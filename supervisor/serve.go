@@ -84,7 +84,7 @@ func (s *Supervisor) ServeApp(w http.ResponseWriter, r *http.Request, id, path s
 		WriteError(w, e)
 	} else {
 		status = resp.StatusCode
-		if cerr := copyResponse(w, resp); cerr != nil {
+		if cerr := CopyResponse(w, resp); cerr != nil {
 			// The body broke midway (the app failed, or its host died):
 			// meter and log it, then end the connection so the client
 			// sees a broken response rather than a short one.
@@ -110,9 +110,11 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
-// copyResponse sends resp to w: a body of known length in one go, a stream
-// chunk by chunk, flushed as chunks arrive.
-func copyResponse(w http.ResponseWriter, resp *http.Response) error {
+// CopyResponse sends resp to w and closes its body: a body of known length
+// in one go, a stream chunk by chunk, flushed as chunks arrive. It returns
+// the error of a body that broke midway (the caller should then abort the
+// connection, so the client does not take a short body for a whole one).
+func CopyResponse(w http.ResponseWriter, resp *http.Response) error {
 	defer resp.Body.Close()
 	h := w.Header()
 	for k, v := range resp.Header {

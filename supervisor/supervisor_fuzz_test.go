@@ -94,6 +94,6 @@ func (nopRunner) Serve(context.Context, *supervisor.AppSpec, *http.Request) (*ht
 	return nil, nil, &warren.Error{Code: warren.CodeInternal, Message: "nop"}
 }
 func (nopRunner) Stop(string)                   {}
-func (nopRunner) Running(string) bool           { return false }
+func (nopRunner) RunningApps() map[string]bool  { return nil }
 func (nopRunner) Stats() supervisor.RunnerStats { return supervisor.RunnerStats{} }
 func (nopRunner) Close()                        {}
