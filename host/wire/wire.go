@@ -1,0 +1,879 @@
+// Package wire is the protocol between Warren's control plane and its host
+// processes: HTTP semantics (requests and responses with streamed bodies,
+// trailers and cancellation) multiplexed over one stream socket, in frames
+// made for the purpose.
+//
+// It replaces HTTP/2 on the socket pairs because the hop is on every
+// request and HTTP/2's Go implementation spends it handing each frame
+// between goroutines (a read loop, a serve loop, a write scheduler): here a
+// request is one write on the caller's goroutine, one read on the peer's
+// read loop, which starts the handler, and a short response is one write
+// back (head, body and trailers together). See docs/DECISIONS.md.
+//
+// Frames are a 10-byte header (payload length u32, type u8, flags u8,
+// stream id u32, big-endian) and a payload of at most MaxPayload bytes.
+// Both ends may open streams; the flag fromInit says whether the sender of
+// a frame opened its stream, so each end numbers its own streams. Each
+// direction of a stream has a window of Window bytes of body in flight; the
+// reader acknowledges what it has consumed, so a slow reader holds back only
+// its own stream, never the socket. Nothing a peer sends is trusted: a
+// malformed frame, a window overrun or an oversized payload ends the
+// connection with an error, never a panic.
+package wire
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Protocol limits.
+const (
+	// MaxPayload is the largest frame payload accepted.
+	MaxPayload = 1 << 20
+	// Window is each stream direction's body bytes in flight.
+	Window = 1 << 20
+	// MaxStreams is the most streams a peer may have open at once.
+	MaxStreams = 10000
+
+	chunk      = 64 << 10 // body bytes per data frame sent
+	ackAt      = Window / 4
+	headerSize = 10
+)
+
+// Frame types.
+const (
+	fHeaders byte = iota + 1 // request or response head
+	fData                    // body bytes
+	fEnd                     // end of body, with trailers
+	fReset                   // abandon the stream, with a reason
+	fWindow                  // the receiver consumed n bytes
+)
+
+// Frame flags.
+const (
+	flagFromInit byte = 1 << 0 // the sender opened the stream
+	flagEnd      byte = 1 << 1 // on a head: no body and no trailers follow
+)
+
+// ErrClosed is returned once the connection has ended.
+var ErrClosed = errors.New("wire: connection closed")
+
+// Conn is one end of a connection. RoundTrip sends requests to the peer;
+// requests from the peer go to the handler given to NewConn.
+type Conn struct {
+	nc      net.Conn
+	handler http.Handler
+	ctx     context.Context // cancelled when the connection ends
+	cancel  context.CancelFunc
+
+	wmu sync.Mutex // serialises writes to nc
+
+	mu     sync.Mutex
+	nextID uint32
+	out    map[uint32]*stream // streams this end opened
+	in     map[uint32]*stream // streams the peer opened
+	err    error
+	dead   chan struct{}
+}
+
+// NewConn starts serving nc. handler may be nil when the peer is not
+// expected to send requests (they are refused).
+func NewConn(nc net.Conn, handler http.Handler) *Conn {
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Conn{nc: nc, handler: handler, ctx: ctx, cancel: cancel,
+		out: map[uint32]*stream{}, in: map[uint32]*stream{}, dead: make(chan struct{})}
+	go c.readLoop()
+	return c
+}
+
+// Done is closed when the connection has ended.
+func (c *Conn) Done() <-chan struct{} { return c.dead }
+
+// Err returns why the connection ended (nil while it is up).
+func (c *Conn) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// Close ends the connection; streams in flight fail.
+func (c *Conn) Close() error {
+	c.fail(ErrClosed)
+	return nil
+}
+
+// fail ends the connection once, failing every stream.
+func (c *Conn) fail(err error) {
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return
+	}
+	c.err = err
+	streams := make([]*stream, 0, len(c.out)+len(c.in))
+	for _, s := range c.out {
+		streams = append(streams, s)
+	}
+	for _, s := range c.in {
+		streams = append(streams, s)
+	}
+	c.out, c.in = map[uint32]*stream{}, map[uint32]*stream{}
+	c.mu.Unlock()
+	c.nc.Close()
+	c.cancel()
+	close(c.dead)
+	for _, s := range streams {
+		s.abort(err, false)
+	}
+}
+
+// write sends frames already encoded in b.
+func (c *Conn) write(b []byte) error {
+	c.wmu.Lock()
+	_, err := c.nc.Write(b)
+	c.wmu.Unlock()
+	if err != nil {
+		c.fail(fmt.Errorf("wire: write: %w", err))
+		return c.Err()
+	}
+	return nil
+}
+
+// appendFrame encodes one frame onto b.
+func appendFrame(b []byte, typ, flags byte, id uint32, payload []byte) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(len(payload)))
+	b = append(b, typ, flags)
+	b = binary.BigEndian.AppendUint32(b, id)
+	return append(b, payload...)
+}
+
+// sendControl sends a small frame (reset, window).
+func (c *Conn) sendControl(typ byte, s *stream, payload []byte) {
+	fl := byte(0)
+	if s.mine {
+		fl = flagFromInit
+	}
+	c.write(appendFrame(nil, typ, fl, s.id, payload))
+}
+
+// readLoop reads frames until the connection ends.
+func (c *Conn) readLoop() {
+	br := bufio.NewReaderSize(c.nc, 64<<10)
+	var hdr [headerSize]byte
+	for {
+		if _, err := io.ReadFull(br, hdr[:]); err != nil {
+			if err == io.EOF || errors.Is(err, net.ErrClosed) {
+				err = ErrClosed
+			}
+			c.fail(err)
+			return
+		}
+		n := binary.BigEndian.Uint32(hdr[0:4])
+		typ, flags, id := hdr[4], hdr[5], binary.BigEndian.Uint32(hdr[6:10])
+		if n > MaxPayload {
+			c.fail(fmt.Errorf("wire: frame of %d bytes is over the %d-byte limit", n, MaxPayload))
+			return
+		}
+		payload := make([]byte, n)
+		if _, err := io.ReadFull(br, payload); err != nil {
+			c.fail(fmt.Errorf("wire: short frame: %w", err))
+			return
+		}
+		if err := c.handle(typ, flags, id, payload); err != nil {
+			c.fail(err)
+			return
+		}
+	}
+}
+
+// handle applies one frame from the peer.
+func (c *Conn) handle(typ, flags byte, id uint32, p []byte) error {
+	peerOpened := flags&flagFromInit != 0
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return nil
+	}
+	var s *stream
+	if peerOpened {
+		s = c.in[id]
+	} else {
+		s = c.out[id]
+	}
+	if typ == fHeaders && peerOpened {
+		if s != nil {
+			c.mu.Unlock()
+			return fmt.Errorf("wire: stream %d opened twice", id)
+		}
+		if len(c.in) >= MaxStreams {
+			c.mu.Unlock()
+			c.write(appendFrame(nil, fReset, 0, id, []byte("too many streams at once")))
+			return nil
+		}
+		s = newStream(c, id, false)
+		c.in[id] = s
+	}
+	c.mu.Unlock()
+	if s == nil {
+		return nil // a stream that has ended: late frames are dropped
+	}
+	switch typ {
+	case fHeaders:
+		if peerOpened {
+			return c.startRequest(s, flags, p)
+		}
+		return s.gotResponseHead(flags, p)
+	case fData:
+		return s.gotData(p)
+	case fEnd:
+		tr, err := decodeHeader(p)
+		if err != nil {
+			return err
+		}
+		return s.gotEnd(tr)
+	case fReset:
+		s.abort(&ResetError{Reason: string(p)}, true)
+		return nil
+	case fWindow:
+		v, k := binary.Uvarint(p)
+		if k <= 0 || v > Window {
+			return errors.New("wire: bad window frame")
+		}
+		s.gotWindow(int(v))
+		return nil
+	}
+	return fmt.Errorf("wire: unknown frame type %d", typ)
+}
+
+// remove forgets a stream once both directions are done.
+func (c *Conn) remove(s *stream) {
+	c.mu.Lock()
+	if s.mine {
+		if c.out[s.id] == s {
+			delete(c.out, s.id)
+		}
+	} else if c.in[s.id] == s {
+		delete(c.in, s.id)
+	}
+	c.mu.Unlock()
+}
+
+// ResetError is a stream the peer abandoned.
+type ResetError struct{ Reason string }
+
+func (e *ResetError) Error() string { return "wire: stream reset by the peer: " + e.Reason }
+
+// stream is one request and its response.
+type stream struct {
+	c    *Conn
+	id   uint32
+	mine bool // this end opened it
+
+	mu       sync.Mutex
+	notify   chan struct{} // cap 1: data, end, head or reset arrived
+	wnotify  chan struct{} // cap 1: window or reset arrived
+	chunks   [][]byte
+	buffered int
+	recvEnd  bool
+	recvErr  error
+	trailer  http.Header // filled when the body ends
+	unacked  int
+	discard  bool // the reader closed the body
+	window   int  // send credit
+	sendDone bool // this end sent its end or a reset
+	sendErr  error
+	head     *respHead // client: the response head, once it arrived
+	cancel   context.CancelFunc
+	ctx      context.Context // client: the request's context
+}
+
+type respHead struct {
+	status int
+	header http.Header
+	clen   int64
+	end    bool
+}
+
+func newStream(c *Conn, id uint32, mine bool) *stream {
+	return &stream{c: c, id: id, mine: mine, notify: make(chan struct{}, 1), wnotify: make(chan struct{}, 1), window: Window}
+}
+
+func (s *stream) wake() {
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (s *stream) wakeSender() {
+	select {
+	case s.wnotify <- struct{}{}:
+	default:
+	}
+}
+
+// finished reports (under s.mu) whether both directions are done.
+func (s *stream) finished() bool { return s.sendDone && (s.recvEnd || s.recvErr != nil) }
+
+// abort fails the stream: a reset from the peer (fromPeer) or the
+// connection's end.
+func (s *stream) abort(err error, fromPeer bool) {
+	s.mu.Lock()
+	if s.recvErr == nil && !s.recvEnd {
+		s.recvErr = err
+	}
+	if s.sendErr == nil {
+		s.sendErr = err
+	}
+	s.sendDone = true
+	cancel := s.cancel
+	s.mu.Unlock()
+	s.wake()
+	s.wakeSender()
+	if cancel != nil {
+		cancel()
+	}
+	if fromPeer {
+		s.c.remove(s)
+	}
+}
+
+// reset abandons the stream from this end and tells the peer.
+func (s *stream) reset(reason string) {
+	s.mu.Lock()
+	already := s.sendDone && (s.recvEnd || s.recvErr != nil)
+	s.sendDone = true
+	if s.recvErr == nil && !s.recvEnd {
+		s.recvErr = errors.New("wire: stream reset: " + reason)
+	}
+	s.discard = true
+	s.chunks, s.buffered = nil, 0
+	if s.sendErr == nil {
+		s.sendErr = errors.New("wire: stream reset: " + reason)
+	}
+	s.mu.Unlock()
+	s.wake()
+	s.wakeSender()
+	if !already {
+		s.c.sendControl(fReset, s, []byte(reason))
+	}
+	s.c.remove(s)
+}
+
+func (s *stream) gotData(p []byte) error {
+	s.mu.Lock()
+	if s.recvEnd || s.recvErr != nil {
+		s.mu.Unlock()
+		if s.discard || s.recvErr != nil {
+			return nil
+		}
+		return fmt.Errorf("wire: data after the end of stream %d", s.id)
+	}
+	if s.discard {
+		s.mu.Unlock()
+		return nil
+	}
+	if s.buffered+len(p) > Window {
+		s.mu.Unlock()
+		return fmt.Errorf("wire: stream %d overran its window", s.id)
+	}
+	if len(p) > 0 {
+		s.chunks = append(s.chunks, p)
+		s.buffered += len(p)
+	}
+	s.mu.Unlock()
+	s.wake()
+	return nil
+}
+
+func (s *stream) gotEnd(tr http.Header) error {
+	s.mu.Lock()
+	if s.recvEnd {
+		s.mu.Unlock()
+		return fmt.Errorf("wire: stream %d ended twice", s.id)
+	}
+	if s.recvErr == nil {
+		s.recvEnd = true
+		for k, v := range tr {
+			if s.trailer != nil {
+				s.trailer[k] = v
+			}
+		}
+	}
+	done := s.finished()
+	s.mu.Unlock()
+	s.wake()
+	if done {
+		s.c.remove(s)
+	}
+	return nil
+}
+
+func (s *stream) gotWindow(n int) {
+	s.mu.Lock()
+	s.window += n
+	s.mu.Unlock()
+	s.wakeSender()
+}
+
+// read is the body reader of the stream's incoming direction.
+func (s *stream) read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	for {
+		s.mu.Lock()
+		if len(s.chunks) > 0 {
+			n := copy(p, s.chunks[0])
+			if n == len(s.chunks[0]) {
+				s.chunks[0] = nil
+				s.chunks = s.chunks[1:]
+			} else {
+				s.chunks[0] = s.chunks[0][n:]
+			}
+			s.buffered -= n
+			s.unacked += n
+			var ack int
+			if s.unacked >= ackAt && !s.recvEnd {
+				ack, s.unacked = s.unacked, 0
+			}
+			s.mu.Unlock()
+			if ack > 0 {
+				s.c.sendControl(fWindow, s, binary.AppendUvarint(nil, uint64(ack)))
+			}
+			return n, nil
+		}
+		if s.recvEnd {
+			done := s.finished()
+			s.mu.Unlock()
+			if done {
+				s.c.remove(s)
+			}
+			return 0, io.EOF
+		}
+		if s.recvErr != nil {
+			err := s.recvErr
+			s.mu.Unlock()
+			return 0, err
+		}
+		ctx := s.ctx
+		s.mu.Unlock()
+		if ctx != nil {
+			select {
+			case <-s.notify:
+			case <-ctx.Done():
+				s.reset("the reader's context ended")
+				return 0, ctx.Err()
+			}
+		} else {
+			<-s.notify
+		}
+	}
+}
+
+// closeRead abandons the incoming body: if it has not ended, the peer is
+// told to stop sending.
+func (s *stream) closeRead() {
+	s.mu.Lock()
+	ended := s.recvEnd || s.recvErr != nil
+	s.mu.Unlock()
+	if !ended {
+		s.reset("the reader closed the body")
+	}
+}
+
+// sendBody sends p as data frames, waiting for window; pre is written in
+// front of the first frame (a head) and post after the last (an end).
+func (s *stream) sendBody(pre, p, post []byte) error {
+	fl := byte(0)
+	if s.mine {
+		fl = flagFromInit
+	}
+	buf := pre
+	for {
+		s.mu.Lock()
+		if s.sendErr != nil {
+			err := s.sendErr
+			s.mu.Unlock()
+			return err
+		}
+		n := min(len(p), s.window, chunk)
+		if n == 0 && len(p) > 0 {
+			s.mu.Unlock()
+			if len(buf) > 0 {
+				if err := s.c.write(buf); err != nil {
+					return err
+				}
+				buf = nil
+			}
+			select {
+			case <-s.wnotify:
+			case <-s.c.dead:
+				return s.c.Err()
+			}
+			continue
+		}
+		s.window -= n
+		s.mu.Unlock()
+		if n > 0 {
+			buf = appendFrame(buf, fData, fl, s.id, p[:n])
+			p = p[n:]
+		}
+		if len(p) == 0 {
+			buf = append(buf, post...)
+			if len(buf) == 0 {
+				return nil
+			}
+			return s.c.write(buf)
+		}
+		if len(buf) >= 4*chunk {
+			if err := s.c.write(buf); err != nil {
+				return err
+			}
+			buf = nil
+		}
+	}
+}
+
+// endFrame encodes this end's end of body with trailers, and marks it.
+func (s *stream) endFrame(tr http.Header) []byte {
+	fl := byte(0)
+	if s.mine {
+		fl = flagFromInit
+	}
+	return appendFrame(nil, fEnd, fl, s.id, appendHeader(nil, tr))
+}
+
+// markSent records that this end has sent its end.
+func (s *stream) markSent() {
+	s.mu.Lock()
+	s.sendDone = true
+	done := s.finished()
+	s.mu.Unlock()
+	if done {
+		s.c.remove(s)
+	}
+}
+
+func (s *stream) gotResponseHead(flags byte, p []byte) error {
+	status, clen, h, err := decodeResponseHead(p)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if s.head != nil {
+		s.mu.Unlock()
+		return fmt.Errorf("wire: stream %d got two response heads", s.id)
+	}
+	s.head = &respHead{status: status, header: h, clen: clen, end: flags&flagEnd != 0}
+	if flags&flagEnd != 0 {
+		s.recvEnd = true
+	}
+	done := s.finished()
+	s.mu.Unlock()
+	s.wake()
+	if done {
+		s.c.remove(s)
+	}
+	return nil
+}
+
+// body is an http body reading a stream.
+type body struct{ s *stream }
+
+func (b body) Read(p []byte) (int, error) { return b.s.read(p) }
+func (b body) Close() error                { b.s.closeRead(); return nil }
+
+// RoundTrip sends req to the peer and returns its response, whose body
+// streams. Closing the body early, or the end of req's context, abandons
+// the stream.
+func (c *Conn) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	c.mu.Lock()
+	if c.err != nil {
+		err := c.err
+		c.mu.Unlock()
+		return nil, err
+	}
+	c.nextID++
+	s := newStream(c, c.nextID, true)
+	s.ctx = ctx
+	s.trailer = http.Header{}
+	c.out[s.id] = s
+	c.mu.Unlock()
+
+	target := req.URL.RequestURI()
+	host := req.Host
+	if host == "" {
+		host = req.URL.Host
+	}
+	hasBody := req.Body != nil && req.Body != http.NoBody && req.ContentLength != 0
+	head := appendRequestHead(nil, req.Method, target, host, req.ContentLength, req.Header)
+	if len(head) > MaxPayload {
+		c.remove(s)
+		return nil, fmt.Errorf("wire: request head of %d bytes is over the %d-byte limit", len(head), MaxPayload)
+	}
+	if !hasBody {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		s.mu.Lock()
+		s.sendDone = true
+		s.mu.Unlock()
+		if err := c.write(appendFrame(nil, fHeaders, flagFromInit|flagEnd, s.id, head)); err != nil {
+			return nil, err
+		}
+	} else if req.ContentLength > 0 && req.ContentLength <= chunk {
+		// A small body of known length goes with its head, in one write.
+		b := make([]byte, req.ContentLength)
+		_, err := io.ReadFull(req.Body, b)
+		req.Body.Close()
+		if err != nil {
+			c.remove(s)
+			return nil, fmt.Errorf("wire: reading the request body: %w", err)
+		}
+		err = s.sendBody(appendFrame(nil, fHeaders, flagFromInit, s.id, head), b, s.endFrame(nil))
+		if err != nil {
+			return nil, err
+		}
+		s.markSent()
+	} else {
+		if err := c.write(appendFrame(nil, fHeaders, flagFromInit, s.id, head)); err != nil {
+			return nil, err
+		}
+		go s.pump(req.Body)
+	}
+
+	for {
+		s.mu.Lock()
+		h, rerr := s.head, s.recvErr
+		s.mu.Unlock()
+		if h != nil {
+			resp := &http.Response{Status: strconv.Itoa(h.status) + " " + http.StatusText(h.status), StatusCode: h.status,
+				Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: h.header, ContentLength: h.clen, Request: req, Trailer: s.trailer}
+			if h.end {
+				resp.Body = http.NoBody
+			} else {
+				resp.Body = body{s}
+			}
+			return resp, nil
+		}
+		if rerr != nil {
+			return nil, rerr
+		}
+		select {
+		case <-s.notify:
+		case <-ctx.Done():
+			s.reset("the request was cancelled")
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// pump sends a request body of unknown or large size.
+func (s *stream) pump(r io.ReadCloser) {
+	defer r.Close()
+	buf := make([]byte, chunk)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			if s.sendBody(nil, buf[:n], nil) != nil {
+				return
+			}
+		}
+		if err == io.EOF {
+			if s.c.write(s.endFrame(nil)) == nil {
+				s.markSent()
+			}
+			return
+		}
+		if err != nil {
+			s.reset("reading the request body: " + err.Error())
+			return
+		}
+	}
+}
+
+// startRequest runs the handler for a request the peer opened.
+func (c *Conn) startRequest(s *stream, flags byte, p []byte) error {
+	method, target, host, clen, h, err := decodeRequestHead(p)
+	if err != nil {
+		return err
+	}
+	u, err := url.ParseRequestURI(target)
+	if err != nil {
+		s.reset("bad request target")
+		return nil
+	}
+	if c.handler == nil {
+		s.reset("this end serves no requests")
+		return nil
+	}
+	ctx, cancel := context.WithCancel(c.ctx)
+	s.mu.Lock()
+	s.cancel = cancel
+	if flags&flagEnd != 0 {
+		s.recvEnd = true
+	}
+	s.mu.Unlock()
+	req := &http.Request{Method: method, URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: h,
+		Host: host, RequestURI: target, ContentLength: clen, Body: http.NoBody}
+	if flags&flagEnd == 0 {
+		req.Body = body{s}
+	}
+	go c.serve(s, req.WithContext(ctx), cancel)
+	return nil
+}
+
+// serve runs the handler and finishes the response.
+func (c *Conn) serve(s *stream, req *http.Request, cancel context.CancelFunc) {
+	w := &responseWriter{s: s, header: http.Header{}}
+	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			s.reset(fmt.Sprintf("the handler failed: %v", p))
+			return
+		}
+		if err := w.finish(); err != nil {
+			return
+		}
+		// Like HTTP/2: a request body the handler did not read is not wanted.
+		s.closeRead()
+	}()
+	c.handler.ServeHTTP(w, req)
+}
+
+// responseWriter is the http.ResponseWriter of a request from the peer. It
+// holds body bytes until Flush, a full buffer or the handler's return, so a
+// short response is one write: head, body and trailers.
+type responseWriter struct {
+	s        *stream
+	header   http.Header
+	status   int
+	headSent bool
+	buf      []byte
+	err      error
+}
+
+func (w *responseWriter) Header() http.Header { return w.header }
+
+func (w *responseWriter) WriteHeader(code int) {
+	if w.status != 0 || code < 100 || code > 999 {
+		return
+	}
+	if code < 200 { // informational heads are not sent
+		return
+	}
+	w.status = code
+}
+
+func (w *responseWriter) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	w.buf = append(w.buf, p...)
+	if len(w.buf) >= chunk {
+		w.Flush()
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	return len(p), nil
+}
+
+// headFrame encodes the response head (end: no body and no trailers).
+func (w *responseWriter) headFrame(end bool) []byte {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	h := w.header.Clone()
+	h.Del("Trailer")
+	clen := int64(-1)
+	if v := h.Get("Content-Length"); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+			clen = n
+		}
+	}
+	fl := byte(0)
+	if end {
+		fl = flagEnd
+	}
+	w.headSent = true
+	return appendFrame(nil, fHeaders, fl, w.s.id, appendResponseHead(nil, w.status, clen, h))
+}
+
+// Flush sends the head and the body so far.
+func (w *responseWriter) Flush() {
+	if w.err != nil {
+		return
+	}
+	var pre []byte
+	if !w.headSent {
+		pre = w.headFrame(false)
+	}
+	w.err = w.s.sendBody(pre, w.buf, nil)
+	w.buf = w.buf[:0]
+}
+
+// trailers are the values of the names the handler declared in its
+// Trailer header, and any set with http.TrailerPrefix.
+func (w *responseWriter) trailers() http.Header {
+	var tr http.Header
+	for _, v := range w.header["Trailer"] {
+		for _, k := range strings.Split(v, ",") {
+			k = http.CanonicalHeaderKey(strings.TrimSpace(k))
+			if vals, ok := w.header[k]; ok {
+				if tr == nil {
+					tr = http.Header{}
+				}
+				tr[k] = vals
+			}
+		}
+	}
+	for k, v := range w.header {
+		if strings.HasPrefix(k, http.TrailerPrefix) {
+			if tr == nil {
+				tr = http.Header{}
+			}
+			tr[http.CanonicalHeaderKey(strings.TrimPrefix(k, http.TrailerPrefix))] = v
+		}
+	}
+	return tr
+}
+
+// finish sends what is left and the end of the response.
+func (w *responseWriter) finish() error {
+	if w.err != nil {
+		w.s.reset("the response could not be sent")
+		return w.err
+	}
+	tr := w.trailers()
+	var err error
+	if !w.headSent && len(w.buf) == 0 && tr == nil {
+		err = w.s.c.write(w.headFrame(true))
+	} else {
+		var pre []byte
+		if !w.headSent {
+			pre = w.headFrame(false)
+		}
+		err = w.s.sendBody(pre, w.buf, w.s.endFrame(tr))
+	}
+	if err != nil {
+		return err
+	}
+	w.s.markSent()
+	return nil
+}
