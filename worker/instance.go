@@ -83,13 +83,14 @@ type Instance struct {
 	timerWake  *time.Timer
 	timerArmed time.Time
 	caps       map[int]any
-	capIDs     map[any]int // ids of comparable capabilities, to reuse them
-	interrupt  atomic.Bool
+	capIDs     map[any]int  // ids of comparable capabilities, to reuse them
+	interrupt  atomic.Int32 // why the turn was interrupted: interruptCPU or interruptWall
+	limit      turnLimit    // the CPU and wall-time watch over the running turn
 	bootLogs   int          // console bytes written outside any invocation
 	batch      bool         // a storage batch is open in this turn
 	held       []heldResult // results held by the output gate
 
-	cpuTotal atomic.Int64 // nanoseconds spent in JavaScript turns
+	cpuTotal atomic.Int64 // CPU nanoseconds spent in JavaScript turns (see runTurn)
 }
 
 type invocation struct {
@@ -318,6 +319,7 @@ func (in *Instance) shutdown() {
 	if in.timerWake != nil {
 		in.timerWake.Stop()
 	}
+	in.limit.stop()
 	in.timers, in.timerQ = map[int]*timer{}, nil
 	if in.vm != nil {
 		in.vm.Close()
@@ -351,21 +353,62 @@ func (in *Instance) cpuLimitNow() time.Duration {
 	return l
 }
 
+// wallLimitNow is the wall-time limit of the running turn: the smallest of
+// the live invocations' limits, or the instance's.
+func (in *Instance) wallLimitNow() time.Duration {
+	l := in.limits.Wall
+	for _, inv := range in.invs {
+		if !inv.done && inv.wallLimit > 0 && inv.wallLimit < l {
+			l = inv.wallLimit
+		}
+	}
+	return l
+}
+
+// Reasons for an interrupt (Instance.interrupt).
+const (
+	interruptCPU  = 1 // the turn used its CPU budget
+	interruptWall = 2 // the turn ran for its wall-time limit without using it
+)
+
+// interruptError is the limit error for the interrupt of the last turn.
+func (in *Instance) interruptError() *warren.Error {
+	if in.interrupt.Load() == interruptWall {
+		return warren.LimitError("wall time", in.wallLimitNow(), "the code ran JavaScript for longer than the wall-time limit without returning to the event loop (the machine may be overloaded); make it do less work per request, or raise the wall-time limit")
+	}
+	return warren.LimitError("CPU time", in.cpuLimitNow(),
+		"the code ran too long without yielding (a busy loop, a catastrophic regular expression, or a flood of microtasks); make it do less work per request, or raise the cpuMs limit")
+}
+
 // runTurn runs f and then drains microtasks, interrupting JavaScript when it
 // runs past budget.
+//
+// CPU time is the CPU time of the OS thread that runs the turn (Linux: the
+// goroutine is locked to its thread for the turn, see threadClock), so a turn
+// that waits (in a blocking host call, or descheduled on a loaded machine) is
+// neither charged nor stopped for the wait. The limit timer reads that
+// thread's CPU clock when it fires and interrupts only once the turn used
+// its budget; otherwise it waits for the rest. A turn is still interrupted
+// once it has run for the wall-time limit (the smallest of the live
+// invocations'), so that a starved thread cannot hold its requests forever.
+// Elsewhere, CPU time is the turn's wall time, as before.
 func (in *Instance) runTurn(budget time.Duration, f func()) {
-	in.interrupt.Store(false)
-	t := time.AfterFunc(budget, func() { in.interrupt.Store(true); in.vm.Interrupt() })
+	in.interrupt.Store(0)
+	clock := startThreadClock()
 	start := time.Now()
+	in.limit.arm(in, clock, start, budget, in.wallLimitNow())
 	owner := in.current
 	f()
 	if in.current != nil {
 		owner = in.current
 	}
 	jobErr := in.vm.RunJobs()
-	t.Stop()
+	in.limit.disarm()
 	in.commitTurn()
-	el := time.Since(start)
+	el, ok := clock.stop()
+	if !ok {
+		el = time.Since(start)
+	}
 	in.cpuTotal.Add(int64(el))
 	if cur := in.current; cur != nil {
 		owner = cur
@@ -378,9 +421,8 @@ func (in *Instance) runTurn(budget time.Duration, f func()) {
 			inv.cpuLeft -= el
 		}
 	}
-	if in.interrupt.Load() {
-		in.breakWith(warren.LimitError("CPU time", in.cpuLimitNow(),
-			"the code ran too long without yielding (a busy loop, a catastrophic regular expression, or a flood of microtasks); make it do less work per request, or raise the cpuMs limit"))
+	if in.interrupt.Load() != 0 {
+		in.breakWith(in.interruptError())
 		return
 	}
 	if jobErr != nil {
@@ -390,6 +432,82 @@ func (in *Instance) runTurn(budget time.Duration, f func()) {
 		}
 		in.log("exception", "unhandled error in a promise job: "+jobErr.Error())
 	}
+}
+
+// turnLimit watches the running turn: one timer per Instance, armed for each
+// turn and re-armed while the turn has CPU budget left.
+type turnLimit struct {
+	mu      sync.Mutex
+	t       *time.Timer
+	in      *Instance
+	active  bool
+	clock   threadClock
+	start   time.Time
+	budget  time.Duration
+	wallMax time.Duration
+}
+
+// minRearm bounds how often the timer fires for one turn.
+const minRearm = 100 * time.Microsecond
+
+func (l *turnLimit) arm(in *Instance, clock threadClock, start time.Time, budget, wallMax time.Duration) {
+	l.mu.Lock()
+	// The wall-time backstop is never earlier than the CPU budget, which is
+	// where the limit was when turns were timed by the wall clock.
+	l.in, l.clock, l.start, l.budget, l.wallMax, l.active = in, clock, start, budget, max(wallMax, budget), true
+	if l.t == nil {
+		l.t = time.AfterFunc(budget, l.check)
+	} else {
+		l.t.Reset(budget)
+	}
+	l.mu.Unlock()
+}
+
+func (l *turnLimit) disarm() {
+	l.mu.Lock()
+	l.active = false
+	l.t.Stop()
+	l.mu.Unlock()
+}
+
+// stop releases the timer for good.
+func (l *turnLimit) stop() {
+	l.mu.Lock()
+	l.active = false
+	if l.t != nil {
+		l.t.Stop()
+	}
+	l.mu.Unlock()
+}
+
+// check runs on the timer's goroutine: it interrupts the turn once it used
+// its CPU budget or ran for wallMax, and otherwise re-arms itself for the
+// earliest time either can happen (a thread uses at most one second of CPU
+// per second).
+func (l *turnLimit) check() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.active {
+		return // the turn ended (a late firing)
+	}
+	wall := time.Since(l.start)
+	used, ok := l.clock.used()
+	if !ok {
+		used = wall // no CPU clock: wall time, as on other systems
+	}
+	var reason int32
+	switch {
+	case used >= l.budget:
+		reason = interruptCPU
+	case wall >= l.wallMax:
+		reason = interruptWall
+	default:
+		l.t.Reset(max(min(l.budget-used, l.wallMax-wall), minRearm))
+		return
+	}
+	l.active = false
+	l.in.interrupt.Store(reason)
+	l.in.vm.Interrupt()
 }
 
 // breakWith marks the isolate unusable and fails every invocation in it.
@@ -411,8 +529,8 @@ func (in *Instance) limitFromException(err error) *warren.Error {
 		msg = je.Name + ": " + je.Message
 	}
 	switch {
-	case in.interrupt.Load() || strings.Contains(msg, "interrupted"):
-		return warren.LimitError("CPU time", in.cpuLimitNow(), "the code ran too long without yielding; make it do less work per request, or raise the cpuMs limit")
+	case in.interrupt.Load() != 0 || strings.Contains(msg, "interrupted"):
+		return in.interruptError()
 	case strings.Contains(msg, "out of memory") || strings.Contains(msg, "string too long") || strings.Contains(msg, "OOM") || msg == "Error: Uncaught null" || msg == "Uncaught null" ||
 		msg == "InternalError: (the error's message could not be read)":
 		// QuickJS throws null when it cannot even allocate the exception, and

@@ -3,7 +3,9 @@ package worker_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
+	goruntime "runtime"
 	"strings"
 	"testing"
 	"time"
@@ -114,5 +116,81 @@ func TestRequestBodyLimit(t *testing.T) {
 	}
 	if b, _ := readAll(resp); b != "10" {
 		t.Fatalf("body = %q", b)
+	}
+}
+
+// sleepyLogs is a log sink that blocks the turn that logs "wait <ms>" for
+// that many milliseconds: a blocking host call inside a JavaScript turn.
+func sleepyLogs(e worker.LogEntry) {
+	var ms int
+	if _, err := fmt.Sscanf(e.Message, "wait %d", &ms); err == nil {
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+	}
+}
+
+// A turn that waits in a blocking host call is neither charged nor stopped
+// for the wait: CPU time is the thread's CPU clock (Linux only).
+func TestCPUTimeExcludesBlockingWait(t *testing.T) {
+	if goruntime.GOOS != "linux" {
+		t.Skip("CPU time is wall time without a thread CPU clock")
+	}
+	in := newInstance(t, `export default { fetch() { for (let i = 0; i < 3; i++) console.log("wait 150"); return new Response("ok") } }`,
+		worker.Config{Limits: warren.Limits{CPU: 100 * time.Millisecond}, Logs: sleepyLogs})
+	u := &worker.Usage{}
+	t0 := time.Now()
+	resp, err := in.Fetch(worker.WithUsage(context.Background(), u), "", worker.Invoke{}, httptest.NewRequest("GET", "/", nil))
+	if err != nil {
+		t.Fatalf("a turn that waited 450 ms in a host call, with a CPU limit of 100 ms: %v", err)
+	}
+	if body, _ := readAll(resp); body != "ok" {
+		t.Fatalf("body = %q", body)
+	}
+	wall := time.Since(t0)
+	if wall < 450*time.Millisecond {
+		t.Fatalf("the request took %v; the log sink should have blocked it for 450 ms", wall)
+	}
+	if u.CPU() <= 0 || u.CPU() > wall/4 {
+		t.Fatalf("charged %v of CPU for a request that spent %v mostly waiting", u.CPU(), wall)
+	}
+	if in.CPUTime() > wall/4 {
+		t.Fatalf("the isolate's CPU time is %v for %v of mostly waiting", in.CPUTime(), wall)
+	}
+}
+
+// A busy loop is still stopped by the CPU limit, after a wait, and is
+// charged at least the CPU it was allowed.
+func TestCPULimitAfterBlockingWait(t *testing.T) {
+	in := newInstance(t, `export default { fetch() { console.log("wait 150"); for (;;) {} } }`,
+		worker.Config{Limits: warren.Limits{CPU: 100 * time.Millisecond}, Logs: sleepyLogs})
+	u := &worker.Usage{}
+	_, err := in.Fetch(worker.WithUsage(context.Background(), u), "", worker.Invoke{}, httptest.NewRequest("GET", "/", nil))
+	var we *warren.Error
+	if !errors.As(err, &we) || we.Limit != "CPU time" || !strings.Contains(we.Message, "(100ms)") {
+		t.Fatalf("err = %v, want the CPU time limit (100ms)", err)
+	}
+	if u.CPU() < 100*time.Millisecond {
+		t.Fatalf("charged %v; the loop was stopped only once it used its 100 ms", u.CPU())
+	}
+	if in.Broken() == nil {
+		t.Fatal("the isolate should be discarded")
+	}
+}
+
+// A turn that does not use its CPU budget is still interrupted once it has
+// run for the wall-time limit (here a host call that blocks for 1 s), so
+// that a thread starved of CPU cannot hold its requests forever.
+func TestTurnWallTimeBackstop(t *testing.T) {
+	if goruntime.GOOS != "linux" {
+		t.Skip("without a thread CPU clock the CPU limit stops the turn first")
+	}
+	in := newInstance(t, `export default { fetch() { console.log("wait 1000"); return new Response("late") } }`,
+		worker.Config{Limits: warren.Limits{CPU: 50 * time.Millisecond, Wall: 300 * time.Millisecond}, Logs: sleepyLogs})
+	_, err := in.Fetch(context.Background(), "", worker.Invoke{}, httptest.NewRequest("GET", "/", nil))
+	var we *warren.Error
+	if !errors.As(err, &we) || we.Limit != "wall time" {
+		t.Fatalf("err = %v, want the wall-time limit", err)
+	}
+	if in.Broken() == nil {
+		t.Fatal("a turn stopped by the wall-time backstop discards the isolate")
 	}
 }

@@ -12,13 +12,16 @@ import (
 // facets and Workers it calls). Fields are updated atomically while the
 // invocations run; read them with the accessor methods.
 type Usage struct {
-	cpu         atomic.Int64 // nanoseconds of JavaScript turns
+	cpu         atomic.Int64 // CPU nanoseconds of JavaScript turns (see Instance.runTurn)
 	subrequests atomic.Int64 // outbound fetches and calls started
 }
 
-// CPU returns the JavaScript CPU time charged so far. A turn is charged to
-// the invocation that was running when it ended, so concurrent invocations
-// of one isolate share their turns approximately; the sum is exact.
+// CPU returns the JavaScript CPU time charged so far: on Linux the CPU time
+// of the thread that ran each turn (a turn that waited, in a blocking host
+// call or for a core, is not charged for the wait), elsewhere its wall time.
+// A turn is charged to the invocation that was running when it ended, so
+// concurrent invocations of one isolate share their turns approximately; the
+// sum is exact.
 func (u *Usage) CPU() time.Duration { return time.Duration(u.cpu.Load()) }
 
 // Subrequests returns the outbound fetches started so far.
@@ -36,7 +39,8 @@ func usageFrom(ctx context.Context) *Usage {
 	return u
 }
 
-// CPUTime returns the JavaScript CPU time this isolate has used.
+// CPUTime returns the JavaScript CPU time this isolate has used (measured as
+// Usage.CPU is).
 func (in *Instance) CPUTime() time.Duration { return time.Duration(in.cpuTotal.Load()) }
 
 // Exports describes the module's exports: name → "class", "function",
