@@ -1,6 +1,7 @@
 // Package host runs apps in a pool of host processes: child processes of
 // the same binary (`warren host`), each running many apps (their isolates
-// and SQLite databases) behind HTTP/2 on a socket pair it inherits, with no
+// and SQLite databases) behind the wire protocol (package wire) on a socket
+// pair it inherits, with no
 // network of its own. The control plane (Pool, a supervisor.Runner) places
 // each app on exactly one host, forwards its requests there, serves the
 // hosts' calls back (app code, logs, outbound fetches, which it checks
@@ -8,8 +9,8 @@
 //
 // Two socket pairs connect the control plane and a host:
 //
-//	fd 3: control (HTTP/2 client) → host (server): app requests, /validate, /stop, /running, /stats
-//	fd 4: host (HTTP/2 client) → control (server): /code, /log, outbound fetches
+//	fd 3: control (client) → host (server): app requests, /validate, /stop, /running, /stats
+//	fd 4: host (client) → control (server): /code, /log, outbound fetches
 package host
 
 import (
@@ -25,9 +26,8 @@ import (
 	"os"
 	"strconv"
 
-	"golang.org/x/net/http2"
-
 	"github.com/warrenhq/warren"
+	"github.com/warrenhq/warren/host/wire"
 	"github.com/warrenhq/warren/js/quickjs"
 	"github.com/warrenhq/warren/sandbox"
 	"github.com/warrenhq/warren/supervisor"
@@ -36,25 +36,14 @@ import (
 
 // Protocol headers.
 const (
-	hdrSpec   = "X-Warren-Spec"   // control → host: the AppSpec (JSON)
+	hdrSpec   = "X-Warren-Spec"   // control → host: the AppSpec (wireSpec.encode)
 	hdrHost   = "X-Warren-Host"   // control → host: the request's Host
 	hdrScheme = "X-Warren-Scheme" // control → host: http or https
 	hdrError  = "X-Warren-Error"  // host → control: the body is a *warren.Error
-	hdrUsage  = "X-Warren-Usage"  // host → control trailer: RunUsage (JSON)
+	hdrUsage  = "X-Warren-Usage"  // host → control trailer: RunUsage (usageValue)
 	hdrApp    = "X-Warren-App"    // host → control: the app an outbound fetch is for
 	hdrURL    = "X-Warren-Url"    // host → control: the outbound fetch's URL
 )
-
-// wireSpec is the AppSpec as it crosses the socket (no functions).
-type wireSpec struct {
-	ID       string            `json:"id"`
-	ParentID string            `json:"parentId"`
-	Version  int               `json:"version"`
-	Hash     string            `json:"hash"`
-	Class    string            `json:"class"`
-	Quotas   supervisor.Quotas `json:"quotas"`
-	Egress   bool              `json:"egress"`
-}
 
 // ChildOptions configure a host process.
 type ChildOptions struct {
@@ -100,11 +89,7 @@ func RunChild(opts ChildOptions) error {
 	if err != nil {
 		return err
 	}
-	calls, err := (&http2.Transport{AllowHTTP: true}).NewClientConn(opts.Calls)
-	if err != nil {
-		return err
-	}
-	c := &child{calls: calls}
+	c := &child{calls: wire.NewConn(opts.Calls, nil)}
 	c.local = supervisor.NewLocal(supervisor.LocalOptions{Runtime: rt, Dir: opts.AppsDir, MemoryBudget: opts.MemoryBudget, Logs: c.log})
 	defer c.local.Close()
 	if opts.Confine != nil {
@@ -131,13 +116,13 @@ func RunChild(opts ChildOptions) error {
 		mux.ServeHTTP(w, r)
 	})
 	// Serve until the control plane goes away (its end of the pair closes).
-	(&http2.Server{MaxConcurrentStreams: 10000}).ServeConn(opts.Control, &http2.ServeConnOpts{Handler: h})
+	<-wire.NewConn(opts.Control, h).Done()
 	return nil
 }
 
 type child struct {
 	local *supervisor.Local
-	calls *http2.ClientConn
+	calls *wire.Conn
 }
 
 // log sends an isolate's output to the control plane.
@@ -170,8 +155,8 @@ func (c *child) validate(w http.ResponseWriter, r *http.Request) {
 // serve runs one app request and streams the response back, with the
 // request's usage in a trailer.
 func (c *child) serve(w http.ResponseWriter, r *http.Request) {
-	var ws wireSpec
-	if err := json.Unmarshal([]byte(r.Header.Get(hdrSpec)), &ws); err != nil {
+	ws, err := decodeSpec(r.Header.Get(hdrSpec))
+	if err != nil {
 		writeErr(w, &warren.Error{Code: warren.CodeInternal, Message: "bad app spec from the control plane: " + err.Error()})
 		return
 	}
@@ -188,7 +173,7 @@ func (c *child) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, ru, err := c.local.Serve(r.Context(), spec, req)
 	if err != nil {
-		w.Header().Set(hdrUsage, usageJSON(ru))
+		w.Header().Set(hdrUsage, usageValue(ru))
 		writeErr(w, err)
 		return
 	}
@@ -196,15 +181,7 @@ func (c *child) serve(w http.ResponseWriter, r *http.Request) {
 	if err := supervisor.CopyResponse(w, resp); err != nil {
 		panic(http.ErrAbortHandler) // reset the stream: the control plane sees a broken body
 	}
-	w.Header().Set(hdrUsage, usageJSON(ru))
-}
-
-func usageJSON(ru *supervisor.RunUsage) string {
-	if ru == nil {
-		return "{}"
-	}
-	b, _ := json.Marshal(map[string]int64{"cpu": int64(ru.CPU), "rr": ru.RowsRead, "rw": ru.RowsWritten})
-	return string(b)
+	w.Header().Set(hdrUsage, usageValue(ru))
 }
 
 // code asks the control plane for a version's code.

@@ -19,9 +19,8 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/net/http2"
-
 	"github.com/warrenhq/warren"
+	"github.com/warrenhq/warren/host/wire"
 	"github.com/warrenhq/warren/sandbox"
 	"github.com/warrenhq/warren/supervisor"
 	"github.com/warrenhq/warren/worker"
@@ -74,8 +73,8 @@ type slot struct {
 // proc is one running host process.
 type proc struct {
 	cmd    *exec.Cmd
-	client *http2.ClientConn
-	conns  []net.Conn
+	client *wire.Conn // requests to the host
+	calls  *wire.Conn // the host's calls to the control plane
 	dead   chan struct{}
 }
 
@@ -147,7 +146,7 @@ func (p *Pool) start(s *slot) (*proc, error) {
 		return nil, err
 	}
 	cmd := p.opts.Command()
-	cmd.Env = append(append(sandbox.CleanEnv(), p.opts.Env...), "WARREN_HOST_APPS="+p.opts.AppsDir, fmt.Sprintf("WARREN_HOST_MEMORY=%d", p.opts.MemoryBudget))
+	cmd.Env = append(append(sandbox.CleanEnv(), p.opts.Env...), "WARREN_HOST_APPS="+p.opts.AppsDir, fmt.Sprintf("WARREN_HOST_MEMORY=%d", p.opts.MemoryBudget), "GOMAXPROCS=1")
 	cmd.ExtraFiles = []*os.File{ctl[1], calls[1]}
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -164,13 +163,7 @@ func (p *Pool) start(s *slot) (*proc, error) {
 	callsConn, _ := net.FileConn(calls[0])
 	ctl[0].Close()
 	calls[0].Close()
-	client, err := (&http2.Transport{AllowHTTP: true}).NewClientConn(ctlConn)
-	if err != nil {
-		cmd.Process.Kill()
-		return nil, err
-	}
-	pr := &proc{cmd: cmd, client: client, conns: []net.Conn{ctlConn, callsConn}, dead: make(chan struct{})}
-	go (&http2.Server{MaxConcurrentStreams: 10000}).ServeConn(callsConn, &http2.ServeConnOpts{Handler: http.HandlerFunc(p.calls)})
+	pr := &proc{cmd: cmd, client: wire.NewConn(ctlConn, nil), calls: wire.NewConn(callsConn, http.HandlerFunc(p.calls)), dead: make(chan struct{})}
 	go p.watch(s, pr)
 	p.opts.Log.Info("host started", "host", s.n, "pid", cmd.Process.Pid)
 	return pr, nil
@@ -188,9 +181,8 @@ func socketPair() ([2]*os.File, error) {
 func (p *Pool) watch(s *slot, pr *proc) {
 	err := pr.cmd.Wait()
 	close(pr.dead)
-	for _, c := range pr.conns {
-		c.Close()
-	}
+	pr.client.Close()
+	pr.calls.Close()
 	if p.closed.Load() {
 		return
 	}
@@ -300,9 +292,9 @@ func (p *Pool) Validate(ctx context.Context, id string, d *supervisor.Deployment
 
 // Serve forwards req to the app's host.
 func (p *Pool) Serve(ctx context.Context, spec *supervisor.AppSpec, req *http.Request) (*http.Response, *supervisor.RunUsage, error) {
-	ws, _ := json.Marshal(wireSpec{ID: spec.ID, ParentID: spec.ParentID, Version: spec.Version, Hash: spec.Hash, Class: spec.Class, Quotas: spec.Quotas, Egress: spec.Outbound != nil})
+	ws := (&wireSpec{ID: spec.ID, ParentID: spec.ParentID, Version: spec.Version, Hash: spec.Hash, Class: spec.Class, Quotas: spec.Quotas, Egress: spec.Outbound != nil}).encode()
 	out := req.Clone(ctx)
-	out.Header.Set(hdrSpec, string(ws))
+	out.Header.Set(hdrSpec, ws)
 	out.Header.Set(hdrHost, req.Host)
 	out.Header.Set(hdrScheme, req.URL.Scheme)
 	out.URL = &url.URL{Scheme: "http", Host: "host", Path: req.URL.Path, RawQuery: req.URL.RawQuery}
@@ -340,14 +332,6 @@ func (b *usageBody) Read(p []byte) (int, error) {
 		err = &warren.Error{Code: warren.CodeUnavailable, Message: "the app's response was cut off: " + err.Error()}
 	}
 	return n, err
-}
-
-func parseUsage(s string, ru *supervisor.RunUsage) {
-	var u struct{ CPU, RR, RW int64 }
-	if json.Unmarshal([]byte(s), &u) == nil {
-		// A subverted host could send anything: never meter less than zero.
-		ru.CPU, ru.RowsRead, ru.RowsWritten = time.Duration(max(u.CPU, 0)), max(u.RR, 0), max(u.RW, 0)
-	}
 }
 
 // Stop closes the app's running code in its host.
@@ -433,9 +417,8 @@ func (p *Pool) Close() {
 		if pr == nil {
 			continue
 		}
-		for _, c := range pr.conns {
-			c.Close() // the host exits when its control socket closes
-		}
+		pr.client.Close() // the host exits when its control socket closes
+		pr.calls.Close()
 		select {
 		case <-pr.dead:
 		case <-time.After(5 * time.Second):

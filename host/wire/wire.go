@@ -592,7 +592,7 @@ func (s *stream) gotResponseHead(flags byte, p []byte) error {
 type body struct{ s *stream }
 
 func (b body) Read(p []byte) (int, error) { return b.s.read(p) }
-func (b body) Close() error                { b.s.closeRead(); return nil }
+func (b body) Close() error               { b.s.closeRead(); return nil }
 
 // RoundTrip sends req to the peer and returns its response, whose body
 // streams. Closing the body early, or the end of req's context, abandons
