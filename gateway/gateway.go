@@ -40,6 +40,9 @@ type Server struct {
 	Limits warren.Limits
 	// Outbound is the egress policy for one-shot runs (nil: deny).
 	Outbound *worker.Outbound
+	// Runs, when set, runs one-shot code (host.Pool: in a host process);
+	// otherwise it runs in this process on Loader.
+	Runs OneShotRunner
 	// MaxConcurrentRuns bounds one-shot runs in flight (each holds an
 	// isolate); past it, runs get 503 with Retry-After. Zero means
 	// DefaultMaxConcurrentRuns.
@@ -59,6 +62,12 @@ type Server struct {
 
 	semOnce sync.Once
 	sem     chan struct{}
+}
+
+// OneShotRunner runs one-shot code: loads lc, sends it req and returns its
+// response, with the code's logs to sink.
+type OneShotRunner interface {
+	RunOnce(ctx context.Context, lc *worker.LoadCode, req *http.Request, sink worker.LogSink) (*http.Response, error)
 }
 
 // DefaultMaxConcurrentRuns is the default of Server.MaxConcurrentRuns.
@@ -242,7 +251,15 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 		}
 		mu.Unlock()
 	}
-	resp, err := RunOnce(r.Context(), s.Loader, lc, rr.Request, sink)
+	var resp *http.Response
+	if s.Runs != nil {
+		var req *http.Request
+		if req, err = rr.Request.httpRequest(r.Context()); err == nil {
+			resp, err = s.Runs.RunOnce(r.Context(), lc, req, sink)
+		}
+	} else {
+		resp, err = RunOnce(r.Context(), s.Loader, lc, rr.Request, sink)
+	}
 	env := Envelope{Logs: logs}
 	if err != nil {
 		s.Log.Info("run failed", "error", err.Error(), "code", warren.ErrorCode(err))

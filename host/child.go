@@ -29,6 +29,7 @@ import (
 	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/host/wire"
 	"github.com/warrenhq/warren/js/quickjs"
+	"github.com/warrenhq/warren/loader"
 	"github.com/warrenhq/warren/sandbox"
 	"github.com/warrenhq/warren/supervisor"
 	"github.com/warrenhq/warren/worker"
@@ -90,6 +91,8 @@ func RunChild(opts ChildOptions) error {
 		return err
 	}
 	c := &child{calls: wire.NewConn(opts.Calls, nil)}
+	c.runs = loader.New(rt, loader.Options{Limits: warren.DefaultLimits})
+	defer c.runs.Close()
 	c.local = supervisor.NewLocal(supervisor.LocalOptions{Runtime: rt, Dir: opts.AppsDir, MemoryBudget: opts.MemoryBudget, Logs: c.log})
 	defer c.local.Close()
 	if opts.Confine != nil {
@@ -113,6 +116,10 @@ func RunChild(opts ChildOptions) error {
 			c.serve(w, r)
 			return
 		}
+		if r.Header.Get(hdrRun) != "" {
+			c.run(w, r)
+			return
+		}
 		mux.ServeHTTP(w, r)
 	})
 	// Serve until the control plane goes away (its end of the pair closes).
@@ -122,6 +129,7 @@ func RunChild(opts ChildOptions) error {
 
 type child struct {
 	local *supervisor.Local
+	runs  *loader.Loader // one-shot runs
 	calls *wire.Conn
 }
 

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -57,7 +58,9 @@ type Pool struct {
 	restarts atomic.Int64
 	oomKills atomic.Int64
 	closed   atomic.Bool
-	reported atomic.Bool // a host's sandbox report was logged
+	reported atomic.Bool   // a host's sandbox report was logged
+	runs     runs          // one-shot runs in flight
+	nextRun  atomic.Uint64 // the host of the next run, in turn
 }
 
 // slot is one host position: its current process, replaced on a crash.
@@ -250,7 +253,11 @@ func hostDown(n int) error {
 
 // do sends a request to the app's host.
 func (p *Pool) do(ctx context.Context, app string, req *http.Request) (*http.Response, error) {
-	s := p.slotOf(app)
+	return p.doSlot(ctx, p.slotOf(app), req)
+}
+
+// doSlot sends a request to the slot's host.
+func (p *Pool) doSlot(ctx context.Context, s *slot, req *http.Request) (*http.Response, error) {
 	pr, err := s.proc(ctx)
 	if err != nil {
 		return nil, err
@@ -457,7 +464,11 @@ func (p *Pool) calls(w http.ResponseWriter, r *http.Request) {
 	case "/log":
 		var e worker.LogEntry
 		if json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&e) == nil {
-			sup.WorkerLog(app, e)
+			if id, ok := strings.CutPrefix(app, runPrefix); ok {
+				p.runLog(id, e)
+			} else {
+				sup.WorkerLog(app, e)
+			}
 		}
 	case "/fetch":
 		p.fetch(w, r, sup)
@@ -466,11 +477,16 @@ func (p *Pool) calls(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// fetch makes an app's outbound request under the app's egress policy.
+// fetch makes an app's (or a run's) outbound request under its egress
+// policy.
 func (p *Pool) fetch(w http.ResponseWriter, r *http.Request, sup *supervisor.Supervisor) {
 	app := r.Header.Get(hdrApp)
-	out := sup.Outbound(app)
-	if out == nil {
+	var fetch func(context.Context, *http.Request) (*http.Response, error)
+	if id, ok := strings.CutPrefix(app, runPrefix); ok {
+		fetch = func(ctx context.Context, req *http.Request) (*http.Response, error) { return p.runFetch(ctx, id, req) }
+	} else if out := sup.Outbound(app); out != nil {
+		fetch = out.Fetch
+	} else {
 		writeErr(w, &warren.Error{Code: warren.CodeEgress, Message: fmt.Sprintf("app %q may not make outbound requests", app), Hint: "the operator allows hosts with the deploy's egress list"})
 		return
 	}
@@ -483,7 +499,7 @@ func (p *Pool) fetch(w http.ResponseWriter, r *http.Request, sup *supervisor.Sup
 	req.URL, req.Host, req.RequestURI = u, u.Host, ""
 	req.Header.Del(hdrApp)
 	req.Header.Del(hdrURL)
-	resp, err := out.Fetch(r.Context(), req)
+	resp, err := fetch(r.Context(), req)
 	if err != nil {
 		var e *warren.Error
 		if !errors.As(err, &e) {

@@ -306,3 +306,83 @@ func TestHostMemoryLimit(t *testing.T) {
 		t.Fatalf("restarts: %+v", st)
 	}
 }
+
+// One-shot runs execute in a host: their logs come back to the caller's
+// sink, their outbound fetches go through the run's policy in the control
+// plane, and killing the hosts fails a run in flight with a 503, not the
+// control plane.
+func TestRunsInHosts(t *testing.T) {
+	_, pool := newPoolSup(t, 2)
+	var seen atomic.Value
+	via := worker.FetcherFunc(func(ctx context.Context, req *http.Request) (*http.Response, error) {
+		seen.Store(req.Method + " " + req.URL.String())
+		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader("from via"))}, nil
+	})
+	src := `export default { async fetch(req) {
+  console.log("run saw", req.method, new URL(req.url).pathname, await req.text());
+  if (new URL(req.url).pathname === "/spin") { while (true) {} }
+  let out;
+  try { out = await (await fetch("https://example.test/q")).text(); } catch (e) { out = "DENIED " + e.message; }
+  return new Response("ran " + out, { headers: { "x-run": "1" } });
+} }`
+	runOnce := func(out *worker.Outbound, method, path, body string) (*http.Response, []string, error) {
+		var mu sync.Mutex
+		var logs []string
+		req := httptest.NewRequest(method, "http://localhost"+path, strings.NewReader(body))
+		resp, err := pool.RunOnce(context.Background(), &worker.LoadCode{Code: warren.SingleModule("run.js", src), Outbound: out, Limits: warren.Limits{CPU: 200 * time.Millisecond}}, req,
+			func(e worker.LogEntry) { mu.Lock(); logs = append(logs, e.Message); mu.Unlock() })
+		mu.Lock()
+		defer mu.Unlock()
+		return resp, logs, err
+	}
+	for i := 0; i < 4; i++ { // runs take the hosts in turn
+		resp, logs, err := runOnce(&worker.Outbound{Via: via}, "POST", "/p", "payload")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(b) != "ran from via" || resp.Header.Get("x-run") != "1" {
+			t.Fatalf("run %d: %q %v", i, b, resp.Header)
+		}
+		if seen.Load() != "GET https://example.test/q" {
+			t.Fatalf("outbound: %v", seen.Load())
+		}
+		if len(logs) != 1 || logs[0] != "run saw POST /p payload" {
+			t.Fatalf("logs: %q", logs)
+		}
+	}
+	resp, _, err := runOnce(worker.DenyAll, "GET", "/", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := io.ReadAll(resp.Body); !strings.HasPrefix(string(b), "ran DENIED") {
+		t.Fatalf("denied run: %q", b)
+	}
+	// Limits travel with the run.
+	if _, _, err := runOnce(worker.DenyAll, "GET", "/spin", ""); warren.ErrorCode(err) != warren.CodeLimit {
+		t.Fatalf("busy loop: %v", err)
+	}
+	if n := host.RunsInFlight(pool); n != 0 {
+		t.Fatalf("%d runs still registered after they ended", n)
+	}
+	// A run in flight when its host dies fails with 503.
+	started := make(chan struct{}, 1)
+	done := make(chan error, 1)
+	go func() {
+		req := httptest.NewRequest("GET", "http://localhost/spin", nil)
+		_, err := pool.RunOnce(context.Background(), &worker.LoadCode{Code: warren.SingleModule("run.js", src), Outbound: worker.DenyAll, Limits: warren.Limits{CPU: time.Minute, Wall: time.Minute}}, req,
+			func(worker.LogEntry) { started <- struct{}{} })
+		done <- err
+	}()
+	<-started
+	for _, pid := range pool.PIDs() {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+	if err := <-done; warren.ErrorCode(err) != warren.CodeUnavailable {
+		t.Fatalf("run whose host died: %v", err)
+	}
+	if n := host.RunsInFlight(pool); n != 0 {
+		t.Fatalf("%d runs still registered after their host died", n)
+	}
+}

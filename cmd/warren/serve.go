@@ -158,6 +158,7 @@ func (c *ServeCommand) Run(ctx context.Context) error {
 		}
 		if pool != nil {
 			pool.Attach(sup)
+			gw.Runs = pool
 			log.Info("apps run in host processes", "hosts", c.Hosts, "pids", fmt.Sprint(pool.PIDs()))
 		}
 		defer sup.Close()

@@ -1,0 +1,223 @@
+package host
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/warrenhq/warren"
+	"github.com/warrenhq/warren/supervisor"
+	"github.com/warrenhq/warren/worker"
+)
+
+// One-shot runs (POST /api/v1/run) go to a host too. The code travels in
+// front of the request's body (a 4-byte length, then the WorkerCode's
+// JSON); the request's method, URL and headers are the wire request's. The
+// host calls back with the run's id, a random name the control plane keeps
+// only while the run lasts, for its logs (to the caller's sink) and its
+// outbound fetches (under the run's egress policy).
+
+const (
+	hdrRun    = "X-Warren-Run"    // control → host: the run's id
+	hdrLimits = "X-Warren-Limits" // control → host: the run's warren.Limits (JSON)
+	hdrEgress = "X-Warren-Egress" // control → host: "1" when the run may fetch (through the control plane)
+	runPrefix = "run:"            // the "app" of a run's calls back
+)
+
+// run is a one-shot run in flight, as the control plane knows it.
+type run struct {
+	sink worker.LogSink
+	out  *worker.Outbound
+}
+
+// runs are the runs in flight, by id.
+type runs struct {
+	mu sync.Mutex
+	m  map[string]*run
+}
+
+func (rs *runs) add(r *run) string {
+	var b [16]byte
+	rand.Read(b[:])
+	id := hex.EncodeToString(b[:])
+	rs.mu.Lock()
+	if rs.m == nil {
+		rs.m = map[string]*run{}
+	}
+	rs.m[id] = r
+	rs.mu.Unlock()
+	return id
+}
+
+func (rs *runs) get(id string) *run {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.m[id]
+}
+
+func (rs *runs) remove(id string) {
+	rs.mu.Lock()
+	delete(rs.m, id)
+	rs.mu.Unlock()
+}
+
+// RunOnce loads lc as a one-shot Dynamic Worker in a host, sends it req
+// and returns its response; its logs go to sink. The hosts take runs in
+// turn.
+func (p *Pool) RunOnce(ctx context.Context, lc *worker.LoadCode, req *http.Request, sink worker.LogSink) (*http.Response, error) {
+	code, err := json.Marshal(lc.Code)
+	if err != nil {
+		return nil, err
+	}
+	limits, _ := json.Marshal(lc.Limits)
+	out := lc.Outbound
+	if out == nil {
+		out = worker.DenyAll
+	}
+	id := p.runs.add(&run{sink: sink, out: out})
+	fwd := req.Clone(ctx)
+	fwd.Header.Set(hdrRun, id)
+	fwd.Header.Set(hdrLimits, string(limits))
+	if !out.Deny && (out.Via != nil || out.Direct != nil) {
+		fwd.Header.Set(hdrEgress, "1")
+	}
+	fwd.Header.Set(hdrHost, req.Host)
+	fwd.Header.Set(hdrScheme, req.URL.Scheme)
+	fwd.URL = &url.URL{Scheme: "http", Host: "host", Path: req.URL.Path, RawQuery: req.URL.RawQuery}
+	fwd.RequestURI = ""
+	prefix := binary.BigEndian.AppendUint32(nil, uint32(len(code)))
+	readers := []io.Reader{strings.NewReader(string(prefix)), strings.NewReader(string(code))}
+	if req.Body != nil && req.Body != http.NoBody {
+		readers = append(readers, req.Body)
+	}
+	fwd.Body = io.NopCloser(io.MultiReader(readers...))
+	fwd.ContentLength = -1
+	if req.Body == nil || req.Body == http.NoBody || req.ContentLength == 0 {
+		fwd.ContentLength = int64(len(prefix) + len(code))
+	} else if req.ContentLength > 0 {
+		fwd.ContentLength = int64(len(prefix)+len(code)) + req.ContentLength
+	}
+	n := p.nextRun.Add(1)
+	s := p.slots[int(n%uint64(len(p.slots)))]
+	resp, err := p.doSlot(ctx, s, fwd)
+	if err != nil {
+		p.runs.remove(id)
+		return nil, err
+	}
+	if resp.Header.Get(hdrError) != "" {
+		defer resp.Body.Close()
+		p.runs.remove(id)
+		return nil, readErr(resp)
+	}
+	resp.Body = &runBody{ReadCloser: resp.Body, done: func() { p.runs.remove(id) }}
+	return resp, nil
+}
+
+// runBody forgets the run when its response has been read or closed.
+type runBody struct {
+	io.ReadCloser
+	once sync.Once
+	done func()
+}
+
+func (b *runBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.once.Do(b.done)
+	} else if err != nil {
+		err = &warren.Error{Code: warren.CodeUnavailable, Message: "the run's response was cut off: " + err.Error()}
+	}
+	return n, err
+}
+
+func (b *runBody) Close() error {
+	b.once.Do(b.done)
+	return b.ReadCloser.Close()
+}
+
+// runFetch makes a run's outbound fetch under the run's policy.
+func (p *Pool) runFetch(ctx context.Context, id string, req *http.Request) (*http.Response, error) {
+	r := p.runs.get(id)
+	if r == nil {
+		return nil, &warren.Error{Code: warren.CodeEgress, Message: "outbound fetch from a run that has ended"}
+	}
+	o := r.out
+	switch {
+	case o.Deny || (o.Via == nil && o.Direct == nil):
+		return nil, &warren.Error{Code: warren.CodeEgress, Message: fmt.Sprintf("fetch(%q) was refused: this Worker has no outbound network access (globalOutbound is null)", req.URL), Hint: "the operator allows egress for runs with warren serve --egress public"}
+	case o.Via != nil:
+		return o.Via.Fetch(ctx, req)
+	}
+	return o.Direct.Fetch(ctx, req)
+}
+
+// runLog passes a run's log line to its caller.
+func (p *Pool) runLog(id string, e worker.LogEntry) {
+	if r := p.runs.get(id); r != nil && r.sink != nil {
+		r.sink(e)
+	}
+}
+
+// run serves a one-shot run in the host.
+func (c *child) run(w http.ResponseWriter, r *http.Request) {
+	id := r.Header.Get(hdrRun)
+	var limits warren.Limits
+	if err := json.Unmarshal([]byte(r.Header.Get(hdrLimits)), &limits); err != nil {
+		writeErr(w, &warren.Error{Code: warren.CodeInternal, Message: "bad run limits from the control plane: " + err.Error()})
+		return
+	}
+	var n [4]byte
+	if _, err := io.ReadFull(r.Body, n[:]); err != nil {
+		writeErr(w, &warren.Error{Code: warren.CodeBadRequest, Message: "run: reading the code: " + err.Error()})
+		return
+	}
+	size := binary.BigEndian.Uint32(n[:])
+	if size > 4*warren.MaxCodeSize {
+		writeErr(w, &warren.Error{Code: warren.CodeTooLarge, Message: "run: the code is too large"})
+		return
+	}
+	codeJSON := make([]byte, size)
+	if _, err := io.ReadFull(r.Body, codeJSON); err != nil {
+		writeErr(w, &warren.Error{Code: warren.CodeBadRequest, Message: "run: reading the code: " + err.Error()})
+		return
+	}
+	var code warren.WorkerCode
+	if err := json.Unmarshal(codeJSON, &code); err != nil {
+		writeErr(w, &warren.Error{Code: warren.CodeBadRequest, Message: "run: the code does not decode: " + err.Error()})
+		return
+	}
+	lc := &worker.LoadCode{Code: &code, Limits: limits, Outbound: worker.DenyAll}
+	if r.Header.Get(hdrEgress) == "1" {
+		lc.Outbound = &worker.Outbound{Via: &viaControl{c: c, app: runPrefix + id}}
+	}
+	stub := c.runs.LoadWithLogs(lc, func(e worker.LogEntry) { c.log(runPrefix+id, e) })
+	defer stub.Discard()
+	req := r.Clone(r.Context())
+	req.URL.Scheme, req.URL.Host, req.Host = r.Header.Get(hdrScheme), r.Header.Get(hdrHost), r.Header.Get(hdrHost)
+	req.RequestURI = ""
+	for _, h := range []string{hdrRun, hdrLimits, hdrEgress, hdrHost, hdrScheme} {
+		req.Header.Del(h)
+	}
+	if r.ContentLength >= 0 {
+		req.ContentLength = max(r.ContentLength-int64(len(n)+len(codeJSON)), 0)
+	}
+	if req.ContentLength == 0 {
+		req.Body = http.NoBody
+	}
+	resp, err := stub.Fetch(r.Context(), req)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	if err := supervisor.CopyResponse(w, resp); err != nil {
+		panic(http.ErrAbortHandler)
+	}
+}
