@@ -440,7 +440,9 @@ type turnLimit struct {
 	mu      sync.Mutex
 	t       *time.Timer
 	in      *Instance
-	active  bool
+	active  bool               // a turn is running and has not been stopped
+	fired   bool               // the running turn was stopped
+	stmt    context.CancelFunc // cancels the SQL statement running in the turn
 	clock   threadClock
 	start   time.Time
 	budget  time.Duration
@@ -454,7 +456,7 @@ func (l *turnLimit) arm(in *Instance, clock threadClock, start time.Time, budget
 	l.mu.Lock()
 	// The wall-time backstop is never earlier than the CPU budget, which is
 	// where the limit was when turns were timed by the wall clock.
-	l.in, l.clock, l.start, l.budget, l.wallMax, l.active = in, clock, start, budget, max(wallMax, budget), true
+	l.in, l.clock, l.start, l.budget, l.wallMax, l.active, l.fired = in, clock, start, budget, max(wallMax, budget), true, false
 	if l.t == nil {
 		l.t = time.AfterFunc(budget, l.check)
 	} else {
@@ -465,7 +467,7 @@ func (l *turnLimit) arm(in *Instance, clock threadClock, start time.Time, budget
 
 func (l *turnLimit) disarm() {
 	l.mu.Lock()
-	l.active = false
+	l.active, l.fired, l.stmt = false, false, nil
 	l.t.Stop()
 	l.mu.Unlock()
 }
@@ -505,9 +507,37 @@ func (l *turnLimit) check() {
 		l.t.Reset(max(min(l.budget-used, l.wallMax-wall), minRearm))
 		return
 	}
-	l.active = false
+	l.active, l.fired = false, true
 	l.in.interrupt.Store(reason)
 	l.in.vm.Interrupt()
+	if l.stmt != nil {
+		l.stmt()
+	}
+}
+
+// statementContext is the context of a SQL statement run by the turn: it is
+// cancelled when the turn is stopped (its CPU budget used, or its wall-time
+// backstop), so a statement is bounded by the turn's CPU as JavaScript is.
+// Outside a turn, it times out after a turn's budget of wall time.
+func (in *Instance) statementContext() (context.Context, context.CancelFunc) {
+	l := &in.limit
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.active && !l.fired {
+		return context.WithTimeout(context.Background(), in.turnBudget())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if l.fired {
+		cancel()
+		return ctx, cancel
+	}
+	l.stmt = cancel
+	return ctx, func() {
+		l.mu.Lock()
+		l.stmt = nil
+		l.mu.Unlock()
+		cancel()
+	}
 }
 
 // breakWith marks the isolate unusable and fails every invocation in it.

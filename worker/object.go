@@ -151,8 +151,8 @@ func (in *Instance) objectOp(op string, args []any) (any, bool, error) {
 		if err != nil {
 			return nil, true, err
 		}
-		// A statement may run for at most the invocation's CPU limit.
-		ctx, cancel := context.WithTimeout(context.Background(), in.turnBudget())
+		// A statement is stopped with the turn that runs it (its CPU budget).
+		ctx, cancel := in.statementContext()
 		res, err := db.ExecContext(ctx, q, binds...)
 		cancel()
 		if err != nil {
