@@ -85,6 +85,7 @@ type Instance struct {
 	caps       map[int]any
 	capIDs     map[any]int  // ids of comparable capabilities, to reuse them
 	interrupt  atomic.Int32 // why the turn was interrupted: interruptCPU or interruptWall
+	allocFails uint64       // the engine's refused allocations when the turn started
 	limit      turnLimit    // the CPU and wall-time watch over the running turn
 	bootLogs   int          // console bytes written outside any invocation
 	batch      bool         // a storage batch is open in this turn
@@ -394,6 +395,7 @@ func (in *Instance) interruptError() *warren.Error {
 // Elsewhere, CPU time is the turn's wall time, as before.
 func (in *Instance) runTurn(budget time.Duration, f func()) {
 	in.interrupt.Store(0)
+	in.allocFails, _ = in.allocFailures()
 	clock := startThreadClock()
 	start := time.Now()
 	in.limit.arm(in, clock, start, budget, in.wallLimitNow())
@@ -561,13 +563,47 @@ func (in *Instance) limitFromException(err error) *warren.Error {
 	switch {
 	case in.interrupt.Load() != 0 || strings.Contains(msg, "interrupted"):
 		return in.interruptError()
-	case strings.Contains(msg, "out of memory") || strings.Contains(msg, "string too long") || strings.Contains(msg, "OOM") || msg == "Error: Uncaught null" || msg == "Uncaught null" ||
-		msg == "InternalError: (the error's message could not be read)":
+	case strings.Contains(msg, "out of memory") || strings.Contains(msg, "string too long") || strings.Contains(msg, "OOM"):
+		return in.memoryError()
+	case msg == "Error: Uncaught null" || msg == "Uncaught null" || msg == "InternalError: (the error's message could not be read)":
 		// QuickJS throws null when it cannot even allocate the exception, and
-		// an out-of-memory InternalError's message cannot be read back.
-		return warren.LimitError("memory", fmt.Sprintf("%d MiB", in.limits.MemoryBytes>>20), "the isolate ran out of memory; keep less data in memory (stream large bodies, page through results), or raise the memory limit")
+		// an out-of-memory InternalError's message cannot be read back; but
+		// an app may throw null, or an error whose message getter throws. It
+		// is the memory limit only if the engine refused an allocation in
+		// this turn (or, where allocations are not counted, always: a
+		// discarded isolate is safe).
+		if in.outOfMemory() {
+			return in.memoryError()
+		}
 	}
 	return nil
+}
+
+func (in *Instance) memoryError() *warren.Error {
+	return warren.LimitError("memory", fmt.Sprintf("%d MiB", in.limits.MemoryBytes>>20), "the isolate ran out of memory; keep less data in memory (stream large bodies, page through results), or raise the memory limit")
+}
+
+// allocCounter is implemented by VMs that count the allocations their
+// engine refused (js/quickjs).
+type allocCounter interface {
+	AllocFailures() (n uint64, ok bool)
+}
+
+// allocFailures returns the VM's count of refused allocations (ok false if
+// it has none).
+func (in *Instance) allocFailures() (uint64, bool) {
+	if c, ok := in.vm.(allocCounter); ok {
+		return c.AllocFailures()
+	}
+	return 0, false
+}
+
+// outOfMemory reports whether the engine refused an allocation since the
+// start of the running turn, or true when it cannot tell. Call it on the
+// loop goroutine (or before the loop starts).
+func (in *Instance) outOfMemory() bool {
+	n, ok := in.allocFailures()
+	return !ok || n != in.allocFails
 }
 
 // firstAppFrame returns the first position in stack that is in the app's

@@ -199,3 +199,38 @@ func TestTurnWallTimeBackstop(t *testing.T) {
 		t.Fatal("a turn stopped by the wall-time backstop discards the isolate")
 	}
 }
+
+// `throw null` is an ordinary uncaught exception, not the memory limit
+// (which QuickJS also reports as a thrown null): the isolate keeps serving.
+// A memory bomb that ends in the same null is still the memory limit.
+func TestThrowNullIsNotMemory(t *testing.T) {
+	in := newInstance(t, `export default { async fetch(req) {
+  const p = new URL(req.url).pathname;
+  if (p === "/null") throw null;
+  if (p === "/async-null") { await null; throw null; }
+  if (p === "/bomb") { const a = []; for (;;) a.push(new Array(1e5).fill(1)); }
+  return new Response("alive");
+} }`, worker.Config{Limits: warren.Limits{MemoryBytes: 16 << 20}})
+	for _, path := range []string{"/null", "/async-null"} {
+		_, err := in.Fetch(context.Background(), "", worker.Invoke{}, httptest.NewRequest("GET", path, nil))
+		var we *warren.Error
+		if !errors.As(err, &we) || we.Code != warren.CodeException || we.Limit != "" || !strings.Contains(we.Message, "null") {
+			t.Fatalf("GET %s: err = %v (%#v), want an uncaught exception naming null", path, err, we)
+		}
+		t.Logf("GET %s: %v", path, err)
+		if in.Broken() != nil {
+			t.Fatalf("GET %s discarded the isolate: %v", path, in.Broken())
+		}
+		if _, body := get(t, in, "/"); body != "alive" {
+			t.Fatalf("after GET %s: %q", path, body)
+		}
+	}
+	_, err := in.Fetch(context.Background(), "", worker.Invoke{}, httptest.NewRequest("GET", "/bomb", nil))
+	var we *warren.Error
+	if !errors.As(err, &we) || we.Limit != "memory" {
+		t.Fatalf("memory bomb: err = %v, want the memory limit", err)
+	}
+	if in.Broken() == nil {
+		t.Fatal("the memory limit discards the isolate")
+	}
+}

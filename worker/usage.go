@@ -54,6 +54,9 @@ func (in *Instance) Exports(ctx context.Context) (map[string]string, error) {
 	ch := make(chan res, 1)
 	if !in.post(func() {
 		v, err := in.dispatch.Call("exports")
+		if err != nil {
+			err = in.exceptionError(err, "while listing exports") // on the loop: it may read the VM
+		}
 		ch <- res{v, err}
 	}) {
 		return nil, ErrClosed
@@ -61,7 +64,7 @@ func (in *Instance) Exports(ctx context.Context) (map[string]string, error) {
 	select {
 	case r := <-ch:
 		if r.err != nil {
-			return nil, in.exceptionError(r.err, "while listing exports")
+			return nil, r.err
 		}
 		s, _ := r.v.(string)
 		out := map[string]string{}

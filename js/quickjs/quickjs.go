@@ -108,6 +108,10 @@ func (e *Engine) NewVM(opts js.Options) (js.VM, error) {
 	// invocations finish without one; the memory limit still applies.
 	vm.SetGCThreshold(gcThreshold)
 	v := &VM{vm: vm}
+	v.crt, _, _ = runtimeOf(vm)
+	if v.crt != 0 {
+		v.counted = countAllocFailures(v.crt)
+	}
 	if opts.Host != nil {
 		host := opts.Host
 		err := vm.RegisterHostFunc("__host", func(args []any) (r any, err error) {
@@ -146,6 +150,10 @@ func (e *Engine) NewVM(opts js.Options) (js.VM, error) {
 type VM struct {
 	vm    *qjs.VM
 	funcs []*qjs.Value
+	crt   uintptr // the engine's JSRuntime, 0 if it cannot be reached (see runtimeOf)
+	// counted is set when the runtime's allocator counts its failures
+	// (see AllocFailures).
+	counted bool
 }
 
 // Run evaluates bytecode.
@@ -213,6 +221,7 @@ func (v *VM) SetTimeout(d time.Duration) { _ = v.vm.SetEvalTimeout(d) }
 
 // Close frees the isolate and every captured function.
 func (v *VM) Close() error {
+	v.crt = 0
 	for _, f := range v.funcs {
 		f.Free()
 	}

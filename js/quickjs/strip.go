@@ -1,10 +1,6 @@
 package quickjs
 
 import (
-	"reflect"
-	"unsafe"
-
-	"modernc.org/libc"
 	lib "modernc.org/libquickjs"
 	qjs "modernc.org/quickjs"
 )
@@ -16,23 +12,8 @@ import (
 // reflection; if the library's layout changes, it does nothing and reports
 // false, and compilation simply keeps the debug information.
 func setStrip(vm *qjs.VM, flags int32) bool {
-	v := reflect.ValueOf(vm).Elem()
-	st := v.FieldByName("state")
-	if !st.IsValid() {
-		return false
-	}
-	rtf := st.FieldByName("runtime")
-	if !rtf.IsValid() || rtf.Kind() != reflect.Pointer || rtf.IsNil() {
-		return false
-	}
-	rt := reflect.NewAt(rtf.Type().Elem(), unsafe.Pointer(rtf.Pointer())).Elem()
-	cr, tlsf := rt.FieldByName("cRuntime"), rt.FieldByName("tls")
-	if !cr.IsValid() || cr.Kind() != reflect.Uintptr || !tlsf.IsValid() || tlsf.Type() != reflect.TypeOf((*libc.TLS)(nil)) {
-		return false
-	}
-	crt := *(*uintptr)(unsafe.Pointer(cr.UnsafeAddr()))
-	tls := *(**libc.TLS)(unsafe.Pointer(tlsf.UnsafeAddr()))
-	if crt == 0 || tls == nil {
+	crt, tls, ok := runtimeOf(vm)
+	if !ok {
 		return false
 	}
 	lib.XJS_SetStripInfo(tls, crt, flags)
