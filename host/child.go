@@ -25,6 +25,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"sync"
 
 	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/host/wire"
@@ -37,6 +38,7 @@ import (
 
 // Protocol headers.
 const (
+	hdrKind   = "X-Warren-Kind"   // control → host: what a forwarded request is for (kindApp, kindRun, kindProject)
 	hdrSpec   = "X-Warren-Spec"   // control → host: the AppSpec (wireSpec.encode)
 	hdrHost   = "X-Warren-Host"   // control → host: the request's Host
 	hdrScheme = "X-Warren-Scheme" // control → host: http or https
@@ -90,9 +92,10 @@ func RunChild(opts ChildOptions) error {
 	if err != nil {
 		return err
 	}
-	c := &child{calls: wire.NewConn(opts.Calls, nil)}
-	c.runs = loader.New(rt, loader.Options{Limits: warren.DefaultLimits})
-	defer c.runs.Close()
+	c := &child{calls: wire.NewConn(opts.Calls, nil), rt: rt, dir: opts.AppsDir}
+	c.loader = loader.New(rt, loader.Options{Limits: warren.DefaultLimits})
+	defer c.loader.Close()
+	defer c.closeProject()
 	c.local = supervisor.NewLocal(supervisor.LocalOptions{Runtime: rt, Dir: opts.AppsDir, MemoryBudget: opts.MemoryBudget, Logs: c.log})
 	defer c.local.Close()
 	if opts.Confine != nil {
@@ -102,6 +105,7 @@ func RunChild(opts ChildOptions) error {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /validate", c.validate)
+	mux.HandleFunc("POST /project", c.startProject)
 	mux.HandleFunc("POST /stop", func(w http.ResponseWriter, r *http.Request) {
 		c.local.Stop(r.URL.Query().Get("app"))
 	})
@@ -112,15 +116,16 @@ func RunChild(opts ChildOptions) error {
 		json.NewEncoder(w).Encode(c.local.Stats())
 	})
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get(hdrSpec) != "" {
+		switch r.Header.Get(hdrKind) {
+		case kindApp:
 			c.serve(w, r)
-			return
-		}
-		if r.Header.Get(hdrRun) != "" {
+		case kindRun:
 			c.run(w, r)
-			return
+		case kindProject:
+			c.serveProject(w, r)
+		default:
+			mux.ServeHTTP(w, r)
 		}
-		mux.ServeHTTP(w, r)
 	})
 	// Serve until the control plane goes away (its end of the pair closes).
 	<-wire.NewConn(opts.Control, h).Done()
@@ -128,9 +133,15 @@ func RunChild(opts ChildOptions) error {
 }
 
 type child struct {
-	local *supervisor.Local
-	runs  *loader.Loader // one-shot runs
-	calls *wire.Conn
+	local  *supervisor.Local
+	loader *loader.Loader // one-shot runs
+	rt     *worker.Runtime
+	dir    string
+
+	projMu    sync.Mutex
+	project   worker.Fetcher // warren serve --config: the project's entrypoint
+	projClose func()
+	calls     *wire.Conn
 }
 
 // log sends an isolate's output to the control plane.
@@ -176,7 +187,7 @@ func (c *child) serve(w http.ResponseWriter, r *http.Request) {
 	req := r.Clone(r.Context())
 	req.URL.Scheme, req.URL.Host, req.Host = r.Header.Get(hdrScheme), r.Header.Get(hdrHost), r.Header.Get(hdrHost)
 	req.RequestURI = ""
-	for _, h := range []string{hdrSpec, hdrHost, hdrScheme} {
+	for _, h := range []string{hdrKind, hdrSpec, hdrHost, hdrScheme} {
 		req.Header.Del(h)
 	}
 	resp, ru, err := c.local.Serve(r.Context(), spec, req)

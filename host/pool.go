@@ -46,6 +46,9 @@ type PoolOptions struct {
 	// at least 512 MiB); a host past it is killed and restarted.
 	HostMemory uint64
 	Log        *slog.Logger
+	// Project, when set, is the wrangler project the hosts run (warren
+	// serve --config); the pool then has one host, which runs all of it.
+	Project *ProjectSpec
 }
 
 // Pool is a supervisor.Runner that runs apps in host processes. Bind it
@@ -87,6 +90,9 @@ var _ supervisor.Runner = (*Pool)(nil)
 func NewPool(opts PoolOptions) (*Pool, error) {
 	if opts.Hosts <= 0 {
 		opts.Hosts = 2
+	}
+	if opts.Project != nil {
+		opts.Hosts = 1
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
@@ -167,6 +173,18 @@ func (p *Pool) start(s *slot) (*proc, error) {
 	ctl[0].Close()
 	calls[0].Close()
 	pr := &proc{cmd: cmd, client: wire.NewConn(ctlConn, nil), calls: wire.NewConn(callsConn, http.HandlerFunc(p.calls)), dead: make(chan struct{})}
+	if p.opts.Project != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		err := p.sendProject(ctx, pr)
+		cancel()
+		if err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			pr.client.Close()
+			pr.calls.Close()
+			return nil, err
+		}
+	}
 	go p.watch(s, pr)
 	p.opts.Log.Info("host started", "host", s.n, "pid", cmd.Process.Pid)
 	return pr, nil
@@ -301,6 +319,7 @@ func (p *Pool) Validate(ctx context.Context, id string, d *supervisor.Deployment
 func (p *Pool) Serve(ctx context.Context, spec *supervisor.AppSpec, req *http.Request) (*http.Response, *supervisor.RunUsage, error) {
 	ws := (&wireSpec{ID: spec.ID, ParentID: spec.ParentID, Version: spec.Version, Hash: spec.Hash, Class: spec.Class, Quotas: spec.Quotas, Egress: spec.Outbound != nil}).encode()
 	out := req.Clone(ctx)
+	out.Header.Set(hdrKind, kindApp)
 	out.Header.Set(hdrSpec, ws)
 	out.Header.Set(hdrHost, req.Host)
 	out.Header.Set(hdrScheme, req.URL.Scheme)
@@ -438,14 +457,20 @@ func (p *Pool) Close() {
 	}
 }
 
-// calls serves the hosts' calls: code, logs and outbound fetches.
+// calls serves the hosts' calls: code, logs and outbound fetches. Calls
+// for a one-shot run or the project need no supervisor.
 func (p *Pool) calls(w http.ResponseWriter, r *http.Request) {
+	app := r.URL.Query().Get("app")
+	if r.URL.Path == "/fetch" {
+		app = r.Header.Get(hdrApp)
+	}
+	runID, isRun := strings.CutPrefix(app, runPrefix)
+	isProject := app == projectApp && p.opts.Project != nil
 	sup := p.sup.Load()
-	if sup == nil {
+	if sup == nil && !isRun && !isProject && r.URL.Path != "/confined" {
 		writeErr(w, &warren.Error{Code: warren.CodeUnavailable, Message: "the control plane is starting"})
 		return
 	}
-	app := r.URL.Query().Get("app")
 	switch r.URL.Path {
 	case "/code":
 		var version int
@@ -464,32 +489,46 @@ func (p *Pool) calls(w http.ResponseWriter, r *http.Request) {
 	case "/log":
 		var e worker.LogEntry
 		if json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&e) == nil {
-			if id, ok := strings.CutPrefix(app, runPrefix); ok {
-				p.runLog(id, e)
-			} else {
+			switch {
+			case isRun:
+				p.runLog(runID, e)
+			case isProject:
+				if p.opts.Project.Logs != nil {
+					p.opts.Project.Logs(e)
+				}
+			default:
 				sup.WorkerLog(app, e)
 			}
 		}
 	case "/fetch":
-		p.fetch(w, r, sup)
+		var fetch func(context.Context, *http.Request) (*http.Response, error)
+		switch {
+		case isRun:
+			fetch = func(ctx context.Context, req *http.Request) (*http.Response, error) {
+				return p.runFetch(ctx, runID, req)
+			}
+		case isProject:
+			fetch = func(ctx context.Context, req *http.Request) (*http.Response, error) {
+				return outboundFetch(ctx, p.opts.Project.Outbound, req)
+			}
+		default:
+			if out := sup.Outbound(app); out != nil {
+				fetch = out.Fetch
+			}
+		}
+		if fetch == nil {
+			writeErr(w, &warren.Error{Code: warren.CodeEgress, Message: fmt.Sprintf("app %q may not make outbound requests", app), Hint: "the operator allows hosts with the deploy's egress list"})
+			return
+		}
+		p.fetch(w, r, fetch)
 	default:
 		writeErr(w, &warren.Error{Code: warren.CodeNotFound, Message: "no such host call " + r.URL.Path})
 	}
 }
 
-// fetch makes an app's (or a run's) outbound request under its egress
-// policy.
-func (p *Pool) fetch(w http.ResponseWriter, r *http.Request, sup *supervisor.Supervisor) {
-	app := r.Header.Get(hdrApp)
-	var fetch func(context.Context, *http.Request) (*http.Response, error)
-	if id, ok := strings.CutPrefix(app, runPrefix); ok {
-		fetch = func(ctx context.Context, req *http.Request) (*http.Response, error) { return p.runFetch(ctx, id, req) }
-	} else if out := sup.Outbound(app); out != nil {
-		fetch = out.Fetch
-	} else {
-		writeErr(w, &warren.Error{Code: warren.CodeEgress, Message: fmt.Sprintf("app %q may not make outbound requests", app), Hint: "the operator allows hosts with the deploy's egress list"})
-		return
-	}
+// fetch makes an outbound request for a host, with fetch (which applies
+// the egress policy of the app, run or project it is for).
+func (p *Pool) fetch(w http.ResponseWriter, r *http.Request, fetch func(context.Context, *http.Request) (*http.Response, error)) {
 	u, err := url.Parse(r.Header.Get(hdrURL))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		writeErr(w, &warren.Error{Code: warren.CodeBadRequest, Message: "bad outbound URL"})

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/egress"
 	"github.com/warrenhq/warren/host"
+	"github.com/warrenhq/warren/project"
 	"github.com/warrenhq/warren/sandbox"
 	"github.com/warrenhq/warren/supervisor"
 	"github.com/warrenhq/warren/worker"
@@ -384,5 +386,84 @@ func TestRunsInHosts(t *testing.T) {
 	}
 	if n := host.RunsInFlight(pool); n != 0 {
 		t.Fatalf("%d runs still registered after their host died", n)
+	}
+}
+
+// A wrangler project (warren serve --config) runs in a host: its objects
+// keep their data across a host crash, its logs reach the control plane,
+// and its outbound fetches follow its policy there.
+func TestProjectInHost(t *testing.T) {
+	dir := t.TempDir()
+	src := `import { DurableObject } from "cloudflare:workers";
+export class Counter extends DurableObject {
+  fetch() {
+    this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS c (n INTEGER)");
+    this.ctx.storage.sql.exec("INSERT INTO c VALUES (1)");
+    return new Response(String(this.ctx.storage.sql.exec("SELECT count(*) AS n FROM c").one().n));
+  }
+}
+export default { async fetch(req, env) {
+  const u = new URL(req.url);
+  if (u.pathname === "/out") { try { await fetch("http://example.test/"); return new Response("fetched"); } catch (e) { return new Response("DENIED"); } }
+  console.log("project saw", u.pathname, env.GREETING);
+  return env.COUNTER.get(env.COUNTER.idFromName(u.pathname)).fetch(req);
+} }`
+	cfg := &project.Config{Name: "p", Main: "index.js", Vars: map[string]any{"GREETING": "hi"},
+		Migrations: []project.Migration{{Tag: "v1", NewSqliteClasses: []string{"Counter"}}}}
+	cfg.DurableObjects.Bindings = []project.DOBinding{{Name: "COUNTER", ClassName: "Counter"}}
+	var mu sync.Mutex
+	var logs []string
+	exe, _ := os.Executable()
+	pool, err := host.NewPool(host.PoolOptions{AppsDir: dir, MemoryBudget: 64 << 20,
+		Command: func() *exec.Cmd { return exec.Command(exe, "-test.run=^$") },
+		Env:     []string{"WARREN_HOST_TEST_CHILD=1"},
+		Project: &host.ProjectSpec{Config: cfg, Code: warren.SingleModule("index.js", src), Outbound: worker.DenyAll,
+			Logs: func(e worker.LogEntry) { mu.Lock(); logs = append(logs, e.Message); mu.Unlock() }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	get := func(path string) (int, string) {
+		resp, err := pool.Project().Fetch(context.Background(), httptest.NewRequest("GET", path, nil))
+		if err != nil {
+			return warren.ErrorCode(err).HTTPStatus(), err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for i := 1; i <= 3; i++ {
+		if code, body := get("/alice"); code != 200 || body != fmt.Sprint(i) {
+			t.Fatalf("request %d: %d %s", i, code, body)
+		}
+	}
+	if _, body := get("/out"); body != "DENIED" {
+		t.Fatalf("egress: %s", body)
+	}
+	mu.Lock()
+	if len(logs) == 0 || logs[0] != "project saw /alice hi" {
+		t.Fatalf("logs: %q", logs)
+	}
+	mu.Unlock()
+	if _, err := os.Stat(filepath.Join(dir, "objects")); err != nil {
+		t.Fatalf("the objects' databases are not in the data folder: %v", err)
+	}
+	old := pool.PIDs()[0]
+	syscall.Kill(old, syscall.SIGKILL)
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		code, body := get("/alice")
+		if code == 200 {
+			if body != "4" {
+				t.Fatalf("after the host restarted: %s, want 4 (the three acknowledged writes kept)", body)
+			}
+			break
+		}
+		if code != 503 || time.Now().After(deadline) {
+			t.Fatalf("while the host restarts: %d %s", code, body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if pool.PIDs()[0] == old {
+		t.Fatal("the host was not restarted")
 	}
 }

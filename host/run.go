@@ -86,7 +86,8 @@ func (p *Pool) RunOnce(ctx context.Context, lc *worker.LoadCode, req *http.Reque
 	fwd := req.Clone(ctx)
 	fwd.Header.Set(hdrRun, id)
 	fwd.Header.Set(hdrLimits, string(limits))
-	if !out.Deny && (out.Via != nil || out.Direct != nil) {
+	fwd.Header.Set(hdrKind, kindRun)
+	if mayFetch(out) {
 		fwd.Header.Set(hdrEgress, "1")
 	}
 	fwd.Header.Set(hdrHost, req.Host)
@@ -149,10 +150,20 @@ func (p *Pool) runFetch(ctx context.Context, id string, req *http.Request) (*htt
 	if r == nil {
 		return nil, &warren.Error{Code: warren.CodeEgress, Message: "outbound fetch from a run that has ended"}
 	}
-	o := r.out
+	return outboundFetch(ctx, r.out, req)
+}
+
+// mayFetch reports whether the policy lets code fetch at all.
+func mayFetch(o *worker.Outbound) bool {
+	return o != nil && !o.Deny && (o.Via != nil || o.Direct != nil)
+}
+
+// outboundFetch makes req under the egress policy o, as the worker
+// package does in process.
+func outboundFetch(ctx context.Context, o *worker.Outbound, req *http.Request) (*http.Response, error) {
 	switch {
-	case o.Deny || (o.Via == nil && o.Direct == nil):
-		return nil, &warren.Error{Code: warren.CodeEgress, Message: fmt.Sprintf("fetch(%q) was refused: this Worker has no outbound network access (globalOutbound is null)", req.URL), Hint: "the operator allows egress for runs with warren serve --egress public"}
+	case !mayFetch(o):
+		return nil, &warren.Error{Code: warren.CodeEgress, Message: fmt.Sprintf("fetch(%q) was refused: this Worker has no outbound network access (globalOutbound is null)", req.URL), Hint: "the operator allows egress with warren serve --egress public"}
 	case o.Via != nil:
 		return o.Via.Fetch(ctx, req)
 	}
@@ -198,12 +209,12 @@ func (c *child) run(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get(hdrEgress) == "1" {
 		lc.Outbound = &worker.Outbound{Via: &viaControl{c: c, app: runPrefix + id}}
 	}
-	stub := c.runs.LoadWithLogs(lc, func(e worker.LogEntry) { c.log(runPrefix+id, e) })
+	stub := c.loader.LoadWithLogs(lc, func(e worker.LogEntry) { c.log(runPrefix+id, e) })
 	defer stub.Discard()
 	req := r.Clone(r.Context())
 	req.URL.Scheme, req.URL.Host, req.Host = r.Header.Get(hdrScheme), r.Header.Get(hdrHost), r.Header.Get(hdrHost)
 	req.RequestURI = ""
-	for _, h := range []string{hdrRun, hdrLimits, hdrEgress, hdrHost, hdrScheme} {
+	for _, h := range []string{hdrKind, hdrRun, hdrLimits, hdrEgress, hdrHost, hdrScheme} {
 		req.Header.Del(h)
 	}
 	if r.ContentLength >= 0 {

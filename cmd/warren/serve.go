@@ -126,7 +126,22 @@ func (c *ServeCommand) Run(ctx context.Context) error {
 		out = &worker.Outbound{Direct: egress.New(false, nil)}
 	}
 	gw := &gateway.Server{Loader: ld, Log: log, Outbound: out}
-	if c.Config != "" {
+	if c.Config != "" && c.Isolation == "process" {
+		// The whole project runs in one host process; this process reads
+		// and bundles it, serves HTTP and makes its outbound requests.
+		cfg, code, err := loadProject(c.Config, log)
+		if err != nil {
+			return err
+		}
+		pool, err := host.NewPool(host.PoolOptions{AppsDir: c.Data, MemoryBudget: int64(c.AppMemoryMB) << 20, Log: log,
+			Project: &host.ProjectSpec{Config: cfg, Code: code, Outbound: out, Logs: projectLogs(log)}})
+		if err != nil {
+			return fmt.Errorf("start the project in a host process: %w (use --isolation=inprocess to run it in this process)", err)
+		}
+		defer pool.Close()
+		gw.Project = pool.Project()
+		log.Info("project loaded in a host process", "config", c.Config, "main", cfg.Main, "durableObjectClasses", len(cfg.Classes()), "pids", fmt.Sprint(pool.PIDs()))
+	} else if c.Config != "" {
 		app, closeProject, err := startProject(c.Config, c.Data, rt, ld, out, log)
 		if err != nil {
 			return err
