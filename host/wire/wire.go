@@ -217,7 +217,9 @@ func (c *Conn) handle(typ, flags byte, id uint32, p []byte) error {
 		}
 		if len(c.in) >= MaxStreams {
 			c.mu.Unlock()
-			c.write(appendFrame(nil, fReset, 0, id, []byte("too many streams at once")))
+			// The read loop never waits on a write: two ends blocked writing
+			// to each other, neither reading, would deadlock.
+			go c.write(appendFrame(nil, fReset, 0, id, []byte("too many streams at once")))
 			return nil
 		}
 		s = newStream(c, id, false)
@@ -712,11 +714,11 @@ func (c *Conn) startRequest(s *stream, flags byte, p []byte) error {
 	}
 	u, err := url.ParseRequestURI(target)
 	if err != nil {
-		s.reset("bad request target")
+		go s.reset("bad request target") // not on the read loop: see handle
 		return nil
 	}
 	if c.handler == nil {
-		s.reset("this end serves no requests")
+		go s.reset("this end serves no requests")
 		return nil
 	}
 	ctx, cancel := context.WithCancel(c.ctx)

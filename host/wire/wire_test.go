@@ -336,3 +336,55 @@ func BenchmarkRoundTrip(b *testing.B) {
 		io.Copy(io.Discard, resp.Body)
 	}
 }
+
+// A peer may not hold more than MaxStreams open: the next is refused, the
+// others carry on.
+func TestTooManyStreams(t *testing.T) {
+	release := make(chan struct{})
+	client, server := conns(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		io.WriteString(w, "ok")
+	}))
+	var wg sync.WaitGroup
+	var failed sync.Map
+	for i := 0; i < MaxStreams; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			req, _ := http.NewRequest("GET", "http://x/", nil)
+			resp, err := client.RoundTrip(req)
+			if err == nil {
+				var b []byte
+				b, err = io.ReadAll(resp.Body)
+				if err == nil && string(b) != "ok" {
+					err = fmt.Errorf("body %q", b)
+				}
+			}
+			if err != nil {
+				failed.Store(i, err)
+			}
+		}(i)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		server.mu.Lock()
+		n := len(server.in)
+		server.mu.Unlock()
+		if n == MaxStreams {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d streams open", n)
+		}
+	}
+	req, _ := http.NewRequest("GET", "http://x/", nil)
+	var re *ResetError
+	if _, err := client.RoundTrip(req); !errors.As(err, &re) {
+		t.Fatalf("stream %d: %v, want a reset", MaxStreams+1, err)
+	}
+	close(release)
+	wg.Wait()
+	failed.Range(func(k, v any) bool {
+		t.Errorf("stream %v: %v", k, v)
+		return true
+	})
+}
