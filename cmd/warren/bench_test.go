@@ -35,10 +35,22 @@ func benchServer(b *testing.B) string {
 	addrc := make(chan string, 1)
 	done := make(chan error, 1)
 	c := &ServeCommand{Stdout: io.Discard, Stderr: io.Discard, Ready: func(a string) { addrc <- a }}
-	c.ParseFlags([]string{"--listen", "127.0.0.1:0", "--data", b.TempDir(), "--config", filepath.Join(dir, "wrangler.jsonc")})
+	args := []string{"--listen", "127.0.0.1:0", "--data", b.TempDir(), "--config", filepath.Join(dir, "wrangler.jsonc")}
+	if iso := os.Getenv("WARREN_BENCH_ISOLATION"); iso != "" { // else the default: a host process on Linux
+		args = append(args, "--isolation", iso)
+	}
+	if err := c.ParseFlags(args); err != nil {
+		b.Fatal(err)
+	}
 	go func() { done <- c.Run(ctx) }()
 	b.Cleanup(func() { cancel(); <-done })
-	return "http://" + <-addrc
+	select {
+	case a := <-addrc:
+		return "http://" + a
+	case err := <-done:
+		b.Fatalf("warren serve: %v", err)
+	}
+	return ""
 }
 
 func hit(b *testing.B, client *http.Client, url string) {
