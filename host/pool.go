@@ -172,7 +172,7 @@ func (p *Pool) start(s *slot) (*proc, error) {
 	callsConn, _ := net.FileConn(calls[0])
 	ctl[0].Close()
 	calls[0].Close()
-	pr := &proc{cmd: cmd, client: wire.NewConn(ctlConn, nil), calls: wire.NewConn(callsConn, http.HandlerFunc(p.calls)), dead: make(chan struct{})}
+	pr := &proc{cmd: cmd, client: wire.NewConn(ctlConn, nil), calls: wire.NewConn(callsConn, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { p.calls(s, w, r) })), dead: make(chan struct{})}
 	if p.opts.Project != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		err := p.sendProject(ctx, pr)
@@ -457,15 +457,34 @@ func (p *Pool) Close() {
 	}
 }
 
-// calls serves the hosts' calls: code, logs and outbound fetches. Calls
-// for a one-shot run or the project need no supervisor.
-func (p *Pool) calls(w http.ResponseWriter, r *http.Request) {
+// calls serves the calls of slot s's host: code, logs and outbound
+// fetches. A host is not trusted: it is answered only for the apps placed
+// on it and the runs sent to it, so a subverted host cannot read another
+// app's code, write to its log or borrow its egress. Calls for a one-shot
+// run or the project need no supervisor.
+func (p *Pool) calls(s *slot, w http.ResponseWriter, r *http.Request) {
 	app := r.URL.Query().Get("app")
 	if r.URL.Path == "/fetch" {
 		app = r.Header.Get(hdrApp)
 	}
 	runID, isRun := strings.CutPrefix(app, runPrefix)
 	isProject := app == projectApp && p.opts.Project != nil
+	if r.URL.Path != "/confined" {
+		var mine bool
+		switch {
+		case isRun:
+			mine = p.runs.on(runID, s)
+		case isProject:
+			mine = true // the project's pool has one host
+		default:
+			mine = p.slotOf(app) == s
+		}
+		if !mine {
+			p.opts.Log.Warn("a host called for an app or run that is not its own; refused", "host", s.n, "call", r.URL.Path, "app", app)
+			writeErr(w, &warren.Error{Code: warren.CodeNotFound, Message: fmt.Sprintf("%q is not on this host", app)})
+			return
+		}
+	}
 	sup := p.sup.Load()
 	if sup == nil && !isRun && !isProject && r.URL.Path != "/confined" {
 		writeErr(w, &warren.Error{Code: warren.CodeUnavailable, Message: "the control plane is starting"})

@@ -36,6 +36,7 @@ const (
 type run struct {
 	sink worker.LogSink
 	out  *worker.Outbound
+	slot *slot // the host it was sent to
 }
 
 // runs are the runs in flight, by id.
@@ -63,6 +64,12 @@ func (rs *runs) get(id string) *run {
 	return rs.m[id]
 }
 
+// on reports whether run id is in flight on slot s.
+func (rs *runs) on(id string, s *slot) bool {
+	r := rs.get(id)
+	return r != nil && r.slot == s
+}
+
 func (rs *runs) remove(id string) {
 	rs.mu.Lock()
 	delete(rs.m, id)
@@ -82,7 +89,9 @@ func (p *Pool) RunOnce(ctx context.Context, lc *worker.LoadCode, req *http.Reque
 	if out == nil {
 		out = worker.DenyAll
 	}
-	id := p.runs.add(&run{sink: sink, out: out})
+	n := p.nextRun.Add(1)
+	s := p.slots[int(n%uint64(len(p.slots)))]
+	id := p.runs.add(&run{sink: sink, out: out, slot: s})
 	fwd := req.Clone(ctx)
 	fwd.Header.Set(hdrRun, id)
 	fwd.Header.Set(hdrLimits, string(limits))
@@ -106,8 +115,6 @@ func (p *Pool) RunOnce(ctx context.Context, lc *worker.LoadCode, req *http.Reque
 	} else if req.ContentLength > 0 {
 		fwd.ContentLength = int64(len(prefix)+len(code)) + req.ContentLength
 	}
-	n := p.nextRun.Add(1)
-	s := p.slots[int(n%uint64(len(p.slots)))]
 	resp, err := p.doSlot(ctx, s, fwd)
 	if err != nil {
 		p.runs.remove(id)

@@ -1,0 +1,82 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/warrenhq/warren"
+	"github.com/warrenhq/warren/supervisor"
+)
+
+// A subverted host is answered only for its own apps and runs: it cannot
+// read another app's code, write to another app's log or fetch under
+// another app's egress policy.
+func TestCallsOnlyForOwnApps(t *testing.T) {
+	dir := t.TempDir()
+	exe, _ := os.Executable()
+	pool, err := NewPool(PoolOptions{Hosts: 2, AppsDir: filepath.Join(dir, "apps"), MemoryBudget: 64 << 20,
+		Command: func() *exec.Cmd { return exec.Command(exe, "-test.run=^$") },
+		Env:     []string{"WARREN_HOST_TEST_CHILD=1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sup, err := supervisor.New(supervisor.Options{Runner: pool, Dir: dir})
+	if err != nil {
+		pool.Close()
+		t.Fatal(err)
+	}
+	pool.Attach(sup)
+	defer sup.Close()
+	// Two apps, one on each host.
+	var a, b string
+	for i := 0; a == "" || b == ""; i++ {
+		id := fmt.Sprintf("app%d", i)
+		if pool.HostOf(id) == 0 && a == "" {
+			a = id
+		} else if pool.HostOf(id) == 1 && b == "" {
+			b = id
+		}
+	}
+	for _, id := range []string{a, b} {
+		d := &supervisor.Deployment{WorkerCode: *warren.SingleModule("app.js", `export default { fetch() { return new Response("secret of `+id+`") } }`), Egress: []string{"example.com"}}
+		if _, _, err := sup.Deploy(context.Background(), id, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	call := func(from int, method, target, app string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, target, strings.NewReader(`{"level":"log","message":"injected"}`))
+		req.Header.Set(hdrApp, app)
+		req.Header.Set(hdrURL, "http://127.0.0.1:1/")
+		rec := httptest.NewRecorder()
+		pool.calls(pool.slots[from], rec, req)
+		return rec
+	}
+	if rec := call(0, "GET", "/code?app="+a+"&version=1", a); rec.Code != 200 || !strings.Contains(rec.Body.String(), "secret of "+a) {
+		t.Fatalf("own code: %d %s", rec.Code, rec.Body)
+	}
+	if rec := call(0, "GET", "/code?app="+b+"&version=1", b); rec.Code != 404 || strings.Contains(rec.Body.String(), "secret") {
+		t.Fatalf("another host's app's code: %d %s", rec.Code, rec.Body)
+	}
+	call(0, "POST", "/log?app="+b, b)
+	lines, _ := sup.Logs(b, 0)
+	for _, l := range lines {
+		if strings.Contains(l.Message, "injected") {
+			t.Fatalf("a host wrote to another host's app's log: %+v", l)
+		}
+	}
+	if rec := call(0, "POST", "/fetch", b); rec.Code != 404 {
+		t.Fatalf("fetch as another host's app: %d %s", rec.Code, rec.Body)
+	}
+	if rec := call(0, "POST", "/fetch", runPrefix+"0123456789abcdef"); rec.Code != 404 {
+		t.Fatalf("fetch as a run that is not on this host: %d %s", rec.Code, rec.Body)
+	}
+	if rec := call(0, "POST", "/fetch", projectApp); rec.Code == 200 {
+		t.Fatalf("fetch as the project of a pool without one: %d %s", rec.Code, rec.Body)
+	}
+}
