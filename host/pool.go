@@ -45,7 +45,10 @@ type PoolOptions struct {
 	// HostMemory is each host's cgroup memory limit (0: 4 × MemoryBudget,
 	// at least 512 MiB); a host past it is killed and restarted.
 	HostMemory uint64
-	Log        *slog.Logger
+	// HostCPUs is each host's cgroup CPU limit in cores (0: 1, matching
+	// the host's GOMAXPROCS=1).
+	HostCPUs float64
+	Log      *slog.Logger
 	// Project, when set, is the wrangler project the hosts run (warren
 	// serve --config); the pool then has one host, which runs all of it.
 	Project *ProjectSpec
@@ -107,6 +110,9 @@ func NewPool(opts PoolOptions) (*Pool, error) {
 	if err := os.MkdirAll(opts.AppsDir, 0o700); err != nil {
 		return nil, err
 	}
+	if opts.HostCPUs <= 0 {
+		opts.HostCPUs = 1
+	}
 	if opts.HostMemory == 0 {
 		opts.HostMemory = max(uint64(opts.MemoryBudget)*4, 512<<20)
 	}
@@ -115,7 +121,7 @@ func NewPool(opts PoolOptions) (*Pool, error) {
 	for i := 0; i < opts.Hosts; i++ {
 		s := &slot{p: p, n: i}
 		if cgMech.Applied {
-			cg, err := sandbox.CgroupFor(fmt.Sprintf("host-%d-%d", os.Getpid(), i), sandbox.CgroupLimits{MemoryBytes: opts.HostMemory, MaxPids: 4096})
+			cg, err := sandbox.CgroupFor(fmt.Sprintf("host-%d-%d", os.Getpid(), i), sandbox.CgroupLimits{MemoryBytes: opts.HostMemory, CPUs: opts.HostCPUs, MaxPids: 4096})
 			if err != nil {
 				if i == 0 {
 					opts.Log.Warn("hosts run without a cgroup (no memory or CPU limit of their own)", "reason", err.Error())
