@@ -196,11 +196,11 @@ func (c *child) serve(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
-	w.Header().Set("Trailer", hdrUsage)
 	if err := supervisor.CopyResponse(w, resp); err != nil {
 		panic(http.ErrAbortHandler) // reset the stream: the control plane sees a broken body
 	}
-	w.Header().Set(hdrUsage, usageValue(ru))
+	// A trailer by prefix, so nothing in the app's headers can displace it.
+	w.Header().Set(http.TrailerPrefix+hdrUsage, usageValue(ru))
 }
 
 // code asks the control plane for a version's code.
