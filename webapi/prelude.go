@@ -102,12 +102,28 @@ func build() {
 		f.Source = string(src)
 		families = append(families, f)
 	}
+	// Each family receives the core names it mentions (most are
+	// primordials, see 00_core.js), and __core holds those some family
+	// uses.
+	uses := make([][]string, len(families))
+	var exported []string
+	for _, n := range coreNames {
+		used := false
+		for i, f := range families {
+			if Mentions(f.Source, []string{n}) {
+				uses[i] = append(uses[i], n)
+				used = true
+			}
+		}
+		if used {
+			exported = append(exported, n)
+		}
+	}
 	core.WriteString("// ---- lazily evaluated families ----\n")
 	core.WriteString(lazy.String())
-	fmt.Fprintf(&core, "const __core = { %s };\n", strings.Join(coreNames, ", "))
+	fmt.Fprintf(&core, "const __core = { %s };\n", strings.Join(exported, ", "))
 	core.WriteString("})();\n")
 	prelude = core.String()
-	destructure := "const { " + strings.Join(coreNames, ", ") + " } = __core;\n"
 	for i := range families {
 		f := &families[i]
 		for _, o := range families {
@@ -115,6 +131,7 @@ func build() {
 				f.Uses = append(f.Uses, o.Name)
 			}
 		}
+		destructure := "const { " + strings.Join(uses[i], ", ") + " } = __core;\n"
 		f.Source = "(function (__core) {\n\"use strict\";\n" + destructure + f.Source + "\n})"
 		f.Boot = "__warren_family_register(" + strconv.Quote(f.Name) + ", " + f.Source + ");\n"
 	}
