@@ -1,6 +1,6 @@
-// hostile: Promise.prototype.then replaced to capture every callback the runtime passes, then call them with forged host results
+// hostile: Promise.prototype.then replaced to capture every callback the runtime passes, then call them with forged host results; the runtime passes none
 // request: GET /
-// expect: status=200 body~"done" body!~"bystander-secret"
+// expect: status=200 body="done 0 " body!~"bystander-secret"
 const cbs = [];
 const then = Promise.prototype.then;
 Promise.prototype.then = function (a, b) { if (typeof a === "function" && cbs.length < 200) cbs.push(a); return then.call(this, a, b) };

@@ -5,27 +5,222 @@
 const host = globalThis.__host;
 delete globalThis.__host;
 
-const _pending = new Map();
+// ---- primordials ----
+// The built-ins the prelude uses, captured here, before app code runs. App
+// code may replace globals and the methods of built-in prototypes and still
+// gets its requests answered, because the prelude never looks a built-in up
+// on a global or a prototype after start-up:
+// - constructors are constants of this scope that shadow the globals
+//   (Map, Promise, Uint8Array, ...);
+// - methods are called through uncurried copies (ArrayPrototypeJoin(a, ","),
+//   not a.join(",")), statics through copies (ObjectKeys, JSONParse);
+// - arrays are walked by index and grown with a[a.length] = v: for...of,
+//   spread and array destructuring call Array.prototype[Symbol.iterator];
+// - the prelude's own maps and sets are SafeMap, SafeSet, SafeWeakMap and
+//   SafeWeakSet, whose methods are own copies the app cannot reach;
+// - regular expressions are run with RegExpPrototypeExec (not test, which
+//   looks exec up), and those the prelude replaces or splits with are
+//   hardened by _re (their exec and flags are own properties);
+// - promises are chained with PromisePrototypeThen and made with
+//   PromiseResolve and PromiseReject; await is safe (it looks nothing up on
+//   a native promise).
+// App values (a Headers init, a body, a thrown value) stay the app's: using
+// them may run its code, as the standards say. Names are one per line: the
+// lazily evaluated families, which may load after app code tampered with
+// built-ins, receive the top-level consts of the core that they mention
+// (webapi/prelude.go) and capture nothing themselves. Each capture costs
+// memory in every isolate; capture only what the prelude uses.
+const Object = globalThis.Object;
+const Array = globalThis.Array;
+const String = globalThis.String;
+const Number = globalThis.Number;
+const Boolean = globalThis.Boolean;
+const Symbol = globalThis.Symbol;
+const BigInt = globalThis.BigInt;
+const Promise = globalThis.Promise;
+const Map = globalThis.Map;
+const Set = globalThis.Set;
+const WeakMap = globalThis.WeakMap;
+const WeakSet = globalThis.WeakSet;
+const Error = globalThis.Error;
+const TypeError = globalThis.TypeError;
+const RangeError = globalThis.RangeError;
+const SyntaxError = globalThis.SyntaxError;
+const Uint8Array = globalThis.Uint8Array;
+const ArrayBuffer = globalThis.ArrayBuffer;
+const DataView = globalThis.DataView;
+const Date = globalThis.Date;
+const RegExp = globalThis.RegExp;
+const Proxy = globalThis.Proxy;
+const Reflect = globalThis.Reflect;
+const _apply = Reflect.apply;
+const _uncurry = (f) => _apply(globalThis.Function.prototype.bind, globalThis.Function.prototype.call, [f]);
+const ReflectOwnKeys = Reflect.ownKeys;
+const JSONParse = globalThis.JSON.parse;
+const JSONStringify = globalThis.JSON.stringify;
+const ObjectKeys = Object.keys;
+const ObjectFreeze = Object.freeze;
+const ObjectCreate = Object.create;
+const ObjectAssign = Object.assign;
+const ObjectIs = Object.is;
+const ObjectDefineProperty = Object.defineProperty;
+const ObjectGetOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
+const ObjectGetOwnPropertyNames = Object.getOwnPropertyNames;
+const ObjectGetPrototypeOf = Object.getPrototypeOf;
+const ObjectHasOwn = Object.hasOwn;
+const ObjectPrototype = Object.prototype;
+const ObjectPrototypeToString = _uncurry(Object.prototype.toString);
+const FunctionPrototypeToString = _uncurry(globalThis.Function.prototype.toString);
+const ArrayIsArray = Array.isArray;
+const ArrayFrom = Array.from;
+const ArrayPrototypeJoin = _uncurry(Array.prototype.join);
+const ArrayPrototypeSlice = _uncurry(Array.prototype.slice);
+const ArrayPrototypeSplice = _uncurry(Array.prototype.splice);
+const ArrayPrototypeIncludes = _uncurry(Array.prototype.includes);
+const ArrayPrototypeIndexOf = _uncurry(Array.prototype.indexOf);
+const ArrayPrototypeMap = _uncurry(Array.prototype.map);
+const ArrayPrototypeSort = _uncurry(Array.prototype.sort);
+const ArrayPrototypeShift = _uncurry(Array.prototype.shift);
+const StringFromCharCode = String.fromCharCode;
+const StringPrototypeCharCodeAt = _uncurry(String.prototype.charCodeAt);
+const StringPrototypeToLowerCase = _uncurry(String.prototype.toLowerCase);
+const StringPrototypeToUpperCase = _uncurry(String.prototype.toUpperCase);
+const StringPrototypeSlice = _uncurry(String.prototype.slice);
+const StringPrototypeIndexOf = _uncurry(String.prototype.indexOf);
+const StringPrototypeStartsWith = _uncurry(String.prototype.startsWith);
+const StringPrototypeEndsWith = _uncurry(String.prototype.endsWith);
+const StringPrototypeSplit = _uncurry(String.prototype.split);
+const StringPrototypeReplace = _uncurry(String.prototype.replace);
+const StringPrototypeTrim = _uncurry(String.prototype.trim);
+const StringPrototypeTrimEnd = _uncurry(String.prototype.trimEnd);
+const StringPrototypeIsWellFormed = _uncurry(String.prototype.isWellFormed);
+const StringPrototypeToWellFormed = _uncurry(String.prototype.toWellFormed);
+const StringPrototypeToString = _uncurry(String.prototype.toString);
+const NumberIsInteger = Number.isInteger;
+const NumberIsSafeInteger = Number.isSafeInteger;
+const NumberIsFinite = Number.isFinite;
+const NumberIsNaN = Number.isNaN;
+const NumberPrototypeToFixed = _uncurry(Number.prototype.toFixed);
+const BigIntPrototypeToString = _uncurry(BigInt.prototype.toString);
+const SymbolPrototypeToString = _uncurry(Symbol.prototype.toString);
+const SymbolIterator = Symbol.iterator;
+const SymbolAsyncIterator = Symbol.asyncIterator;
+const SymbolToPrimitive = Symbol.toPrimitive;
+const SymbolToStringTag = Symbol.toStringTag;
+const DatePrototypeGetTime = _uncurry(Date.prototype.getTime);
+const DatePrototypeToISOString = _uncurry(Date.prototype.toISOString);
+const _RegExpPrototype = { __proto__: null, exec: RegExp.prototype.exec, [Symbol.replace]: RegExp.prototype[Symbol.replace], [Symbol.split]: RegExp.prototype[Symbol.split] };
+const SymbolReplace = Symbol.replace;
+const SymbolSplit = Symbol.split;
+const RegExpPrototypeExec = _uncurry(RegExp.prototype.exec);
+const RegExpPrototypeSource = _uncurry(ObjectGetOwnPropertyDescriptor(RegExp.prototype, "source").get);
+const RegExpPrototypeFlags = _uncurry(ObjectGetOwnPropertyDescriptor(RegExp.prototype, "flags").get);
+const _promiseResolve = Promise.resolve;
+const _promiseReject = Promise.reject;
+const PromiseResolve = (v) => _apply(_promiseResolve, Promise, [v]);
+const PromiseReject = (e) => _apply(_promiseReject, Promise, [e]);
+const PromisePrototypeThen = _uncurry(Promise.prototype.then);
+const ArrayBufferIsView = ArrayBuffer.isView;
+const ArrayBufferPrototypeSlice = _uncurry(ArrayBuffer.prototype.slice);
+const ArrayBufferPrototypeGetByteLength = _uncurry(ObjectGetOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength").get);
+const _TypedArrayPrototype = ObjectGetPrototypeOf(Uint8Array.prototype);
+const TypedArrayPrototypeSet = _uncurry(_TypedArrayPrototype.set);
+const TypedArrayPrototypeSlice = _uncurry(_TypedArrayPrototype.slice);
+const TypedArrayPrototypeSubarray = _uncurry(_TypedArrayPrototype.subarray);
+const TypedArrayPrototypeIndexOf = _uncurry(_TypedArrayPrototype.indexOf);
+const MathMin = globalThis.Math.min;
+const MathMax = globalThis.Math.max;
+const MathFloor = globalThis.Math.floor;
+const MathTrunc = globalThis.Math.trunc;
+const MathRandom = globalThis.Math.random;
+const DateNow = Date.now;
+const DecodeURIComponent = decodeURIComponent;
+const _MapPrototypeForEach = _uncurry(Map.prototype.forEach);
+const _MapPrototypeGetSize = _uncurry(ObjectGetOwnPropertyDescriptor(Map.prototype, "size").get);
+const _SetPrototypeForEach = _uncurry(Set.prototype.forEach);
+const _SetPrototypeGetSize = _uncurry(ObjectGetOwnPropertyDescriptor(Set.prototype, "size").get);
+const Uint8ArrayFromBase64 = Uint8Array.fromBase64;
+const Uint8ArrayPrototypeToBase64 = _uncurry(Uint8Array.prototype.toBase64);
+
+// _safeClass returns a subclass of a built-in collection whose prototype
+// holds its own copies of the built-in methods the prelude uses: its
+// collections keep working when the app replaces Map.prototype.get and the
+// like. (Only those: each method captured costs memory in every isolate.)
+function _safeClass(Base, names) {
+  // An explicit constructor: a default one would spread its arguments.
+  const C = class extends Base { constructor() { super(); } };
+  for (let i = 0; i < names.length; i++) {
+    const k = names[i];
+    ObjectDefineProperty(C.prototype, k, ObjectGetOwnPropertyDescriptor(Base.prototype, k));
+  }
+  return C;
+}
+const SafeMap = _safeClass(Map, ["get", "set", "has", "delete", "size"]);
+const SafeSet = _safeClass(Set, ["add", "has", "delete", "size", "forEach"]);
+const SafeWeakMap = _safeClass(WeakMap, ["get", "set", "has", "delete"]);
+const SafeWeakSet = _safeClass(WeakSet, ["add", "has", "delete"]);
+
+// _re hardens a regular expression of the prelude for String replace and
+// split, which call its exec and read its flags through the prototype.
+function _re(re) {
+  ObjectDefineProperty(re, "exec", { __proto__: null, value: _RegExpPrototype.exec });
+  ObjectDefineProperty(re, "flags", { __proto__: null, value: RegExpPrototypeFlags(re) });
+  ObjectDefineProperty(re, SymbolReplace, { __proto__: null, value: _RegExpPrototype[SymbolReplace] });
+  ObjectDefineProperty(re, SymbolSplit, { __proto__: null, value: _RegExpPrototype[SymbolSplit] });
+  return re;
+}
+// _concat is a new array of the items of arrays a and b (concat without
+// species or isConcatSpreadable).
+function _concat(a, b) {
+  const out = [];
+  for (let i = 0; i < a.length; i++) out[out.length] = a[i];
+  for (let i = 0; i < b.length; i++) out[out.length] = b[i];
+  return out;
+}
+
+// _test is re.test(s) without looking exec up.
+function _test(re, s) { return RegExpPrototypeExec(re, s) !== null; }
+
+const _pending = new SafeMap();
 
 // hostAsync starts an asynchronous host operation; Go answers later through
 // the "settle" dispatch.
-function hostAsync(op, ...args) {
-  const id = host(op, ...args);
-  return new Promise((resolve, reject) => _pending.set(id, { resolve, reject }));
+function hostAsync(op /* , ...args */) {
+  const id = _apply(host, undefined, arguments);
+  return new Promise((resolve, reject) => { _pending.set(id, { __proto__: null, resolve, reject }); });
 }
 
+// _own holds what defineGlobal defined, by name, and _lazy the loaders of
+// the lazily defined globals: the prelude reaches its own classes through
+// _global (the global of that name may have been replaced by the app).
+const _own = new SafeMap();
+const _lazy = new SafeMap();
+
 function defineGlobal(name, value) {
-  Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+  if (!_own.has(name)) _own.set(name, value);
+  ObjectDefineProperty(globalThis, name, { __proto__: null, value, writable: true, configurable: true, enumerable: false });
+}
+
+// _global returns the prelude's own global name (loading its family first).
+function _global(name) {
+  let v = _own.get(name);
+  if (v === undefined) {
+    const load = _lazy.get(name);
+    if (load !== undefined) { load(); v = _own.get(name); }
+  }
+  return v;
 }
 
 // defineLazyGlobal makes name a global that runs load (which must define it
 // with defineGlobal) when first read or written.
 function defineLazyGlobal(name, load) {
-  Object.defineProperty(globalThis, name, {
+  _lazy.set(name, load);
+  ObjectDefineProperty(globalThis, name, {
+    __proto__: null,
     configurable: true, enumerable: false,
     get() {
       load();
-      const d = Object.getOwnPropertyDescriptor(globalThis, name);
+      const d = ObjectGetOwnPropertyDescriptor(globalThis, name);
       return d && "value" in d ? d.value : undefined;
     },
     set(v) { load(); defineGlobal(name, v); },
@@ -33,24 +228,19 @@ function defineLazyGlobal(name, load) {
 }
 
 // __loaded holds the names of the Web API families evaluated so far.
-const __loaded = new Set();
+const __loaded = new SafeSet();
 
-// Built-ins the prelude relies on, captured before app code runs: app code
-// may replace the globals, never these.
+// Older names of primordials (see the top of this file).
 const _eval = eval;
-const _JSONstringify = JSON.stringify;
-const _JSONparse = JSON.parse;
+const _JSONstringify = JSONStringify;
+const _JSONparse = JSONParse;
 const _String = String;
-const _Promise = Promise;
-const _promiseThen = Promise.prototype.then;
-const _promiseResolve = Promise.resolve;
-const _apply = Reflect.apply;
 
 // _when calls ok with what v settles to, as await would (a thenable is
 // resolved first), or err with the reason: one promise job for a native
 // promise, none of the machinery of an async function.
 function _when(v, ok, err) {
-  _apply(_promiseThen, _apply(_promiseResolve, _Promise, [v]), [ok, err]);
+  PromisePrototypeThen(PromiseResolve(v), ok, err);
 }
 
 // __load evaluates a lazily loaded family (see webapi/prelude.go). At
@@ -72,17 +262,16 @@ globalThis.__warren_family_register = (name, body) => {
   body(__core);
 };
 
+const _nonAscii = /[^\x00-\x7f]/;
 const _utf8 = {
   encode(s) {
     s = String(s);
     // Fast path for ASCII.
-    let ascii = true;
-    for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) { ascii = false; break; }
-    if (ascii) { const u = new Uint8Array(s.length); for (let i = 0; i < s.length; i++) u[i] = s.charCodeAt(i); return u; }
-    return Uint8Array.fromBase64(host("utf8.encode", s));
+    if (!_test(_nonAscii, s)) { const u = new Uint8Array(s.length); for (let i = 0; i < s.length; i++) u[i] = StringPrototypeCharCodeAt(s, i); return u; }
+    return Uint8ArrayFromBase64(host("utf8.encode", s));
   },
   decode(u8, fatal) {
-    return host("utf8.decode", u8.toBase64(), !!fatal);
+    return host("utf8.decode", Uint8ArrayPrototypeToBase64(u8), !!fatal);
   },
 };
 
@@ -92,7 +281,7 @@ function toBytes(x) {
   if (typeof x === "string") return _utf8.encode(x);
   if (x instanceof Uint8Array) return x;
   if (x instanceof ArrayBuffer) return new Uint8Array(x);
-  if (ArrayBuffer.isView(x)) return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+  if (ArrayBufferIsView(x)) return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
   if (typeof SharedArrayBuffer !== "undefined" && x instanceof SharedArrayBuffer) return new Uint8Array(x);
   throw new TypeError("expected a string, ArrayBuffer or ArrayBufferView");
 }
@@ -100,7 +289,7 @@ function toBytes(x) {
 // _usv converts a value to a USVString: lone surrogates become U+FFFD.
 function _usv(s) {
   s = String(s);
-  return typeof s.isWellFormed === "function" ? (s.isWellFormed() ? s : s.toWellFormed()) : s;
+  return StringPrototypeIsWellFormed(s) ? s : StringPrototypeToWellFormed(s);
 }
 
 // _brand returns map's record for x, or throws the TypeError that a method
@@ -113,23 +302,23 @@ function _brand(map, x, what) {
 
 // _shared holds what lazily evaluated files (see webapi/prelude.go) give to
 // the rest of the prelude; their other top-level names stay private.
-const _shared = {};
+const _shared = { __proto__: null };
 
 function isBufferSource(x) {
-  return x instanceof ArrayBuffer || ArrayBuffer.isView(x);
+  return x instanceof ArrayBuffer || ArrayBufferIsView(x);
 }
 
 function concatBytes(chunks) {
   let n = 0;
-  for (const c of chunks) n += c.byteLength;
+  for (let i = 0; i < chunks.length; i++) n += chunks[i].byteLength;
   const out = new Uint8Array(n);
   let o = 0;
-  for (const c of chunks) { out.set(c, o); o += c.byteLength; }
+  for (let i = 0; i < chunks.length; i++) { const c = chunks[i]; TypedArrayPrototypeSet(out, c, o); o += c.byteLength; }
   return out;
 }
 
-function b64(u8) { return u8.toBase64(); }
-function fromB64(s) { return Uint8Array.fromBase64(s); }
+function b64(u8) { return Uint8ArrayPrototypeToBase64(u8); }
+function fromB64(s) { return Uint8ArrayFromBase64(s); }
 
 function errorInfo(e) {
   // The thrown value is the app's: its getters, toString and Proxy traps may
@@ -156,6 +345,7 @@ function errorJSON(e) {
 
 // Dispatch table: Go calls __dispatch(kind, ...args); each file may add kinds.
 const _dispatch = {
+  __proto__: null,
   settle(id, ok, value) {
     const p = _pending.get(id);
     if (!p) return;
@@ -164,9 +354,8 @@ const _dispatch = {
     else {
       let err;
       try {
-        const info = JSON.parse(value);
-        const C = globalThis[info.name];
-        err = typeof C === "function" && C.prototype instanceof Error ? new C(info.message) : new Error(info.message);
+        const info = JSONParse(value);
+        err = new (_errorClass(info.name))(info.message);
         if (info.name && err.name !== info.name) { try { err.name = info.name; } catch {} }
         if (info.remoteStack) err.stack = info.remoteStack;
       } catch { err = new Error(String(value)); }

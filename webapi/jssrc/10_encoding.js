@@ -1,10 +1,7 @@
 // TextEncoder, TextDecoder (UTF-8 only, as in Workers), atob and btoa.
 
 
-function _isAscii(s) {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
-  return true;
-}
+function _isAscii(s) { return !_test(_nonAscii, s); }
 
 class TextEncoder {
   get encoding() { return "utf-8"; }
@@ -19,10 +16,10 @@ class TextEncoder {
     let read = 0, written = 0;
     // Encode code point by code point, stopping before one that does not fit.
     for (let i = 0; i < s.length; i++) {
-      let c = s.charCodeAt(i);
+      let c = StringPrototypeCharCodeAt(s, i);
       let units = 1;
       if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-        const d = s.charCodeAt(i + 1);
+        const d = StringPrototypeCharCodeAt(s, i + 1);
         if (d >= 0xdc00 && d <= 0xdfff) { c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00); units = 2; }
         else c = 0xfffd;
       } else if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
@@ -50,15 +47,15 @@ class TextEncoder {
     }
     return { read, written };
   }
-  get [Symbol.toStringTag]() { return "TextEncoder"; }
+  get [SymbolToStringTag]() { return "TextEncoder"; }
 }
 
-const _utf8Labels = new Set(["unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "utf-8", "utf8", "x-unicode20utf8"]);
+const _utf8Labels = ["unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "utf-8", "utf8", "x-unicode20utf8"];
 
 // _latin1 turns bytes (all < 0x80, or meant as Latin-1) into a string.
 function _latin1(u8) {
   let s = "";
-  for (let i = 0; i < u8.length; i += 8192) s += String.fromCharCode.apply(null, u8.subarray(i, i + 8192));
+  for (let i = 0; i < u8.length; i += 8192) s += _apply(StringFromCharCode, null, TypedArrayPrototypeSubarray(u8, i, i + 8192));
   return s;
 }
 
@@ -93,8 +90,8 @@ function _incompleteTail(u8) {
 class TextDecoder {
   #fatal; #ignoreBOM; #pending = null; #bomSeen = false;
   constructor(label = "utf-8", options = {}) {
-    const l = String(label).trim().toLowerCase();
-    if (!_utf8Labels.has(l)) throw new RangeError(`TextDecoder: the "${label}" encoding is not supported; only "utf-8" is.`);
+    const l = StringPrototypeToLowerCase(StringPrototypeTrim(String(label)));
+    if (!ArrayPrototypeIncludes(_utf8Labels, l)) throw new RangeError(`TextDecoder: the "${label}" encoding is not supported; only "utf-8" is.`);
     if (options !== undefined && options !== null && typeof options !== "object") throw new TypeError("TextDecoder: options must be an object");
     options = options || {};
     this.#fatal = !!options.fatal;
@@ -111,31 +108,31 @@ class TextDecoder {
     else throw new TypeError("TextDecoder.decode: input must be an ArrayBuffer or ArrayBufferView");
     if (this.#pending) {
       const joined = new Uint8Array(this.#pending.length + u8.length);
-      joined.set(this.#pending); joined.set(u8, this.#pending.length);
+      TypedArrayPrototypeSet(joined, this.#pending); TypedArrayPrototypeSet(joined, u8, this.#pending.length);
       u8 = joined;
       this.#pending = null;
     }
     if (stream) {
       const keep = _incompleteTail(u8);
-      if (keep) { this.#pending = u8.slice(u8.length - keep); u8 = u8.subarray(0, u8.length - keep); }
+      if (keep) { this.#pending = TypedArrayPrototypeSlice(u8, u8.length - keep); u8 = TypedArrayPrototypeSubarray(u8, 0, u8.length - keep); }
     }
     let s;
     if (_allAscii(u8)) s = _latin1(u8);
     else if (this.#fatal) {
-      s = host("utf8.decodeOrNull", u8.toBase64());
+      s = host("utf8.decodeOrNull", Uint8ArrayPrototypeToBase64(u8));
       if (s === null) {
         this.#pending = null; this.#bomSeen = false;
         throw new TypeError("The encoded data was not valid for encoding utf-8");
       }
-    } else s = host("utf8.decode", u8.toBase64(), false);
+    } else s = host("utf8.decode", Uint8ArrayPrototypeToBase64(u8), false);
     if (!this.#ignoreBOM && !this.#bomSeen && s.length > 0) {
       this.#bomSeen = true;
-      if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);
+      if (StringPrototypeCharCodeAt(s, 0) === 0xfeff) s = StringPrototypeSlice(s, 1);
     }
     if (!stream) { this.#bomSeen = false; this.#pending = null; }
     return s;
   }
-  get [Symbol.toStringTag]() { return "TextDecoder"; }
+  get [SymbolToStringTag]() { return "TextDecoder"; }
 }
 
 // ---- base64 (forgiving-base64, HTML Standard) ----
@@ -145,24 +142,27 @@ function btoa(data) {
   const s = String(data);
   const u = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 0xff) throw new DOMException("Invalid character", "InvalidCharacterError");
+    const c = StringPrototypeCharCodeAt(s, i);
+    if (c > 0xff) throw new (_global("DOMException"))("Invalid character", "InvalidCharacterError");
     u[i] = c;
   }
-  return u.toBase64();
+  return Uint8ArrayPrototypeToBase64(u);
 }
+
+const _b64Space = _re(/[\t\n\f\r ]+/g);
+const _b64Bad = /[^A-Za-z0-9+/]/;
 
 function atob(data) {
   if (arguments.length === 0) throw new TypeError("atob requires 1 argument");
-  let s = String(data).replace(/[\t\n\f\r ]+/g, "");
+  let s = StringPrototypeReplace(String(data), _b64Space, "");
   if (s.length % 4 === 0) {
-    if (s.endsWith("==")) s = s.slice(0, -2);
-    else if (s.endsWith("=")) s = s.slice(0, -1);
+    if (StringPrototypeEndsWith(s, "==")) s = StringPrototypeSlice(s, 0, -2);
+    else if (StringPrototypeEndsWith(s, "=")) s = StringPrototypeSlice(s, 0, -1);
   }
-  if (s.length % 4 === 1 || /[^A-Za-z0-9+/]/.test(s)) {
-    throw new DOMException("The string to be decoded is not correctly encoded.", "InvalidCharacterError");
+  if (s.length % 4 === 1 || _test(_b64Bad, s)) {
+    throw new (_global("DOMException"))("The string to be decoded is not correctly encoded.", "InvalidCharacterError");
   }
-  return _latin1(Uint8Array.fromBase64(s));
+  return _latin1(Uint8ArrayFromBase64(s));
 }
 
 defineGlobal("TextEncoder", TextEncoder);

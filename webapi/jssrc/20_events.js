@@ -1,6 +1,7 @@
 // DOMException, Event, CustomEvent, EventTarget, AbortController, AbortSignal.
 
 const _domExceptionCodes = {
+  __proto__: null,
   IndexSizeError: 1, HierarchyRequestError: 3, WrongDocumentError: 4, InvalidCharacterError: 5,
   NoModificationAllowedError: 7, NotFoundError: 8, NotSupportedError: 9, InUseAttributeError: 10,
   InvalidStateError: 11, SyntaxError: 12, InvalidModificationError: 13, NamespaceError: 14,
@@ -31,17 +32,24 @@ class DOMException extends Error {
   get code() { return _domExceptionCodes[this.#name] || 0; }
   get [Symbol.toStringTag]() { return "DOMException"; }
 }
-for (const [k, v] of Object.entries(_domExceptionConstants)) {
-  Object.defineProperty(DOMException, k, { value: v, enumerable: true });
-  Object.defineProperty(DOMException.prototype, k, { value: v, enumerable: true });
+// _defineConstants defines the constants of an interface, on it and on its
+// prototype.
+function _defineConstants(C, constants) {
+  const names = ObjectKeys(constants);
+  for (let i = 0; i < names.length; i++) {
+    const k = names[i], d = { __proto__: null, value: constants[k], enumerable: true };
+    ObjectDefineProperty(C, k, d);
+    ObjectDefineProperty(C.prototype, k, d);
+  }
 }
+_defineConstants(DOMException, _domExceptionConstants);
 
 // ---- Event ----
 
-const _evState = new WeakMap(); // Event -> internal state
+const _evState = new SafeWeakMap(); // Event -> internal state
 
 function _now() {
-  try { return performance.now(); } catch { return 0; }
+  try { return host("now"); } catch { return 0; }
 }
 
 class Event {
@@ -87,10 +95,7 @@ class Event {
   stopImmediatePropagation() { const s = _evState.get(this); s.stopProp = true; s.stopImmediate = true; }
   get [Symbol.toStringTag]() { return "Event"; }
 }
-for (const [k, v] of Object.entries({ NONE: 0, CAPTURING_PHASE: 1, AT_TARGET: 2, BUBBLING_PHASE: 3 })) {
-  Object.defineProperty(Event, k, { value: v, enumerable: true });
-  Object.defineProperty(Event.prototype, k, { value: v, enumerable: true });
-}
+_defineConstants(Event, { NONE: 0, CAPTURING_PHASE: 1, AT_TARGET: 2, BUBBLING_PHASE: 3 });
 
 class CustomEvent extends Event {
   #detail;
@@ -111,7 +116,7 @@ function _reportError(e) {
 
 // ---- EventTarget ----
 
-const _etListeners = new WeakMap(); // EventTarget -> Map(type -> [listener])
+const _etListeners = new SafeWeakMap(); // EventTarget -> Map(type -> [listener])
 
 function _flattenOptions(options) {
   if (typeof options === "boolean") return { capture: options, once: false, passive: false, signal: undefined };
@@ -125,14 +130,14 @@ function _listenersOf(target) {
   let m = _etListeners.get(target);
   if (!m) {
     if (!(target instanceof EventTarget) && !_etListeners.has(target)) throw new TypeError("Illegal invocation: not an EventTarget");
-    m = new Map();
+    m = new SafeMap();
     _etListeners.set(target, m);
   }
   return m;
 }
 
 class EventTarget {
-  constructor() { _etListeners.set(this, new Map()); }
+  constructor() { _etListeners.set(this, new SafeMap()); }
   addEventListener(type, callback, options = undefined) {
     if (arguments.length < 2) throw new TypeError("addEventListener requires 2 arguments");
     const o = _flattenOptions(options);
@@ -143,9 +148,9 @@ class EventTarget {
     const m = _listenersOf(this);
     let list = m.get(type);
     if (!list) { list = []; m.set(type, list); }
-    if (list.some((l) => l.callback === callback && l.capture === o.capture)) return;
-    const l = { callback, capture: o.capture, once: o.once, passive: o.passive, removed: false };
-    list.push(l);
+    for (let i = 0; i < list.length; i++) if (list[i].callback === callback && list[i].capture === o.capture) return;
+    const l = { __proto__: null, callback, capture: o.capture, once: o.once, passive: o.passive, removed: false };
+    list[list.length] = l;
     if (o.signal) _addAbortAlgorithm(o.signal, () => this.removeEventListener(type, callback, { capture: o.capture }));
   }
   removeEventListener(type, callback, options = undefined) {
@@ -155,10 +160,11 @@ class EventTarget {
     const m = _listenersOf(this);
     const list = m.get(type);
     if (!list) return;
-    const i = list.findIndex((l) => l.callback === callback && l.capture === capture);
-    if (i < 0) return;
+    let i = 0;
+    while (i < list.length && !(list[i].callback === callback && list[i].capture === capture)) i++;
+    if (i === list.length) return;
     list[i].removed = true;
-    list.splice(i, 1);
+    ArrayPrototypeSplice(list, i, 1);
   }
   dispatchEvent(event) {
     if (!(event instanceof Event)) throw new TypeError("dispatchEvent: the argument must be an Event");
@@ -180,21 +186,24 @@ function _dispatchEvent(target, event) {
   const list = m.get(s.type);
   if (list && list.length) {
     // Capture listeners run first at the target, then the others.
-    const snapshot = list.filter((l) => l.capture).concat(list.filter((l) => !l.capture));
-    for (const l of snapshot) {
+    const snapshot = [];
+    for (let i = 0; i < list.length; i++) if (list[i].capture) snapshot[snapshot.length] = list[i];
+    for (let i = 0; i < list.length; i++) if (!list[i].capture) snapshot[snapshot.length] = list[i];
+    for (let j = 0; j < snapshot.length; j++) {
+      const l = snapshot[j];
       if (l.removed) continue;
       if (l.once) {
-        const i = list.indexOf(l);
-        if (i >= 0) list.splice(i, 1);
+        const i = ArrayPrototypeIndexOf(list, l);
+        if (i >= 0) ArrayPrototypeSplice(list, i, 1);
         l.removed = true;
       }
       if (l.passive) s.inPassive = true;
       try {
-        if (typeof l.callback === "function") l.callback.call(target, event);
+        if (typeof l.callback === "function") _apply(l.callback, target, [event]);
         else {
           const h = l.callback.handleEvent;
           if (typeof h !== "function") throw new TypeError("The listener object has no handleEvent method");
-          h.call(l.callback, event);
+          _apply(h, l.callback, [event]);
         }
       } catch (e) {
         _reportError(e);
@@ -215,7 +224,8 @@ function _dispatchEvent(target, event) {
 // function registers it as a listener (in the position of the first set).
 function _defineEventHandler(proto, type) {
   const key = Symbol("on" + type);
-  Object.defineProperty(proto, "on" + type, {
+  ObjectDefineProperty(proto, "on" + type, {
+    __proto__: null,
     configurable: true, enumerable: true,
     get() { const h = this[key]; return h ? h.value : null; },
     set(v) {
@@ -226,14 +236,14 @@ function _defineEventHandler(proto, type) {
         return;
       }
       if (h) { h.value = value; return; }
-      h = { value, listener: null };
+      h = { __proto__: null, value, listener: null };
       h.listener = function (event) {
         if (typeof h.value !== "function") return undefined;
-        const r = h.value.call(this, event);
+        const r = _apply(h.value, this, [event]);
         if (r === false) event.preventDefault();
         return r;
       };
-      Object.defineProperty(this, key, { value: h, writable: true, configurable: true });
+      ObjectDefineProperty(this, key, { __proto__: null, value: h, writable: true, configurable: true });
       this.addEventListener(type, h.listener);
     },
   });
@@ -242,14 +252,14 @@ function _defineEventHandler(proto, type) {
 // ---- AbortSignal / AbortController ----
 
 const _abortToken = Symbol("AbortSignal");
-const _sigState = new WeakMap(); // AbortSignal -> {aborted, reason, algorithms, dependents, sources, dependent}
+const _sigState = new SafeWeakMap(); // AbortSignal -> {aborted, reason, algorithms, dependents, sources, dependent}
 
 function _defaultAbortReason() { return new DOMException("This operation was aborted", "AbortError"); }
 
 function _addAbortAlgorithm(signal, fn) {
   const st = _sigState.get(signal);
   if (st.aborted) return;
-  st.algorithms.push(fn);
+  st.algorithms[st.algorithms.length] = fn;
 }
 
 // Sources hold their dependent signals strongly: a dependent signal with
@@ -265,22 +275,22 @@ function _signalAbort(signal, reason) {
   st.aborted = true;
   st.reason = reason === undefined ? _defaultAbortReason() : reason;
   const toAbort = [];
-  for (const ref of st.dependents) {
+  st.dependents.forEach((ref) => {
     const d = _deref(ref);
-    if (!d) continue;
+    if (!d) return;
     const ds = _sigState.get(d);
-    if (!ds.aborted) { ds.aborted = true; ds.reason = st.reason; toAbort.push(d); }
-  }
+    if (!ds.aborted) { ds.aborted = true; ds.reason = st.reason; toAbort[toAbort.length] = d; }
+  });
   _runAbortSteps(signal);
-  for (const d of toAbort) _runAbortSteps(d);
+  for (let i = 0; i < toAbort.length; i++) _runAbortSteps(toAbort[i]);
 }
 
 function _runAbortSteps(signal) {
   const st = _sigState.get(signal);
   const algs = st.algorithms;
   st.algorithms = [];
-  for (const fn of algs) {
-    try { fn(); } catch (e) { _reportError(e); }
+  for (let i = 0; i < algs.length; i++) {
+    try { algs[i](); } catch (e) { _reportError(e); }
   }
   const ev = new Event("abort");
   _evState.get(ev).trusted = true;
@@ -291,7 +301,7 @@ class AbortSignal extends EventTarget {
   constructor(token) {
     if (token !== _abortToken) throw new TypeError("Illegal constructor");
     super();
-    _sigState.set(this, { aborted: false, reason: undefined, algorithms: [], dependents: new Set(), sources: new Set(), dependent: false });
+    _sigState.set(this, { __proto__: null, aborted: false, reason: undefined, algorithms: [], dependents: new SafeSet(), sources: new SafeSet(), dependent: false });
   }
   get aborted() { return _sigState.get(this).aborted; }
   get reason() { return _sigState.get(this).reason; }
@@ -305,18 +315,20 @@ class AbortSignal extends EventTarget {
   }
   static timeout(ms) {
     ms = Number(ms);
-    if (!Number.isFinite(ms) || ms < 0) throw new TypeError("AbortSignal.timeout: the delay must be a non-negative finite number");
+    if (!NumberIsFinite(ms) || ms < 0) throw new TypeError("AbortSignal.timeout: the delay must be a non-negative finite number");
     const s = _newSignal();
     setTimeout(() => _signalAbort(s, new DOMException("The operation was aborted due to timeout", "TimeoutError")), ms);
     return s;
   }
   static any(signals) {
-    if (signals === null || typeof signals !== "object" || typeof signals[Symbol.iterator] !== "function") throw new TypeError("AbortSignal.any requires an iterable of AbortSignals");
-    const list = [...signals];
-    for (const x of list) if (!(x instanceof AbortSignal)) throw new TypeError("AbortSignal.any: every item must be an AbortSignal");
+    if (signals === null || typeof signals !== "object" || typeof signals[SymbolIterator] !== "function") throw new TypeError("AbortSignal.any requires an iterable of AbortSignals");
+    let list;
+    if (ArrayIsArray(signals)) list = signals;
+    else { list = []; for (const x of signals) list[list.length] = x; }
+    for (let i = 0; i < list.length; i++) if (!(list[i] instanceof AbortSignal)) throw new TypeError("AbortSignal.any: every item must be an AbortSignal");
     const result = _newSignal();
-    for (const x of list) {
-      const xs = _sigState.get(x);
+    for (let i = 0; i < list.length; i++) {
+      const xs = _sigState.get(list[i]);
       if (xs.aborted) {
         const rs = _sigState.get(result);
         rs.aborted = true; rs.reason = xs.reason;
@@ -325,13 +337,14 @@ class AbortSignal extends EventTarget {
     }
     const rs = _sigState.get(result);
     rs.dependent = true;
-    for (const x of list) {
-      const xs = _sigState.get(x);
-      const sources = xs.dependent ? xs.sources : [x];
-      for (const src of sources) {
-        rs.sources.add(src);
-        _sigState.get(src).dependents.add(_weak(result));
-      }
+    const addSource = (src) => {
+      rs.sources.add(src);
+      _sigState.get(src).dependents.add(_weak(result));
+    };
+    for (let i = 0; i < list.length; i++) {
+      const x = list[i], xs = _sigState.get(x);
+      if (xs.dependent) xs.sources.forEach(addSource);
+      else addSource(x);
     }
     return result;
   }

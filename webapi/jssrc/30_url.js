@@ -4,21 +4,19 @@
 // ---- application/x-www-form-urlencoded ----
 
 const _formSafe = new Uint8Array(128);
-for (const c of "*-._0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") _formSafe[c.charCodeAt(0)] = 1;
+const _formSafeChars = "*-._0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+for (let i = 0; i < _formSafeChars.length; i++) _formSafe[StringPrototypeCharCodeAt(_formSafeChars, i)] = 1;
 const _hexDigits = "0123456789ABCDEF";
+const _formPlain = /^[*\-._0-9A-Za-z]*$/;
+const _plus = _re(/\+/g);
 
 function _formEncode(s) {
+  if (_test(_formPlain, s)) return s;
   let out = "";
-  let plain = true;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 128 || !_formSafe[c]) { plain = false; break; }
-  }
-  if (plain) return s;
   const bytes = _utf8.encode(_usv(s));
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i];
-    if (b < 128 && _formSafe[b]) out += String.fromCharCode(b);
+    if (b < 128 && _formSafe[b]) out += StringFromCharCode(b);
     else if (b === 0x20) out += "+";
     else out += "%" + _hexDigits[b >> 4] + _hexDigits[b & 15];
   }
@@ -34,8 +32,8 @@ function _hexVal(c) {
 
 // _formDecode replaces + with space, percent-decodes, and decodes UTF-8.
 function _formDecode(s) {
-  if (s.indexOf("+") >= 0) s = s.replace(/\+/g, " ");
-  if (s.indexOf("%") < 0) return s;
+  if (StringPrototypeIndexOf(s, "+") >= 0) s = StringPrototypeReplace(s, _plus, " ");
+  if (StringPrototypeIndexOf(s, "%") < 0) return s;
   const bytes = _utf8.encode(s);
   const out = new Uint8Array(bytes.length);
   let n = 0;
@@ -47,25 +45,28 @@ function _formDecode(s) {
     }
     out[n++] = b;
   }
-  return host("utf8.decode", out.subarray(0, n).toBase64(), false);
+  return host("utf8.decode", Uint8ArrayPrototypeToBase64(TypedArrayPrototypeSubarray(out, 0, n)), false);
 }
 
+// _formParse parses a query into a list of [name, value].
 function _formParse(s) {
   const list = [];
   if (s === "") return list;
-  for (const part of s.split("&")) {
+  const parts = StringPrototypeSplit(s, "&");
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i];
     if (part === "") continue;
-    const eq = part.indexOf("=");
-    const name = eq < 0 ? part : part.slice(0, eq);
-    const value = eq < 0 ? "" : part.slice(eq + 1);
-    list.push([_formDecode(name), _formDecode(value)]);
+    const eq = StringPrototypeIndexOf(part, "=");
+    const name = eq < 0 ? part : StringPrototypeSlice(part, 0, eq);
+    const value = eq < 0 ? "" : StringPrototypeSlice(part, eq + 1);
+    list[list.length] = [_formDecode(name), _formDecode(value)];
   }
   return list;
 }
 
 // ---- URLSearchParams ----
 
-const _spURL = new WeakMap(); // URLSearchParams -> update function of its URL
+const _spURL = new SafeWeakMap(); // URLSearchParams -> update function of its URL
 let _spReplace; // (params, query): replaces the list when the URL's query changes
 
 class URLSearchParams {
@@ -73,106 +74,129 @@ class URLSearchParams {
   constructor(init = undefined) {
     if (init === undefined || init === null) return;
     if (typeof init === "object" || typeof init === "function") {
-      if (typeof init[Symbol.iterator] === "function") {
-        for (const pair of init) {
-          if (pair === null || (typeof pair !== "object" && typeof pair !== "function") || typeof pair[Symbol.iterator] !== "function") {
-            throw new TypeError("URLSearchParams: each pair must be an iterable [name, value]");
-          }
-          const p = Array.from(pair);
-          if (p.length !== 2) throw new TypeError("URLSearchParams: each pair must have exactly two items");
-          this.#list.push([_usv(p[0]), _usv(p[1])]);
-        }
+      if (ArrayIsArray(init)) {
+        // An array of pairs is read by index, not through its iterator.
+        for (let i = 0; i < init.length; i++) this.#appendPair(init[i]);
+      } else if (typeof init[SymbolIterator] === "function") {
+        for (const pair of init) this.#appendPair(pair);
       } else {
-        for (const k of Reflect.ownKeys(init)) {
+        const keys = ReflectOwnKeys(init);
+        for (let i = 0; i < keys.length; i++) {
+          const k = keys[i];
           if (typeof k !== "string") continue;
-          const d = Object.getOwnPropertyDescriptor(init, k);
+          const d = ObjectGetOwnPropertyDescriptor(init, k);
           if (!d || !d.enumerable) continue;
-          this.#list.push([_usv(k), _usv(init[k])]);
+          this.#list[this.#list.length] = [_usv(k), _usv(init[k])];
         }
       }
       return;
     }
     let s = _usv(init);
-    if (s.startsWith("?")) s = s.slice(1);
+    if (StringPrototypeCharCodeAt(s, 0) === 0x3f) s = StringPrototypeSlice(s, 1); // "?"
     this.#list = _formParse(s);
   }
-  #update() { const f = _spURL.get(this); if (f) f(this.toString()); }
+  #appendPair(pair) {
+    if (pair === null || (typeof pair !== "object" && typeof pair !== "function") || typeof pair[SymbolIterator] !== "function") {
+      if (!ArrayIsArray(pair)) throw new TypeError("URLSearchParams: each pair must be an iterable [name, value]");
+    }
+    const p = ArrayIsArray(pair) ? pair : ArrayFrom(pair);
+    if (p.length !== 2) throw new TypeError("URLSearchParams: each pair must have exactly two items");
+    this.#list[this.#list.length] = [_usv(p[0]), _usv(p[1])];
+  }
+  #update() { const f = _spURL.get(this); if (f) f(this.#toString()); }
   static { _spReplace = (sp, query) => { sp.#list = _formParse(query); }; }
   get size() { return this.#list.length; }
   append(name, value) {
     if (arguments.length < 2) throw new TypeError("URLSearchParams.append requires 2 arguments");
-    this.#list.push([_usv(name), _usv(value)]);
+    this.#list[this.#list.length] = [_usv(name), _usv(value)];
     this.#update();
   }
   delete(name, value = undefined) {
     if (arguments.length < 1) throw new TypeError("URLSearchParams.delete requires 1 argument");
     name = _usv(name);
-    if (value === undefined) this.#list = this.#list.filter(([k]) => k !== name);
-    else { value = _usv(value); this.#list = this.#list.filter(([k, v]) => k !== name || v !== value); }
+    if (value !== undefined) value = _usv(value);
+    const l = this.#list, out = [];
+    for (let i = 0; i < l.length; i++) if (l[i][0] !== name || (value !== undefined && l[i][1] !== value)) out[out.length] = l[i];
+    this.#list = out;
     this.#update();
   }
   get(name) {
     if (arguments.length < 1) throw new TypeError("URLSearchParams.get requires 1 argument");
     name = _usv(name);
-    const p = this.#list.find(([k]) => k === name);
-    return p ? p[1] : null;
+    const l = this.#list;
+    for (let i = 0; i < l.length; i++) if (l[i][0] === name) return l[i][1];
+    return null;
   }
   getAll(name) {
     if (arguments.length < 1) throw new TypeError("URLSearchParams.getAll requires 1 argument");
     name = _usv(name);
-    return this.#list.filter(([k]) => k === name).map(([, v]) => v);
+    const l = this.#list, out = [];
+    for (let i = 0; i < l.length; i++) if (l[i][0] === name) out[out.length] = l[i][1];
+    return out;
   }
   has(name, value = undefined) {
     if (arguments.length < 1) throw new TypeError("URLSearchParams.has requires 1 argument");
     name = _usv(name);
-    if (value === undefined) return this.#list.some(([k]) => k === name);
-    value = _usv(value);
-    return this.#list.some(([k, v]) => k === name && v === value);
+    if (value !== undefined) value = _usv(value);
+    const l = this.#list;
+    for (let i = 0; i < l.length; i++) if (l[i][0] === name && (value === undefined || l[i][1] === value)) return true;
+    return false;
   }
   set(name, value) {
     if (arguments.length < 2) throw new TypeError("URLSearchParams.set requires 2 arguments");
     name = _usv(name); value = _usv(value);
-    const i = this.#list.findIndex(([k]) => k === name);
-    if (i < 0) this.#list.push([name, value]);
-    else {
-      this.#list[i] = [name, value];
-      this.#list = this.#list.filter(([k], j) => k !== name || j === i);
+    const l = this.#list, out = [];
+    let found = false;
+    for (let i = 0; i < l.length; i++) {
+      if (l[i][0] !== name) out[out.length] = l[i];
+      else if (!found) { found = true; out[out.length] = [name, value]; }
     }
+    if (!found) out[out.length] = [name, value];
+    this.#list = out;
     this.#update();
   }
   sort() {
     // Stable sort by UTF-16 code units of the names.
-    const idx = this.#list.map((p, i) => [p, i]);
-    idx.sort((a, b) => (a[0][0] < b[0][0] ? -1 : a[0][0] > b[0][0] ? 1 : a[1] - b[1]));
-    this.#list = idx.map(([p]) => p);
+    const l = this.#list, idx = [];
+    for (let i = 0; i < l.length; i++) idx[i] = [l[i], i];
+    ArrayPrototypeSort(idx, (a, b) => (a[0][0] < b[0][0] ? -1 : a[0][0] > b[0][0] ? 1 : a[1] - b[1]));
+    const out = [];
+    for (let i = 0; i < idx.length; i++) out[i] = idx[i][0];
+    this.#list = out;
     this.#update();
   }
   forEach(callback, thisArg = undefined) {
     if (typeof callback !== "function") throw new TypeError("URLSearchParams.forEach: callback must be a function");
     for (let i = 0; i < this.#list.length; i++) {
-      const [k, v] = this.#list[i];
-      callback.call(thisArg, v, k, this);
+      const p = this.#list[i];
+      _apply(callback, thisArg, [p[1], p[0], this]);
     }
   }
   *#iter(kind) {
     for (let i = 0; i < this.#list.length; i++) {
-      const [k, v] = this.#list[i];
-      yield kind === "keys" ? k : kind === "values" ? v : [k, v];
+      const p = this.#list[i];
+      yield kind === "keys" ? p[0] : kind === "values" ? p[1] : [p[0], p[1]];
     }
   }
   entries() { return this.#iter("entries"); }
   keys() { return this.#iter("keys"); }
   values() { return this.#iter("values"); }
-  [Symbol.iterator]() { return this.#iter("entries"); }
-  toString() { return this.#list.map(([k, v]) => _formEncode(k) + "=" + _formEncode(v)).join("&"); }
-  get [Symbol.toStringTag]() { return "URLSearchParams"; }
+  [SymbolIterator]() { return this.#iter("entries"); }
+  #toString() {
+    const l = this.#list;
+    let out = "";
+    for (let i = 0; i < l.length; i++) out += (i ? "&" : "") + _formEncode(l[i][0]) + "=" + _formEncode(l[i][1]);
+    return out;
+  }
+  toString() { return this.#toString(); }
+  get [SymbolToStringTag]() { return "URLSearchParams"; }
 }
 
 // ---- URL ----
 
 function _urlParse(input, base) {
   const r = host("url.parse", _usv(input), base === undefined ? null : _usv(base));
-  return r === null ? null : JSON.parse(r);
+  return r === null ? null : JSONParse(r);
 }
 
 class URL {
@@ -181,7 +205,7 @@ class URL {
     if (arguments.length === 0) throw new TypeError("Failed to construct 'URL': 1 argument required, but only 0 present.");
     const c = _urlParse(url, base);
     if (c === null) {
-      throw new TypeError("Invalid URL: " + JSON.stringify(String(url)) + (base === undefined ? "" : " with base " + JSON.stringify(String(base))));
+      throw new TypeError("Invalid URL: " + JSONStringify(String(url)) + (base === undefined ? "" : " with base " + JSONStringify(String(base))));
     }
     this.#c = c;
   }
@@ -192,13 +216,13 @@ class URL {
   #set(prop, value) {
     const r = host("url.set", this.#c.href, prop, _usv(value));
     if (r === null) return false;
-    this.#c = JSON.parse(r);
+    this.#c = JSONParse(r);
     return true;
   }
-  #syncParams() { if (this.#sp) _spReplace(this.#sp, this.#c.search.slice(1)); }
+  #syncParams() { if (this.#sp) _spReplace(this.#sp, StringPrototypeSlice(this.#c.search, 1)); }
   get href() { return this.#c.href; }
   set href(v) {
-    if (!this.#set("href", v)) throw new TypeError("Invalid URL: " + JSON.stringify(String(v)));
+    if (!this.#set("href", v)) throw new TypeError("Invalid URL: " + JSONStringify(String(v)));
     this.#syncParams();
   }
   get origin() { return this.#c.origin; }
@@ -229,8 +253,10 @@ class URL {
   }
   toString() { return this.#c.href; }
   toJSON() { return this.#c.href; }
-  get [Symbol.toStringTag]() { return "URL"; }
+  get [SymbolToStringTag]() { return "URL"; }
 }
+
+_shared.formParse = _formParse;
 
 defineGlobal("URL", URL);
 defineGlobal("URLSearchParams", URLSearchParams);

@@ -7,24 +7,24 @@
 // plain object (reached through a WeakMap, so app code cannot see it), and
 // the functions below follow the spec's algorithms in spirit, not line by line.
 
-const _RS = new WeakMap();   // ReadableStream -> state
-const _RDR = new WeakMap();  // ReadableStreamDefaultReader -> reader state
-const _RSC = new WeakMap();  // ReadableStream controllers -> stream state
-const _WS = new WeakMap();   // WritableStream -> state
-const _WR = new WeakMap();   // WritableStreamDefaultWriter -> writer state
-const _WSC = new WeakMap();  // WritableStreamDefaultController -> stream state
-const _TSC = new WeakMap();  // TransformStreamDefaultController -> ops
+const _RS = new SafeWeakMap();   // ReadableStream -> state
+const _RDR = new SafeWeakMap();  // ReadableStreamDefaultReader -> reader state
+const _RSC = new SafeWeakMap();  // ReadableStream controllers -> stream state
+const _WS = new SafeWeakMap();   // WritableStream -> state
+const _WR = new SafeWeakMap();   // WritableStreamDefaultWriter -> writer state
+const _WSC = new SafeWeakMap();  // WritableStreamDefaultController -> stream state
+const _TSC = new SafeWeakMap();  // TransformStreamDefaultController -> ops
 const _ctorKey = Symbol("internal");
 const _noop = () => {};
-const _AsyncIteratorProto = Object.getPrototypeOf(Object.getPrototypeOf(async function* () {}).prototype);
+const _AsyncIteratorProto = ObjectGetPrototypeOf(ObjectGetPrototypeOf(async function* () {}).prototype);
 
 function _deferred() {
-  const d = { settled: false };
+  const d = { __proto__: null, settled: false };
   d.promise = new Promise((res, rej) => {
     d.resolve = (v) => { d.settled = true; res(v); };
     d.reject = (e) => { d.settled = true; rej(e); };
   });
-  d.promise.catch(_noop); // rejections are reported through the API, never as unhandled
+  PromisePrototypeThen(d.promise, undefined, _noop); // rejections are reported through the API, never as unhandled
   return d;
 }
 
@@ -34,10 +34,10 @@ function _parseStrategy(strategy, defaultHWM) {
   if (typeof strategy !== "object" && typeof strategy !== "function") throw new TypeError("The queuing strategy must be an object");
   const h = strategy.highWaterMark;
   const hwm = h === undefined ? defaultHWM : Number(h);
-  if (Number.isNaN(hwm) || hwm < 0) throw new RangeError(`highWaterMark must be a non-negative number; got ${String(h)}`);
+  if (NumberIsNaN(hwm) || hwm < 0) throw new RangeError(`highWaterMark must be a non-negative number; got ${String(h)}`);
   const size = strategy.size;
   if (size !== undefined && typeof size !== "function") throw new TypeError("The queuing strategy's size must be a function");
-  return { hwm, size: size ? (c) => size.call(undefined, c) : null };
+  return { hwm, size: size ? (c) => _apply(size, undefined, [c]) : null };
 }
 
 function _chunkSize(fn, chunk) {
@@ -55,8 +55,27 @@ function _method(obj, name, what) {
 }
 
 function _call(f, thisArg, ...args) {
-  if (!f) return Promise.resolve();
-  try { return Promise.resolve(f.apply(thisArg, args)); } catch (e) { return Promise.reject(e); }
+  if (!f) return PromiseResolve();
+  try { return PromiseResolve(_apply(f, thisArg, args)); } catch (e) { return PromiseReject(e); }
+}
+
+// _takeAll empties list and returns what it held.
+function _takeAll(list) {
+  const out = [];
+  for (let i = 0; i < list.length; i++) out[i] = list[i];
+  list.length = 0;
+  return out;
+}
+
+// _whenBoth settles once a and b have fulfilled, or with the first
+// rejection (Promise.all of two, without its iteration).
+function _whenBoth(a, b) {
+  return new Promise((resolve, reject) => {
+    let n = 2;
+    const one = () => { if (--n === 0) resolve(); };
+    PromisePrototypeThen(PromiseResolve(a), one, reject);
+    PromisePrototypeThen(PromiseResolve(b), one, reject);
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -70,7 +89,8 @@ function _rsFinishClose(s) {
   s.state = "closed";
   const r = s.reader;
   if (r) {
-    for (const req of r.requests.splice(0)) req.close();
+    const reqs = _takeAll(r.requests);
+    for (let i = 0; i < reqs.length; i++) reqs[i].close();
     r.closed.resolve();
   }
 }
@@ -83,7 +103,8 @@ function _rsError(s, e) {
   s.queueSize = 0;
   const r = s.reader;
   if (r) {
-    for (const req of r.requests.splice(0)) req.error(e);
+    const reqs = _takeAll(r.requests);
+    for (let i = 0; i < reqs.length; i++) reqs[i].error(e);
     r.closed.reject(e);
   }
 }
@@ -98,7 +119,7 @@ function _rsCallPull(s) {
   if (!_rsShouldPull(s)) return;
   if (s.pulling) { s.pullAgain = true; return; }
   s.pulling = true;
-  s.pull().then(() => {
+  PromisePrototypeThen(s.pull(), () => {
     s.pulling = false;
     if (s.pullAgain) { s.pullAgain = false; _rsCallPull(s); }
   }, (e) => _rsError(s, e));
@@ -108,19 +129,19 @@ function _rsEnqueue(s, chunk) {
   if (s.closeRequested) throw new TypeError("Cannot enqueue a chunk into a ReadableStream that is closed or is closing.");
   if (s.state !== "readable") throw new TypeError(`Cannot enqueue a chunk into a ReadableStream that is ${s.state}.`);
   if (s.bytes) {
-    if (!ArrayBuffer.isView(chunk)) throw new TypeError("The chunk enqueued into a byte stream must be an ArrayBufferView (e.g. a Uint8Array).");
+    if (!ArrayBufferIsView(chunk)) throw new TypeError("The chunk enqueued into a byte stream must be an ArrayBufferView (e.g. a Uint8Array).");
     if (chunk.byteLength === 0) throw new TypeError("The chunk enqueued into a byte stream must not be empty.");
     // The spec transfers the buffer; we copy it, which readers cannot tell apart.
-    chunk = new Uint8Array(chunk.buffer.slice(chunk.byteOffset, chunk.byteOffset + chunk.byteLength));
+    chunk = new Uint8Array(ArrayBufferPrototypeSlice(chunk.buffer, chunk.byteOffset, chunk.byteOffset + chunk.byteLength));
   }
   const r = s.reader;
   if (r && r.requests.length > 0) {
-    r.requests.shift().chunk(chunk);
+    ArrayPrototypeShift(r.requests).chunk(chunk);
   } else {
     let size;
     try { size = s.bytes ? chunk.byteLength : _chunkSize(s.size, chunk); }
     catch (e) { _rsError(s, e); throw e; }
-    s.queue.push({ chunk, size });
+    s.queue[s.queue.length] = { chunk, size };
     s.queueSize += size;
   }
   _rsCallPull(s);
@@ -139,27 +160,28 @@ function _rsRead(s, req) {
   if (s.state === "closed") return req.close();
   if (s.state === "errored") return req.error(s.error);
   if (s.queue.length > 0) {
-    const { chunk, size } = s.queue.shift();
+    const { chunk, size } = ArrayPrototypeShift(s.queue);
     s.queueSize = s.queue.length === 0 ? 0 : s.queueSize - size;
     if (s.closeRequested && s.queue.length === 0) _rsFinishClose(s);
     else _rsCallPull(s);
     req.chunk(chunk);
     return;
   }
-  s.reader.requests.push(req);
+  const reqs = s.reader.requests;
+  reqs[reqs.length] = req;
   _rsCallPull(s);
 }
 
 function _rsCancel(s, reason) {
   s.disturbed = true;
-  if (s.state === "closed") return Promise.resolve();
-  if (s.state === "errored") return Promise.reject(s.error);
+  if (s.state === "closed") return PromiseResolve();
+  if (s.state === "errored") return PromiseReject(s.error);
   s.queue = [];
   s.queueSize = 0;
   _rsFinishClose(s);
   const cancel = s.cancel;
   s.pull = s.cancel = null;
-  return (cancel ? cancel(reason) : Promise.resolve()).then(_noop);
+  return PromisePrototypeThen((cancel ? cancel(reason) : PromiseResolve()), _noop);
 }
 
 function _rsReadPromise(s) {
@@ -198,7 +220,7 @@ class ReadableStream {
       pull: null, cancel: null, hwm: 1, size: null,
     };
     if (src.type !== undefined) {
-      if (String(src.type) !== "bytes") throw new RangeError(`Invalid ReadableStream type ${JSON.stringify(String(src.type))}; the only supported type is "bytes".`);
+      if (String(src.type) !== "bytes") throw new RangeError(`Invalid ReadableStream type ${JSONStringify(String(src.type))}; the only supported type is "bytes".`);
       s.bytes = true;
     }
     const st = _parseStrategy(strategy, s.bytes ? 0 : 1);
@@ -212,29 +234,29 @@ class ReadableStream {
     if (pull) s.pull = () => _call(pull, src, controller);
     if (cancel) s.cancel = (r) => _call(cancel, src, r);
     _RS.set(this, s);
-    const started = start ? start.call(src, controller) : undefined;
-    Promise.resolve(started).then(() => { s.started = true; _rsCallPull(s); }, (e) => _rsError(s, e));
+    const started = start ? _apply(start, src, [controller]) : undefined;
+    PromisePrototypeThen(PromiseResolve(started), () => { s.started = true; _rsCallPull(s); }, (e) => _rsError(s, e));
   }
 
   static from(iterable) {
     if (iterable == null) throw new TypeError("ReadableStream.from() requires an iterable or async iterable");
     let it;
     let sync = false;
-    const am = iterable[Symbol.asyncIterator];
+    const am = iterable[SymbolAsyncIterator];
     if (am != null) {
       if (typeof am !== "function") throw new TypeError("[Symbol.asyncIterator] is not a function");
-      it = am.call(iterable);
+      it = _apply(am, iterable, []);
     } else {
-      const m = iterable[Symbol.iterator];
+      const m = iterable[SymbolIterator];
       if (typeof m !== "function") throw new TypeError("ReadableStream.from() requires an iterable or async iterable");
-      it = m.call(iterable);
+      it = _apply(m, iterable, []);
       sync = true;
     }
     if (it === null || typeof it !== "object") throw new TypeError("The iterator method must return an object");
     const next = it.next;
     return new ReadableStream({
       async pull(c) {
-        const r = await next.call(it);
+        const r = await _apply(next, it, []);
         if (r === null || typeof r !== "object") throw new TypeError("The iterator's next() must return an object");
         if (r.done) c.close();
         else c.enqueue(sync ? await r.value : r.value);
@@ -242,7 +264,7 @@ class ReadableStream {
       async cancel(reason) {
         const ret = it.return;
         if (ret == null) return;
-        const r = await ret.call(it, reason);
+        const r = await _apply(ret, it, [reason]);
         if (r === null || typeof r !== "object") throw new TypeError("The iterator's return() must return an object");
       },
     }, { highWaterMark: 0 });
@@ -252,8 +274,8 @@ class ReadableStream {
 
   cancel(reason) {
     let s;
-    try { s = _brand(_RS, this, "ReadableStream"); } catch (e) { return Promise.reject(e); }
-    if (s.reader) return Promise.reject(new TypeError("Cannot cancel a ReadableStream that is locked to a reader; cancel through the reader instead."));
+    try { s = _brand(_RS, this, "ReadableStream"); } catch (e) { return PromiseReject(e); }
+    if (s.reader) return PromiseReject(new TypeError("Cannot cancel a ReadableStream that is locked to a reader; cancel through the reader instead."));
     return _rsCancel(s, reason);
   }
 
@@ -262,7 +284,7 @@ class ReadableStream {
     const mode = options == null ? undefined : options.mode;
     if (mode !== undefined) {
       if (String(mode) === "byob") throw new TypeError("BYOB readers (getReader({mode: \"byob\"})) are not supported; use getReader() and read Uint8Array chunks.");
-      throw new TypeError(`Invalid reader mode ${JSON.stringify(String(mode))}; the only valid mode is "byob".`);
+      throw new TypeError(`Invalid reader mode ${JSONStringify(String(mode))}; the only valid mode is "byob".`);
     }
     return new ReadableStreamDefaultReader(this);
   }
@@ -276,9 +298,9 @@ class ReadableStream {
     const cancelD = _deferred();
     let c1, c2;
     const pull = () => {
-      if (reading) { readAgain = true; return Promise.resolve(); }
+      if (reading) { readAgain = true; return PromiseResolve(); }
       reading = true;
-      _rsReadPromise(s).then(({ value, done }) => {
+      PromisePrototypeThen(_rsReadPromise(s), ({ value, done }) => {
         reading = false;
         if (done) {
           if (!canceled1) try { c1.close(); } catch {}
@@ -286,15 +308,15 @@ class ReadableStream {
           if (!canceled1 || !canceled2) cancelD.resolve();
           return;
         }
-        const v2 = s.bytes && !canceled1 ? value.slice() : value;
+        const v2 = s.bytes && !canceled1 ? TypedArrayPrototypeSlice(value) : value;
         if (!canceled1) try { c1.enqueue(value); } catch {}
         if (!canceled2) try { c2.enqueue(v2); } catch {}
         if (readAgain) { readAgain = false; pull(); }
       }, () => { reading = false; });
-      return Promise.resolve();
+      return PromiseResolve();
     };
     const cancelBoth = () => cancelD.resolve(_rsCancel(s, [reason1, reason2]));
-    r.closed.promise.catch((e) => {
+    PromisePrototypeThen(r.closed.promise, undefined, (e) => {
       try { c1.error(e); } catch {}
       try { c2.error(e); } catch {}
       if (!canceled1 || !canceled2) cancelD.resolve();
@@ -327,13 +349,13 @@ class ReadableStream {
       }
       if (s.reader) throw new TypeError("Cannot pipe a ReadableStream that is locked to a reader.");
       if (ws.writer) throw new TypeError("Cannot pipe to a WritableStream that is locked to a writer.");
-    } catch (e) { return Promise.reject(e); }
+    } catch (e) { return PromiseReject(e); }
     const reader = this.getReader();
     const writer = dest.getWriter();
     const r = _RDR.get(reader), w = _WR.get(writer);
     return new Promise((resolve, reject) => {
       let shuttingDown = false;
-      let lastWrite = Promise.resolve();
+      let lastWrite = PromiseResolve();
       const finish = (isErr, v) => {
         if (signal) signal.removeEventListener("abort", onAbort);
         writer.releaseLock();
@@ -343,21 +365,21 @@ class ReadableStream {
       const shutdown = (action, err, isErr) => {
         if (shuttingDown) return;
         shuttingDown = true;
-        const wait = ws.state === "writable" && !ws.closeQueued ? lastWrite.catch(_noop) : Promise.resolve();
-        wait.then(() => (action ? action() : undefined)).then(() => finish(isErr, err), (e) => finish(true, e));
+        const wait = ws.state === "writable" && !ws.closeQueued ? PromisePrototypeThen(lastWrite, undefined, _noop) : PromiseResolve();
+        PromisePrototypeThen(PromisePrototypeThen(wait, () => (action ? action() : undefined)), () => finish(isErr, err), (e) => finish(true, e));
       };
       function onAbort() {
         const reason = signal.reason;
-        shutdown(() => Promise.all([
+        shutdown(() => _whenBoth(
           !preventAbort && ws.state === "writable" ? _wsAbort(ws, reason) : undefined,
           !preventCancel && s.state === "readable" ? _rsCancel(s, reason) : undefined,
-        ]), reason, true);
+        ), reason, true);
       }
-      r.closed.promise.then(_noop, (e) => {
+      PromisePrototypeThen(r.closed.promise, _noop, (e) => {
         if (s.state !== "errored") return; // released, not errored
         shutdown(preventAbort ? null : () => _wsAbort(ws, e), e, true);
       });
-      w.closed.promise.then(() => {
+      PromisePrototypeThen(w.closed.promise, () => {
         const e = new TypeError("The destination WritableStream closed before the pipe finished.");
         shutdown(preventCancel ? null : () => _rsCancel(s, e), e, true);
       }, (e) => {
@@ -372,7 +394,7 @@ class ReadableStream {
         if (signal.aborted) onAbort();
         else signal.addEventListener("abort", onAbort);
       }
-      (async () => {
+      PromisePrototypeThen((async () => {
         while (!shuttingDown) {
           await w.ready.promise;
           if (shuttingDown) return;
@@ -382,9 +404,9 @@ class ReadableStream {
             return;
           }
           lastWrite = _wsWrite(ws, value);
-          lastWrite.catch(_noop);
+          PromisePrototypeThen(lastWrite, undefined, _noop);
         }
-      })().catch(_noop);
+      })(), undefined, _noop);
     });
   }
 
@@ -396,7 +418,7 @@ class ReadableStream {
     if (!_RS.has(readable)) throw new TypeError("pipeThrough: transform.readable must be a ReadableStream");
     if (s.reader) throw new TypeError("Cannot pipe a ReadableStream that is locked to a reader.");
     if (_WS.get(writable).writer) throw new TypeError("Cannot pipe to a WritableStream that is locked to a writer.");
-    this.pipeTo(writable, options).catch(_noop);
+    PromisePrototypeThen(this.pipeTo(writable, options), undefined, _noop);
     return readable;
   }
 
@@ -404,11 +426,11 @@ class ReadableStream {
     const preventCancel = !!(options != null && options.preventCancel);
     const reader = this.getReader();
     let finished = false;
-    let ongoing = Promise.resolve();
-    const it = Object.create(_AsyncIteratorProto);
+    let ongoing = PromiseResolve();
+    const it = ObjectCreate(_AsyncIteratorProto);
     const step = () => {
-      if (finished) return Promise.resolve({ value: undefined, done: true });
-      return reader.read().then((res) => {
+      if (finished) return PromiseResolve({ value: undefined, done: true });
+      return PromisePrototypeThen(reader.read(), (res) => {
         if (res.done) { finished = true; reader.releaseLock(); }
         return res;
       }, (e) => { finished = true; reader.releaseLock(); throw e; });
@@ -417,8 +439,8 @@ class ReadableStream {
     it.next = () => {
       busy++;
       const done = () => { busy--; };
-      ongoing = ongoing.then(step, step);
-      ongoing.then(done, done);
+      ongoing = PromisePrototypeThen(ongoing, step, step);
+      PromisePrototypeThen(ongoing, done, done);
       return ongoing;
     };
     it.return = (value) => {
@@ -428,17 +450,17 @@ class ReadableStream {
         if (!preventCancel) {
           const p = reader.cancel(value);
           reader.releaseLock();
-          return p.then(() => ({ value, done: true }));
+          return PromisePrototypeThen(p, () => ({ value, done: true }));
         }
         reader.releaseLock();
         return { value, done: true };
       };
       // Run at once when idle: some engines do not await return() on break.
       if (busy === 0) {
-        try { ongoing = Promise.resolve(ret()); } catch (e) { ongoing = Promise.reject(e); }
+        try { ongoing = PromiseResolve(ret()); } catch (e) { ongoing = PromiseReject(e); }
         return ongoing;
       }
-      return (ongoing = ongoing.then(ret, ret));
+      return (ongoing = PromisePrototypeThen(ongoing, ret, ret));
     };
     return it;
   }
@@ -460,15 +482,16 @@ class ReadableStreamDefaultReader {
   get closed() { return _brand(_RDR, this, "ReadableStreamDefaultReader").closed.promise; }
   read() {
     let r;
-    try { r = _brand(_RDR, this, "ReadableStreamDefaultReader"); } catch (e) { return Promise.reject(e); }
-    if (!r.stream) return Promise.reject(new TypeError("This reader has been released; it can no longer read."));
+    try { r = _brand(_RDR, this, "ReadableStreamDefaultReader"); } catch (e) { return PromiseReject(e); }
+    if (!r.stream) return PromiseReject(new TypeError("This reader has been released; it can no longer read."));
     return _rsReadPromise(r.stream);
   }
   releaseLock() {
     const r = _brand(_RDR, this, "ReadableStreamDefaultReader");
     if (!r.stream) return;
     const e = new TypeError("The reader was released.");
-    for (const req of r.requests.splice(0)) req.error(e);
+    const reqs = _takeAll(r.requests);
+    for (let i = 0; i < reqs.length; i++) reqs[i].error(e);
     if (r.closed.settled) r.closed = _deferred();
     r.closed.reject(e);
     r.stream.reader = null;
@@ -476,8 +499,8 @@ class ReadableStreamDefaultReader {
   }
   cancel(reason) {
     let r;
-    try { r = _brand(_RDR, this, "ReadableStreamDefaultReader"); } catch (e) { return Promise.reject(e); }
-    if (!r.stream) return Promise.reject(new TypeError("This reader has been released; it can no longer cancel the stream."));
+    try { r = _brand(_RDR, this, "ReadableStreamDefaultReader"); } catch (e) { return PromiseReject(e); }
+    if (!r.stream) return PromiseReject(new TypeError("This reader has been released; it can no longer cancel the stream."));
     return _rsCancel(r.stream, reason);
   }
   get [Symbol.toStringTag]() { return "ReadableStreamDefaultReader"; }
@@ -519,14 +542,15 @@ function _wsStartErroring(s, e) {
 function _wsFinishErroring(s) {
   s.state = "errored";
   const e = s.error;
-  for (const q of s.queue.splice(0)) q.d.reject(e);
+  const queued = _takeAll(s.queue);
+  for (let i = 0; i < queued.length; i++) queued[i].d.reject(e);
   s.queueSize = 0;
   if (s.closeRequest) { s.closeRequest.reject(e); s.closeRequest = null; }
   if (s.writer) s.writer.closed.reject(e);
   const ab = s.abortRequest;
   s.abortRequest = null;
   if (!ab) return;
-  _call(s.abortFn, undefined, ab.reason).then(() => ab.d.resolve(), (err) => ab.d.reject(err));
+  PromisePrototypeThen(_call(s.abortFn, undefined, ab.reason), () => ab.d.resolve(), (err) => ab.d.reject(err));
 }
 
 function _wsAdvance(s) {
@@ -534,9 +558,9 @@ function _wsAdvance(s) {
   if (s.state === "erroring") { _wsFinishErroring(s); return; }
   if (s.state !== "writable") return;
   if (s.queue.length > 0) {
-    const item = s.queue.shift();
+    const item = ArrayPrototypeShift(s.queue);
     s.inFlight = true;
-    _call(s.writeFn, undefined, item.chunk).then(() => {
+    PromisePrototypeThen(_call(s.writeFn, undefined, item.chunk), () => {
       s.inFlight = false;
       s.queueSize = s.queue.length === 0 ? 0 : s.queueSize - item.size;
       item.d.resolve();
@@ -552,7 +576,7 @@ function _wsAdvance(s) {
   } else if (s.closeQueued && !s.closeStarted) {
     s.closeStarted = true;
     s.inFlight = true;
-    _call(s.closeFn, undefined).then(() => {
+    PromisePrototypeThen(_call(s.closeFn, undefined), () => {
       s.inFlight = false;
       if (s.abortRequest) { s.abortRequest.d.resolve(); s.abortRequest = null; }
       s.state = "closed";
@@ -570,13 +594,13 @@ function _wsAdvance(s) {
 }
 
 function _wsWrite(s, chunk) {
-  if (s.state === "errored" || s.state === "erroring") return Promise.reject(s.error);
-  if (s.closeQueued || s.state === "closed") return Promise.reject(new TypeError("Cannot write to a WritableStream that is closed or closing."));
+  if (s.state === "errored" || s.state === "erroring") return PromiseReject(s.error);
+  if (s.closeQueued || s.state === "closed") return PromiseReject(new TypeError("Cannot write to a WritableStream that is closed or closing."));
   let size;
   try { size = _chunkSize(s.size, chunk); }
-  catch (e) { _wsStartErroring(s, e); return Promise.reject(e); }
+  catch (e) { _wsStartErroring(s, e); return PromiseReject(e); }
   const d = _deferred();
-  s.queue.push({ chunk, size, d });
+  s.queue[s.queue.length] = { chunk, size, d };
   s.queueSize += size;
   _wsUpdateBackpressure(s);
   _wsAdvance(s);
@@ -584,8 +608,8 @@ function _wsWrite(s, chunk) {
 }
 
 function _wsClose(s) {
-  if (s.state === "closed" || s.state === "errored") return Promise.reject(new TypeError(`Cannot close a WritableStream that is ${s.state}.`));
-  if (s.closeQueued) return Promise.reject(new TypeError("The WritableStream is already closing; close() was called twice."));
+  if (s.state === "closed" || s.state === "errored") return PromiseReject(new TypeError(`Cannot close a WritableStream that is ${s.state}.`));
+  if (s.closeQueued) return PromiseReject(new TypeError("The WritableStream is already closing; close() was called twice."));
   s.closeQueued = true;
   s.closeRequest = _deferred();
   const p = s.closeRequest.promise;
@@ -595,17 +619,17 @@ function _wsClose(s) {
 }
 
 function _wsCloseFromWriter(s) {
-  if (s.state === "closed") return Promise.resolve();
-  if (s.state === "errored") return Promise.reject(s.error);
+  if (s.state === "closed") return PromiseResolve();
+  if (s.state === "errored") return PromiseReject(s.error);
   return _wsClose(s);
 }
 
 function _wsAbort(s, reason) {
-  if (s.state === "closed" || s.state === "errored") return Promise.resolve();
+  if (s.state === "closed" || s.state === "errored") return PromiseResolve();
   s.abortReason = reason;
   if (s.abortController) s.abortController.abort(reason);
   if (s.abortRequest) return s.abortRequest.d.promise;
-  if (s.state === "erroring") return Promise.resolve();
+  if (s.state === "erroring") return PromiseResolve();
   const d = _deferred();
   s.abortRequest = { d, reason };
   _wsStartErroring(s, reason);
@@ -648,13 +672,13 @@ class WritableStream {
       closeQueued: false, closeStarted: false, closeRequest: null, abortRequest: null, abortController: null,
     };
     const controller = new WritableStreamDefaultController(_ctorKey, s);
-    s.writeFn = write && ((c) => write.call(snk, c, controller));
-    s.closeFn = close && (() => close.call(snk));
-    s.abortFn = abort && ((r) => abort.call(snk, r));
+    s.writeFn = write && ((c) => _apply(write, snk, [c, controller]));
+    s.closeFn = close && (() => _apply(close, snk, []));
+    s.abortFn = abort && ((r) => _apply(abort, snk, [r]));
     _WS.set(this, s);
     _wsUpdateBackpressure(s);
-    const started = start ? start.call(snk, controller) : undefined;
-    Promise.resolve(started).then(() => {
+    const started = start ? _apply(start, snk, [controller]) : undefined;
+    PromisePrototypeThen(PromiseResolve(started), () => {
       s.started = true;
       _wsAdvance(s);
     }, (e) => {
@@ -666,14 +690,14 @@ class WritableStream {
   get locked() { return _brand(_WS, this, "WritableStream").writer !== null; }
   abort(reason) {
     let s;
-    try { s = _brand(_WS, this, "WritableStream"); } catch (e) { return Promise.reject(e); }
-    if (s.writer) return Promise.reject(new TypeError("Cannot abort a WritableStream that is locked to a writer; abort through the writer instead."));
+    try { s = _brand(_WS, this, "WritableStream"); } catch (e) { return PromiseReject(e); }
+    if (s.writer) return PromiseReject(new TypeError("Cannot abort a WritableStream that is locked to a writer; abort through the writer instead."));
     return _wsAbort(s, reason);
   }
   close() {
     let s;
-    try { s = _brand(_WS, this, "WritableStream"); } catch (e) { return Promise.reject(e); }
-    if (s.writer) return Promise.reject(new TypeError("Cannot close a WritableStream that is locked to a writer; close through the writer instead."));
+    try { s = _brand(_WS, this, "WritableStream"); } catch (e) { return PromiseReject(e); }
+    if (s.writer) return PromiseReject(new TypeError("Cannot close a WritableStream that is locked to a writer; close through the writer instead."));
     return _wsClose(s);
   }
   getWriter() { return new WritableStreamDefaultWriter(this); }
@@ -705,13 +729,13 @@ class WritableStreamDefaultWriter {
     return w.stream;
   }
   write(chunk) {
-    try { return _wsWrite(this.#live("write"), chunk); } catch (e) { return Promise.reject(e); }
+    try { return _wsWrite(this.#live("write"), chunk); } catch (e) { return PromiseReject(e); }
   }
   close() {
-    try { return _wsClose(this.#live("close the stream")); } catch (e) { return Promise.reject(e); }
+    try { return _wsClose(this.#live("close the stream")); } catch (e) { return PromiseReject(e); }
   }
   abort(reason) {
-    try { return _wsAbort(this.#live("abort the stream"), reason); } catch (e) { return Promise.reject(e); }
+    try { return _wsAbort(this.#live("abort the stream"), reason); } catch (e) { return PromiseReject(e); }
   }
   releaseLock() {
     const w = _brand(_WR, this, "WritableStreamDefaultWriter");
@@ -784,14 +808,14 @@ class TransformStream {
     const controller = new TransformStreamDefaultController(_ctorKey, ops);
     const doTransform = (chunk) => {
       const p = transform ? _call(transform, t, chunk, controller) : _call(ops.enqueue, ops, chunk);
-      return p.then(_noop, (e) => { ops.error(e); throw e; });
+      return PromisePrototypeThen(p, _noop, (e) => { ops.error(e); throw e; });
     };
     const startD = _deferred();
     this.#writable = new WritableStream({
       start(c) { wc = c; return startD.promise; },
       write(chunk) {
         if (backpressure) {
-          return bpChange.promise.then(() => {
+          return PromisePrototypeThen(bpChange.promise, () => {
             if (ws.state === "erroring") throw ws.error;
             return doTransform(chunk);
           });
@@ -799,7 +823,7 @@ class TransformStream {
         return doTransform(chunk);
       },
       close() {
-        return _call(flush, t, controller).then(() => {
+        return PromisePrototypeThen(_call(flush, t, controller), () => {
           if (rs.state === "errored") throw rs.error;
           if (rs.state === "readable" && !rs.closeRequested) _rsClose(rs);
         }, (e) => { _rsError(rs, e); throw e; });
@@ -822,7 +846,7 @@ class TransformStream {
     rs = _RS.get(this.#readable);
     ws = _WS.get(this.#writable);
     setBackpressure(true);
-    startD.resolve(start ? start.call(t, controller) : undefined);
+    startD.resolve(start ? _apply(start, t, [controller]) : undefined);
   }
   get readable() { return this.#readable; }
   get writable() { return this.#writable; }
@@ -837,7 +861,7 @@ class IdentityTransformStream extends TransformStream {
         if (!isBufferSource(chunk)) {
           throw new TypeError("This TransformStream is being used as a byte stream, but received " + (typeof chunk === "string" ? "a string" : "an object of non-ArrayBuffer/ArrayBufferView type") + " on its writable side.");
         }
-        if (chunk.byteLength > 0) c.enqueue(toBytes(chunk).slice());
+        if (chunk.byteLength > 0) c.enqueue(TypedArrayPrototypeSlice(toBytes(chunk)));
       },
     });
   }
@@ -849,14 +873,14 @@ class IdentityTransformStream extends TransformStream {
 class FixedLengthStream extends TransformStream {
   constructor(expectedLength) {
     const n = Number(expectedLength);
-    if (!Number.isInteger(n) || n < 0) throw new TypeError("FixedLengthStream requires a non-negative integer length");
+    if (!NumberIsInteger(n) || n < 0) throw new TypeError("FixedLengthStream requires a non-negative integer length");
     let seen = 0;
     super({
       transform(chunk, c) {
         if (!isBufferSource(chunk)) throw new TypeError("This TransformStream is being used as a byte stream, but received a non-byte chunk on its writable side.");
         seen += chunk.byteLength;
         if (seen > n) throw new TypeError(`FixedLengthStream: more than the expected ${n} bytes were written.`);
-        if (chunk.byteLength > 0) c.enqueue(toBytes(chunk).slice());
+        if (chunk.byteLength > 0) c.enqueue(TypedArrayPrototypeSlice(toBytes(chunk)));
       },
       flush() {
         if (seen < n) throw new TypeError(`FixedLengthStream: only ${seen} of the expected ${n} bytes were written.`);
@@ -905,8 +929,8 @@ class TextEncoderStream {
       transform(chunk, c) {
         let str = pending + String(chunk);
         pending = "";
-        const last = str.charCodeAt(str.length - 1);
-        if (last >= 0xd800 && last <= 0xdbff) { pending = str[str.length - 1]; str = str.slice(0, -1); }
+        const last = StringPrototypeCharCodeAt(str, str.length - 1);
+        if (last >= 0xd800 && last <= 0xdbff) { pending = str[str.length - 1]; str = StringPrototypeSlice(str, 0, -1); }
         if (str.length > 0) c.enqueue(_utf8.encode(str));
       },
       flush(c) {
@@ -939,7 +963,7 @@ class TextDecoderStream {
   constructor(label = "utf-8", options) {
     const l = String(label).trim().toLowerCase();
     if (l !== "utf-8" && l !== "utf8" && l !== "unicode-1-1-utf-8") {
-      throw new RangeError(`TextDecoderStream: unsupported encoding ${JSON.stringify(String(label))}; only utf-8 is supported.`);
+      throw new RangeError(`TextDecoderStream: unsupported encoding ${JSONStringify(String(label))}; only utf-8 is supported.`);
     }
     const o = options == null ? {} : options;
     const fatal = this.#fatal = !!o.fatal;
@@ -957,13 +981,13 @@ class TextDecoderStream {
         let bytes = toBytes(chunk);
         if (pending.length) bytes = concatBytes([pending, bytes]);
         if (!bomSeen) {
-          if (bytes.length < 3 && bytes.every((b, i) => b === [0xef, 0xbb, 0xbf][i])) { pending = bytes.slice(); return; }
+          if (bytes.length < 3 && (bytes.length < 1 || bytes[0] === 0xef) && (bytes.length < 2 || bytes[1] === 0xbb)) { pending = TypedArrayPrototypeSlice(bytes); return; }
           bomSeen = true;
-          if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+          if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = TypedArrayPrototypeSubarray(bytes, 3);
         }
         const keep = _utf8Incomplete(bytes);
-        pending = bytes.slice(bytes.length - keep);
-        const text = decode(bytes.subarray(0, bytes.length - keep));
+        pending = TypedArrayPrototypeSlice(bytes, bytes.length - keep);
+        const text = decode(TypedArrayPrototypeSubarray(bytes, 0, bytes.length - keep));
         if (text.length > 0) c.enqueue(text);
       },
       flush(c) {

@@ -2,23 +2,23 @@
 // them), and the multipart/form-data and urlencoded codecs that Request and
 // Response bodies use (_encodeMultipart, _parseFormData).
 
-const _blobBytes = new WeakMap(); // Blob -> Uint8Array (never handed out; callers get copies)
+const _blobBytes = new SafeWeakMap(); // Blob -> Uint8Array (never handed out; callers get copies)
+
+const _blobTypeBad = /[^\x20-\x7e]/;
+const _newlines = _re(/\r\n|\r|\n/g);
 
 function _normBlobType(t) {
   if (t === undefined) return "";
   t = String(t);
-  for (let i = 0; i < t.length; i++) {
-    const c = t.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e) return "";
-  }
-  return t.toLowerCase();
+  if (_test(_blobTypeBad, t)) return "";
+  return StringPrototypeToLowerCase(t);
 }
 
 function _blobPartBytes(part, endings) {
   if (part instanceof Blob) return _blobBytes.get(part);
-  if (part instanceof ArrayBuffer || ArrayBuffer.isView(part)) return toBytes(part).slice();
+  if (part instanceof ArrayBuffer || ArrayBufferIsView(part)) return TypedArrayPrototypeSlice(toBytes(part));
   let s = String(part);
-  if (endings === "native") s = s.replace(/\r\n|\r|\n/g, "\n");
+  if (endings === "native") s = StringPrototypeReplace(s, _newlines, "\n");
   return _utf8.encode(s);
 }
 
@@ -34,19 +34,24 @@ class Blob {
     const o = options == null ? {} : options;
     if (typeof o !== "object" && typeof o !== "function") throw new TypeError("Blob options must be an object");
     const endings = o.endings === undefined ? "transparent" : String(o.endings);
-    if (endings !== "transparent" && endings !== "native") throw new TypeError(`Blob options.endings must be "transparent" or "native"; got ${JSON.stringify(endings)}`);
+    if (endings !== "transparent" && endings !== "native") throw new TypeError(`Blob options.endings must be "transparent" or "native"; got ${JSONStringify(endings)}`);
     const chunks = [];
     if (parts !== undefined) {
-      if (parts === null || typeof parts !== "object" || typeof parts[Symbol.iterator] !== "function") {
-        throw new TypeError("The Blob constructor requires its first argument to be an iterable (an array of strings, BufferSources or Blobs)");
+      if (ArrayIsArray(parts)) {
+        // An array is read by index, not through its iterator.
+        for (let i = 0; i < parts.length; i++) chunks[i] = _blobPartBytes(parts[i], endings);
+      } else {
+        if (parts === null || typeof parts !== "object" || typeof parts[SymbolIterator] !== "function") {
+          throw new TypeError("The Blob constructor requires its first argument to be an iterable (an array of strings, BufferSources or Blobs)");
+        }
+        for (const p of parts) chunks[chunks.length] = _blobPartBytes(p, endings);
       }
-      for (const p of parts) chunks.push(_blobPartBytes(p, endings));
     }
     _blobBytes.set(this, chunks.length === 1 ? chunks[0] : concatBytes(chunks));
     this.#type = _normBlobType(o.type);
   }
   // _bytes returns a copy of the Blob's bytes (for Request/Response bodies).
-  _bytes() { return _brand(_blobBytes, this, "Blob").slice(); }
+  _bytes() { return TypedArrayPrototypeSlice(_brand(_blobBytes, this, "Blob")); }
   get size() { return _brand(_blobBytes, this, "Blob").byteLength; }
   get type() { _brand(_blobBytes, this, "Blob"); return this.#type; }
   slice(start, end, contentType) {
@@ -54,11 +59,11 @@ class Blob {
     const n = bytes.byteLength;
     const rel = (x, dflt) => {
       if (x === undefined) return dflt;
-      x = Math.trunc(Number(x)) || 0;
-      return x < 0 ? Math.max(n + x, 0) : Math.min(x, n);
+      x = MathTrunc(Number(x)) || 0;
+      return x < 0 ? MathMax(n + x, 0) : MathMin(x, n);
     };
     const from = rel(start, 0), to = rel(end, n);
-    return _blobFromBytes(bytes.subarray(from, Math.max(from, to)), _normBlobType(contentType));
+    return _blobFromBytes(TypedArrayPrototypeSubarray(bytes, from, MathMax(from, to)), _normBlobType(contentType));
   }
   async text() { return _utf8.decode(_brand(_blobBytes, this, "Blob")); }
   async arrayBuffer() { return this._bytes().buffer; }
@@ -67,18 +72,18 @@ class Blob {
     let bytes = _brand(_blobBytes, this, "Blob");
     const CHUNK = 65536;
     let off = 0;
-    return new ReadableStream({
+    return new (_global("ReadableStream"))({
       type: "bytes",
       pull(c) {
         if (off >= bytes.byteLength) { c.close(); return; }
-        const end = Math.min(off + CHUNK, bytes.byteLength);
-        c.enqueue(bytes.slice(off, end));
+        const end = MathMin(off + CHUNK, bytes.byteLength);
+        c.enqueue(TypedArrayPrototypeSlice(bytes, off, end));
         off = end;
       },
       cancel() { bytes = new Uint8Array(0); },
     });
   }
-  get [Symbol.toStringTag]() { return "Blob"; }
+  get [SymbolToStringTag]() { return "Blob"; }
 }
 
 class File extends Blob {
@@ -88,12 +93,12 @@ class File extends Blob {
     super(bits, options);
     this.#name = String(name);
     const lm = options == null ? undefined : options.lastModified;
-    this.#lastModified = lm === undefined ? Date.now() : Math.trunc(Number(lm)) || 0;
+    this.#lastModified = lm === undefined ? DateNow() : MathTrunc(Number(lm)) || 0;
   }
   get name() { return this.#name; }
   get lastModified() { return this.#lastModified; }
   get webkitRelativePath() { return ""; }
-  get [Symbol.toStringTag]() { return "File"; }
+  get [SymbolToStringTag]() { return "File"; }
 }
 
 // ---- FormData ----
@@ -110,94 +115,119 @@ function _formValue(value, filename, nargs) {
   return String(value);
 }
 
+// The prelude's own access to a FormData's entries (not through
+// FormData.prototype, which the app may change).
+let _formDataAppend, _formDataList;
+
 class FormData {
   #list = [];
   constructor(form) {
     if (form !== undefined) throw new TypeError("FormData: constructing from a form element is not supported; call new FormData() with no arguments.");
   }
+  static {
+    _formDataAppend = (fd, name, value) => { fd.#list[fd.#list.length] = [name, value]; };
+    _formDataList = (fd) => fd.#list;
+  }
   #args(n, name, got) { if (got < n) throw new TypeError(`FormData.${name}: ${n} argument${n > 1 ? "s" : ""} required, but only ${got} present.`); }
   append(name, value, filename) {
     this.#args(2, "append", arguments.length);
-    this.#list.push([String(name), _formValue(value, filename, arguments.length)]);
+    this.#list[this.#list.length] = [String(name), _formValue(value, filename, arguments.length)];
   }
   set(name, value, filename) {
     this.#args(2, "set", arguments.length);
     const n = String(name), v = _formValue(value, filename, arguments.length);
-    const i = this.#list.findIndex(([k]) => k === n);
-    if (i < 0) { this.#list.push([n, v]); return; }
-    this.#list[i] = [n, v];
-    this.#list = this.#list.filter(([k], j) => k !== n || j === i);
+    const l = this.#list, out = [];
+    let found = false;
+    for (let i = 0; i < l.length; i++) {
+      if (l[i][0] !== n) out[out.length] = l[i];
+      else if (!found) { found = true; out[out.length] = [n, v]; }
+    }
+    if (!found) out[out.length] = [n, v];
+    this.#list = out;
   }
   get(name) {
     this.#args(1, "get", arguments.length);
-    const n = String(name);
-    const e = this.#list.find(([k]) => k === n);
-    return e ? e[1] : null;
+    const n = String(name), l = this.#list;
+    for (let i = 0; i < l.length; i++) if (l[i][0] === n) return l[i][1];
+    return null;
   }
   getAll(name) {
     this.#args(1, "getAll", arguments.length);
-    const n = String(name);
-    return this.#list.filter(([k]) => k === n).map(([, v]) => v);
+    const n = String(name), l = this.#list, out = [];
+    for (let i = 0; i < l.length; i++) if (l[i][0] === n) out[out.length] = l[i][1];
+    return out;
   }
   has(name) {
     this.#args(1, "has", arguments.length);
-    const n = String(name);
-    return this.#list.some(([k]) => k === n);
+    const n = String(name), l = this.#list;
+    for (let i = 0; i < l.length; i++) if (l[i][0] === n) return true;
+    return false;
   }
   delete(name) {
     this.#args(1, "delete", arguments.length);
-    const n = String(name);
-    this.#list = this.#list.filter(([k]) => k !== n);
+    const n = String(name), l = this.#list, out = [];
+    for (let i = 0; i < l.length; i++) if (l[i][0] !== n) out[out.length] = l[i];
+    this.#list = out;
   }
   forEach(cb, thisArg) {
     if (typeof cb !== "function") throw new TypeError("FormData.forEach: the callback must be a function");
-    for (const [k, v] of this) cb.call(thisArg, v, k, this);
+    for (let i = 0; i < this.#list.length; i++) _apply(cb, thisArg, [this.#list[i][1], this.#list[i][0], this]);
   }
   *entries() { for (let i = 0; i < this.#list.length; i++) yield [this.#list[i][0], this.#list[i][1]]; }
-  *keys() { for (const [k] of this.entries()) yield k; }
-  *values() { for (const [, v] of this.entries()) yield v; }
-  [Symbol.iterator]() { return this.entries(); }
-  get [Symbol.toStringTag]() { return "FormData"; }
+  *keys() { for (let i = 0; i < this.#list.length; i++) yield this.#list[i][0]; }
+  *values() { for (let i = 0; i < this.#list.length; i++) yield this.#list[i][1]; }
+  [SymbolIterator]() { return this.entries(); }
+  get [SymbolToStringTag]() { return "FormData"; }
 }
 
 // ---- multipart/form-data ----
 
+const _lf = _re(/\n/g);
+const _cr = _re(/\r/g);
+const _quote = _re(/"/g);
+
 function _escapeMultipartName(s) {
-  return s.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
+  return StringPrototypeReplace(StringPrototypeReplace(StringPrototypeReplace(s, _lf, "%0A"), _cr, "%0D"), _quote, "%22");
 }
 
 // _encodeMultipart serialises a FormData as a multipart/form-data body.
 function _encodeMultipart(fd) {
   let boundary = "----WarrenFormBoundary";
-  for (let i = 0; i < 16; i++) boundary += "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[Math.floor(Math.random() * 62)];
+  for (let i = 0; i < 16; i++) boundary += "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[MathFloor(MathRandom() * 62)];
   const chunks = [];
-  const crlf = (s) => s.replace(/\r\n|\r|\n/g, "\r\n");
-  for (const [name, value] of fd) {
+  const crlf = (s) => StringPrototypeReplace(s, _newlines, "\r\n");
+  const list = _formDataList(fd);
+  for (let i = 0; i < list.length; i++) {
+    const name = list[i][0], value = list[i][1];
     let head = `--${boundary}\r\nContent-Disposition: form-data; name="${_escapeMultipartName(crlf(name))}"`;
     if (typeof value === "string") {
-      chunks.push(_utf8.encode(head + "\r\n\r\n" + crlf(value) + "\r\n"));
+      chunks[chunks.length] = _utf8.encode(head + "\r\n\r\n" + crlf(value) + "\r\n");
     } else {
       head += `; filename="${_escapeMultipartName(value.name)}"\r\nContent-Type: ${value.type || "application/octet-stream"}\r\n\r\n`;
-      chunks.push(_utf8.encode(head), _blobBytes.get(value), _utf8.encode("\r\n"));
+      chunks[chunks.length] = _utf8.encode(head);
+      chunks[chunks.length] = _blobBytes.get(value);
+      chunks[chunks.length] = _utf8.encode("\r\n");
     }
   }
-  chunks.push(_utf8.encode(`--${boundary}--\r\n`));
+  chunks[chunks.length] = _utf8.encode(`--${boundary}--\r\n`);
   return { bytes: concatBytes(chunks), type: "multipart/form-data; boundary=" + boundary };
 }
+
+const _filenameStar = /^utf-8'[^']*'(.*)$/i;
 
 // _mimeParams parses "essence; a=b; c=\"d\"" into {essence, params}.
 function _mimeParams(header) {
   const s = String(header);
-  const semi = s.indexOf(";");
-  const essence = (semi < 0 ? s : s.slice(0, semi)).trim().toLowerCase();
-  const params = new Map();
+  const semi = StringPrototypeIndexOf(s, ";");
+  const essence = StringPrototypeToLowerCase(StringPrototypeTrim(semi < 0 ? s : StringPrototypeSlice(s, 0, semi)));
+  const params = new SafeMap();
   if (semi < 0) return { essence, params };
   let i = semi + 1;
   while (i < s.length) {
     while (i < s.length && (s[i] === " " || s[i] === "\t" || s[i] === ";")) i++;
     let j = i;
     while (j < s.length && s[j] !== "=" && s[j] !== ";") j++;
-    const key = s.slice(i, j).trim().toLowerCase();
+    const key = StringPrototypeToLowerCase(StringPrototypeTrim(StringPrototypeSlice(s, i, j)));
     i = j;
     if (s[i] !== "=") { i++; continue; }
     i++;
@@ -213,7 +243,7 @@ function _mimeParams(header) {
     } else {
       j = i;
       while (j < s.length && s[j] !== ";") j++;
-      value = s.slice(i, j).trim();
+      value = StringPrototypeTrim(StringPrototypeSlice(s, i, j));
       i = j;
     }
     if (key && !params.has(key)) params.set(key, value);
@@ -223,7 +253,7 @@ function _mimeParams(header) {
 
 function _indexOfBytes(hay, needle, from) {
   const first = needle[0], m = needle.length, last = hay.length - m;
-  for (let i = hay.indexOf(first, from); i !== -1 && i <= last; i = hay.indexOf(first, i + 1)) {
+  for (let i = TypedArrayPrototypeIndexOf(hay, first, from); i !== -1 && i <= last; i = TypedArrayPrototypeIndexOf(hay, first, i + 1)) {
     let k = 1;
     while (k < m && hay[i + k] === needle[k]) k++;
     if (k === m) return i;
@@ -241,10 +271,10 @@ function _parseMultipart(bytes, boundary) {
   const fd = new FormData();
   // The first delimiter may follow a preamble.
   let pos;
-  if (_indexOfBytes(bytes.subarray(0, delim.length), delim, 0) === 0) pos = delim.length;
+  if (_indexOfBytes(TypedArrayPrototypeSubarray(bytes, 0, delim.length), delim, 0) === 0) pos = delim.length;
   else {
     const i = _indexOfBytes(bytes, crlfDelim, 0);
-    if (i < 0) throw bad(`the boundary ${JSON.stringify(boundary)} does not occur in the body.`);
+    if (i < 0) throw bad(`the boundary ${JSONStringify(boundary)} does not occur in the body.`);
     pos = i + crlfDelim.length;
   }
   for (;;) {
@@ -260,36 +290,38 @@ function _parseMultipart(bytes, boundary) {
     else {
       const he = _indexOfBytes(bytes, headEnd, pos);
       if (he < 0) throw bad("a part's headers are not terminated by an empty line.");
-      headers = _utf8.decode(bytes.subarray(pos, he));
+      headers = _utf8.decode(TypedArrayPrototypeSubarray(bytes, pos, he));
       bodyStart = he + 4;
     }
     const bodyEnd = _indexOfBytes(bytes, crlfDelim, bodyStart);
     if (bodyEnd < 0) throw bad("the body ends without the closing boundary (--" + boundary + "--).");
     let disposition = null, ctype = null;
-    for (const line of headers.split("\r\n")) {
+    const lines = StringPrototypeSplit(headers, "\r\n");
+    for (let k = 0; k < lines.length; k++) {
+      const line = lines[k];
       if (line === "") continue;
-      const c = line.indexOf(":");
-      if (c <= 0) throw bad(`malformed part header ${JSON.stringify(line)}.`);
-      const hname = line.slice(0, c).trim().toLowerCase(), hval = line.slice(c + 1).trim();
+      const c = StringPrototypeIndexOf(line, ":");
+      if (c <= 0) throw bad(`malformed part header ${JSONStringify(line)}.`);
+      const hname = StringPrototypeToLowerCase(StringPrototypeTrim(StringPrototypeSlice(line, 0, c))), hval = StringPrototypeTrim(StringPrototypeSlice(line, c + 1));
       if (hname === "content-disposition") disposition = hval;
       else if (hname === "content-type") ctype = hval;
     }
     if (disposition === null) throw bad("a part has no Content-Disposition header.");
     const d = _mimeParams(disposition);
-    if (d.essence !== "form-data") throw bad(`a part's Content-Disposition is ${JSON.stringify(d.essence)}, not form-data.`);
+    if (d.essence !== "form-data") throw bad(`a part's Content-Disposition is ${JSONStringify(d.essence)}, not form-data.`);
     if (!d.params.has("name")) throw bad("a part's Content-Disposition has no name parameter.");
     const name = d.params.get("name");
     let filename = d.params.has("filename") ? d.params.get("filename") : null;
     const star = d.params.get("filename*");
     if (star !== undefined) {
-      const m = /^utf-8'[^']*'(.*)$/i.exec(star);
-      if (m) { try { filename = decodeURIComponent(m[1]); } catch {} }
+      const m = RegExpPrototypeExec(_filenameStar, star);
+      if (m) { try { filename = DecodeURIComponent(m[1]); } catch {} }
     }
-    const content = bytes.subarray(bodyStart, bodyEnd);
+    const content = TypedArrayPrototypeSubarray(bytes, bodyStart, bodyEnd);
     if (filename !== null) {
-      fd.append(name, new File([content], filename, { type: ctype || "" }));
+      _formDataAppend(fd, name, new File([content], filename, { type: ctype || "" }));
     } else {
-      fd.append(name, _utf8.decode(content));
+      _formDataAppend(fd, name, _utf8.decode(content));
     }
     pos = bodyEnd + crlfDelim.length;
   }
@@ -301,10 +333,12 @@ function _parseFormData(bytes, contentType) {
   if (essence === "multipart/form-data") return _parseMultipart(bytes, params.get("boundary"));
   if (essence === "application/x-www-form-urlencoded") {
     const fd = new FormData();
-    for (const [k, v] of new URLSearchParams(_utf8.decode(bytes))) fd.append(k, v);
+    _global("URLSearchParams"); // loads the url family
+    const list = _shared.formParse(_utf8.decode(bytes));
+    for (let i = 0; i < list.length; i++) _formDataAppend(fd, list[i][0], list[i][1]);
     return fd;
   }
-  throw new TypeError(`Unrecognized Content-Type header value ${JSON.stringify(String(contentType || ""))}: FormData can only parse multipart/form-data and application/x-www-form-urlencoded bodies.`);
+  throw new TypeError(`Unrecognized Content-Type header value ${JSONStringify(String(contentType || ""))}: FormData can only parse multipart/form-data and application/x-www-form-urlencoded bodies.`);
 }
 
 defineGlobal("Blob", Blob);

@@ -1,28 +1,35 @@
 // Headers, Request, Response and fetch (the Fetch standard, as Workers use it).
 
 const _validHeaderName = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const _headerTrim = _re(/^[\t\n\r ]+|[\t\n\r ]+$/g);
+const _badHeaderValue = /[\0\r\n]/;
 function _normValue(v) {
   v = typeof v === "string" ? v : String(v);
   const n = v.length;
   // Fast path: no surrounding whitespace to trim (most values).
-  if (n > 0 && (v.charCodeAt(0) <= 32 || v.charCodeAt(n - 1) <= 32)) v = v.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
-  if (/[\0\r\n]/.test(v)) throw new TypeError("Invalid header value: " + JSON.stringify(v));
+  if (n > 0 && (StringPrototypeCharCodeAt(v, 0) <= 32 || StringPrototypeCharCodeAt(v, n - 1) <= 32)) v = StringPrototypeReplace(v, _headerTrim, "");
+  if (_test(_badHeaderValue, v)) throw new TypeError("Invalid header value: " + JSONStringify(v));
   return v;
 }
 // Names seen before skip validation; the cache is bounded.
-const _names = new Map();
+const _names = new SafeMap();
 function _normName(n) {
   if (typeof n !== "string") n = String(n);
   const c = _names.get(n);
   if (c !== undefined) return c;
-  if (!_validHeaderName.test(n)) throw new TypeError("Invalid header name: " + JSON.stringify(n));
-  const l = n.toLowerCase();
+  if (!_test(_validHeaderName, n)) throw new TypeError("Invalid header name: " + JSONStringify(n));
+  const l = StringPrototypeToLowerCase(n);
   if (_names.size < 512) _names.set(n, l);
   return l;
 }
 
 // _immutable holds the Headers that may not change (those of Response.error()).
-const _immutable = new WeakSet();
+const _immutable = new SafeWeakSet();
+
+// The prelude's own operations on Headers, which do not go through
+// Headers.prototype (the app may replace its methods): set in the class's
+// static block.
+let _headersHas, _headersGet, _headersSet, _headersEntries, _headersTrusted;
 
 class Headers {
   // name (lowercase), value, name, value, ...; or, until first use, the
@@ -32,86 +39,116 @@ class Headers {
   constructor(init) {
     this.#list = [];
     if (init == null) return;
-    if (init instanceof Headers) { this.#list = init.#l().slice(); return; }
+    if (init instanceof Headers) { this.#list = ArrayPrototypeSlice(init.#l()); return; }
     if (typeof init !== "object") throw new TypeError("Headers init must be an object, an array of pairs, or Headers");
-    if (typeof init[Symbol.iterator] === "function") {
-      for (const pair of init) {
-        const p = Array.from(pair);
-        if (p.length !== 2) throw new TypeError("Each header pair must have exactly two items");
-        this.append(p[0], p[1]);
-      }
+    if (ArrayIsArray(init)) {
+      // An array of pairs is read by index, not through its iterator.
+      for (let i = 0; i < init.length; i++) this.#appendPair(init[i]);
       return;
     }
-    for (const k of Object.keys(init)) this.append(k, init[k]);
+    if (typeof init[SymbolIterator] === "function") {
+      for (const pair of init) this.#appendPair(pair);
+      return;
+    }
+    const keys = ObjectKeys(init);
+    for (let i = 0; i < keys.length; i++) this.#append(keys[i], init[keys[i]]);
   }
-  _setGuard(g) { if (g === "immutable") _immutable.add(this); return this; }
-  // _trusted builds Headers from a list Go (or the runtime) already
-  // validated: flat (name, value, ...) or "\n"-joined, names lowercase.
-  static _trusted(list) {
-    const h = new Headers();
-    if (list) h.#list = list;
-    return h;
+  #appendPair(pair) {
+    const p = ArrayIsArray(pair) ? pair : ArrayFrom(pair);
+    if (p.length !== 2) throw new TypeError("Each header pair must have exactly two items");
+    this.#append(p[0], p[1]);
   }
-  #l() {
-    const l = this.#list;
-    if (typeof l !== "string") return l;
-    return (this.#list = l === "" ? [] : l.split("\n"));
-  }
-  #check() { if (_immutable.has(this)) throw new TypeError("Can't modify immutable headers."); }
-  append(name, value) {
+  #append(name, value) {
     this.#check();
-    const n = _normName(name), v = _normValue(value);
-    this.#l().push(n, v);
+    const n = _normName(name), v = _normValue(value), l = this.#l();
+    l[l.length] = n;
+    l[l.length] = v;
   }
-  delete(name) {
-    this.#check();
-    const n = _normName(name), l = this.#l(), out = [];
-    for (let i = 0; i < l.length; i += 2) if (l[i] !== n) out.push(l[i], l[i + 1]);
-    this.#list = out;
+  #has(n) {
+    const l = this.#l();
+    for (let i = 0; i < l.length; i += 2) if (l[i] === n) return true;
+    return false;
   }
-  get(name) {
-    const n = _normName(name), l = this.#l();
+  #get(n) {
+    const l = this.#l();
     let r = null;
     for (let i = 0; i < l.length; i += 2) if (l[i] === n) r = r === null ? l[i + 1] : r + ", " + l[i + 1];
     return r;
   }
-  getSetCookie() { return this.getAll("set-cookie"); }
-  getAll(name) {
-    const n = _normName(name), l = this.#l(), out = [];
-    for (let i = 0; i < l.length; i += 2) if (l[i] === n) out.push(l[i + 1]);
-    return out;
-  }
-  has(name) {
-    const n = _normName(name), l = this.#l();
-    for (let i = 0; i < l.length; i += 2) if (l[i] === n) return true;
-    return false;
-  }
-  set(name, value) {
+  #set(name, value) {
     this.#check();
     const n = _normName(name), v = _normValue(value), l = this.#l();
     let found = -1;
     for (let i = 0; i < l.length; i += 2) if (l[i] === n) { found = i; break; }
-    if (found < 0) { l.push(n, v); return; }
+    if (found < 0) { l[l.length] = n; l[l.length] = v; return; }
     l[found + 1] = v;
-    for (let i = l.length - 2; i > found; i -= 2) if (l[i] === n) l.splice(i, 2);
+    for (let i = l.length - 2; i > found; i -= 2) if (l[i] === n) ArrayPrototypeSplice(l, i, 2);
   }
-  forEach(cb, thisArg) { for (const [k, v] of this) cb.call(thisArg, v, k, this); }
-  *entries() {
-    const l = this.#l(), seen = new Set();
-    for (let i = 0; i < l.length; i += 2) seen.add(l[i]);
-    const names = [...seen].sort();
-    for (const n of names) {
-      if (n === "set-cookie") { for (const v of this.getSetCookie()) yield [n, v]; }
-      else yield [n, this.get(n)];
+  // #entries is the sorted list of [name, value], set-cookie values apart.
+  #entries() {
+    const l = this.#l(), seen = new SafeSet(), names = [];
+    for (let i = 0; i < l.length; i += 2) if (!seen.has(l[i])) { seen.add(l[i]); names[names.length] = l[i]; }
+    ArrayPrototypeSort(names);
+    const out = [];
+    for (let j = 0; j < names.length; j++) {
+      const n = names[j];
+      if (n === "set-cookie") {
+        for (let i = 0; i < l.length; i += 2) if (l[i] === n) out[out.length] = [n, l[i + 1]];
+      } else out[out.length] = [n, this.#get(n)];
     }
+    return out;
   }
-  *keys() { for (const [k] of this.entries()) yield k; }
-  *values() { for (const [, v] of this.entries()) yield v; }
-  [Symbol.iterator]() { return this.entries(); }
-  get [Symbol.toStringTag]() { return "Headers"; }
-  _pairs() { const l = this.#l(), out = []; for (let i = 0; i < l.length; i += 2) out.push([l[i], l[i + 1]]); return out; }
+  static {
+    _headersHas = (h, name) => h.#has(_normName(name));
+    _headersGet = (h, name) => h.#get(_normName(name));
+    _headersSet = (h, name, value) => h.#set(name, value);
+    _headersEntries = (h) => h.#entries();
+  }
+  _setGuard(g) { if (g === "immutable") _immutable.add(this); return this; }
+  // _headersTrusted builds Headers from a list Go (or the runtime) already
+  // validated: flat (name, value, ...) or "\n"-joined, names lowercase.
+  static {
+    _headersTrusted = (list) => {
+      const h = new Headers();
+      if (list) h.#list = list;
+      return h;
+    };
+  }
+  #l() {
+    const l = this.#list;
+    if (typeof l !== "string") return l;
+    return (this.#list = l === "" ? [] : StringPrototypeSplit(l, "\n"));
+  }
+  #check() { if (_immutable.has(this)) throw new TypeError("Can't modify immutable headers."); }
+  append(name, value) { this.#append(name, value); }
+  delete(name) {
+    this.#check();
+    const n = _normName(name), l = this.#l(), out = [];
+    for (let i = 0; i < l.length; i += 2) if (l[i] !== n) { out[out.length] = l[i]; out[out.length] = l[i + 1]; }
+    this.#list = out;
+  }
+  get(name) { return this.#get(_normName(name)); }
+  getSetCookie() { return this.#getAll("set-cookie"); }
+  getAll(name) { return this.#getAll(_normName(name)); }
+  #getAll(n) {
+    const l = this.#l(), out = [];
+    for (let i = 0; i < l.length; i += 2) if (l[i] === n) out[out.length] = l[i + 1];
+    return out;
+  }
+  has(name) { return this.#has(_normName(name)); }
+  set(name, value) { this.#set(name, value); }
+  forEach(cb, thisArg) {
+    const e = this.#entries();
+    for (let i = 0; i < e.length; i++) _apply(cb, thisArg, [e[i][1], e[i][0], this]);
+  }
+  *entries() { const e = this.#entries(); for (let i = 0; i < e.length; i++) yield e[i]; }
+  *keys() { const e = this.#entries(); for (let i = 0; i < e.length; i++) yield e[i][0]; }
+  *values() { const e = this.#entries(); for (let i = 0; i < e.length; i++) yield e[i][1]; }
+  [SymbolIterator]() { return this.entries(); }
+  get [SymbolToStringTag]() { return "Headers"; }
+  _pairs() { const l = this.#l(), out = []; for (let i = 0; i < l.length; i += 2) out[out.length] = [l[i], l[i + 1]]; return out; }
   // _flat is the list as the host takes it: "name\nvalue\n..." (a copy).
-  _flat() { const l = this.#list; return typeof l === "string" ? l : l.join("\n"); }
+  _flat() { const l = this.#list; return typeof l === "string" ? l : ArrayPrototypeJoin(l, "\n"); }
 }
 
 // ---- bodies ----
@@ -124,13 +161,13 @@ let _bodyType = null;
 function _bodyOf(body) {
   _bodyType = null;
   if (typeof body === "string") { _bodyType = "text/plain;charset=UTF-8"; return _usv(body); }
-  if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return toBytes(body).slice();
+  if (body instanceof ArrayBuffer || ArrayBufferIsView(body)) return TypedArrayPrototypeSlice(toBytes(body));
   // A lazily evaluated family that has not been loaded cannot have made
   // the body, so check __loaded first instead of touching (loading) it.
-  if (__loaded.has("url") && body instanceof URLSearchParams) { _bodyType = "application/x-www-form-urlencoded;charset=UTF-8"; return _utf8.encode(body.toString()); }
-  if (__loaded.has("blob_formdata") && body instanceof Blob) { _bodyType = body.type || null; return body._bytes(); }
-  if (__loaded.has("blob_formdata") && body instanceof FormData) { const enc = _shared.encodeMultipart(body); _bodyType = enc.type; return enc.bytes; }
-  if (__loaded.has("streams") && body instanceof ReadableStream) return body;
+  if (__loaded.has("url") && body instanceof _global("URLSearchParams")) { _bodyType = "application/x-www-form-urlencoded;charset=UTF-8"; return _utf8.encode(body.toString()); }
+  if (__loaded.has("blob_formdata") && body instanceof _global("Blob")) { _bodyType = body.type || null; return body._bytes(); }
+  if (__loaded.has("blob_formdata") && body instanceof _global("FormData")) { const enc = _shared.encodeMultipart(body); _bodyType = enc.type; return enc.bytes; }
+  if (__loaded.has("streams") && body instanceof _global("ReadableStream")) return body;
   _bodyType = "text/plain;charset=UTF-8";
   return _usv(body);
 }
@@ -171,7 +208,7 @@ class _Body {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      chunks.push(toBytes(value));
+      chunks[chunks.length] = toBytes(value);
     }
     return concatBytes(chunks);
   }
@@ -182,16 +219,16 @@ class _Body {
     this._used = true;
     return this._body;
   }
-  async arrayBuffer() { const b = await this._consume(); return b.buffer.byteLength === b.byteLength && b.byteOffset === 0 ? b.buffer : b.slice().buffer; }
-  async bytes() { return (await this._consume()).slice(); }
+  async arrayBuffer() { const b = await this._consume(); return b.buffer.byteLength === b.byteLength && b.byteOffset === 0 ? b.buffer : TypedArrayPrototypeSlice(b).buffer; }
+  async bytes() { return TypedArrayPrototypeSlice(await this._consume()); }
   async text() {
     const t = this._takeText();
     return t !== null ? t : _utf8.decode(await this._consume());
   }
-  async json() { return JSON.parse(await this.text()); }
-  async blob() { const b = await this._consume(); return new Blob([b], { type: this.headers.get("content-type") || "" }); }
+  async json() { return JSONParse(await this.text()); }
+  async blob() { const b = await this._consume(); return new (_global("Blob"))([b], { type: _contentType(this) }); }
   async formData() {
-    const type = this.headers.get("content-type") || "";
+    const type = _contentType(this);
     const bytes = await this._consume();
     __load("blob_formdata");
     return _shared.parseFormData(bytes, type);
@@ -200,21 +237,29 @@ class _Body {
     if (this._used) throw new TypeError("Body has already been used; it cannot be cloned.");
     const b = this._body;
     if (b !== null && typeof b !== "string" && !(b instanceof Uint8Array)) {
-      const [x, y] = b.tee();
-      this._body = x;
-      target._body = y;
+      const branches = b.tee();
+      this._body = branches[0];
+      target._body = branches[1];
     } else target._body = b;
   }
 }
 
+// _contentType is the Content-Type of a Request or Response, or "".
+function _contentType(r) {
+  const h = r.headers;
+  return (h instanceof Headers && _headersGet(h, "content-type")) || "";
+}
+
 function _mixBody(C) {
-  for (const k of Object.getOwnPropertyNames(_Body.prototype)) {
-    if (k !== "constructor") Object.defineProperty(C.prototype, k, Object.getOwnPropertyDescriptor(_Body.prototype, k));
+  const names = ObjectGetOwnPropertyNames(_Body.prototype);
+  for (let i = 0; i < names.length; i++) {
+    const k = names[i];
+    if (k !== "constructor") ObjectDefineProperty(C.prototype, k, ObjectGetOwnPropertyDescriptor(_Body.prototype, k));
   }
 }
 
 function _streamOfBytes(bytes) {
-  return new ReadableStream({
+  return new (_global("ReadableStream"))({
     pull(c) { if (bytes && bytes.byteLength) c.enqueue(bytes); bytes = null; c.close(); },
   });
 }
@@ -223,10 +268,13 @@ const _methods = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH"];
 function _normMethod(m) {
   m = String(m);
   if (m === "GET" || m === "POST") return m;
-  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(m)) throw new TypeError("Invalid HTTP method: " + JSON.stringify(m));
-  const u = m.toUpperCase();
-  return _methods.includes(u) ? u : m;
+  if (!_test(_validHeaderName, m)) throw new TypeError("Invalid HTTP method: " + JSONStringify(m));
+  const u = StringPrototypeToUpperCase(m);
+  return ArrayPrototypeIncludes(_methods, u) ? u : m;
 }
+
+// _parseURL is new URL(url, base).href with the prelude's own URL.
+function _parseURL(url, base) { return new (_global("URL"))(url, base).href; }
 
 // _fromGo is set while the runtime builds a Request from what Go already
 // parsed and checked: [method, url, headers ("\n"-joined), body].
@@ -252,7 +300,7 @@ class Request {
     let src = null;
     if (input instanceof Request) { src = input; }
     else { input = String(input); }
-    this.#url = src ? src.url : new URL(input).href;
+    this.#url = src ? src.url : _parseURL(input);
     this.#method = init.method !== undefined ? _normMethod(init.method) : (src ? src.method : "GET");
     this.#headers = new Headers(init.headers !== undefined ? init.headers : (src ? src.headers : undefined));
     this.#redirect = init.redirect || (src ? src.redirect : "follow");
@@ -264,7 +312,7 @@ class Request {
     }
     if (body !== undefined) {
       this._body = body == null ? null : _bodyOf(body);
-      if (_bodyType !== null && !this.#headers.has("content-type")) this.#headers.set("content-type", _bodyType);
+      if (_bodyType !== null && !_headersHas(this.#headers, "content-type")) _headersSet(this.#headers, "content-type", _bodyType);
     } else if (src) {
       if (src.bodyUsed) throw new TypeError("Cannot construct a Request with a Request whose body has already been used.");
       src._cloneBody(this);
@@ -275,12 +323,12 @@ class Request {
   get url() { return this.#url; }
   get headers() {
     const h = this.#headers;
-    return typeof h === "string" ? (this.#headers = Headers._trusted(h)) : h;
+    return typeof h === "string" ? (this.#headers = _headersTrusted(h)) : h;
   }
   // _flatHeaders is the header list for the host without making Headers.
   _flatHeaders() { const h = this.#headers; return typeof h === "string" ? h : h._flat(); }
   // The signal is made on first use: most requests never look at it.
-  get signal() { if (!this.#signal) this.#signal = new AbortController().signal; return this.#signal; }
+  get signal() { if (!this.#signal) this.#signal = new (_global("AbortController"))().signal; return this.#signal; }
   _signalIfAny() { return this.#signal; }
   get redirect() { return this.#redirect; }
   get cf() { return this.#cf; }
@@ -292,7 +340,7 @@ class Request {
     this._cloneBody(r);
     return r;
   }
-  get [Symbol.toStringTag]() { return "Request"; }
+  get [SymbolToStringTag]() { return "Request"; }
 }
 _mixBody(Request);
 
@@ -318,7 +366,7 @@ class Response {
       return;
     }
     const status = init.status === undefined ? 200 : Number(init.status);
-    if (!Number.isInteger(status) || ((status < 200 || status > 599) && !(status === 101 && init.webSocket))) {
+    if (!NumberIsInteger(status) || ((status < 200 || status > 599) && !(status === 101 && init.webSocket))) {
       throw new RangeError(`Responses may only be constructed with status codes in the range 200 to 599, inclusive; got ${init.status}.`);
     }
     this.#status = status;
@@ -326,25 +374,25 @@ class Response {
     const hi = init.headers;
     const headers = hi === undefined || hi === null ? null : new Headers(hi);
     if (init.webSocket) this.#more = { type: "default", url: "", redirected: false, webSocket: init.webSocket };
-    if (body != null && _nullBodyStatuses.includes(status)) throw new TypeError(`Response with null body status (${status}) cannot have a body.`);
+    if (body != null && ArrayPrototypeIncludes(_nullBodyStatuses, status)) throw new TypeError(`Response with null body status (${status}) cannot have a body.`);
     this._body = body == null ? null : _bodyOf(body);
     const type = body == null ? null : _bodyType;
     if (headers === null) this.#headers = type;
     else {
-      if (type !== null && !headers.has("content-type")) headers.set("content-type", type);
+      if (type !== null && !_headersHas(headers, "content-type")) _headersSet(headers, "content-type", type);
       this.#headers = headers;
     }
   }
   static json(data, init = {}) {
-    const text = JSON.stringify(data);
+    const text = JSONStringify(data);
     if (text === undefined) throw new TypeError("Response.json: value is not JSON-serializable");
     const headers = new Headers(init.headers);
-    if (!headers.has("content-type")) headers.set("content-type", "application/json");
+    if (!_headersHas(headers, "content-type")) _headersSet(headers, "content-type", "application/json");
     return new Response(text, { ...init, headers });
   }
   static redirect(url, status = 302) {
-    if (!_redirectStatuses.includes(status)) throw new RangeError("Invalid status code for redirect: " + status);
-    const r = new Response(null, { status, headers: { location: new URL(url).href } });
+    if (!ArrayPrototypeIncludes(_redirectStatuses, status)) throw new RangeError("Invalid status code for redirect: " + status);
+    const r = new Response(null, { status, headers: { location: _parseURL(url) } });
     return r;
   }
   static error() { const r = new Response(null, { status: 200 }); r._makeError(); return r; }
@@ -357,7 +405,7 @@ class Response {
   get headers() {
     const h = this.#headers;
     if (h !== null && typeof h === "object") return h;
-    return (this.#headers = Headers._trusted(h === null ? null : ["content-type", h]));
+    return (this.#headers = _headersTrusted(h === null ? null : ["content-type", h]));
   }
   // _flatHeaders is the header list for the host without making Headers.
   _flatHeaders() {
@@ -378,7 +426,7 @@ class Response {
     this._cloneBody(r);
     return r;
   }
-  get [Symbol.toStringTag]() { return "Response"; }
+  get [SymbolToStringTag]() { return "Response"; }
 }
 _mixBody(Response);
 
@@ -386,12 +434,12 @@ _mixBody(Response);
 async function _requestToWire(req) {
   let body = null;
   if (req._hasBody) body = b64(await req._consume());
-  return JSON.stringify({ method: req.method, url: req.url, headers: req.headers._pairs(), body, redirect: req.redirect });
+  return JSONStringify({ method: req.method, url: req.url, headers: req.headers._pairs(), body, redirect: req.redirect });
 }
 
 function _responseFromWire(json) {
-  const w = JSON.parse(json);
-  const body = w.body == null || _nullBodyStatuses.includes(w.status) ? null : fromB64(w.body);
+  const w = JSONParse(json);
+  const body = w.body == null || ArrayPrototypeIncludes(_nullBodyStatuses, w.status) ? null : fromB64(w.body);
   const r = new Response(body, { status: w.status, statusText: w.statusText || "", headers: w.headers });
   r._setUrl(w.url || "", w.redirected);
   return r;
@@ -415,8 +463,8 @@ async function fetch(input, init) {
     res = await new Promise((resolve, reject) => {
       const onAbort = () => reject(signal.reason);
       signal.addEventListener("abort", onAbort, { once: true });
-      p.then((v) => { signal.removeEventListener("abort", onAbort); resolve(v); },
-             (e) => { signal.removeEventListener("abort", onAbort); reject(e); });
+      PromisePrototypeThen(p, (v) => { signal.removeEventListener("abort", onAbort); resolve(v); },
+        (e) => { signal.removeEventListener("abort", onAbort); reject(e); });
     });
   } else res = await p;
   return _responseFromWire(res);

@@ -13,22 +13,17 @@ const _CRYPTO_MAX_INPUT = 16 * 1024 * 1024; // base64 of it must fit in a 128 Mi
 const _CRYPTO_ERRORS = /\b(DataError|OperationError|NotSupportedError|InvalidAccessError|QuotaExceededError|SyntaxError|TypeMismatchError|TypeError): ([\s\S]*)$/;
 
 function _cryptoError(message, name) {
-  if (typeof DOMException === "undefined") {
-    const e = new Error(message);
-    e.name = name;
-    return e;
-  }
-  return new DOMException(message, name);
+  return new (_global("DOMException"))(message, name);
 }
 
 // _chost calls a crypto host op, turning "Name: message" Go errors into
 // DOMExceptions of that name.
-function _chost(op, ...args) {
+function _chost(op /* , ...args */) {
   try {
-    return host(op, ...args);
+    return _apply(host, undefined, arguments);
   } catch (e) {
     const msg = String(e && e.message !== undefined ? e.message : e);
-    const m = _CRYPTO_ERRORS.exec(msg);
+    const m = RegExpPrototypeExec(_CRYPTO_ERRORS, msg);
     if (!m) throw _cryptoError(msg, "OperationError");
     if (m[1] === "TypeError") throw new TypeError(m[2]);
     throw _cryptoError(m[2], m[1]);
@@ -47,13 +42,20 @@ function _bytes(x, what) {
 
 function _buf(s) { return fromB64(s).buffer; }
 
+const _plusRe = _re(/\+/g);
+const _slashRe = _re(/\//g);
+const _padRe = _re(/=+$/);
+const _dashRe = _re(/-/g);
+const _underscoreRe = _re(/_/g);
+const _b64urlRe = /^[A-Za-z0-9_-]*$/;
+
 function _b64urlEncode(u8) {
-  return b64(u8).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return StringPrototypeReplace(StringPrototypeReplace(StringPrototypeReplace(b64(u8), _plusRe, "-"), _slashRe, "_"), _padRe, "");
 }
 
 function _b64urlDecode(s, field) {
-  if (typeof s !== "string" || !/^[A-Za-z0-9_-]*$/.test(s)) throw _cryptoError(`JWK member "${field}" must be a base64url string`, "DataError");
-  s = s.replace(/-/g, "+").replace(/_/g, "/");
+  if (typeof s !== "string" || !_test(_b64urlRe, s)) throw _cryptoError(`JWK member "${field}" must be a base64url string`, "DataError");
+  s = StringPrototypeReplace(StringPrototypeReplace(s, _dashRe, "+"), _underscoreRe, "/");
   while (s.length % 4) s += "=";
   try { return fromB64(s); } catch { throw _cryptoError(`JWK member "${field}" is not valid base64url`, "DataError"); }
 }
@@ -62,7 +64,8 @@ function _b64urlDecode(s, field) {
 
 const _ALGORITHMS = ["SHA-1", "SHA-256", "SHA-384", "SHA-512", "HMAC", "AES-GCM", "AES-CBC", "PBKDF2", "HKDF",
   "ECDSA", "ECDH", "Ed25519", "X25519", "NODE-ED25519", "RSASSA-PKCS1-v1_5", "RSA-PSS", "RSA-OAEP"];
-const _algByUpper = new Map(_ALGORITHMS.map((n) => [n.toUpperCase(), n]));
+const _algByUpper = new SafeMap();
+for (let i = 0; i < _ALGORITHMS.length; i++) _algByUpper.set(StringPrototypeToUpperCase(_ALGORITHMS[i]), _ALGORITHMS[i]);
 const _HASHES = ["SHA-1", "SHA-256", "SHA-384", "SHA-512"];
 
 // _normalize returns [normalized name, the algorithm dictionary].
@@ -72,7 +75,7 @@ function _normalize(alg) {
     throw new TypeError("Algorithm must be a string or an object with a name member");
   }
   if (alg.name === undefined) throw new TypeError("Algorithm: name member is required");
-  const name = _algByUpper.get(String(alg.name).toUpperCase());
+  const name = _algByUpper.get(StringPrototypeToUpperCase(String(alg.name)));
   if (!name) throw _cryptoError(`Unrecognized or unimplemented algorithm: ${String(alg.name)}`, "NotSupportedError");
   return [name, alg];
 }
@@ -82,14 +85,16 @@ function _hashName(h, required = true) {
     if (!required) return undefined;
     throw new TypeError("Algorithm: hash member is required");
   }
-  const [name] = _normalize(h);
-  if (!_HASHES.includes(name)) throw _cryptoError(`${name} is not a hash algorithm`, "NotSupportedError");
+  const _r = _normalize(h);
+  const name = _r[0];
+  if (!ArrayPrototypeIncludes(_HASHES, name)) throw _cryptoError(`${name} is not a hash algorithm`, "NotSupportedError");
   return name;
 }
 
 function _digestName(alg) {
-  const [name] = _normalize(alg);
-  if (!_HASHES.includes(name)) throw _cryptoError(`Unrecognized or unimplemented digest algorithm: ${name}`, "NotSupportedError");
+  const _r = _normalize(alg);
+  const name = _r[0];
+  if (!ArrayPrototypeIncludes(_HASHES, name)) throw _cryptoError(`Unrecognized or unimplemented digest algorithm: ${name}`, "NotSupportedError");
   return name;
 }
 
@@ -100,24 +105,21 @@ function _intMember(alg, member, required) {
     return undefined;
   }
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new TypeError(`Algorithm: ${member} must be a number`);
-  return Math.trunc(n);
+  if (!NumberIsFinite(n)) throw new TypeError(`Algorithm: ${member} must be a number`);
+  return MathTrunc(n);
 }
 
 // ---- CryptoKey ----
 
 const _USAGES = ["encrypt", "decrypt", "sign", "verify", "deriveKey", "deriveBits", "wrapKey", "unwrapKey"];
-const _keySlots = new WeakMap();
-// WeakMap methods captured before app code runs: a replaced
-// WeakMap.prototype.get would otherwise receive _keySlots itself.
-const _apply = Reflect.apply;
-const _wmGet = WeakMap.prototype.get, _wmSet = WeakMap.prototype.set, _wmHas = WeakMap.prototype.has;
-const _isKey = (k) => k !== null && typeof k === "object" && _apply(_wmHas, _keySlots, [k]);
+// A SafeWeakMap: a replaced WeakMap.prototype.get never receives _keySlots.
+const _keySlots = new SafeWeakMap();
+const _isKey = (k) => k !== null && typeof k === "object" && _keySlots.has(k);
 
 // _RawB64 carries key material between internal steps (deriveKey,
 // unwrapKey, generateKey) as base64, so that it never passes through
 // buffers or built-ins that app code could have replaced.
-const _jsonParse = JSON.parse;
+const _jsonParse = JSONParse;
 class _RawB64 { constructor(s) { this.s = s; } }
 function _b64ByteLength(s) {
   const pad = s.length && s[s.length - 1] === "=" ? (s[s.length - 2] === "=" ? 2 : 1) : 0;
@@ -128,38 +130,51 @@ const _keyToken = Symbol("CryptoKey");
 class CryptoKey {
   constructor(token, slot) {
     if (token !== _keyToken) throw new TypeError("Illegal constructor");
-    _apply(_wmSet, _keySlots, [this, slot]);
+    _keySlots.set(this, slot);
   }
   get type() { return _slot(this).type; }
   get extractable() { return _slot(this).extractable; }
   get algorithm() { return _slot(this).algorithm; }
   get usages() { return _slot(this).usages; }
-  get [Symbol.toStringTag]() { return "CryptoKey"; }
+  get [SymbolToStringTag]() { return "CryptoKey"; }
 }
 
 function _slot(key) {
-  const s = _isKey(key) ? _apply(_wmGet, _keySlots, [key]) : undefined;
+  const s = _isKey(key) ? _keySlots.get(key) : undefined;
   if (!s) throw new TypeError("Expected a CryptoKey");
   return s;
 }
 
 function _usageList(usages) {
-  if (usages === null || typeof usages !== "object" || typeof usages[Symbol.iterator] !== "function") {
-    throw new TypeError("keyUsages must be a sequence of strings");
+  let items;
+  if (ArrayIsArray(usages)) items = usages;
+  else {
+    if (usages === null || typeof usages !== "object" || typeof usages[SymbolIterator] !== "function") {
+      throw new TypeError("keyUsages must be a sequence of strings");
+    }
+    items = [];
+    for (const u of usages) items[items.length] = u;
   }
   const list = [];
-  for (const u of usages) {
-    const s = String(u);
-    if (!_USAGES.includes(s)) throw new TypeError(`'${s}' is not a valid key usage`);
-    list.push(s);
+  for (let i = 0; i < items.length; i++) {
+    const s = String(items[i]);
+    if (!ArrayPrototypeIncludes(_USAGES, s)) throw new TypeError(`'${s}' is not a valid key usage`);
+    list[list.length] = s;
   }
-  return _USAGES.filter((u) => list.includes(u));
+  return _only(_USAGES, list);
+}
+
+// _only is the items of list that are in set, in the order of list.
+function _only(list, set) {
+  const out = [];
+  for (let i = 0; i < list.length; i++) if (ArrayPrototypeIncludes(set, list[i])) out[out.length] = list[i];
+  return out;
 }
 
 // _checkUsages throws SyntaxError when a usage is not in allowed.
 function _checkUsages(usages, allowed, what) {
-  for (const u of usages) {
-    if (!allowed.includes(u)) throw _cryptoError(`Usage '${u}' is not valid for ${what}`, "SyntaxError");
+  for (let i = 0; i < usages.length; i++) {
+    if (!ArrayPrototypeIncludes(allowed, usages[i])) throw _cryptoError(`Usage '${usages[i]}' is not valid for ${what}`, "SyntaxError");
   }
 }
 
@@ -167,8 +182,8 @@ function _newKey(type, extractable, algorithm, usages, material, extra) {
   if ((type === "secret" || type === "private") && usages.length === 0) {
     throw _cryptoError(`Usages cannot be empty when creating a ${type} key`, "SyntaxError");
   }
-  return new CryptoKey(_keyToken, Object.assign({
-    type, extractable: !!extractable, algorithm: Object.freeze(algorithm), usages: Object.freeze(usages.slice()), material,
+  return new CryptoKey(_keyToken, ObjectAssign({
+    type, extractable: !!extractable, algorithm: ObjectFreeze(algorithm), usages: ObjectFreeze(ArrayPrototypeSlice(usages)), material,
   }, extra || {}));
 }
 
@@ -179,7 +194,7 @@ function _useKey(key, name, usage) {
   if (s.algorithm.name !== name) {
     throw _cryptoError(`The requested operation is not valid for the provided key (key algorithm is ${s.algorithm.name}, not ${name})`, "InvalidAccessError");
   }
-  if (!s.usages.includes(usage)) {
+  if (!ArrayPrototypeIncludes(s.usages, usage)) {
     throw _cryptoError(`The requested operation is not valid for the provided key (it lacks the '${usage}' usage)`, "InvalidAccessError");
   }
   return s;
@@ -203,16 +218,16 @@ function _checkJwk(jwk, kty, usages, extractable, use) {
   if (jwk.kty !== kty) throw _cryptoError(`JWK kty must be "${kty}"`, "DataError");
   if (usages.length && jwk.use !== undefined && jwk.use !== use) throw _cryptoError(`JWK use must be "${use}"`, "DataError");
   if (jwk.key_ops !== undefined) {
-    if (!Array.isArray(jwk.key_ops)) throw _cryptoError("JWK key_ops must be an array", "DataError");
-    for (const u of usages) {
-      if (!jwk.key_ops.includes(u)) throw _cryptoError(`JWK key_ops does not permit '${u}'`, "DataError");
+    if (!ArrayIsArray(jwk.key_ops)) throw _cryptoError("JWK key_ops must be an array", "DataError");
+    for (let i = 0; i < usages.length; i++) {
+      if (!ArrayPrototypeIncludes(jwk.key_ops, usages[i])) throw _cryptoError(`JWK key_ops does not permit '${usages[i]}'`, "DataError");
     }
   }
   if (jwk.ext === false && extractable) throw _cryptoError("JWK is not extractable (ext is false)", "DataError");
 }
 
 function _jwkOut(s, fields) {
-  return Object.assign(fields, { key_ops: s.usages.slice(), ext: s.extractable });
+  return ObjectAssign(fields, { key_ops: ArrayPrototypeSlice(s.usages), ext: s.extractable });
 }
 
 // ---- Algorithms ----
@@ -298,7 +313,7 @@ function _aes(name, jwkSuffix) {
     },
     keyLength(alg) {
       const length = _intMember(alg, "length", true);
-      if (![128, 192, 256].includes(length)) throw _cryptoError(`${name} key length must be 128, 192 or 256`, "OperationError");
+      if (!ArrayPrototypeIncludes([128, 192, 256], length)) throw _cryptoError(`${name} key length must be 128, 192 or 256`, "OperationError");
       return length;
     },
     generateKey(alg, extractable, usages) {
@@ -314,7 +329,7 @@ function _aes(name, jwkSuffix) {
       if (name === "AES-CBC") return _chost("crypto.aesCbc", enc, s.material, iv, _bytes(data, "data"));
       const aad = alg.additionalData === undefined ? "" : _bytes(alg.additionalData, "additionalData");
       const tagLength = _intMember(alg, "tagLength", false) ?? 128;
-      if (![32, 64, 96, 104, 112, 120, 128].includes(tagLength)) throw _cryptoError(`Invalid AES-GCM tagLength ${tagLength}`, "OperationError");
+      if (!ArrayPrototypeIncludes([32, 64, 96, 104, 112, 120, 128], tagLength)) throw _cryptoError(`Invalid AES-GCM tagLength ${tagLength}`, "OperationError");
       return _chost("crypto.aesGcm", enc, s.material, iv, _bytes(data, "data"), aad, tagLength / 8);
     },
   };
@@ -352,8 +367,8 @@ const _RSA_JWK_ALG = {
 };
 
 function _asym(name, kind, publicUsages, privateUsages) {
-  const use = publicUsages.includes("verify") ? "sig" : "enc";
-  const agreement = privateUsages.includes("deriveBits");
+  const use = ArrayPrototypeIncludes(publicUsages, "verify") ? "sig" : "enc";
+  const agreement = ArrayPrototypeIncludes(privateUsages, "deriveBits");
   const goName = kind === "OKP" ? "Ed25519" : name;
   // params reads the algorithm-specific import/generate parameters.
   function params(alg) {
@@ -382,7 +397,7 @@ function _asym(name, kind, publicUsages, privateUsages) {
     return "Ed25519";
   }
   function makeKey(info, p, extractable, usages) {
-    const algorithm = Object.assign({}, p.algorithm);
+    const algorithm = ObjectAssign({}, p.algorithm);
     if (kind === "RSA") {
       algorithm.modulusLength = info.modulusLength;
       algorithm.publicExponent = fromB64(info.publicExponent);
@@ -402,11 +417,11 @@ function _asym(name, kind, publicUsages, privateUsages) {
           const ok = kind === "OKP" ? jwk.alg === "Ed25519" || jwk.alg === "EdDSA" : jwk.alg === jwkAlg(p);
           if (!ok) throw _cryptoError(`JWK alg ${jwk.alg} does not match the ${name} algorithm`, "DataError");
         }
-        data = JSON.stringify(jwk);
+        data = JSONStringify(jwk);
       } else if (format === "spki" || format === "pkcs8" || (format === "raw" && kind !== "RSA")) {
         data = _bufferArg(keyData);
       } else throw _cryptoError(`Unsupported key format '${format}' for ${name}`, "NotSupportedError");
-      const info = JSON.parse(_chost("crypto.importAsym", kind, p.param, format, data));
+      const info = JSONParse(_chost("crypto.importAsym", kind, p.param, format, data));
       if (format === "raw" && info.type !== "public") throw _cryptoError("raw keys must be public", "DataError");
       return makeKey(info, p, extractable, usages);
     },
@@ -416,23 +431,25 @@ function _asym(name, kind, publicUsages, privateUsages) {
       }
       const out = _chost("crypto.exportAsym", s.kind, s.param, s.type === "private", format, s.material);
       if (format !== "jwk") return _buf(out);
-      const jwk = JSON.parse(out);
+      const jwk = JSONParse(out);
       if (s.jwkAlg !== undefined) jwk.alg = s.jwkAlg;
       return _jwkOut(s, jwk);
     },
     generateKey(alg, extractable, usages) {
       const p = params(alg);
-      _checkUsages(usages, publicUsages.concat(privateUsages), `${name} keys`);
+      _checkUsages(usages, _concat(publicUsages, privateUsages), `${name} keys`);
       let param = p.param;
       if (kind === "RSA") {
         param = _intMember(alg, "modulusLength", true);
         if (!(alg.publicExponent instanceof Uint8Array)) throw new TypeError(`${name}: publicExponent must be a Uint8Array`);
-        const e = alg.publicExponent.reduce((a, b) => a * 256 + b, 0);
+        let e = 0;
+        const pe = alg.publicExponent;
+        for (let i = 0; i < pe.length; i++) e = e * 256 + pe[i];
         if (e !== 65537) throw _cryptoError("Only the public exponent 65537 is supported", "OperationError");
       }
-      const pair = JSON.parse(_chost("crypto.generatePair", kind, param));
-      const publicKey = makeKey(pair.publicKey, p, true, usages.filter((u) => publicUsages.includes(u)));
-      const privateKey = makeKey(pair.privateKey, p, extractable, usages.filter((u) => privateUsages.includes(u)));
+      const pair = JSONParse(_chost("crypto.generatePair", kind, param));
+      const publicKey = makeKey(pair.publicKey, p, true, _only(usages, publicUsages));
+      const privateKey = makeKey(pair.privateKey, p, extractable, _only(usages, privateUsages));
       return { publicKey, privateKey };
     },
     sign(alg, s, data) {
@@ -462,13 +479,14 @@ function _asym(name, kind, publicUsages, privateUsages) {
       return _chost("crypto.ecdh", kind, s.param, s.material, ps.material, length === null ? -1 : length);
     },
   };
-  if (!privateUsages.includes("sign")) { delete impl.sign; delete impl.verify; }
-  if (!privateUsages.includes("decrypt")) { delete impl.encrypt; delete impl.decrypt; }
+  if (!ArrayPrototypeIncludes(privateUsages, "sign")) { delete impl.sign; delete impl.verify; }
+  if (!ArrayPrototypeIncludes(privateUsages, "decrypt")) { delete impl.encrypt; delete impl.decrypt; }
   if (!agreement) delete impl.deriveBits;
   return impl;
 }
 
 const _algorithms = {
+  __proto__: null,
   "HMAC": _hmac,
   "AES-GCM": _aes("AES-GCM", "GCM"),
   "AES-CBC": _aes("AES-CBC", "CBC"),
@@ -486,7 +504,8 @@ const _algorithms = {
 
 // _impl normalizes alg and returns [name, dict, implementation of op].
 function _impl(alg, op) {
-  const [name, dict] = _normalize(alg);
+  const _r = _normalize(alg);
+  const name = _r[0], dict = _r[1];
   const impl = _algorithms[name];
   if (!impl || typeof impl[op] !== "function") {
     throw _cryptoError(`Unrecognized or unimplemented algorithm for ${op}: ${name}`, "NotSupportedError");
@@ -497,7 +516,7 @@ function _impl(alg, op) {
 const _FORMATS = ["raw", "spki", "pkcs8", "jwk"];
 function _format(f) {
   f = String(f);
-  if (!_FORMATS.includes(f)) throw new TypeError(`'${f}' is not a valid key format`);
+  if (!ArrayPrototypeIncludes(_FORMATS, f)) throw new TypeError(`'${f}' is not a valid key format`);
   return f;
 }
 
@@ -524,7 +543,8 @@ class SubtleCrypto {
     _argc(arguments, 5, "importKey");
     format = _format(format);
     const usages = _usageList(keyUsages);
-    const [, dict, impl] = _impl(algorithm, "importKey");
+    const _r = _impl(algorithm, "importKey");
+    const dict = _r[1], impl = _r[2];
     return impl.importKey(format, keyData, dict, !!extractable, usages);
   }
 
@@ -541,45 +561,53 @@ class SubtleCrypto {
   async generateKey(algorithm, extractable, keyUsages) {
     _argc(arguments, 3, "generateKey");
     const usages = _usageList(keyUsages);
-    const [, dict, impl] = _impl(algorithm, "generateKey");
+    const _r = _impl(algorithm, "generateKey");
+    const dict = _r[1], impl = _r[2];
     return impl.generateKey(dict, !!extractable, usages);
   }
 
   async sign(algorithm, key, data) {
     _argc(arguments, 3, "sign");
-    const [name, dict, impl] = _impl(algorithm, "sign");
+    const _r = _impl(algorithm, "sign");
+    const name = _r[0], dict = _r[1], impl = _r[2];
     return impl.sign(dict, _useKey(key, name, "sign"), data);
   }
 
   async verify(algorithm, key, signature, data) {
     _argc(arguments, 4, "verify");
-    const [name, dict, impl] = _impl(algorithm, "verify");
+    const _r = _impl(algorithm, "verify");
+    const name = _r[0], dict = _r[1], impl = _r[2];
     return impl.verify(dict, _useKey(key, name, "verify"), signature, data);
   }
 
   async encrypt(algorithm, key, data) {
     _argc(arguments, 3, "encrypt");
-    const [name, dict, impl] = _impl(algorithm, "encrypt");
+    const _r = _impl(algorithm, "encrypt");
+    const name = _r[0], dict = _r[1], impl = _r[2];
     return _buf(impl.encrypt(dict, _useKey(key, name, "encrypt"), data));
   }
 
   async decrypt(algorithm, key, data) {
     _argc(arguments, 3, "decrypt");
-    const [name, dict, impl] = _impl(algorithm, "decrypt");
+    const _r = _impl(algorithm, "decrypt");
+    const name = _r[0], dict = _r[1], impl = _r[2];
     return _buf(impl.decrypt(dict, _useKey(key, name, "decrypt"), data));
   }
 
   async deriveBits(algorithm, baseKey, length) {
     _argc(arguments, 2, "deriveBits");
-    const [name, dict, impl] = _impl(algorithm, "deriveBits");
-    const len = length === null || length === undefined ? null : Math.trunc(Number(length));
+    const _r = _impl(algorithm, "deriveBits");
+    const name = _r[0], dict = _r[1], impl = _r[2];
+    const len = length === null || length === undefined ? null : MathTrunc(Number(length));
     return _buf(impl.deriveBits(dict, _useKey(baseKey, name, "deriveBits"), len));
   }
 
   async deriveKey(algorithm, baseKey, derivedKeyType, extractable, keyUsages) {
     _argc(arguments, 5, "deriveKey");
-    const [name, dict, impl] = _impl(algorithm, "deriveBits");
-    const [, keyDict, keyImpl] = _impl(derivedKeyType, "keyLength");
+    const _r = _impl(algorithm, "deriveBits");
+    const name = _r[0], dict = _r[1], impl = _r[2];
+    const _k = _impl(derivedKeyType, "keyLength");
+    const keyDict = _k[1], keyImpl = _k[2];
     const usages = _usageList(keyUsages);
     const s = _useKey(baseKey, name, "deriveKey");
     const length = keyImpl.keyLength(keyDict);
@@ -590,17 +618,19 @@ class SubtleCrypto {
   async wrapKey(format, key, wrappingKey, wrapAlgorithm) {
     _argc(arguments, 4, "wrapKey");
     format = _format(format);
-    const [name, dict, impl] = _impl(wrapAlgorithm, "encrypt");
+    const _r = _impl(wrapAlgorithm, "encrypt");
+    const name = _r[0], dict = _r[1], impl = _r[2];
     const ws = _useKey(wrappingKey, name, "wrapKey");
     const exported = await this.exportKey(format, key);
-    const bytes = format === "jwk" ? _utf8.encode(JSON.stringify(exported)) : new Uint8Array(exported);
+    const bytes = format === "jwk" ? _utf8.encode(JSONStringify(exported)) : new Uint8Array(exported);
     return _buf(impl.encrypt(dict, ws, bytes));
   }
 
   async unwrapKey(format, wrappedKey, unwrappingKey, unwrapAlgorithm, unwrappedKeyAlgorithm, extractable, keyUsages) {
     _argc(arguments, 7, "unwrapKey");
     format = _format(format);
-    const [name, dict, impl] = _impl(unwrapAlgorithm, "decrypt");
+    const _r = _impl(unwrapAlgorithm, "decrypt");
+    const name = _r[0], dict = _r[1], impl = _r[2];
     const us = _useKey(unwrappingKey, name, "unwrapKey");
     const material = impl.decrypt(dict, us, wrappedKey);
     let keyData = new _RawB64(material);
@@ -616,18 +646,23 @@ class SubtleCrypto {
     return _chost("crypto.timingSafeEqual", _bytes(a, "a"), _bytes(b, "b"));
   }
 
-  get [Symbol.toStringTag]() { return "SubtleCrypto"; }
+  get [SymbolToStringTag]() { return "SubtleCrypto"; }
 }
 
 // ---- Crypto ----
 
-const _INTEGER_ARRAYS = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
-  typeof BigInt64Array === "function" ? BigInt64Array : Int8Array, typeof BigUint64Array === "function" ? BigUint64Array : Int8Array];
+// The integer typed arrays, as the core captured them (85_serialize.js).
+const _INTEGER_ARRAYS = [];
+for (let i = 0; i < _typedNames.length; i++) {
+  const n = _typedNames[i];
+  if (typeof _typed[i] === "function" && n !== "Float32Array" && n !== "Float64Array" && n !== "DataView") _INTEGER_ARRAYS[_INTEGER_ARRAYS.length] = _typed[i];
+}
 
 const _subtle = new SubtleCrypto(_subtleToken);
 let _DigestStream = null;
 
 function _makeDigestStream() {
+  const WritableStream = _global("WritableStream");
   if (typeof WritableStream !== "function") throw new TypeError("crypto.DigestStream requires WritableStream");
   return class DigestStream extends WritableStream {
     constructor(algorithm) {
@@ -635,7 +670,7 @@ function _makeDigestStream() {
       let state = "";
       let resolve, reject;
       const digest = new Promise((res, rej) => { resolve = res; reject = rej; });
-      digest.catch(() => {});
+      PromisePrototypeThen(digest, undefined, () => {});
       super({
         write(chunk) {
           const data = typeof chunk === "string" ? b64(_utf8.encode(chunk)) : _bytes(chunk, "DigestStream chunk");
@@ -644,7 +679,7 @@ function _makeDigestStream() {
         close() { resolve(_buf(_chost("crypto.digestFinal", name, state))); },
         abort(reason) { reject(reason); },
       });
-      Object.defineProperty(this, "digest", { value: digest, enumerable: true });
+      ObjectDefineProperty(this, "digest", { __proto__: null, value: digest, enumerable: true });
     }
   };
 }
@@ -659,14 +694,16 @@ class Crypto {
 
   getRandomValues(array) {
     _argc(arguments, 1, "getRandomValues");
-    if (!ArrayBuffer.isView(array)) throw new TypeError("getRandomValues: argument must be an integer-typed ArrayBufferView");
-    if (!_INTEGER_ARRAYS.some((C) => array instanceof C)) {
+    if (!ArrayBufferIsView(array)) throw new TypeError("getRandomValues: argument must be an integer-typed ArrayBufferView");
+    let integer = false;
+    for (let i = 0; i < _INTEGER_ARRAYS.length; i++) if (array instanceof _INTEGER_ARRAYS[i]) { integer = true; break; }
+    if (!integer) {
       throw _cryptoError("getRandomValues: the array must be an integer-typed array", "TypeMismatchError");
     }
     if (array.byteLength > 65536) {
       throw _cryptoError(`getRandomValues: the array's byte length (${array.byteLength}) exceeds the number of bytes of entropy available via this API (65536)`, "QuotaExceededError");
     }
-    new Uint8Array(array.buffer, array.byteOffset, array.byteLength).set(fromB64(_chost("crypto.random", array.byteLength)));
+    TypedArrayPrototypeSet(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), fromB64(_chost("crypto.random", array.byteLength)));
     return array;
   }
 
@@ -677,7 +714,7 @@ class Crypto {
     return _DigestStream;
   }
 
-  get [Symbol.toStringTag]() { return "Crypto"; }
+  get [SymbolToStringTag]() { return "Crypto"; }
 }
 
 defineGlobal("crypto", new Crypto(_cryptoToken));

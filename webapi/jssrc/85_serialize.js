@@ -11,9 +11,23 @@ class DataCloneError extends Error {
 }
 
 const _typedNames = ["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array", "DataView"];
+const _typed = ArrayPrototypeMap(_typedNames, (n) => globalThis[n]);
+const _WeakRef = globalThis.WeakRef;
+const _MapPrototypeSet = _uncurry(Map.prototype.set);
+const _SetPrototypeAdd = _uncurry(Set.prototype.add);
+const _BooleanPrototypeValueOf = _uncurry(Boolean.prototype.valueOf);
+const _NumberPrototypeValueOf = _uncurry(Number.prototype.valueOf);
+const _errorClasses = { __proto__: null, Error, TypeError, RangeError, SyntaxError, ReferenceError: globalThis.ReferenceError, EvalError: globalThis.EvalError, URIError: globalThis.URIError, AggregateError: globalThis.AggregateError, InternalError: globalThis.InternalError };
+
+// _errorClass is the built-in error class of that name, or Error (for
+// DOMException and the like, which the decoded error names).
+function _errorClass(name) {
+  const C = typeof name === "string" ? _errorClasses[name] : undefined;
+  return typeof C === "function" ? C : Error;
+}
 
 function _encodeValue(value, opts) {
-  const seen = new Map();
+  const seen = new SafeMap();
   let next = 0;
   const allowCaps = !!(opts && opts.caps);
   function enc(v, depth) {
@@ -21,10 +35,10 @@ function _encodeValue(value, opts) {
     switch (typeof v) {
       case "string": case "boolean": return v;
       case "number":
-        if (Number.isFinite(v)) return Object.is(v, -0) ? { $t: "num", v: "-0" } : v;
+        if (NumberIsFinite(v)) return ObjectIs(v, -0) ? { $t: "num", v: "-0" } : v;
         return { $t: "num", v: String(v) };
       case "undefined": return { $t: "undef" };
-      case "bigint": return { $t: "bigint", v: v.toString() };
+      case "bigint": return { $t: "bigint", v: BigIntPrototypeToString(v) };
       case "symbol": throw new DataCloneError("Symbol values cannot be cloned");
       case "function":
         if (v[_capSym] !== undefined && allowCaps) return { $t: "cap", v: v[_capSym] };
@@ -38,60 +52,78 @@ function _encodeValue(value, opts) {
     }
     const id = next++;
     seen.set(v, id);
-    if (Array.isArray(v)) {
+    if (ArrayIsArray(v)) {
       const out = new Array(v.length);
       for (let i = 0; i < v.length; i++) out[i] = enc(v[i], depth + 1);
       return out;
     }
     // An invalid Date's time value is NaN, which JSON writes as null.
-    if (v instanceof Date) return { $t: "date", v: v.getTime() };
-    if (v instanceof RegExp) return { $t: "regexp", src: v.source, flags: v.flags };
-    if (v instanceof Map) return { $t: "map", v: [...v].map(([k, x]) => [enc(k, depth + 1), enc(x, depth + 1)]) };
-    if (v instanceof Set) return { $t: "set", v: [...v].map((x) => enc(x, depth + 1)) };
-    if (v instanceof ArrayBuffer) return { $t: "ab", v: new Uint8Array(v).toBase64() };
-    if (ArrayBuffer.isView(v)) {
-      const name = _typedNames.find((n) => globalThis[n] && v instanceof globalThis[n]) || "Uint8Array";
-      return { $t: "view", k: name, v: new Uint8Array(v.buffer, v.byteOffset, v.byteLength).toBase64() };
+    if (v instanceof Date) return { $t: "date", v: DatePrototypeGetTime(v) };
+    if (v instanceof RegExp) return { $t: "regexp", src: RegExpPrototypeSource(v), flags: RegExpPrototypeFlags(v) };
+    if (v instanceof Map) {
+      const out = [];
+      _MapPrototypeForEach(v, (x, k) => { out[out.length] = [enc(k, depth + 1), enc(x, depth + 1)]; });
+      return { $t: "map", v: out };
+    }
+    if (v instanceof Set) {
+      const out = [];
+      _SetPrototypeForEach(v, (x) => { out[out.length] = enc(x, depth + 1); });
+      return { $t: "set", v: out };
+    }
+    if (v instanceof ArrayBuffer) return { $t: "ab", v: Uint8ArrayPrototypeToBase64(new Uint8Array(v)) };
+    if (ArrayBufferIsView(v)) {
+      let name = "Uint8Array";
+      for (let i = 0; i < _typedNames.length; i++) if (v instanceof _typed[i]) { name = _typedNames[i]; break; }
+      return { $t: "view", k: name, v: Uint8ArrayPrototypeToBase64(new Uint8Array(v.buffer, v.byteOffset, v.byteLength)) };
     }
     if (v instanceof Error) {
       return { $t: "error", name: String(v.name), message: String(v.message), stack: String(v.stack || "") };
     }
-    if (v instanceof Boolean || v instanceof Number || v instanceof String) return { $t: "boxed", v: enc(v.valueOf(), depth + 1) };
+    if (v instanceof Boolean || v instanceof Number || v instanceof String) return { $t: "boxed", v: enc(_unbox(v), depth + 1) };
     // An unloaded family cannot have made v: check before touching (loading) it.
-    if (__loaded.has("blob_formdata") && v instanceof Blob) return { $t: "blob", type: v.type, v: v._bytes().toBase64() };
-    const proto = Object.getPrototypeOf(v);
-    if (proto !== Object.prototype && proto !== null) {
+    if (__loaded.has("blob_formdata") && v instanceof _global("Blob")) return { $t: "blob", type: v.type, v: Uint8ArrayPrototypeToBase64(v._bytes()) };
+    const proto = ObjectGetPrototypeOf(v);
+    if (proto !== ObjectPrototype && proto !== null) {
       const name = (proto && proto.constructor && proto.constructor.name) || "object";
-      if (v instanceof Promise || v instanceof WeakMap || v instanceof WeakSet || (typeof WeakRef === "function" && v instanceof WeakRef)) {
+      if (v instanceof Promise || v instanceof WeakMap || v instanceof WeakSet || (typeof _WeakRef === "function" && v instanceof _WeakRef)) {
         throw new DataCloneError(`${name} could not be cloned`);
       }
       if (!(opts && opts.lossy)) throw new DataCloneError(`an instance of class ${name} could not be cloned; only plain objects, arrays and built-in value types can be (make ${name} extend RpcTarget to pass it by reference over RPC, or send a plain object)`);
     }
     const out = {};
-    for (const k of Object.keys(v)) out[k] = enc(v[k], depth + 1);
-    if ("$t" in out) return { $t: "obj", v: out };
+    const keys = ObjectKeys(v);
+    for (let i = 0; i < keys.length; i++) out[keys[i]] = enc(v[keys[i]], depth + 1);
+    if (ObjectHasOwn(out, "$t")) return { $t: "obj", v: out };
     return out;
   }
-  return JSON.stringify(enc(value, 0));
+  return JSONStringify(enc(value, 0));
+}
+
+// _unbox is the primitive in a Boolean, Number or String object.
+function _unbox(v) {
+  if (v instanceof Boolean) return _BooleanPrototypeValueOf(v);
+  if (v instanceof Number) return _NumberPrototypeValueOf(v);
+  return StringPrototypeToString(v);
 }
 
 function _decodeValue(text, capFactory) {
   if (text === undefined || text === null || text === "") return undefined;
-  const root = JSON.parse(text);
+  const root = JSONParse(text);
   const refs = [];
   function dec(x) {
     if (x === null || typeof x !== "object") return x;
-    if (Array.isArray(x)) {
+    if (ArrayIsArray(x)) {
       const out = [];
-      refs.push(out);
-      for (const e of x) out.push(dec(e));
+      refs[refs.length] = out;
+      for (let i = 0; i < x.length; i++) out[i] = dec(x[i]);
       return out;
     }
-    const t = x.$t;
+    const t = ObjectHasOwn(x, "$t") ? x.$t : undefined;
     if (t === undefined) {
       const out = {};
-      refs.push(out);
-      for (const k of Object.keys(x)) out[k] = dec(x[k]);
+      refs[refs.length] = out;
+      const keys = ObjectKeys(x);
+      for (let i = 0; i < keys.length; i++) out[keys[i]] = dec(x[keys[i]]);
       return out;
     }
     switch (t) {
@@ -102,31 +134,45 @@ function _decodeValue(text, capFactory) {
       case "cap": if (capFactory) return capFactory(x.v); throw new DataCloneError("unexpected capability in value");
     }
     const slot = refs.length;
-    refs.push(null);
+    refs[slot] = null;
     let out;
     switch (t) {
       case "date": out = new Date(x.v === null ? NaN : x.v); break;
       case "regexp": out = new RegExp(x.src, x.flags); break;
-      case "map": out = new Map(); refs[slot] = out; for (const [k, v] of x.v) out.set(dec(k), dec(v)); return out;
-      case "set": out = new Set(); refs[slot] = out; for (const v of x.v) out.add(dec(v)); return out;
-      case "ab": out = Uint8Array.fromBase64(x.v).buffer; break;
+      case "map": {
+        out = new Map(); refs[slot] = out;
+        for (let i = 0; i < x.v.length; i++) _MapPrototypeSet(out, dec(x.v[i][0]), dec(x.v[i][1]));
+        return out;
+      }
+      case "set": {
+        out = new Set(); refs[slot] = out;
+        for (let i = 0; i < x.v.length; i++) _SetPrototypeAdd(out, dec(x.v[i]));
+        return out;
+      }
+      case "ab": out = Uint8ArrayFromBase64(x.v).buffer; break;
       case "view": {
-        const bytes = Uint8Array.fromBase64(x.v);
-        const C = _typedNames.includes(x.k) ? globalThis[x.k] : Uint8Array;
+        const bytes = Uint8ArrayFromBase64(x.v);
+        const k = ArrayPrototypeIndexOf(_typedNames, x.k);
+        const C = k >= 0 ? _typed[k] : Uint8Array;
         out = C === DataView ? new DataView(bytes.buffer) : new C(bytes.buffer, 0, bytes.byteLength / (C.BYTES_PER_ELEMENT || 1));
         break;
       }
       case "error": {
-        const C = globalThis[x.name];
-        out = typeof C === "function" && (C === Error || C.prototype instanceof Error) ? new C(x.message) : new Error(x.message);
+        const C = _errorClass(x.name);
+        out = new C(x.message);
         if (out.name !== x.name) { try { out.name = x.name; } catch {} }
         if (x.stack) out.stack = x.stack;
         break;
       }
       case "boxed": out = Object(dec(x.v)); break;
-      case "blob": out = new Blob([Uint8Array.fromBase64(x.v)], { type: x.type }); break;
-      case "obj": { out = {}; refs[slot] = out; for (const k of Object.keys(x.v)) out[k] = dec(x.v[k]); return out; }
-      default: throw new DataCloneError("unknown value tag " + JSON.stringify(t));
+      case "blob": out = new (_global("Blob"))([Uint8ArrayFromBase64(x.v)], { type: x.type }); break;
+      case "obj": {
+        out = {}; refs[slot] = out;
+        const keys = ObjectKeys(x.v);
+        for (let i = 0; i < keys.length; i++) out[keys[i]] = dec(x.v[keys[i]]);
+        return out;
+      }
+      default: throw new DataCloneError("unknown value tag " + JSONStringify(t));
     }
     refs[slot] = out;
     return out;

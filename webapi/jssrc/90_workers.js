@@ -17,7 +17,7 @@ let _env = {};
 let _exports = null;
 
 function _limitsText(opts) {
-  return opts && opts.limits ? JSON.stringify(opts.limits) : "";
+  return opts && opts.limits ? JSONStringify(opts.limits) : "";
 }
 
 // A stub for a service binding or Go RPC target: fetch() plus any method.
@@ -27,6 +27,7 @@ function _serviceStub(id) {
     return _responseFromWire(await hostAsync("cap.fetch", id, await _requestToWire(req)));
   };
   return new Proxy({}, {
+    __proto__: null,
     get(t, prop) {
       if (prop === _capSym) return id;
       if (typeof prop === "symbol" || prop === "then") return undefined;
@@ -50,6 +51,7 @@ function _entrypointStub(ensure, name, opts) {
     return _responseFromWire(await hostAsync("stub.fetch", h, ep, props, limits, wire));
   };
   return new Proxy({}, {
+    __proto__: null,
     get(t, prop) {
       if (typeof prop === "symbol" || prop === "then") return undefined;
       if (prop === "fetch") return fetchFn;
@@ -66,7 +68,7 @@ function _workerStub(loaderId, name, getCode, preset) {
   let handle = preset === undefined ? null : preset;
   let loading = null;
   const ensure = () => {
-    if (handle !== null) return Promise.resolve(handle);
+    if (handle !== null) return PromiseResolve(handle);
     if (!loading) {
       loading = (async () => {
         if (name !== null) {
@@ -78,20 +80,20 @@ function _workerStub(loaderId, name, getCode, preset) {
         if (code === null || typeof code !== "object") throw new TypeError("The Worker Loader callback must return {compatibilityDate, mainModule, modules}");
         return (handle = host("loader.put", loaderId, name, _encodeValue(code, { caps: true, lossy: true })));
       })();
-      loading.catch(() => { loading = null; });
+      PromisePrototypeThen(loading, undefined, () => { loading = null; });
     }
     return loading;
   };
   return {
     getEntrypoint(ep, opts) { return _entrypointStub(ensure, ep, opts); },
     getDurableObjectClass(cls, opts) {
-      return Object.freeze({ [_capSym]: undefined, __warrenClass: { ensure, name: cls == null ? "" : String(cls), opts } });
+      return ObjectFreeze({ [_capSym]: undefined, __warrenClass: { ensure, name: cls == null ? "" : String(cls), opts } });
     },
   };
 }
 
 function _loaderStub(id) {
-  return Object.freeze({
+  return ObjectFreeze({
     get(name, getCode) {
       if (name !== null && name !== undefined) name = String(name);
       else name = null;
@@ -122,6 +124,7 @@ function _loopback(name, opts) {
   let stub = null;
   const get = () => stub || (stub = _serviceStub(host("self.cap", name === "default" ? "" : name, props)));
   return new Proxy(function () {}, {
+    __proto__: null,
     get(t, prop) { return get()[prop]; },
     apply(t, self, args) { return _loopback(name, args[0]); },
   });
@@ -131,6 +134,7 @@ let _exportsProxy = null;
 function _ctxExports() {
   if (_exportsProxy) return _exportsProxy;
   _exportsProxy = new Proxy({}, {
+    __proto__: null,
     get(t, prop) {
       if (typeof prop !== "string" || !_exports || !(prop in _exports)) return undefined;
       const v = _exports[prop];
@@ -144,7 +148,7 @@ function _ctxExports() {
       return isEntrypoint ? _loopback(prop) : undefined;
     },
     has(t, prop) { return !!_exports && prop in _exports; },
-    ownKeys() { return _exports ? Object.keys(_exports) : []; },
+    ownKeys() { return _exports ? ObjectKeys(_exports) : []; },
     getOwnPropertyDescriptor(t, prop) { return _exports && prop in _exports ? { configurable: true, enumerable: true, value: this.get(t, prop) } : undefined; },
   });
   return _exportsProxy;
@@ -152,7 +156,7 @@ function _ctxExports() {
 
 function _makeCtx(waits, props) {
   return {
-    waitUntil(p) { waits.push(Promise.resolve(p).catch((e) => { console.error("waitUntil promise rejected:", e); })); },
+    waitUntil(p) { waits[waits.length] = PromisePrototypeThen(PromiseResolve(p), undefined, (e) => { console.error("waitUntil promise rejected:", e); }); },
     passThroughOnException() {},
     props: props === undefined ? {} : props,
     get exports() { return _ctxExports(); },
@@ -169,8 +173,8 @@ function _resolveEntrypoint(name) {
   const key = name === "" || name == null ? "default" : name;
   const v = ns[key];
   if (v === undefined) {
-    const names = Object.keys(ns);
-    throw new TypeError(`The Worker has no export named "${key}"` + (names.length ? `; its exports are: ${names.join(", ")}` : "; it exports nothing (did you forget `export default { fetch(request, env, ctx) { ... } }`?)"));
+    const names = ObjectKeys(ns);
+    throw new TypeError(`The Worker has no export named "${key}"` + (names.length ? `; its exports are: ${ArrayPrototypeJoin(names, ", ")}` : "; it exports nothing (did you forget `export default { fetch(request, env, ctx) { ... } }`?)"));
   }
   return v;
 }
@@ -191,7 +195,7 @@ function _instantiate(v, ctx) {
 // by chunk and it returns a promise of the end.
 function _sendResponse(inv, res) {
   if (!(res instanceof Response)) {
-    const what = res === undefined ? "undefined (did the handler forget to return?)" : Object.prototype.toString.call(res);
+    const what = res === undefined ? "undefined (did the handler forget to return?)" : ObjectPrototypeToString(res);
     throw new TypeError(`The fetch handler must return a Response (or a Promise of one); it returned ${what}.`);
   }
   const status = res.status, statusText = res.statusText, headers = res._flatHeaders();
@@ -216,7 +220,7 @@ async function _sendStream(inv, res, status, statusText, headers) {
       let bytes;
       try { bytes = typeof value === "string" ? _utf8.encode(value) : toBytes(value); }
       catch { throw new TypeError("A streamed response body must produce Uint8Array chunks."); }
-      if (!host("chunk", inv, b64(bytes))) { reader.cancel("client went away").catch(() => {}); return; }
+      if (!host("chunk", inv, b64(bytes))) { PromisePrototypeThen(reader.cancel("client went away"), undefined, () => {}); return; }
     }
     host("end", inv);
   } catch (e) {
@@ -287,19 +291,34 @@ function _failed(inv, waits, e) {
 // _finish reports the invocation done once its waitUntil promises settle.
 // Go refuses "done" for an invocation that already ended (after "fail").
 function _finish(inv, waits) {
-  if (waits.length === 0) { _done(inv); return; }
-  _when(Promise.allSettled(waits), () => _done(inv));
+  _allSettled(waits, () => _done(inv));
+}
+
+// _allSettled calls done once every promise in list has settled (at once
+// for none), as Promise.allSettled would without its iteration of list.
+function _allSettled(list, done) {
+  let n = list.length;
+  if (n === 0) { done(); return; }
+  const one = () => { if (--n === 0) done(); };
+  for (let i = 0; i < list.length; i++) _when(list[i], one, one);
+}
+
+// _safeSetOf is a SafeSet of the items of an array.
+function _safeSetOf(items) {
+  const s = new SafeSet();
+  for (let i = 0; i < items.length; i++) s.add(items[i]);
+  return s;
 }
 
 function _done(inv) {
   try { host("done", inv); } catch {}
 }
 
-const _reserved = new Set(["constructor", "fetch", "alarm", "webSocketMessage", "webSocketClose", "webSocketError", "then", "toString", "valueOf", "__proto__", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toLocaleString", "__defineGetter__", "__defineSetter__", "__lookupGetter__", "__lookupSetter__"]);
+const _reserved = _safeSetOf(["constructor", "fetch", "alarm", "webSocketMessage", "webSocketClose", "webSocketError", "then", "toString", "valueOf", "__proto__", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toLocaleString", "__defineGetter__", "__defineSetter__", "__lookupGetter__", "__lookupSetter__"]);
 
 _dispatch.call = (inv, entrypoint, propsText, method, argsText) => {
   const waits = [];
-  (async () => {
+  const run = (async () => {
     const props = propsText ? _decodeValue(propsText, _capFromWire) : undefined;
     const ctx = _makeCtx(waits, props);
     if (entrypoint === "\u0000object") while (_objectGate) await _objectGate;
@@ -312,19 +331,20 @@ _dispatch.call = (inv, entrypoint, propsText, method, argsText) => {
       host("return", inv, _encodeValue(await _runAlarm(args[0] || { retryCount: 0, isRetry: false })));
       return;
     }
-    if (_reserved.has(method) || method.startsWith("#")) throw new TypeError(`"${method}" cannot be called over RPC.`);
+    if (_reserved.has(method) || StringPrototypeStartsWith(method, "#")) throw new TypeError(`"${method}" cannot be called over RPC.`);
     const fn = target[method];
-    if (typeof fn !== "function" || Object.prototype[method] === fn) {
-      if (fn !== undefined && typeof fn !== "function" && Object.prototype.hasOwnProperty.call(Object.getPrototypeOf(target), method) === false && Object.prototype.hasOwnProperty.call(target, method)) {
+    if (typeof fn !== "function" || ObjectPrototype[method] === fn) {
+      if (fn !== undefined && typeof fn !== "function" && ObjectHasOwn(ObjectGetPrototypeOf(target), method) === false && ObjectHasOwn(target, method)) {
         throw new TypeError(`"${method}" is an instance property, not a method; only methods defined on the class can be called over RPC.`);
       }
       throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
     }
     const args = _decodeValue(argsText, _capFromWire) || [];
-    const result = await fn.apply(target, args);
+    const result = await _apply(fn, target, args);
     host("return", inv, _encodeValue(result, { caps: true }));
-  })().then(
-    async () => { await Promise.allSettled(waits); host("done", inv); },
-    async (e) => { host("fail", inv, errorJSON(e)); await Promise.allSettled(waits); host("done", inv); },
+  })();
+  PromisePrototypeThen(run,
+    () => { _allSettled(waits, () => { host("done", inv); }); },
+    (e) => { host("fail", inv, errorJSON(e)); _allSettled(waits, () => { host("done", inv); }); },
   );
 };

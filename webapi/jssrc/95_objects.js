@@ -20,19 +20,19 @@ class DurableObjectId {
 function _sqlArg(v, i) {
   if (v === null || v === undefined) return null;
   switch (typeof v) {
-    case "number": return Number.isInteger(v) && Number.isSafeInteger(v) ? { $i: String(v) } : v;
-    case "bigint": return { $i: v.toString() };
+    case "number": return NumberIsSafeInteger(v) ? { $i: String(v) } : v;
+    case "bigint": return { $i: BigIntPrototypeToString(v) };
     case "boolean": return { $i: v ? "1" : "0" };
     case "string": return v;
   }
-  if (v instanceof ArrayBuffer || ArrayBuffer.isView(v)) return { $b: toBytes(v).toBase64() };
+  if (v instanceof ArrayBuffer || ArrayBufferIsView(v)) return { $b: Uint8ArrayPrototypeToBase64(toBytes(v)) };
   throw new TypeError(`SQL binding ${i + 1} has type ${typeof v}; bind null, numbers, strings, booleans, bigints or ArrayBuffers (JSON.stringify objects first)`);
 }
 
 function _sqlValue(v) {
   if (v !== null && typeof v === "object") {
-    if ("$b" in v) return Uint8Array.fromBase64(v.$b).buffer;
-    if ("$i" in v) return Number(v.$i);
+    if (ObjectHasOwn(v, "$b")) return Uint8ArrayFromBase64(v.$b).buffer;
+    if (ObjectHasOwn(v, "$i")) return Number(v.$i);
   }
   return v;
 }
@@ -51,7 +51,7 @@ class SqlStorageCursor {
     this.#r = r;
     this.#i = 0;
   }
-  get columnNames() { return this.#r[0].slice(); }
+  get columnNames() { return ArrayPrototypeSlice(this.#r[0]); }
   get rowsRead() { return this.#r[2]; }
   get rowsWritten() { return this.#r[3]; }
   #obj(row) {
@@ -64,15 +64,19 @@ class SqlStorageCursor {
     if (this.#i >= rows.length) return { done: true, value: undefined };
     return { done: false, value: this.#obj(rows[this.#i++]) };
   }
-  [Symbol.iterator]() { return this; }
-  toArray() { const out = []; for (;;) { const n = this.next(); if (n.done) return out; out.push(n.value); } }
+  [SymbolIterator]() { return this; }
+  toArray() {
+    const rows = this.#r[1], out = [];
+    while (this.#i < rows.length) out[out.length] = this.#obj(rows[this.#i++]);
+    return out;
+  }
   one() {
     const rows = this.#r[1];
     const rest = rows.length - this.#i;
     if (rest !== 1) throw new Error(rest === 0 ? "Expected exactly one result from SQL query, but got no results." : "Expected exactly one result from SQL query, but got multiple results.");
     return this.#obj(rows[this.#i++]);
   }
-  *raw() { const rows = this.#r[1]; while (this.#i < rows.length) yield rows[this.#i++].slice(); }
+  *raw() { const rows = this.#r[1]; while (this.#i < rows.length) yield ArrayPrototypeSlice(rows[this.#i++]); }
 }
 
 // _plainBindings reports whether every binding crosses to Go as itself
@@ -90,7 +94,7 @@ function _plainBindings(b) {
 const _sql = {
   exec(query, ...bindings) {
     if (typeof query !== "string") throw new TypeError("sql.exec(query, ...bindings): query must be a string");
-    const text = _plainBindings(bindings) ? host("sql.execv", query, ...bindings) : host("sql.exec", query, JSON.stringify(bindings.map(_sqlArg)));
+    const text = _plainBindings(bindings) ? _apply(host, undefined, _concat(["sql.execv", query], bindings)) : host("sql.exec", query, JSONStringify(ArrayPrototypeMap(bindings, _sqlArg)));
     return new SqlStorageCursor(_JSONparse(text));
   },
   get databaseSize() { return host("sql.size"); },
@@ -108,7 +112,7 @@ const _kv = {
   put(key, value) { if (value === undefined) throw new TypeError("kv.put: value must not be undefined; use delete()"); host("kv.put", _key(key), _encodeValue(value)); },
   delete(key) { return host("kv.delete", _key(key)); },
   *list(opts = {}) {
-    const r = JSON.parse(host("kv.list", JSON.stringify(opts || {})));
+    const r = JSONParse(host("kv.list", JSONStringify(opts || {})));
     for (let i = 0; i < r.k.length; i++) yield [r.k[i], _decodeValue(r.v[i])];
   },
 };
@@ -116,30 +120,40 @@ const _kv = {
 const _MAX_KEYS = 128;
 function _keysArg(keys, what) {
   if (keys.length > _MAX_KEYS) throw new RangeError(`${what}: at most ${_MAX_KEYS} keys per call, got ${keys.length}`);
-  return keys.map(_key);
+  return ArrayPrototypeMap(keys, _key);
 }
 
 const _storage = {
   sql: _sql,
   kv: _kv,
   async get(key) {
-    if (Array.isArray(key)) { const m = new Map(); for (const k of _keysArg(key, "get")) { const v = _kv.get(k); if (v !== undefined) m.set(k, v); } return m; }
+    if (ArrayIsArray(key)) {
+      const m = new Map(), keys = _keysArg(key, "get");
+      for (let i = 0; i < keys.length; i++) { const v = _kv.get(keys[i]); if (v !== undefined) _MapPrototypeSet(m, keys[i], v); }
+      return m;
+    }
     return _kv.get(key);
   },
   async put(key, value) {
-    if (key !== null && typeof key === "object" && !Array.isArray(key)) {
-      const entries = Object.entries(key);
-      _keysArg(entries.map((e) => e[0]), "put");
-      for (const [k, v] of entries) _kv.put(k, v);
+    if (key !== null && typeof key === "object" && !ArrayIsArray(key)) {
+      const keys = ObjectKeys(key);
+      _keysArg(keys, "put");
+      const values = [];
+      for (let i = 0; i < keys.length; i++) values[i] = key[keys[i]];
+      for (let i = 0; i < keys.length; i++) _kv.put(keys[i], values[i]);
       return;
     }
     _kv.put(key, value);
   },
   async delete(key) {
-    if (Array.isArray(key)) { let n = 0; for (const k of _keysArg(key, "delete")) if (_kv.delete(k)) n++; return n; }
+    if (ArrayIsArray(key)) { let n = 0; const keys = _keysArg(key, "delete"); for (let i = 0; i < keys.length; i++) if (_kv.delete(keys[i])) n++; return n; }
     return _kv.delete(key);
   },
-  async list(opts = {}) { return new Map(_kv.list(opts)); },
+  async list(opts = {}) {
+    const r = JSONParse(host("kv.list", JSONStringify(opts || {}))), m = new Map();
+    for (let i = 0; i < r.k.length; i++) _MapPrototypeSet(m, r.k[i], _decodeValue(r.v[i]));
+    return m;
+  },
   async deleteAll() { host("storage.deleteAll"); },
   async sync() {},
   transactionSync(fn) {
@@ -155,9 +169,9 @@ const _storage = {
   },
   async getAlarm() { return host("alarm.get"); },
   async setAlarm(time) {
-    const ms = time instanceof Date ? time.getTime() : Number(time);
-    if (!Number.isFinite(ms)) throw new TypeError("setAlarm(scheduledTime): scheduledTime must be a Date or a number of milliseconds since the epoch");
-    host("alarm.set", Math.max(0, Math.floor(ms)));
+    const ms = time instanceof Date ? DatePrototypeGetTime(time) : Number(time);
+    if (!NumberIsFinite(ms)) throw new TypeError("setAlarm(scheduledTime): scheduledTime must be a Date or a number of milliseconds since the epoch");
+    host("alarm.set", MathMax(0, MathFloor(ms)));
   },
   async deleteAlarm() { host("alarm.delete"); },
 };
@@ -167,7 +181,7 @@ const _storage = {
 function _facetStub(name, cb) {
   let handle = null, loading = null;
   const ensure = () => {
-    if (handle !== null) return Promise.resolve(handle);
+    if (handle !== null) return PromiseResolve(handle);
     if (!loading) {
       loading = (async () => {
         const h = host("facet.lookup", name);
@@ -180,11 +194,12 @@ function _facetStub(name, cb) {
         const id = spec.id === undefined || spec.id === null ? "" : String(spec.id);
         return (handle = host("facet.start", name, stubId, wc.name || "", id));
       })();
-      loading.catch(() => { loading = null; });
+      PromisePrototypeThen(loading, undefined, () => { loading = null; });
     }
     return loading;
   };
   return new Proxy({}, {
+    __proto__: null,
     get(t, prop) {
       if (typeof prop === "symbol" || prop === "then") return undefined;
       if (prop === "fetch") {
@@ -204,7 +219,7 @@ function _facetStub(name, cb) {
   });
 }
 
-const _facets = Object.freeze({
+const _facets = ObjectFreeze({
   get(name, cb) { return _facetStub(String(name), cb); },
   abort(name, reason) { host("facet.abort", String(name), String(reason === undefined ? "aborted" : reason)); },
   delete(name) { host("facet.delete", String(name)); },
@@ -220,13 +235,13 @@ _dispatch.object = (className, id, name) => {
     id: new DurableObjectId(id, name || undefined),
     storage: _storage,
     blockConcurrencyWhile(fn) {
-      const p = Promise.resolve().then(fn);
-      const gate = p.then(() => {}, () => {});
+      const p = PromisePrototypeThen(PromiseResolve(), fn);
+      const gate = PromisePrototypeThen(p, () => {}, () => {});
       _objectGate = gate;
-      gate.then(() => { if (_objectGate === gate) _objectGate = null; });
+      PromisePrototypeThen(gate, () => { if (_objectGate === gate) _objectGate = null; });
       return p;
     },
-    waitUntil(p) { waits.push(Promise.resolve(p).catch(() => {})); },
+    waitUntil(p) { waits[waits.length] = PromisePrototypeThen(PromiseResolve(p), undefined, () => {}); },
     abort(reason) { host("object.abort", String(reason === undefined ? "aborted" : reason)); },
     props: {},
     facets: _facets,
@@ -254,7 +269,7 @@ async function _runAlarm(info) {
 function _objectResponseFromWire(json) {
   const w = _JSONparse(json);
   if (w.text == null) return _responseFromWire(json);
-  const body = _nullBodyStatuses.includes(w.status) ? null : w.text;
+  const body = ArrayPrototypeIncludes(_nullBodyStatuses, w.status) ? null : w.text;
   const r = new Response(body, { status: w.status, statusText: w.statusText || "", headers: w.headers });
   r._setUrl(w.url || "", w.redirected);
   return r;
@@ -267,6 +282,7 @@ function _objectStub(capId, id) {
     return _objectResponseFromWire(await hostAsync("ns.fetch", capId, id, await _requestToWire(req)));
   };
   return new Proxy({}, {
+    __proto__: null,
     get(t, prop) {
       if (typeof prop === "symbol" || prop === "then") return undefined;
       if (prop === "fetch") return fetchFn;
@@ -282,7 +298,7 @@ function _namespaceStub(capId) {
     if (x instanceof DurableObjectId) return x.toString();
     throw new TypeError("get(id): id must come from idFromName, newUniqueId or idFromString");
   };
-  return Object.freeze({
+  return ObjectFreeze({
     [_capSym]: capId,
     idFromName(name) { name = String(name); return new DurableObjectId(host("ns.idFromName", capId, name), name); },
     newUniqueId() { return new DurableObjectId(host("ns.newUniqueId", capId)); },
@@ -297,15 +313,18 @@ function _namespaceStub(capId) {
 // {name: "class" | "function" | "object" | "other"}.
 _dispatch.exports = () => {
   const out = {};
-  for (const k of Object.keys(_exports || {})) {
+  const keys = ObjectKeys(_exports || {});
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
     const v = _exports[k];
     let kind = "other";
     if (typeof v === "function") {
-      kind = /^class[\s{]/.test(Function.prototype.toString.call(v)) ? "class" : "function";
+      kind = _test(_classDecl, FunctionPrototypeToString(v)) ? "class" : "function";
     } else if (v !== null && typeof v === "object") {
       kind = "object";
     }
     out[k] = kind;
   }
-  return JSON.stringify(out);
+  return JSONStringify(out);
 };
+const _classDecl = /^class[\s{]/;
