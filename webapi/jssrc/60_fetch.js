@@ -84,17 +84,27 @@ class Headers {
     l[found + 1] = v;
     for (let i = l.length - 2; i > found; i -= 2) if (l[i] === n) ArrayPrototypeSplice(l, i, 2);
   }
-  // #entries is the sorted list of [name, value], set-cookie values apart.
+  // #entries is the sorted list of [name, value] (values of one name
+  // combined, set-cookie values apart), in one pass over the list.
   #entries() {
-    const l = this.#l(), seen = new SafeSet(), names = [];
-    for (let i = 0; i < l.length; i += 2) if (!seen.has(l[i])) { seen.add(l[i]); names[names.length] = l[i]; }
+    const l = this.#l(), values = new SafeMap(), names = [], cookies = [];
+    for (let i = 0; i < l.length; i += 2) {
+      const n = l[i], v = l[i + 1];
+      if (n === "set-cookie") {
+        if (cookies.length === 0) names[names.length] = n;
+        cookies[cookies.length] = v;
+        continue;
+      }
+      const prev = values.get(n);
+      if (prev === undefined) { names[names.length] = n; values.set(n, v); }
+      else values.set(n, prev + ", " + v);
+    }
     ArrayPrototypeSort(names);
     const out = [];
     for (let j = 0; j < names.length; j++) {
       const n = names[j];
-      if (n === "set-cookie") {
-        for (let i = 0; i < l.length; i += 2) if (l[i] === n) out[out.length] = [n, l[i + 1]];
-      } else out[out.length] = [n, this.#get(n)];
+      if (n === "set-cookie") { for (let k = 0; k < cookies.length; k++) out[out.length] = [n, cookies[k]]; }
+      else out[out.length] = [n, values.get(n)];
     }
     return out;
   }
