@@ -9,6 +9,10 @@
 #   bench/supervisor.sh 'AppCounter$' 3000x
 #   bench/supervisor.sh 'AppRSS1000$|Apps1000Deployed$' 1x
 #   ROUNDS=3 bench/supervisor.sh 'AppsEvicted10000$' 1x
+#   bench/supervisor.sh 'AppCounter16Clients64Apps$' 5000x
+#
+# Warren runs apps as `warren serve` does by default (host processes on
+# Linux); WARREN_BENCH_ISOLATION=inprocess runs them in the server's process.
 #
 # Raw output goes to $OUT (default bench-supervisor.txt in the current folder).
 set -eu

@@ -496,8 +496,9 @@ const (
 // --app-memory 64; the supervisor closes least recently used idle apps past
 // the budget. Reports the peak RSS growth over the baseline (sampled every
 // 10 ms) against the budget, the final growth, and warren_evictions_total
-// from /metrics, and the Go heap's growth (what stays per app whether or not
-// it is live). Run with -benchtime 1x.
+// from /metrics, the Go heap's growth (what stays per app whether or not
+// it is live; this process's), and the host processes' share of the final
+// growth (under --isolation=process). Run with -benchtime 1x.
 func BenchmarkAppsEvicted10000(b *testing.B) {
 	s := startWarren(b, benchEvictBudgetMiB)
 	pre := appPrefix()
@@ -506,8 +507,9 @@ func BenchmarkAppsEvicted10000(b *testing.B) {
 		s.touch(b, pre+"warm"+strconv.Itoa(i))
 	}
 	base := s.rss(b)
-	heap0 := s.goHeap()
 	self := strconv.Itoa(os.Getpid())
+	selfBase := procRSS(b, self) // this process: the control plane under --isolation=process
+	heap0 := s.goHeap()
 	var peak atomic.Int64
 	peak.Store(base)
 	stop, stopped := make(chan struct{}), make(chan struct{})
@@ -538,10 +540,13 @@ func BenchmarkAppsEvicted10000(b *testing.B) {
 	close(stop)
 	<-stopped
 	after := s.rss(b)
+	selfAfter := procRSS(b, self)
 	metrics := s.do(b, http.MethodGet, "/metrics", "", http.StatusOK)
 	b.ReportMetric(float64(peak.Load()-base)/(1<<20), "peak-growth-MiB")
 	b.ReportMetric(float64(after-base)/(1<<20), "final-growth-MiB")
 	b.ReportMetric(float64(s.goHeap()-heap0)/(1<<20), "final-GoHeap-growth-MiB")
+	// The host processes' share of the final growth (0 in process).
+	b.ReportMetric(float64((after-selfAfter)-(base-selfBase))/(1<<20), "final-hosts-growth-MiB")
 	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-RSS-MiB")
 	b.ReportMetric(benchEvictBudgetMiB, "budget-MiB")
 	b.ReportMetric(promValue(b, metrics, "warren_evictions_total"), "evictions")
