@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"strconv"
 	"testing"
 
 	"github.com/warrenhq/warren"
@@ -18,7 +19,8 @@ func newPool(apps string, hosts int, memoryBudget int64, hostMemory uint64) (*ho
 	if err != nil {
 		return nil, err
 	}
-	return host.NewPool(host.PoolOptions{Hosts: hosts, AppsDir: apps, MemoryBudget: memoryBudget, HostMemory: hostMemory,
+	procs, _ := strconv.Atoi(os.Getenv("WARREN_HOST_TEST_PROCS")) // benchmarks: the hosts' GOMAXPROCS (default 1)
+	return host.NewPool(host.PoolOptions{Hosts: hosts, AppsDir: apps, MemoryBudget: memoryBudget, HostMemory: hostMemory, HostProcs: procs,
 		Command: func() *exec.Cmd { return exec.Command(exe, "-test.run=^$") },
 		Env:     []string{"WARREN_HOST_TEST_CHILD=1", "WARREN_HOST_TEST_NOCONFINE=" + os.Getenv("WARREN_HOST_TEST_NOCONFINE"), "WARREN_HOST_TEST_PROFILE=" + os.Getenv("WARREN_HOST_TEST_PROFILE")}})
 }

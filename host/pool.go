@@ -45,8 +45,9 @@ type PoolOptions struct {
 	// HostMemory is each host's cgroup memory limit (0: 4 × MemoryBudget,
 	// at least 512 MiB); a host past it is killed and restarted.
 	HostMemory uint64
-	// HostCPUs is each host's cgroup CPU limit in cores (0: 1, matching
-	// the host's GOMAXPROCS=1).
+	// HostProcs is each host's GOMAXPROCS (0: 1; docs/DECISIONS.md).
+	HostProcs int
+	// HostCPUs is each host's cgroup CPU limit in cores (0: HostProcs).
 	HostCPUs float64
 	Log      *slog.Logger
 	// Project, when set, is the wrangler project the hosts run (warren
@@ -110,8 +111,11 @@ func NewPool(opts PoolOptions) (*Pool, error) {
 	if err := os.MkdirAll(opts.AppsDir, 0o700); err != nil {
 		return nil, err
 	}
+	if opts.HostProcs <= 0 {
+		opts.HostProcs = 1
+	}
 	if opts.HostCPUs <= 0 {
-		opts.HostCPUs = 1
+		opts.HostCPUs = float64(opts.HostProcs)
 	}
 	if opts.HostMemory == 0 {
 		opts.HostMemory = max(uint64(opts.MemoryBudget)*4, 512<<20)
@@ -161,7 +165,7 @@ func (p *Pool) start(s *slot) (*proc, error) {
 		return nil, err
 	}
 	cmd := p.opts.Command()
-	cmd.Env = append(append(sandbox.CleanEnv(), p.opts.Env...), "WARREN_HOST_APPS="+p.opts.AppsDir, fmt.Sprintf("WARREN_HOST_MEMORY=%d", p.opts.MemoryBudget), "GOMAXPROCS=1")
+	cmd.Env = append(append(sandbox.CleanEnv(), p.opts.Env...), "WARREN_HOST_APPS="+p.opts.AppsDir, fmt.Sprintf("WARREN_HOST_MEMORY=%d", p.opts.MemoryBudget), fmt.Sprintf("GOMAXPROCS=%d", p.opts.HostProcs))
 	cmd.ExtraFiles = []*os.File{ctl[1], calls[1]}
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
