@@ -100,6 +100,14 @@ func envInt(k string, def int) int {
 	return def
 }
 
+// hostProcs is the GOMAXPROCS of each host: WARREN_HOST_PROCS, else def.
+func hostProcs(def int) int {
+	if n, err := strconv.Atoi(os.Getenv("WARREN_HOST_PROCS")); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
 func envOr(k, def string) string {
 	if v := os.Getenv(k); v != "" {
 		return v
@@ -133,7 +141,10 @@ func (c *ServeCommand) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		pool, err := host.NewPool(host.PoolOptions{AppsDir: c.Data, MemoryBudget: int64(c.AppMemoryMB) << 20, Log: log,
+		// The one host is all the project has: it may use every core
+		// (WARREN_HOST_PROCS overrides; docs/DECISIONS.md).
+		procs := hostProcs(runtime.NumCPU())
+		pool, err := host.NewPool(host.PoolOptions{AppsDir: c.Data, MemoryBudget: int64(c.AppMemoryMB) << 20, Log: log, HostProcs: procs,
 			Project: &host.ProjectSpec{Config: cfg, Code: code, Outbound: out, Logs: projectLogs(log)}})
 		if err != nil {
 			return fmt.Errorf("start the project in a host process: %w (use --isolation=inprocess to run it in this process)", err)
@@ -157,7 +168,7 @@ func (c *ServeCommand) Run(ctx context.Context) error {
 			Egress: supervisor.PublicEgress, MemoryBudget: int64(c.AppMemoryMB) << 20, Log: log}
 		var pool *host.Pool
 		if c.Isolation == "process" {
-			pool, err = host.NewPool(host.PoolOptions{Hosts: c.Hosts, AppsDir: filepath.Join(c.Data, "apps"),
+			pool, err = host.NewPool(host.PoolOptions{Hosts: c.Hosts, AppsDir: filepath.Join(c.Data, "apps"), HostProcs: hostProcs(1),
 				MemoryBudget: int64(c.AppMemoryMB) << 20 / int64(c.Hosts), Log: log})
 			if err != nil {
 				return fmt.Errorf("start the host processes: %w (use --isolation=inprocess to run apps in this process)", err)
