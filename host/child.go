@@ -184,13 +184,7 @@ func (c *child) serve(w http.ResponseWriter, r *http.Request) {
 	if ws.Egress {
 		spec.Outbound = &viaControl{c: c, app: ws.ID}
 	}
-	req := r.Clone(r.Context())
-	req.URL.Scheme, req.URL.Host, req.Host = r.Header.Get(hdrScheme), r.Header.Get(hdrHost), r.Header.Get(hdrHost)
-	req.RequestURI = ""
-	for _, h := range []string{hdrKind, hdrSpec, hdrHost, hdrScheme} {
-		req.Header.Del(h)
-	}
-	resp, ru, err := c.local.Serve(r.Context(), spec, req)
+	resp, ru, err := c.local.Serve(r.Context(), spec, appRequest(r, hdrSpec))
 	if err != nil {
 		w.Header().Set(hdrUsage, usageValue(ru))
 		writeErr(w, err)
@@ -201,6 +195,29 @@ func (c *child) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	// A trailer by prefix, so nothing in the app's headers can displace it.
 	w.Header().Set(http.TrailerPrefix+hdrUsage, usageValue(ru))
+}
+
+// appRequest returns the app's request as the control plane forwarded it:
+// its URL and Host restored, the protocol's headers (and extra) removed.
+func appRequest(r *http.Request, extra ...string) *http.Request {
+	req := r.Clone(r.Context())
+	req.URL.Scheme, req.URL.Host, req.Host = r.Header.Get(hdrScheme), r.Header.Get(hdrHost), r.Header.Get(hdrHost)
+	req.RequestURI = ""
+	for _, h := range append([]string{hdrKind, hdrHost, hdrScheme}, extra...) {
+		req.Header.Del(h)
+	}
+	return req
+}
+
+// respond copies a Worker's response, or writes its error.
+func respond(w http.ResponseWriter, resp *http.Response, err error) {
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	if err := supervisor.CopyResponse(w, resp); err != nil {
+		panic(http.ErrAbortHandler) // reset the stream: the control plane sees a broken body
+	}
 }
 
 // code asks the control plane for a version's code.

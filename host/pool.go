@@ -328,16 +328,8 @@ func (p *Pool) Validate(ctx context.Context, id string, d *supervisor.Deployment
 // Serve forwards req to the app's host.
 func (p *Pool) Serve(ctx context.Context, spec *supervisor.AppSpec, req *http.Request) (*http.Response, *supervisor.RunUsage, error) {
 	ws := (&wireSpec{ID: spec.ID, ParentID: spec.ParentID, Version: spec.Version, Hash: spec.Hash, Class: spec.Class, Quotas: spec.Quotas, Egress: spec.Outbound != nil}).encode()
-	out := req.Clone(ctx)
-	out.Header.Set(hdrKind, kindApp)
+	out := forward(ctx, req, kindApp)
 	out.Header.Set(hdrSpec, ws)
-	out.Header.Set(hdrHost, req.Host)
-	out.Header.Set(hdrScheme, req.URL.Scheme)
-	out.URL = &url.URL{Scheme: "http", Host: "host", Path: req.URL.Path, RawQuery: req.URL.RawQuery}
-	out.RequestURI = ""
-	if req.ContentLength == 0 {
-		out.Body = nil // no DATA frames, no body-writing goroutine in the transport
-	}
 	ru := &supervisor.RunUsage{}
 	resp, err := p.do(ctx, spec.ID, out)
 	if err != nil {
@@ -350,6 +342,30 @@ func (p *Pool) Serve(ctx context.Context, spec *supervisor.AppSpec, req *http.Re
 	}
 	resp.Body = &usageBody{ReadCloser: resp.Body, resp: resp, ru: ru}
 	return resp, ru, nil
+}
+
+// forward returns a copy of req to send to a host: kind says what it is
+// for, set over whatever the client sent; the request's host and scheme
+// travel in headers (a server request's URL has neither: its scheme is
+// taken from the connection). A request without a body sends none.
+func forward(ctx context.Context, req *http.Request, kind string) *http.Request {
+	out := req.Clone(ctx)
+	scheme := req.URL.Scheme
+	if scheme == "" {
+		scheme = "http"
+		if req.TLS != nil {
+			scheme = "https"
+		}
+	}
+	out.Header.Set(hdrKind, kind)
+	out.Header.Set(hdrHost, req.Host)
+	out.Header.Set(hdrScheme, scheme)
+	out.URL = &url.URL{Scheme: "http", Host: "host", Path: req.URL.Path, RawPath: req.URL.RawPath, RawQuery: req.URL.RawQuery}
+	out.RequestURI = ""
+	if req.ContentLength == 0 {
+		out.Body = nil // no data frames
+	}
+	return out
 }
 
 // usageBody reads the usage trailer when the body ends.

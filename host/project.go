@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 
 	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/loader"
 	"github.com/warrenhq/warren/project"
-	"github.com/warrenhq/warren/supervisor"
 	"github.com/warrenhq/warren/worker"
 )
 
@@ -69,22 +67,7 @@ func (p *Pool) sendProject(ctx context.Context, pr *proc) error {
 // one project call each other synchronously, so they share a host).
 func (p *Pool) Project() worker.Fetcher {
 	return worker.FetcherFunc(func(ctx context.Context, req *http.Request) (*http.Response, error) {
-		fwd := req.Clone(ctx)
-		fwd.Header.Set(hdrKind, kindProject)
-		fwd.Header.Set(hdrHost, req.Host)
-		scheme := req.URL.Scheme
-		if scheme == "" { // a server request: its URL is only a path
-			scheme = "http"
-			if req.TLS != nil {
-				scheme = "https"
-			}
-		}
-		fwd.Header.Set(hdrScheme, scheme)
-		fwd.URL = &url.URL{Scheme: "http", Host: "host", Path: req.URL.Path, RawPath: req.URL.RawPath, RawQuery: req.URL.RawQuery}
-		fwd.RequestURI = ""
-		if req.ContentLength == 0 {
-			fwd.Body = nil
-		}
+		fwd := forward(ctx, req, kindProject)
 		resp, err := p.doSlot(ctx, p.slots[0], fwd)
 		if err != nil {
 			return nil, err
@@ -160,18 +143,6 @@ func (c *child) serveProject(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, &warren.Error{Code: warren.CodeUnavailable, Message: "the project has not started in this host", Hint: "retry the request"})
 		return
 	}
-	req := r.Clone(r.Context())
-	req.URL.Scheme, req.URL.Host, req.Host = r.Header.Get(hdrScheme), r.Header.Get(hdrHost), r.Header.Get(hdrHost)
-	req.RequestURI = ""
-	for _, h := range []string{hdrKind, hdrHost, hdrScheme} {
-		req.Header.Del(h)
-	}
-	resp, err := stub.Fetch(r.Context(), req)
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
-	if err := supervisor.CopyResponse(w, resp); err != nil {
-		panic(http.ErrAbortHandler)
-	}
+	resp, err := stub.Fetch(r.Context(), appRequest(r))
+	respond(w, resp, err)
 }

@@ -9,12 +9,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 
 	"github.com/warrenhq/warren"
-	"github.com/warrenhq/warren/supervisor"
 	"github.com/warrenhq/warren/worker"
 )
 
@@ -92,17 +90,12 @@ func (p *Pool) RunOnce(ctx context.Context, lc *worker.LoadCode, req *http.Reque
 	n := p.nextRun.Add(1)
 	s := p.slots[int(n%uint64(len(p.slots)))]
 	id := p.runs.add(&run{sink: sink, out: out, slot: s})
-	fwd := req.Clone(ctx)
+	fwd := forward(ctx, req, kindRun)
 	fwd.Header.Set(hdrRun, id)
 	fwd.Header.Set(hdrLimits, string(limits))
-	fwd.Header.Set(hdrKind, kindRun)
 	if mayFetch(out) {
 		fwd.Header.Set(hdrEgress, "1")
 	}
-	fwd.Header.Set(hdrHost, req.Host)
-	fwd.Header.Set(hdrScheme, req.URL.Scheme)
-	fwd.URL = &url.URL{Scheme: "http", Host: "host", Path: req.URL.Path, RawQuery: req.URL.RawQuery}
-	fwd.RequestURI = ""
 	prefix := binary.BigEndian.AppendUint32(nil, uint32(len(code)))
 	readers := []io.Reader{strings.NewReader(string(prefix)), strings.NewReader(string(code))}
 	if req.Body != nil && req.Body != http.NoBody {
@@ -218,12 +211,7 @@ func (c *child) run(w http.ResponseWriter, r *http.Request) {
 	}
 	stub := c.loader.LoadWithLogs(lc, func(e worker.LogEntry) { c.log(runPrefix+id, e) })
 	defer stub.Discard()
-	req := r.Clone(r.Context())
-	req.URL.Scheme, req.URL.Host, req.Host = r.Header.Get(hdrScheme), r.Header.Get(hdrHost), r.Header.Get(hdrHost)
-	req.RequestURI = ""
-	for _, h := range []string{hdrKind, hdrRun, hdrLimits, hdrEgress, hdrHost, hdrScheme} {
-		req.Header.Del(h)
-	}
+	req := appRequest(r, hdrRun, hdrLimits, hdrEgress)
 	if r.ContentLength >= 0 {
 		req.ContentLength = max(r.ContentLength-int64(len(n)+len(codeJSON)), 0)
 	}
@@ -231,11 +219,5 @@ func (c *child) run(w http.ResponseWriter, r *http.Request) {
 		req.Body = http.NoBody
 	}
 	resp, err := stub.Fetch(r.Context(), req)
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
-	if err := supervisor.CopyResponse(w, resp); err != nil {
-		panic(http.ErrAbortHandler)
-	}
+	respond(w, resp, err)
 }
