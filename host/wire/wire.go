@@ -324,6 +324,17 @@ func (s *stream) wakeSender() {
 	}
 }
 
+// settle, called with s.mu held, releases it, wakes the reader and
+// forgets the stream if both directions are done.
+func (s *stream) settle() {
+	done := s.finished()
+	s.mu.Unlock()
+	s.wake()
+	if done {
+		s.c.remove(s)
+	}
+}
+
 // finished reports (under s.mu) whether both directions are done.
 func (s *stream) finished() bool { return s.sendDone && (s.recvEnd || s.recvErr != nil) }
 
@@ -412,12 +423,7 @@ func (s *stream) gotEnd(tr http.Header) error {
 			}
 		}
 	}
-	done := s.finished()
-	s.mu.Unlock()
-	s.wake()
-	if done {
-		s.c.remove(s)
-	}
+	s.settle()
 	return nil
 }
 
@@ -581,12 +587,7 @@ func (s *stream) gotResponseHead(flags byte, p []byte) error {
 	if flags&flagEnd != 0 {
 		s.recvEnd = true
 	}
-	done := s.finished()
-	s.mu.Unlock()
-	s.wake()
-	if done {
-		s.c.remove(s)
-	}
+	s.settle()
 	return nil
 }
 
