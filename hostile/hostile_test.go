@@ -11,7 +11,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/gateway"
+	"github.com/warrenhq/warren/host"
 	"github.com/warrenhq/warren/internal/testrt"
 	"github.com/warrenhq/warren/loader"
 	"github.com/warrenhq/warren/supervisor"
@@ -48,15 +51,68 @@ type server struct {
 	sup  *supervisor.Supervisor
 }
 
+// TestMain lets the test binary be a host process (the pool re-executes it
+// with WARREN_HOST_TEST_CHILD=1), confined as warren serve confines hosts.
+func TestMain(m *testing.M) {
+	if os.Getenv("WARREN_HOST_TEST_CHILD") == "1" {
+		opts, err := host.ChildFromEnv()
+		if err == nil {
+			opts.Confine = host.Confine(opts)
+			err = host.RunChild(opts)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// isolation is where the corpus's apps and runs execute: in host processes
+// as warren serve's default on Linux, or in the test process with
+// WARREN_HOSTILE_ISOLATION=inprocess.
+func isolation() string {
+	if v := os.Getenv("WARREN_HOSTILE_ISOLATION"); v != "" {
+		return v
+	}
+	if runtime.GOOS == "linux" {
+		return "process"
+	}
+	return "inprocess"
+}
+
 func startServer(t *testing.T) *server {
 	t.Helper()
 	rt := testrt.Runtime(t)
 	dir := t.TempDir()
-	sup, err := supervisor.New(supervisor.Options{Runtime: rt, Dir: dir, Defaults: supervisor.DefaultQuotas, Egress: supervisor.PublicEgress})
+	opts := supervisor.Options{Runtime: rt, Dir: dir, Defaults: supervisor.DefaultQuotas, Egress: supervisor.PublicEgress}
+	var pool *host.Pool
+	if isolation() == "process" {
+		exe, err := os.Executable()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool, err = host.NewPool(host.PoolOptions{Hosts: 2, AppsDir: filepath.Join(dir, "apps"), MemoryBudget: 256 << 20,
+			Command: func() *exec.Cmd { return exec.Command(exe, "-test.run=^$") },
+			Env:     []string{"WARREN_HOST_TEST_CHILD=1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.Runner = pool
+	}
+	sup, err := supervisor.New(opts)
 	if err != nil {
+		if pool != nil {
+			pool.Close()
+		}
 		t.Fatal(err)
 	}
 	gw := &gateway.Server{Loader: loader.New(rt, loader.Options{Limits: warren.DefaultLimits}), Log: slog.New(slog.DiscardHandler), Apps: sup, AdminToken: token}
+	if pool != nil {
+		pool.Attach(sup)
+		gw.Runs = pool
+	}
 	srv := httptest.NewUnstartedServer(gw.Handler())
 	srv.Config.ReadHeaderTimeout = 10 * time.Second
 	srv.Config.ReadTimeout = readTimeout
