@@ -762,6 +762,7 @@ func (c *Conn) serve(s *stream, req *http.Request, cancel context.CancelFunc) {
 type responseWriter struct {
 	s        *stream
 	header   http.Header
+	head     http.Header // the head's fields, taken at WriteHeader
 	status   int
 	headSent bool
 	buf      []byte
@@ -770,6 +771,8 @@ type responseWriter struct {
 
 func (w *responseWriter) Header() http.Header { return w.header }
 
+// WriteHeader fixes the head: as in net/http, later changes to Header()
+// are not sent, except as trailers.
 func (w *responseWriter) WriteHeader(code int) {
 	if w.status != 0 || code < 100 || code > 999 {
 		return
@@ -778,6 +781,14 @@ func (w *responseWriter) WriteHeader(code int) {
 		return
 	}
 	w.status = code
+	h := w.header.Clone()
+	h.Del("Trailer")
+	for k := range h {
+		if strings.HasPrefix(k, http.TrailerPrefix) {
+			delete(h, k) // a trailer, never a header
+		}
+	}
+	w.head = h
 }
 
 func (w *responseWriter) Write(p []byte) (int, error) {
@@ -800,10 +811,9 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 // headFrame encodes the response head (end: no body and no trailers).
 func (w *responseWriter) headFrame(end bool) []byte {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.WriteHeader(http.StatusOK)
 	}
-	h := w.header.Clone()
-	h.Del("Trailer")
+	h := w.head
 	clen := int64(-1)
 	if v := h.Get("Content-Length"); v != "" {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {

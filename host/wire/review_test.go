@@ -1,0 +1,169 @@
+package wire
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Tests of defects found in review. A raw peer plays the other end frame
+// by frame, as a subverted host can.
+
+// hang is the generous deadline after which a wait is a hang.
+const hang = 20 * time.Second
+
+type frame struct {
+	typ, flags byte
+	id         uint32
+	p          []byte
+}
+
+// rawPeer is one end of a socket pair driven by hand.
+type rawPeer struct {
+	t      testing.TB
+	nc     net.Conn
+	wmu    sync.Mutex
+	frames chan frame // what the Conn sent; closed when it closes
+}
+
+// newRaw returns a Conn on one end of a pair and a raw peer on the other.
+// read says whether the peer reads what the Conn sends.
+func newRaw(t testing.TB, h http.Handler, read bool) (*Conn, *rawPeer) {
+	a, b := pair(t)
+	c := NewConn(a, h)
+	r := &rawPeer{t: t, nc: b, frames: make(chan frame, 1<<16)}
+	t.Cleanup(func() { c.Close(); b.Close() })
+	if read {
+		go func() {
+			defer close(r.frames)
+			br := bufio.NewReader(b)
+			var hdr [headerSize]byte
+			for {
+				if _, err := io.ReadFull(br, hdr[:]); err != nil {
+					return
+				}
+				p := make([]byte, binary.BigEndian.Uint32(hdr[0:4]))
+				if _, err := io.ReadFull(br, p); err != nil {
+					return
+				}
+				r.frames <- frame{hdr[4], hdr[5], binary.BigEndian.Uint32(hdr[6:10]), p}
+			}
+		}()
+	}
+	return c, r
+}
+
+func (r *rawPeer) send(b []byte) {
+	r.wmu.Lock()
+	defer r.wmu.Unlock()
+	if _, err := r.nc.Write(b); err != nil {
+		r.t.Errorf("raw peer: write: %v", err)
+	}
+}
+
+// next returns the next frame of type typ (others are skipped).
+func (r *rawPeer) next(typ byte) frame {
+	r.t.Helper()
+	deadline := time.After(hang)
+	for {
+		select {
+		case f, ok := <-r.frames:
+			if !ok {
+				r.t.Fatalf("the connection closed while waiting for a frame of type %d", typ)
+			}
+			if f.typ == typ {
+				return f
+			}
+		case <-deadline:
+			r.t.Fatalf("no frame of type %d", typ)
+		}
+	}
+}
+
+// waitFor polls cond until it holds; false after the hang deadline.
+func waitFor(cond func() bool) bool {
+	for deadline := time.Now().Add(hang); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
+}
+
+func streamsOpen(c *Conn) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.out) + len(c.in)
+}
+
+func roundTripAsync(c *Conn, req *http.Request) chan error {
+	done := make(chan error, 1)
+	go func() {
+		resp, err := c.RoundTrip(req)
+		if err == nil {
+			_, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	return done
+}
+
+// Headers changed after WriteHeader are not part of the head (as in
+// net/http), and trailers, declared or by http.TrailerPrefix, cross only as
+// trailers: a response buffered to the handler's return used to send every
+// one of them in its head too.
+func TestTrailersStayOutOfTheHead(t *testing.T) {
+	for _, flush := range []bool{false, true} {
+		client, _ := conns(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Trailer", "X-Sum")
+			w.Header().Set("X-Before", "1")
+			w.WriteHeader(200)
+			w.Header().Set("X-After", "1")
+			io.WriteString(w, "body")
+			if flush {
+				w.(http.Flusher).Flush()
+			}
+			w.Header().Set("X-Sum", "42")
+			w.Header().Set(http.TrailerPrefix+"X-Usage", "7")
+		}))
+		resp := get(t, client, "GET", "http://x/", nil)
+		b, err := io.ReadAll(resp.Body)
+		if err != nil || string(b) != "body" {
+			t.Fatalf("flush=%v: body %q, %v", flush, b, err)
+		}
+		for k := range resp.Header {
+			if strings.HasPrefix(k, http.TrailerPrefix) || k == "X-Sum" || k == "X-After" || k == "Trailer" {
+				t.Errorf("flush=%v: header %q in the head: %v", flush, k, resp.Header)
+			}
+		}
+		if resp.Header.Get("X-Before") != "1" {
+			t.Errorf("flush=%v: X-Before missing: %v", flush, resp.Header)
+		}
+		if resp.Trailer.Get("X-Sum") != "42" || resp.Trailer.Get("X-Usage") != "7" {
+			t.Errorf("flush=%v: trailers %v", flush, resp.Trailer)
+		}
+	}
+}
+
+func mustRequest(method, url string, body io.Reader) *http.Request {
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		panic(err)
+	}
+	return req
+}
+
+
+var _ = context.Background
+var _ = errors.New
+var _ = runtime.NumGoroutine
