@@ -155,6 +155,31 @@ func TestTrailersStayOutOfTheHead(t *testing.T) {
 	}
 }
 
+// A response's end (or body) before its head is a protocol error: it used
+// to end the stream with RoundTrip still waiting for the head, forever
+// when its context has no deadline.
+func TestBodyBeforeResponseHead(t *testing.T) {
+	for _, typ := range []byte{fEnd, fData} {
+		client, raw := newRaw(t, nil, true)
+		done := roundTripAsync(client, mustRequest("GET", "http://x/", nil))
+		f := raw.next(fHeaders)
+		p := []byte("data")
+		if typ == fEnd {
+			p = appendHeader(nil, nil)
+		}
+		raw.send(appendFrame(nil, typ, 0, f.id, p))
+		raw.send(appendFrame(nil, fEnd, 0, f.id, appendHeader(nil, nil)))
+		select {
+		case err := <-done:
+			if err == nil {
+				t.Fatalf("frame type %d before the head: RoundTrip succeeded", typ)
+			}
+		case <-time.After(hang):
+			t.Fatalf("frame type %d before the head: RoundTrip hangs", typ)
+		}
+	}
+}
+
 func mustRequest(method, url string, body io.Reader) *http.Request {
 	req, err := http.NewRequest(method, url, body)
 	if err != nil {
@@ -163,6 +188,19 @@ func mustRequest(method, url string, body io.Reader) *http.Request {
 	return req
 }
 
+type closeNotifier struct {
+	io.Reader
+	closed chan struct{}
+}
+
+func (c closeNotifier) Close() error {
+	select {
+	case <-c.closed:
+	default:
+		close(c.closed)
+	}
+	return nil
+}
 
 var _ = context.Background
 var _ = errors.New

@@ -383,8 +383,17 @@ func (s *stream) reset(reason string) {
 	s.c.remove(s)
 }
 
+// errNoHead is a response's body or end before its head.
+func (s *stream) errNoHead() error {
+	return fmt.Errorf("wire: stream %d: body before the response head", s.id)
+}
+
 func (s *stream) gotData(p []byte) error {
 	s.mu.Lock()
+	if s.mine && s.head == nil {
+		s.mu.Unlock()
+		return s.errNoHead()
+	}
 	if s.recvEnd || s.recvErr != nil {
 		s.mu.Unlock()
 		if s.discard || s.recvErr != nil {
@@ -411,6 +420,10 @@ func (s *stream) gotData(p []byte) error {
 
 func (s *stream) gotEnd(tr http.Header) error {
 	s.mu.Lock()
+	if s.mine && s.head == nil {
+		s.mu.Unlock()
+		return s.errNoHead()
+	}
 	if s.recvEnd {
 		s.mu.Unlock()
 		return fmt.Errorf("wire: stream %d ended twice", s.id)
