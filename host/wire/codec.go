@@ -3,6 +3,7 @@ package wire
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net/http"
 )
 
@@ -18,6 +19,23 @@ var errMalformed = errors.New("wire: malformed head")
 
 // maxFields bounds the header fields of one head.
 const maxFields = 10000
+
+// errLimits is a head or trailers the peer would refuse: its stream fails,
+// not the connection.
+var errLimits = fmt.Errorf("wire: head or trailers over the protocol's limits (%d bytes, %d fields)", MaxPayload, maxFields)
+
+// within reports whether an encoded head or trailers p, with header h, is
+// within what the peer accepts.
+func within(p []byte, h http.Header) bool {
+	if len(p) > MaxPayload {
+		return false
+	}
+	n := 0
+	for _, v := range h {
+		n += len(v)
+	}
+	return n <= maxFields
+}
 
 func appendString(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))

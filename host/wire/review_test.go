@@ -188,6 +188,72 @@ func mustRequest(method, url string, body io.Reader) *http.Request {
 	return req
 }
 
+// A head the peer would refuse (over MaxPayload, or over maxFields
+// fields) fails its own stream, not the connection: an app's response
+// headers (or an outbound site's, on the calls connection) used to end
+// every stream of the host.
+func TestOversizedHeadFailsOnlyItsStream(t *testing.T) {
+	big := strings.Repeat("a", MaxPayload)
+	client, _ := conns(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/big":
+			w.Header().Set("X-Big", big)
+		case "/many":
+			for i := 0; i <= maxFields; i++ {
+				w.Header().Add("X-Many", "v")
+			}
+		case "/bigflush":
+			w.Header().Set("X-Big", big)
+			io.WriteString(w, "x")
+			w.(http.Flusher).Flush()
+		case "/bigtrailer":
+			io.WriteString(w, "x")
+			w.Header().Set(http.TrailerPrefix+"X-Big", big)
+		default:
+			io.WriteString(w, "ok")
+		}
+	}))
+	ok := func(when string) {
+		t.Helper()
+		resp, err := client.RoundTrip(mustRequest("GET", "http://x/ok", nil))
+		if err != nil {
+			t.Fatalf("after %s: %v", when, err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		if err != nil || string(b) != "ok" {
+			t.Fatalf("after %s: %q, %v", when, b, err)
+		}
+	}
+	for _, p := range []string{"/big", "/many", "/bigflush", "/bigtrailer"} {
+		resp, err := client.RoundTrip(mustRequest("GET", "http://x"+p, nil))
+		if err == nil {
+			_, err = io.ReadAll(resp.Body)
+		}
+		if err == nil {
+			t.Errorf("%s: no error", p)
+		}
+		ok(p)
+	}
+	// Requests: over-large heads are refused before anything is sent, and
+	// the body is closed, as RoundTrip must.
+	for name, h := range map[string]http.Header{"big": {"X-Big": {big}}, "many": {"X-Many": make([]string, maxFields+1)}} {
+		closed := make(chan struct{})
+		req := mustRequest("POST", "http://x/ok", nil)
+		req.Header = h
+		req.Body = closeNotifier{strings.NewReader("body"), closed}
+		req.ContentLength = 4
+		if _, err := client.RoundTrip(req); err == nil {
+			t.Errorf("request %s: no error", name)
+		}
+		select {
+		case <-closed:
+		case <-time.After(hang):
+			t.Errorf("request %s: the body was not closed", name)
+		}
+		ok("request " + name)
+	}
+}
+
 type closeNotifier struct {
 	io.Reader
 	closed chan struct{}

@@ -615,10 +615,26 @@ func (b body) Close() error               { b.s.closeRead(); return nil }
 // the stream.
 func (c *Conn) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
+	target := req.URL.RequestURI()
+	host := req.Host
+	if host == "" {
+		host = req.URL.Host
+	}
+	hasBody := req.Body != nil && req.Body != http.NoBody && req.ContentLength != 0
+	head := appendRequestHead(nil, req.Method, target, host, req.ContentLength, req.Header)
+	if !within(head, req.Header) {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, errLimits
+	}
 	c.mu.Lock()
 	if c.err != nil {
 		err := c.err
 		c.mu.Unlock()
+		if req.Body != nil {
+			req.Body.Close()
+		}
 		return nil, err
 	}
 	c.nextID++
@@ -628,17 +644,6 @@ func (c *Conn) RoundTrip(req *http.Request) (*http.Response, error) {
 	c.out[s.id] = s
 	c.mu.Unlock()
 
-	target := req.URL.RequestURI()
-	host := req.Host
-	if host == "" {
-		host = req.URL.Host
-	}
-	hasBody := req.Body != nil && req.Body != http.NoBody && req.ContentLength != 0
-	head := appendRequestHead(nil, req.Method, target, host, req.ContentLength, req.Header)
-	if len(head) > MaxPayload {
-		c.remove(s)
-		return nil, fmt.Errorf("wire: request head of %d bytes is over the %d-byte limit", len(head), MaxPayload)
-	}
 	if !hasBody {
 		if req.Body != nil {
 			req.Body.Close()
@@ -822,7 +827,7 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 }
 
 // headFrame encodes the response head (end: no body and no trailers).
-func (w *responseWriter) headFrame(end bool) []byte {
+func (w *responseWriter) headFrame(end bool) ([]byte, error) {
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
 	}
@@ -837,8 +842,12 @@ func (w *responseWriter) headFrame(end bool) []byte {
 	if end {
 		fl = flagEnd
 	}
+	p := appendResponseHead(nil, w.status, clen, h)
+	if !within(p, h) {
+		return nil, errLimits
+	}
 	w.headSent = true
-	return appendFrame(nil, fHeaders, fl, w.s.id, appendResponseHead(nil, w.status, clen, h))
+	return appendFrame(nil, fHeaders, fl, w.s.id, p), nil
 }
 
 // Flush sends the head and the body so far.
@@ -848,7 +857,9 @@ func (w *responseWriter) Flush() {
 	}
 	var pre []byte
 	if !w.headSent {
-		pre = w.headFrame(false)
+		if pre, w.err = w.headFrame(false); w.err != nil {
+			return
+		}
 	}
 	w.err = w.s.sendBody(pre, w.buf, nil)
 	w.buf = w.buf[:0]
@@ -883,21 +894,35 @@ func (w *responseWriter) trailers() http.Header {
 // finish sends what is left and the end of the response.
 func (w *responseWriter) finish() error {
 	if w.err != nil {
-		w.s.reset("the response could not be sent")
+		w.s.reset("the response could not be sent: " + w.err.Error())
 		return w.err
 	}
 	tr := w.trailers()
-	var err error
-	if !w.headSent && len(w.buf) == 0 && tr == nil {
-		err = w.s.c.write(w.headFrame(true))
-	} else {
-		var pre []byte
-		if !w.headSent {
-			pre = w.headFrame(false)
+	headOnly := !w.headSent && len(w.buf) == 0 && tr == nil
+	var pre, post []byte
+	if !w.headSent {
+		var err error
+		if pre, err = w.headFrame(headOnly); err != nil {
+			w.s.reset(err.Error())
+			return err
 		}
-		err = w.s.sendBody(pre, w.buf, w.s.endFrame(tr))
 	}
-	if err != nil {
+	if !headOnly {
+		p := appendHeader(nil, tr)
+		if !within(p, tr) {
+			// The body goes, its end cannot: the reader sees a reset,
+			// not a body that looks whole.
+			if err := w.s.sendBody(pre, w.buf, nil); err != nil {
+				return err
+			}
+			w.s.reset(errLimits.Error())
+			return errLimits
+		}
+		post = appendFrame(nil, fEnd, 0, w.s.id, p)
+	}
+	// sendBody, even for a head alone: nothing is sent on a stream the
+	// peer has reset.
+	if err := w.s.sendBody(pre, w.buf, post); err != nil {
 		return err
 	}
 	w.s.markSent()
