@@ -268,6 +268,34 @@ func (c closeNotifier) Close() error {
 	return nil
 }
 
+// Stream ids wrap after 2^32 requests; an id still in use is skipped
+// rather than taken twice (which the peer takes for a protocol error).
+func TestStreamIDWrap(t *testing.T) {
+	release := make(chan struct{})
+	client, _ := conns(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/long" {
+			w.(http.Flusher).Flush()
+			<-release
+		}
+		io.WriteString(w, "ok")
+	}))
+	defer close(release)
+	long := get(t, client, "GET", "http://x/long", nil) // stream 1, open
+	defer long.Body.Close()
+	client.mu.Lock()
+	client.nextID = 0 // as after 2^32 requests
+	client.mu.Unlock()
+	for i := 0; i < 3; i++ {
+		resp, err := client.RoundTrip(mustRequest("GET", "http://x/", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, err := io.ReadAll(resp.Body); err != nil || string(b) != "ok" {
+			t.Fatalf("%q, %v", b, err)
+		}
+	}
+}
+
 var _ = context.Background
 var _ = errors.New
 var _ = runtime.NumGoroutine

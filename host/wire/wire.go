@@ -638,6 +638,9 @@ func (c *Conn) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	c.nextID++
+	for c.out[c.nextID] != nil { // ids wrap after 2^32 streams: skip those in use
+		c.nextID++
+	}
 	s := newStream(c, c.nextID, true)
 	s.ctx = ctx
 	s.trailer = http.Header{}
