@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -296,6 +297,83 @@ func TestStreamIDWrap(t *testing.T) {
 	}
 }
 
+// A peer over MaxStreams is refused with a reset; the refusals used to be
+// sent from a goroutine each, so a peer that opens streams beyond the
+// limit and does not read made the other end pile up goroutines without
+// bound.
+func TestRefusedStreamsDoNotPileUp(t *testing.T) {
+	release, marker := make(chan struct{}), make(chan struct{})
+	_, raw := newRaw(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			if r.URL.Path == "/marker" {
+				close(marker)
+			}
+		}
+	}), false) // the peer never reads
+	defer close(release)
+	before := runtime.NumGoroutine()
+	const extra = 30000
+	go func() {
+		var b []byte
+		for id := uint32(1); id <= MaxStreams+extra; id++ {
+			path := "/"
+			if id == 1 {
+				path = "/marker"
+			}
+			b = appendFrame(b, fHeaders, flagFromInit|flagEnd, id, appendRequestHead(nil, "GET", path, "h", -1, nil))
+			if len(b) > 64<<10 {
+				raw.send(b)
+				b = b[:0]
+			}
+		}
+		raw.send(appendFrame(b, fReset, flagFromInit, 1, []byte("marker")))
+	}()
+	select {
+	case <-marker: // every frame before the reset has been read
+	case <-time.After(hang):
+		t.Fatal("the marker stream was not reset")
+	}
+	if n := runtime.NumGoroutine() - before; n > MaxStreams+1000 {
+		t.Fatalf("%d goroutines for %d streams and %d refused", n, MaxStreams, extra)
+	}
+}
+
+type endless struct{}
+
+func (endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'z'
+	}
+	return len(p), nil
+}
+
+// failing returns one read of data, then waits for fail and errs.
+type failing struct {
+	first bool
+	fail  chan struct{}
+}
+
+func (f *failing) Read(p []byte) (int, error) {
+	if !f.first {
+		f.first = true
+		return copy(p, "part"), nil
+	}
+	<-f.fail
+	return 0, errors.New("the upload broke")
+}
+
+func get2(t *testing.T, c *Conn, req *http.Request) *http.Response {
+	t.Helper()
+	resp, err := c.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
 var _ = context.Background
 var _ = errors.New
 var _ = runtime.NumGoroutine
+var _ = fmt.Sprint

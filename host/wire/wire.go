@@ -34,6 +34,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Protocol limits.
@@ -46,6 +47,7 @@ const (
 	MaxStreams = 10000
 
 	chunk      = 64 << 10 // body bytes per data frame sent
+	maxQueued  = 1 << 20  // bytes of refusals waiting for the peer to read them
 	ackAt      = Window / 4
 	headerSize = 10
 )
@@ -64,6 +66,10 @@ const (
 	flagFromInit byte = 1 << 0 // the sender opened the stream
 	flagEnd      byte = 1 << 1 // on a head: no body and no trailers follow
 )
+
+// writeStall is how long a write may wait on a peer that does not read
+// before the connection ends.
+var writeStall = 30 * time.Second
 
 // ErrClosed is returned once the connection has ended.
 var ErrClosed = errors.New("wire: connection closed")
@@ -84,6 +90,10 @@ type Conn struct {
 	in     map[uint32]*stream // streams the peer opened
 	err    error
 	dead   chan struct{}
+
+	qmu   sync.Mutex
+	queue []byte // resets the read loop sends (it never waits on a write)
+	qbusy bool   // a goroutine is writing the queue
 }
 
 // NewConn starts serving nc. handler may be nil when the peer is not
@@ -147,6 +157,49 @@ func (c *Conn) write(b []byte) error {
 		return c.Err()
 	}
 	return nil
+}
+
+// enqueue sends a frame for the read loop, which never waits on a write:
+// two ends blocked writing to each other, neither reading, would deadlock.
+// One goroutine writes what is queued; a peer that lets more than
+// maxQueued bytes of refusals pile up is not reading them.
+func (c *Conn) enqueue(f []byte) error {
+	c.qmu.Lock()
+	if len(c.queue)+len(f) > maxQueued {
+		c.qmu.Unlock()
+		return errors.New("wire: the peer does not read the resets of the streams it is refused")
+	}
+	c.queue = append(c.queue, f...)
+	start := !c.qbusy
+	c.qbusy = true
+	c.qmu.Unlock()
+	if start {
+		go c.writeQueue()
+	}
+	return nil
+}
+
+func (c *Conn) writeQueue() {
+	for {
+		c.qmu.Lock()
+		b := c.queue
+		c.queue = nil
+		if len(b) == 0 {
+			c.qbusy = false
+			c.qmu.Unlock()
+			return
+		}
+		c.qmu.Unlock()
+		if c.write(b) != nil {
+			return // the connection has ended
+		}
+	}
+}
+
+// refuse forgets a stream the peer opened and resets it.
+func (c *Conn) refuse(s *stream, reason string) error {
+	c.remove(s)
+	return c.enqueue(appendFrame(nil, fReset, 0, s.id, []byte(reason)))
 }
 
 // appendFrame encodes one frame onto b.
@@ -217,10 +270,7 @@ func (c *Conn) handle(typ, flags byte, id uint32, p []byte) error {
 		}
 		if len(c.in) >= MaxStreams {
 			c.mu.Unlock()
-			// The read loop never waits on a write: two ends blocked writing
-			// to each other, neither reading, would deadlock.
-			go c.write(appendFrame(nil, fReset, 0, id, []byte("too many streams at once")))
-			return nil
+			return c.enqueue(appendFrame(nil, fReset, 0, id, []byte("too many streams at once")))
 		}
 		s = newStream(c, id, false)
 		c.in[id] = s
@@ -736,12 +786,10 @@ func (c *Conn) startRequest(s *stream, flags byte, p []byte) error {
 	}
 	u, err := url.ParseRequestURI(target)
 	if err != nil {
-		go s.reset("bad request target") // not on the read loop: see handle
-		return nil
+		return c.refuse(s, "bad request target")
 	}
 	if c.handler == nil {
-		go s.reset("this end serves no requests")
-		return nil
+		return c.refuse(s, "this end serves no requests")
 	}
 	ctx, cancel := context.WithCancel(c.ctx)
 	s.mu.Lock()
