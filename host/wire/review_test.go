@@ -340,6 +340,49 @@ func TestRefusedStreamsDoNotPileUp(t *testing.T) {
 	}
 }
 
+// A body in one-byte frames takes about its size in memory: each frame
+// used to be kept as its own chunk (a slice header and an allocation, 32
+// bytes or more a byte), so a hostile peer could make a stream's 1 MiB
+// window cost tens of MiB.
+func TestSmallFramesDoNotMultiplyMemory(t *testing.T) {
+	client, raw := newRaw(t, nil, true)
+	resps := make(chan *http.Response, 1)
+	go func() {
+		resp, err := client.RoundTrip(mustRequest("GET", "http://x/", nil))
+		if err != nil {
+			t.Error(err)
+			close(resps)
+			return
+		}
+		resps <- resp
+	}()
+	f := raw.next(fHeaders)
+	raw.send(appendFrame(nil, fHeaders, 0, f.id, appendResponseHead(nil, 200, -1, nil)))
+	resp := <-resps
+	if resp == nil {
+		return
+	}
+	b := make([]byte, 0, Window*(headerSize+1)+64)
+	for i := 0; i < Window; i++ {
+		b = appendFrame(b, fData, 0, f.id, []byte{'x'})
+	}
+	raw.send(appendFrame(b, fEnd, 0, f.id, appendHeader(nil, nil)))
+	s := resp.Body.(body).s
+	if !waitFor(func() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.recvEnd }) {
+		t.Fatal("the body did not arrive")
+	}
+	s.mu.Lock()
+	n := len(s.chunks)
+	s.mu.Unlock()
+	if n > Window/256 {
+		t.Fatalf("%d bytes held in %d chunks", Window, n)
+	}
+	got, err := io.ReadAll(resp.Body)
+	if err != nil || len(got) != Window || strings.Trim(string(got), "x") != "" {
+		t.Fatalf("read %d bytes, %v", len(got), err)
+	}
+}
+
 type endless struct{}
 
 func (endless) Read(p []byte) (int, error) {

@@ -46,10 +46,12 @@ const (
 	// MaxStreams is the most streams a peer may have open at once.
 	MaxStreams = 10000
 
-	chunk      = 64 << 10 // body bytes per data frame sent
-	maxQueued  = 1 << 20  // bytes of refusals waiting for the peer to read them
-	ackAt      = Window / 4
-	headerSize = 10
+	chunk       = 64 << 10 // body bytes per data frame sent
+	maxQueued   = 1 << 20  // bytes of refusals waiting for the peer to read them
+	smallFrame  = 1 << 10  // data frames up to this size join the last chunk
+	joinedChunk = 16 << 10 // up to this size
+	ackAt       = Window / 4
+	headerSize  = 10
 )
 
 // Frame types.
@@ -460,7 +462,13 @@ func (s *stream) gotData(p []byte) error {
 		return fmt.Errorf("wire: stream %d overran its window", s.id)
 	}
 	if len(p) > 0 {
-		s.chunks = append(s.chunks, p)
+		// Small frames join the last chunk, so what a body costs is about
+		// its size, however the peer cuts it.
+		if k := len(s.chunks); k > 0 && len(p) <= smallFrame && len(s.chunks[k-1])+len(p) <= joinedChunk {
+			s.chunks[k-1] = append(s.chunks[k-1], p...)
+		} else {
+			s.chunks = append(s.chunks, p)
+		}
 		s.buffered += len(p)
 	}
 	s.mu.Unlock()
