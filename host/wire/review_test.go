@@ -392,6 +392,83 @@ func (endless) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// Once the response has ended, the rest of the request body is not
+// wanted: the body stops and is closed, and the stream is forgotten. A
+// peer that ended its response without resetting the stream (or reading
+// on) used to leave the body's goroutine waiting for window forever, the
+// stream in the map and the body open.
+func TestResponseEndStopsTheRequestBody(t *testing.T) {
+	for _, endInHead := range []bool{true, false} {
+		client, raw := newRaw(t, nil, true)
+		closed := make(chan struct{})
+		req := mustRequest("PUT", "http://x/", nil)
+		req.Body, req.ContentLength = closeNotifier{endless{}, closed}, -1
+		done := roundTripAsync(client, req)
+		f := raw.next(fHeaders)
+		if endInHead {
+			raw.send(appendFrame(nil, fHeaders, flagEnd, f.id, appendResponseHead(nil, 200, 0, nil)))
+		} else {
+			b := appendFrame(nil, fHeaders, 0, f.id, appendResponseHead(nil, 200, -1, nil))
+			b = appendFrame(b, fData, 0, f.id, []byte("ok"))
+			raw.send(appendFrame(b, fEnd, 0, f.id, appendHeader(nil, nil)))
+		}
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(hang):
+			t.Fatal("no response")
+		}
+		select {
+		case <-closed:
+		case <-time.After(hang):
+			t.Fatalf("endInHead=%v: the request body is still being sent", endInHead)
+		}
+		if !waitFor(func() bool { return streamsOpen(client) == 0 }) {
+			t.Fatalf("endInHead=%v: the stream is still open", endInHead)
+		}
+	}
+}
+
+// Cancelling the request while its body waits for window (the handler
+// has answered, reads no more, and the caller is not reading the response)
+// reaches the handler: the body's goroutine used to wait for window until
+// the caller closed the response.
+func TestCancelWhileTheBodyWaits(t *testing.T) {
+	cancelled := make(chan struct{})
+	client, _ := conns(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+		close(cancelled)
+	}))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	closed := make(chan struct{})
+	req, _ := http.NewRequestWithContext(ctx, "PUT", "http://x/", nil)
+	req.Body, req.ContentLength = closeNotifier{endless{}, closed}, -1
+	resp, err := client.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	s := resp.Body.(body).s
+	if !waitFor(func() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.window == 0 }) {
+		t.Fatal("the body did not fill its window")
+	}
+	cancel()
+	select {
+	case <-cancelled:
+	case <-time.After(hang):
+		t.Fatal("the handler's context was not cancelled")
+	}
+	select {
+	case <-closed:
+	case <-time.After(hang):
+		t.Fatal("the request body was not closed")
+	}
+}
+
 // failing returns one read of data, then waits for fail and errs.
 type failing struct {
 	first bool

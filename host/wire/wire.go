@@ -494,8 +494,25 @@ func (s *stream) gotEnd(tr http.Header) error {
 			}
 		}
 	}
+	s.responseEnded()
 	s.settle()
 	return nil
+}
+
+// errResponseEnded stops a request body whose response has ended.
+var errResponseEnded = errors.New("wire: the response ended before the request body")
+
+// responseEnded, under s.mu, stops sending the request body of a stream
+// this end opened once its response has ended: the peer sends its end
+// when its handler has returned, so the rest is not wanted.
+func (s *stream) responseEnded() {
+	if s.mine && !s.sendDone {
+		s.sendDone = true
+		if s.sendErr == nil {
+			s.sendErr = errResponseEnded
+		}
+		s.wakeSender()
+	}
 }
 
 func (s *stream) gotWindow(n int) {
@@ -595,10 +612,17 @@ func (s *stream) sendBody(pre, p, post []byte) error {
 				}
 				buf = nil
 			}
+			var cancelled <-chan struct{}
+			if s.ctx != nil {
+				cancelled = s.ctx.Done()
+			}
 			select {
 			case <-s.wnotify:
 			case <-s.c.dead:
 				return s.c.Err()
+			case <-cancelled:
+				s.reset("the request was cancelled")
+				return s.ctx.Err()
 			}
 			continue
 		}
@@ -657,6 +681,7 @@ func (s *stream) gotResponseHead(flags byte, p []byte) error {
 	s.head = &respHead{status: status, header: h, clen: clen, end: flags&flagEnd != 0}
 	if flags&flagEnd != 0 {
 		s.recvEnd = true
+		s.responseEnded()
 	}
 	s.settle()
 	return nil
@@ -774,7 +799,10 @@ func (s *stream) pump(r io.ReadCloser) {
 			}
 		}
 		if err == io.EOF {
-			if s.c.write(s.endFrame(nil)) == nil {
+			s.mu.Lock()
+			stopped := s.sendDone
+			s.mu.Unlock()
+			if !stopped && s.c.write(s.endFrame(nil)) == nil {
 				s.markSent()
 			}
 			return
