@@ -484,6 +484,49 @@ func (f *failing) Read(p []byte) (int, error) {
 	return 0, errors.New("the upload broke")
 }
 
+// A request body that fails after the response has arrived in full does
+// not take the response away: resetting the stream used to drop the
+// response's unread bytes and report a clean EOF, a short body that looks
+// whole.
+func TestRequestBodyErrorKeepsTheResponse(t *testing.T) {
+	client, raw := newRaw(t, nil, true)
+	fail, closed := make(chan struct{}), make(chan struct{})
+	req := mustRequest("PUT", "http://x/", nil)
+	req.Body, req.ContentLength = closeNotifier{&failing{fail: fail}, closed}, -1
+	resps := make(chan *http.Response, 1)
+	go func() {
+		resp, err := client.RoundTrip(req)
+		if err != nil {
+			t.Error(err)
+			close(resps)
+			return
+		}
+		resps <- resp
+	}()
+	f := raw.next(fHeaders)
+	b := appendFrame(nil, fHeaders, 0, f.id, appendResponseHead(nil, 200, -1, nil))
+	b = appendFrame(b, fData, 0, f.id, []byte("hello"))
+	raw.send(appendFrame(b, fEnd, 0, f.id, appendHeader(nil, nil)))
+	resp := <-resps
+	if resp == nil {
+		return
+	}
+	s := resp.Body.(body).s
+	if !waitFor(func() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.recvEnd }) {
+		t.Fatal("the response did not end")
+	}
+	close(fail)
+	select {
+	case <-closed:
+	case <-time.After(hang):
+		t.Fatal("the request body was not closed")
+	}
+	got, err := io.ReadAll(resp.Body)
+	if err != nil || string(got) != "hello" {
+		t.Fatalf("response body %q, %v", got, err)
+	}
+}
+
 func get2(t *testing.T, c *Conn, req *http.Request) *http.Response {
 	t.Helper()
 	resp, err := c.RoundTrip(req)

@@ -418,11 +418,13 @@ func (s *stream) reset(reason string) {
 	s.mu.Lock()
 	already := s.sendDone && (s.recvEnd || s.recvErr != nil)
 	s.sendDone = true
-	if s.recvErr == nil && !s.recvEnd {
-		s.recvErr = errors.New("wire: stream reset: " + reason)
+	if !s.recvEnd { // what has fully arrived stays readable
+		if s.recvErr == nil {
+			s.recvErr = errors.New("wire: stream reset: " + reason)
+		}
+		s.discard = true
+		s.chunks, s.buffered = nil, 0
 	}
-	s.discard = true
-	s.chunks, s.buffered = nil, 0
 	if s.sendErr == nil {
 		s.sendErr = errors.New("wire: stream reset: " + reason)
 	}
