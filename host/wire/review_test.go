@@ -527,6 +527,23 @@ func TestRequestBodyErrorKeepsTheResponse(t *testing.T) {
 	}
 }
 
+// A client request whose ContentLength is 0 with a body has a body of
+// unknown length (net/http's rule): it used to be dropped.
+func TestZeroContentLengthWithBody(t *testing.T) {
+	client, _ := conns(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "%s clen=%d", b, r.ContentLength)
+	}))
+	req := mustRequest("POST", "http://x/", io.MultiReader(strings.NewReader("hello")))
+	if req.ContentLength != 0 || req.Body == nil {
+		t.Fatal("the test needs a body of unknown length")
+	}
+	resp := get2(t, client, req)
+	if b, _ := io.ReadAll(resp.Body); string(b) != "hello clen=-1" {
+		t.Fatalf("got %q", b)
+	}
+}
+
 func get2(t *testing.T, c *Conn, req *http.Request) *http.Response {
 	t.Helper()
 	resp, err := c.RoundTrip(req)

@@ -705,8 +705,16 @@ func (c *Conn) RoundTrip(req *http.Request) (*http.Response, error) {
 	if host == "" {
 		host = req.URL.Host
 	}
-	hasBody := req.Body != nil && req.Body != http.NoBody && req.ContentLength != 0
-	head := appendRequestHead(nil, req.Method, target, host, req.ContentLength, req.Header)
+	// As in net/http, a client request's ContentLength of 0 with a body
+	// is a body of unknown length.
+	hasBody := req.Body != nil && req.Body != http.NoBody
+	clen := req.ContentLength
+	if !hasBody {
+		clen = 0
+	} else if clen == 0 {
+		clen = -1
+	}
+	head := appendRequestHead(nil, req.Method, target, host, clen, req.Header)
 	if !within(head, req.Header) {
 		if req.Body != nil {
 			req.Body.Close()
@@ -742,9 +750,9 @@ func (c *Conn) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err := c.write(appendFrame(nil, fHeaders, flagFromInit|flagEnd, s.id, head)); err != nil {
 			return nil, err
 		}
-	} else if req.ContentLength > 0 && req.ContentLength <= chunk {
+	} else if clen > 0 && clen <= chunk {
 		// A small body of known length goes with its head, in one write.
-		b := make([]byte, req.ContentLength)
+		b := make([]byte, clen)
 		_, err := io.ReadFull(req.Body, b)
 		req.Body.Close()
 		if err != nil {
