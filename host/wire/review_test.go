@@ -553,6 +553,54 @@ func get2(t *testing.T, c *Conn, req *http.Request) *http.Response {
 	return resp
 }
 
+// When the handler returns, the request body it did not read is let go at
+// once: it used to stay buffered (up to a window a stream) for as long as
+// the response's end waited on its reader, or on a peer that does not
+// read at all.
+func TestUnreadRequestBodyFreedAtHandlerReturn(t *testing.T) {
+	proceed := make(chan struct{})
+	client, server := conns(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-proceed
+		buf := make([]byte, chunk)
+		for sent := 0; sent < Window; sent += len(buf) {
+			w.Write(buf) // the response window, which the client does not read
+		}
+		io.WriteString(w, "more") // left for finish, which waits for window
+	}))
+	req := mustRequest("PUT", "http://x/", io.NopCloser(strings.NewReader(strings.Repeat("b", 900<<10))))
+	req.ContentLength = -1
+	hold := make(chan struct{})
+	defer close(hold)
+	go func() {
+		if resp, err := client.RoundTrip(req); err == nil {
+			defer resp.Body.Close()
+		}
+		<-hold
+	}()
+	var s *stream
+	if !waitFor(func() bool {
+		server.mu.Lock()
+		for _, x := range server.in {
+			s = x
+		}
+		server.mu.Unlock()
+		if s == nil {
+			return false
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.recvEnd
+	}) {
+		t.Fatal("the request body did not arrive")
+	}
+	close(proceed)
+	if !waitFor(func() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.buffered == 0 }) {
+		s.mu.Lock()
+		t.Errorf("%d bytes of request body still held after the handler returned", s.buffered)
+		s.mu.Unlock()
+	}
+}
+
 var _ = context.Background
 var _ = errors.New
 var _ = runtime.NumGoroutine

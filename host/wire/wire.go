@@ -579,6 +579,14 @@ func (s *stream) read(p []byte) (int, error) {
 	}
 }
 
+// dropBody discards the incoming body, buffered and to come.
+func (s *stream) dropBody() {
+	s.mu.Lock()
+	s.discard = true
+	s.chunks, s.buffered = nil, 0
+	s.mu.Unlock()
+}
+
 // closeRead abandons the incoming body: if it has not ended, the peer is
 // told to stop sending.
 func (s *stream) closeRead() {
@@ -862,6 +870,10 @@ func (c *Conn) serve(s *stream, req *http.Request, cancel context.CancelFunc) {
 			s.reset(fmt.Sprintf("the handler failed: %v", p))
 			return
 		}
+		// The handler is done with the request body: what it left is let
+		// go now, not when the response's end is written (it may wait for
+		// window, or on a peer that does not read).
+		s.dropBody()
 		if err := w.finish(); err != nil {
 			return
 		}
