@@ -601,6 +601,38 @@ func TestUnreadRequestBodyFreedAtHandlerReturn(t *testing.T) {
 	}
 }
 
+// A peer that stops reading cannot hold a writer forever: past writeStall
+// without progress the connection ends. RoundTrip used to wait in the
+// socket write forever, whatever its context said.
+func TestPeerThatDoesNotReadEndsTheConnection(t *testing.T) {
+	old := writeStall
+	writeStall = 100 * time.Millisecond
+	defer func() { writeStall = old }()
+	client, _ := newRaw(t, nil, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://x/", nil)
+	req.Header.Set("X-Big", strings.Repeat("a", MaxPayload-1000)) // more than the socket holds
+	done := make(chan error, 1)
+	go func() {
+		_, err := client.RoundTrip(req)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("RoundTrip succeeded")
+		}
+	case <-time.After(hang):
+		t.Fatal("RoundTrip hangs on a peer that does not read")
+	}
+	select {
+	case <-client.Done():
+	case <-time.After(hang):
+		t.Fatal("the connection did not end")
+	}
+}
+
 var _ = context.Background
 var _ = errors.New
 var _ = runtime.NumGoroutine

@@ -31,6 +31,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -70,7 +71,9 @@ const (
 )
 
 // writeStall is how long a write may wait on a peer that does not read
-// before the connection ends.
+// before the connection ends (each Conn takes it when it starts). The read
+// loop of a well-behaved peer never waits, so a write stalls only on a
+// peer that is stuck or hostile.
 var writeStall = 30 * time.Second
 
 // ErrClosed is returned once the connection has ended.
@@ -84,7 +87,8 @@ type Conn struct {
 	ctx     context.Context // cancelled when the connection ends
 	cancel  context.CancelFunc
 
-	wmu sync.Mutex // serialises writes to nc
+	wmu   sync.Mutex // serialises writes to nc
+	stall time.Duration
 
 	mu     sync.Mutex
 	nextID uint32
@@ -102,7 +106,7 @@ type Conn struct {
 // expected to send requests (they are refused).
 func NewConn(nc net.Conn, handler http.Handler) *Conn {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &Conn{nc: nc, handler: handler, ctx: ctx, cancel: cancel,
+	c := &Conn{nc: nc, handler: handler, ctx: ctx, cancel: cancel, stall: writeStall,
 		out: map[uint32]*stream{}, in: map[uint32]*stream{}, dead: make(chan struct{})}
 	go c.readLoop()
 	return c
@@ -150,11 +154,18 @@ func (c *Conn) fail(err error) {
 }
 
 // write sends frames already encoded in b.
+// A write that makes no progress for c.stall ends the connection: a peer
+// that stops reading would otherwise hold every writer (and, through
+// wmu, every stream) forever, whatever their contexts say.
 func (c *Conn) write(b []byte) error {
 	c.wmu.Lock()
+	c.nc.SetWriteDeadline(time.Now().Add(c.stall))
 	_, err := c.nc.Write(b)
 	c.wmu.Unlock()
 	if err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			err = fmt.Errorf("the peer read nothing for %v", c.stall)
+		}
 		c.fail(fmt.Errorf("wire: write: %w", err))
 		return c.Err()
 	}
