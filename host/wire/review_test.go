@@ -469,6 +469,23 @@ func TestCancelWhileTheBodyWaits(t *testing.T) {
 	}
 }
 
+// A request whose context has already ended is not sent: it used to
+// start the handler, to be cancelled at once.
+func TestCancelledBeforeSending(t *testing.T) {
+	client, raw := newRaw(t, nil, true)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://x/cancelled", nil)
+	if _, err := client.RoundTrip(req); !errors.Is(err, context.Canceled) {
+		t.Fatalf("RoundTrip = %v, want context.Canceled", err)
+	}
+	roundTripAsync(client, mustRequest("GET", "http://x/after", nil))
+	_, target, _, _, _, err := decodeRequestHead(raw.next(fHeaders).p)
+	if err != nil || target != "/after" {
+		t.Fatalf("the peer's first request: %q, %v", target, err)
+	}
+}
+
 // failing returns one read of data, then waits for fail and errs.
 type failing struct {
 	first bool

@@ -740,6 +740,12 @@ func (c *Conn) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, errLimits
 	}
+	if err := ctx.Err(); err != nil { // not sent: its handler would start for nothing
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, err
+	}
 	c.mu.Lock()
 	if c.err != nil {
 		err := c.err
