@@ -121,7 +121,7 @@ func (d *decoder) header() http.Header {
 		d.err = errMalformed
 		return nil
 	}
-	h := make(http.Header, n)
+	h := make(http.Header, min(n, 16)) // sized by what arrives, not by what the peer claims
 	for i := uint64(0); i < n && d.err == nil; i++ {
 		k := d.string()
 		v := d.string()

@@ -486,6 +486,26 @@ func TestCancelledBeforeSending(t *testing.T) {
 	}
 }
 
+// A head's memory is about its size: the decoder used to size the header
+// map by the field count the peer claims (up to maxFields), so 20 KB of
+// one repeated empty field held half a megabyte of map.
+func TestHeadMemoryFollowsItsSize(t *testing.T) {
+	p := appendHeader(nil, http.Header{"": make([]string, maxFields)})
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	h, err := decodeHeader(p)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if err != nil || len(h[""]) != maxFields {
+		t.Fatal(err)
+	}
+	if held := int64(after.HeapAlloc) - int64(before.HeapAlloc); held > 12*int64(len(p)) {
+		t.Fatalf("a head of %d bytes holds %d", len(p), held)
+	}
+	runtime.KeepAlive(h)
+}
+
 // failing returns one read of data, then waits for fail and errs.
 type failing struct {
 	first bool
