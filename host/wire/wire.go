@@ -153,8 +153,7 @@ func (c *Conn) fail(err error) {
 	}
 }
 
-// write sends frames already encoded in b.
-// A write that makes no progress for c.stall ends the connection: a peer
+// write sends frames already encoded in b. A write that makes no progress for c.stall ends the connection: a peer
 // that stops reading would otherwise hold every writer (and, through
 // wmu, every stream) forever, whatever their contexts say.
 func (c *Conn) write(b []byte) error {
