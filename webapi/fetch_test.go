@@ -407,3 +407,62 @@ func TestFetchWithoutNetworkUncaught(t *testing.T) {
 		t.Fatalf("err = %v, want the egress policy error", err)
 	}
 }
+
+// ---- the prelude's own access to its objects ----
+
+func TestHeadersSetRemovesLaterPairsInOrder(t *testing.T) {
+	expectJS(t, `
+const h = new Headers([["a", "1"], ["b", "2"], ["a", "3"], ["c", "4"], ["a", "5"], ["d", "6"]]);
+h.set("A", "x");
+const copy = new Headers(h);
+copy.append("e", "7");
+return [[...h], h.get("e"), copy.get("e")];`,
+		[]any{[][]string{{"a", "x"}, {"b", "2"}, {"c", "4"}, {"d", "6"}}, nil, "7"})
+}
+
+func TestIteratorsAreTheEntriesMethods(t *testing.T) {
+	expectJS(t, `return [
+  Headers.prototype[Symbol.iterator] === Headers.prototype.entries,
+  FormData.prototype[Symbol.iterator] === FormData.prototype.entries,
+  ReadableStream.prototype[Symbol.asyncIterator] === ReadableStream.prototype.values,
+];`, []bool{true, true, true})
+}
+
+func TestRequestNullBodyHasNoContentType(t *testing.T) {
+	// The Content-Type of an earlier body must not leak into a request
+	// whose body is null.
+	expectJS(t, `
+new Request("http://x/", { method: "POST", body: "text" });
+const r = new Request("http://x/", { method: "POST", body: null });
+return [r.headers.get("content-type"), r.body];`, []any{nil, nil})
+}
+
+func TestResponseCloneOfError(t *testing.T) {
+	expectJS(t, `
+const c = Response.error().clone();
+let threw = false;
+try { c.headers.set("x", "1"); } catch (e) { threw = e instanceof TypeError; }
+return [c.status, c.type, threw];`, []any{0, "error", true})
+}
+
+func TestRequestCloneKeepsEverything(t *testing.T) {
+	expectJS(t, `
+const ac = new AbortController();
+const r = new Request("http://x/p", { method: "PUT", body: "b", headers: { "x-a": "1" }, redirect: "manual", signal: ac.signal });
+const c = r.clone();
+c.headers.set("x-a", "2");
+return [c.method, c.url, c.redirect, c.signal === ac.signal, r.headers.get("x-a"), c.headers.get("x-a"), await c.text(), await r.text()];`,
+		[]any{"PUT", "http://x/p", "manual", true, "1", "2", "b", "b"})
+}
+
+func TestBrandChecksAcceptSubclasses(t *testing.T) {
+	expectJS(t, `
+class Q extends Request {}
+class H extends Headers {}
+class U extends Uint8Array {}
+const q = new Request(new Q("http://x/", { method: "POST", body: "b" }));
+const h = new Headers(new H({ "x-a": "1" }));
+const u = new U(2); u[0] = 0x68; u[1] = 0x69;
+return [q.method, await q.text(), h.get("x-a"), await new Response(u).text()];`,
+		[]any{"POST", "b", "1", "hi"})
+}

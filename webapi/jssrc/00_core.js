@@ -22,8 +22,25 @@ delete globalThis.__host;
 //   looks exec up), and those the prelude replaces or splits with are
 //   hardened by _re (their exec and flags are own properties);
 // - promises are chained with PromisePrototypeThen and made with
-//   PromiseResolve and PromiseReject; await is safe (it looks nothing up on
-//   a native promise).
+//   PromiseResolve and PromiseReject;
+// - arrays are copied with ArrayPrototypeToSpliced (not slice, map or
+//   splice, which make their result through the array's constructor and
+//   Symbol.species), bytes with _copyBytes and _subBytes (not the typed
+//   array slice and subarray, which do the same), and the length, buffer
+//   and offsets of typed arrays are read through captured getters;
+// - instanceof, which calls a class's own Symbol.hasInstance (an app can
+//   define one), is not used to tell the prelude's objects and the values
+//   it handles apart: its classes have brand checks (_isResponse,
+//   _isHeaders, ...: #field in x), built-ins go through an internal slot
+//   (_isUint8Array) or FunctionPrototypeSymbolHasInstance (_is,
+//   _isArrayBuffer). Only console formatting still uses instanceof.
+// The prelude's own classes are treated the same way: their prototypes are
+// the app's too, so the runtime never calls their methods or getters on a
+// value (res.status, req.headers, stream.getReader()); it reads private
+// fields through accessors set in the classes' static blocks (_resStatus,
+// _reqHeaders, _headersGet) or calls module-level functions (_consume,
+// _shared.streamReader). Their internals are private fields or module
+// functions, never underscore-named members an app could reach.
 // App values (a Headers init, a body, a thrown value) stay the app's: using
 // them may run its code, as the standards say. Names are one per line: the
 // lazily evaluated families, which may load after app code tampered with
@@ -48,6 +65,7 @@ const RangeError = globalThis.RangeError;
 const SyntaxError = globalThis.SyntaxError;
 const Uint8Array = globalThis.Uint8Array;
 const ArrayBuffer = globalThis.ArrayBuffer;
+const SharedArrayBuffer = globalThis.SharedArrayBuffer;
 const DataView = globalThis.DataView;
 const Date = globalThis.Date;
 const RegExp = globalThis.RegExp;
@@ -74,11 +92,9 @@ const FunctionPrototypeToString = _uncurry(globalThis.Function.prototype.toStrin
 const ArrayIsArray = Array.isArray;
 const ArrayFrom = Array.from;
 const ArrayPrototypeJoin = _uncurry(Array.prototype.join);
-const ArrayPrototypeSlice = _uncurry(Array.prototype.slice);
-const ArrayPrototypeSplice = _uncurry(Array.prototype.splice);
+const ArrayPrototypeToSpliced = _uncurry(Array.prototype.toSpliced);
 const ArrayPrototypeIncludes = _uncurry(Array.prototype.includes);
 const ArrayPrototypeIndexOf = _uncurry(Array.prototype.indexOf);
-const ArrayPrototypeMap = _uncurry(Array.prototype.map);
 const ArrayPrototypeSort = _uncurry(Array.prototype.sort);
 const ArrayPrototypeShift = _uncurry(Array.prototype.shift);
 const StringFromCharCode = String.fromCharCode;
@@ -121,13 +137,19 @@ const PromiseResolve = (v) => _apply(_promiseResolve, Promise, [v]);
 const PromiseReject = (e) => _apply(_promiseReject, Promise, [e]);
 const PromisePrototypeThen = _uncurry(Promise.prototype.then);
 const ArrayBufferIsView = ArrayBuffer.isView;
-const ArrayBufferPrototypeSlice = _uncurry(ArrayBuffer.prototype.slice);
 const ArrayBufferPrototypeGetByteLength = _uncurry(ObjectGetOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength").get);
 const _TypedArrayPrototype = ObjectGetPrototypeOf(Uint8Array.prototype);
 const TypedArrayPrototypeSet = _uncurry(_TypedArrayPrototype.set);
-const TypedArrayPrototypeSlice = _uncurry(_TypedArrayPrototype.slice);
-const TypedArrayPrototypeSubarray = _uncurry(_TypedArrayPrototype.subarray);
 const TypedArrayPrototypeIndexOf = _uncurry(_TypedArrayPrototype.indexOf);
+const TypedArrayPrototypeGetLength = _uncurry(ObjectGetOwnPropertyDescriptor(_TypedArrayPrototype, "length").get);
+const TypedArrayPrototypeGetByteLength = _uncurry(ObjectGetOwnPropertyDescriptor(_TypedArrayPrototype, "byteLength").get);
+const TypedArrayPrototypeGetByteOffset = _uncurry(ObjectGetOwnPropertyDescriptor(_TypedArrayPrototype, "byteOffset").get);
+const TypedArrayPrototypeGetBuffer = _uncurry(ObjectGetOwnPropertyDescriptor(_TypedArrayPrototype, "buffer").get);
+const TypedArrayPrototypeGetSymbolToStringTag = _uncurry(ObjectGetOwnPropertyDescriptor(_TypedArrayPrototype, Symbol.toStringTag).get);
+const DataViewPrototypeGetBuffer = _uncurry(ObjectGetOwnPropertyDescriptor(DataView.prototype, "buffer").get);
+const DataViewPrototypeGetByteOffset = _uncurry(ObjectGetOwnPropertyDescriptor(DataView.prototype, "byteOffset").get);
+const DataViewPrototypeGetByteLength = _uncurry(ObjectGetOwnPropertyDescriptor(DataView.prototype, "byteLength").get);
+const FunctionPrototypeSymbolHasInstance = _uncurry(globalThis.Function.prototype[Symbol.hasInstance]);
 const MathMin = globalThis.Math.min;
 const MathMax = globalThis.Math.max;
 const MathFloor = globalThis.Math.floor;
@@ -275,16 +297,53 @@ const _utf8 = {
   },
 };
 
-// toBytes converts a BufferSource or string into a Uint8Array (a copy for
-// views, so the caller may keep it).
+// _isUint8Array reports whether x is a Uint8Array (or an instance of a
+// subclass), from its internal slot.
+function _isUint8Array(x) { return TypedArrayPrototypeGetSymbolToStringTag(x) === "Uint8Array"; }
+
+// _isArrayBuffer is x instanceof ArrayBuffer without the constructor's
+// Symbol.hasInstance.
+function _isArrayBuffer(x) { return FunctionPrototypeSymbolHasInstance(ArrayBuffer, x); }
+
+// toBytes converts a BufferSource or string into a Uint8Array: a view of the
+// same memory (not a copy) for buffers and views.
 function toBytes(x) {
   if (typeof x === "string") return _utf8.encode(x);
-  if (x instanceof Uint8Array) return x;
-  if (x instanceof ArrayBuffer) return new Uint8Array(x);
-  if (ArrayBufferIsView(x)) return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
-  if (typeof SharedArrayBuffer !== "undefined" && x instanceof SharedArrayBuffer) return new Uint8Array(x);
+  const tag = TypedArrayPrototypeGetSymbolToStringTag(x);
+  if (tag === "Uint8Array") return x;
+  if (tag !== undefined) return new Uint8Array(TypedArrayPrototypeGetBuffer(x), TypedArrayPrototypeGetByteOffset(x), TypedArrayPrototypeGetByteLength(x));
+  if (ArrayBufferIsView(x)) return new Uint8Array(DataViewPrototypeGetBuffer(x), DataViewPrototypeGetByteOffset(x), DataViewPrototypeGetByteLength(x));
+  if (_isArrayBuffer(x)) return new Uint8Array(x);
+  if (SharedArrayBuffer !== undefined && FunctionPrototypeSymbolHasInstance(SharedArrayBuffer, x)) return new Uint8Array(x);
   throw new TypeError("expected a string, ArrayBuffer or ArrayBufferView");
 }
+
+// _copyBytes is a new Uint8Array holding a copy of a BufferSource's bytes.
+// (new Uint8Array of a Uint8Array copies without looking anything up.)
+function _copyBytes(x) { return new Uint8Array(toBytes(x)); }
+
+// _subBytes is u8.subarray(start, end) and _sliceBytes u8.slice(start, end)
+// for a Uint8Array u8, without its constructor or Symbol.species: a view of
+// the same memory and a copy.
+function _subBytes(u8, start, end) {
+  const n = TypedArrayPrototypeGetLength(u8);
+  const s = start === undefined ? 0 : start < 0 ? MathMax(n + start, 0) : MathMin(start, n);
+  let e = end === undefined ? n : end < 0 ? MathMax(n + end, 0) : MathMin(end, n);
+  if (e < s) e = s;
+  return new Uint8Array(TypedArrayPrototypeGetBuffer(u8), TypedArrayPrototypeGetByteOffset(u8) + s, e - s);
+}
+function _sliceBytes(u8, start, end) { return new Uint8Array(start === undefined && end === undefined ? u8 : _subBytes(u8, start, end)); }
+
+// _bufferOf is an ArrayBuffer of exactly u8's bytes: its own buffer when
+// u8 covers all of it, else a copy.
+function _bufferOf(u8) {
+  const buf = TypedArrayPrototypeGetBuffer(u8);
+  if (TypedArrayPrototypeGetByteOffset(u8) === 0 && ArrayBufferPrototypeGetByteLength(buf) === TypedArrayPrototypeGetByteLength(u8)) return buf;
+  return TypedArrayPrototypeGetBuffer(new Uint8Array(u8));
+}
+
+// _copyArray is a copy of an array (slice() without species).
+function _copyArray(a) { return ArrayPrototypeToSpliced(a, 0, 0); }
 
 // _usv converts a value to a USVString: lone surrogates become U+FFFD.
 function _usv(s) {
@@ -305,15 +364,16 @@ function _brand(map, x, what) {
 const _shared = { __proto__: null };
 
 function isBufferSource(x) {
-  return x instanceof ArrayBuffer || ArrayBufferIsView(x);
+  return ArrayBufferIsView(x) || _isArrayBuffer(x);
 }
 
+// concatBytes joins Uint8Arrays into a new one.
 function concatBytes(chunks) {
   let n = 0;
-  for (let i = 0; i < chunks.length; i++) n += chunks[i].byteLength;
+  for (let i = 0; i < chunks.length; i++) n += TypedArrayPrototypeGetByteLength(chunks[i]);
   const out = new Uint8Array(n);
   let o = 0;
-  for (let i = 0; i < chunks.length; i++) { const c = chunks[i]; TypedArrayPrototypeSet(out, c, o); o += c.byteLength; }
+  for (let i = 0; i < chunks.length; i++) { const c = chunks[i]; TypedArrayPrototypeSet(out, c, o); o += TypedArrayPrototypeGetByteLength(c); }
   return out;
 }
 
@@ -324,7 +384,7 @@ function errorInfo(e) {
   // The thrown value is the app's: its getters, toString and Proxy traps may
   // throw. Whatever happens, describe it.
   try {
-    if (e instanceof Error || (e !== null && typeof e === "object" && "message" in e)) {
+    if (_is(e, Error) || (e !== null && typeof e === "object" && "message" in e)) {
       let name = "Error", message = "", stack = "";
       try { name = _String(e.name || "Error"); } catch {}
       try { message = _String(e.message); } catch { message = "(the error's message could not be read)"; }

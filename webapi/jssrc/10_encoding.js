@@ -10,9 +10,9 @@ class TextEncoder {
     return _isAscii(s) ? _utf8.encode(s) : _utf8.encode(_usv(s));
   }
   encodeInto(source, destination) {
-    if (!(destination instanceof Uint8Array)) throw new TypeError("TextEncoder.encodeInto: destination must be a Uint8Array");
+    if (!_isUint8Array(destination)) throw new TypeError("TextEncoder.encodeInto: destination must be a Uint8Array");
     const s = String(source);
-    const cap = destination.length;
+    const cap = TypedArrayPrototypeGetLength(destination);
     let read = 0, written = 0;
     // Encode code point by code point, stopping before one that does not fit.
     for (let i = 0; i < s.length; i++) {
@@ -55,19 +55,28 @@ const _utf8Labels = ["unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "utf
 // _latin1 turns bytes (all < 0x80, or meant as Latin-1) into a string.
 function _latin1(u8) {
   let s = "";
-  for (let i = 0; i < u8.length; i += 8192) s += _apply(StringFromCharCode, null, TypedArrayPrototypeSubarray(u8, i, i + 8192));
+  const n = TypedArrayPrototypeGetLength(u8);
+  for (let i = 0; i < n; i += 8192) {
+    const chunk = _subBytes(u8, i, i + 8192);
+    // apply reads the arguments' length through the typed arrays' getter,
+    // which the app may have replaced: the chunk (a view the prelude just
+    // made) gets its own.
+    ObjectDefineProperty(chunk, "length", { __proto__: null, value: MathMin(8192, n - i) });
+    s += _apply(StringFromCharCode, null, chunk);
+  }
   return s;
 }
 
 function _allAscii(u8) {
-  for (let i = 0; i < u8.length; i++) if (u8[i] > 0x7f) return false;
+  const n = TypedArrayPrototypeGetLength(u8);
+  for (let i = 0; i < n; i++) if (u8[i] > 0x7f) return false;
   return true;
 }
 
 // _incompleteTail returns how many bytes at the end of u8 start a UTF-8
 // sequence that more bytes could still complete.
 function _incompleteTail(u8) {
-  const n = u8.length;
+  const n = TypedArrayPrototypeGetLength(u8);
   for (let back = 1; back <= 3 && back <= n; back++) {
     const b = u8[n - back];
     if (b >= 0x80 && b <= 0xbf) continue; // continuation: keep looking for the lead
@@ -107,14 +116,16 @@ class TextDecoder {
     else if (isBufferSource(input)) u8 = toBytes(input);
     else throw new TypeError("TextDecoder.decode: input must be an ArrayBuffer or ArrayBufferView");
     if (this.#pending) {
-      const joined = new Uint8Array(this.#pending.length + u8.length);
-      TypedArrayPrototypeSet(joined, this.#pending); TypedArrayPrototypeSet(joined, u8, this.#pending.length);
-      u8 = joined;
+      u8 = concatBytes([this.#pending, u8]);
       this.#pending = null;
     }
     if (stream) {
       const keep = _incompleteTail(u8);
-      if (keep) { this.#pending = TypedArrayPrototypeSlice(u8, u8.length - keep); u8 = TypedArrayPrototypeSubarray(u8, 0, u8.length - keep); }
+      if (keep) {
+        const n = TypedArrayPrototypeGetLength(u8);
+        this.#pending = _sliceBytes(u8, n - keep);
+        u8 = _subBytes(u8, 0, n - keep);
+      }
     }
     let s;
     if (_allAscii(u8)) s = _latin1(u8);

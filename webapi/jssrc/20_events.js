@@ -90,7 +90,7 @@ class Event {
   get cancelBubble() { return _evState.get(this).stopProp; }
   set cancelBubble(v) { if (v) _evState.get(this).stopProp = true; }
   composedPath() { const s = _evState.get(this); return s.dispatching && s.currentTarget ? [s.currentTarget] : []; }
-  preventDefault() { const s = _evState.get(this); if (s.cancelable && !s.inPassive) s.canceled = true; }
+  preventDefault() { _preventDefault(this); }
   stopPropagation() { _evState.get(this).stopProp = true; }
   stopImmediatePropagation() { const s = _evState.get(this); s.stopProp = true; s.stopImmediate = true; }
   get [Symbol.toStringTag]() { return "Event"; }
@@ -122,52 +122,70 @@ function _flattenOptions(options) {
   if (typeof options === "boolean") return { capture: options, once: false, passive: false, signal: undefined };
   if (options === null || typeof options !== "object") return { capture: false, once: false, passive: false, signal: undefined };
   const signal = options.signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError("addEventListener: options.signal must be an AbortSignal");
+  if (signal !== undefined && !_sigState.has(signal)) throw new TypeError("addEventListener: options.signal must be an AbortSignal");
   return { capture: !!options.capture, once: !!options.once, passive: !!options.passive, signal };
 }
 
 function _listenersOf(target) {
   let m = _etListeners.get(target);
   if (!m) {
-    if (!(target instanceof EventTarget) && !_etListeners.has(target)) throw new TypeError("Illegal invocation: not an EventTarget");
+    if (!FunctionPrototypeSymbolHasInstance(EventTarget, target)) throw new TypeError("Illegal invocation: not an EventTarget");
     m = new SafeMap();
     _etListeners.set(target, m);
   }
   return m;
 }
 
+// _addListener and _removeListener are addEventListener and
+// removeEventListener, which the prelude calls itself (never through
+// EventTarget.prototype, which the app may change).
+function _addListener(target, type, callback, options) {
+  const o = _flattenOptions(options);
+  if (callback === null || callback === undefined) return;
+  if (typeof callback !== "function" && typeof callback !== "object") throw new TypeError("addEventListener: the listener must be a function or an object with handleEvent");
+  if (o.signal && _sigState.get(o.signal).aborted) return;
+  type = String(type);
+  const m = _listenersOf(target);
+  let list = m.get(type);
+  if (!list) { list = []; m.set(type, list); }
+  for (let i = 0; i < list.length; i++) if (list[i].callback === callback && list[i].capture === o.capture) return;
+  const l = { __proto__: null, callback, capture: o.capture, once: o.once, passive: o.passive, removed: false };
+  list[list.length] = l;
+  if (o.signal) _addAbortAlgorithm(o.signal, () => _removeListener(target, type, callback, o.capture));
+}
+
+function _removeListener(target, type, callback, capture) {
+  type = String(type);
+  const m = _listenersOf(target);
+  const list = m.get(type);
+  if (!list) return;
+  let i = 0;
+  while (i < list.length && !(list[i].callback === callback && list[i].capture === capture)) i++;
+  if (i === list.length) return;
+  list[i].removed = true;
+  _removeAt(list, i);
+}
+
+// _removeAt removes list[i] in place (no splice, which makes its result
+// through Symbol.species).
+function _removeAt(list, i) {
+  for (let j = i + 1; j < list.length; j++) list[j - 1] = list[j];
+  list.length = list.length - 1;
+}
+
 class EventTarget {
   constructor() { _etListeners.set(this, new SafeMap()); }
   addEventListener(type, callback, options = undefined) {
     if (arguments.length < 2) throw new TypeError("addEventListener requires 2 arguments");
-    const o = _flattenOptions(options);
-    if (callback === null || callback === undefined) return;
-    if (typeof callback !== "function" && typeof callback !== "object") throw new TypeError("addEventListener: the listener must be a function or an object with handleEvent");
-    if (o.signal && o.signal.aborted) return;
-    type = String(type);
-    const m = _listenersOf(this);
-    let list = m.get(type);
-    if (!list) { list = []; m.set(type, list); }
-    for (let i = 0; i < list.length; i++) if (list[i].callback === callback && list[i].capture === o.capture) return;
-    const l = { __proto__: null, callback, capture: o.capture, once: o.once, passive: o.passive, removed: false };
-    list[list.length] = l;
-    if (o.signal) _addAbortAlgorithm(o.signal, () => this.removeEventListener(type, callback, { capture: o.capture }));
+    _addListener(this, type, callback, options);
   }
   removeEventListener(type, callback, options = undefined) {
     if (arguments.length < 2) throw new TypeError("removeEventListener requires 2 arguments");
     const capture = typeof options === "boolean" ? options : !!(options && typeof options === "object" && options.capture);
-    type = String(type);
-    const m = _listenersOf(this);
-    const list = m.get(type);
-    if (!list) return;
-    let i = 0;
-    while (i < list.length && !(list[i].callback === callback && list[i].capture === capture)) i++;
-    if (i === list.length) return;
-    list[i].removed = true;
-    ArrayPrototypeSplice(list, i, 1);
+    _removeListener(this, type, callback, capture);
   }
   dispatchEvent(event) {
-    if (!(event instanceof Event)) throw new TypeError("dispatchEvent: the argument must be an Event");
+    if (!_evState.has(event)) throw new TypeError("dispatchEvent: the argument must be an Event");
     const s = _evState.get(event);
     if (s.dispatching) throw new DOMException("The event is already being dispatched.", "InvalidStateError");
     s.trusted = false;
@@ -194,7 +212,7 @@ function _dispatchEvent(target, event) {
       if (l.removed) continue;
       if (l.once) {
         const i = ArrayPrototypeIndexOf(list, l);
-        if (i >= 0) ArrayPrototypeSplice(list, i, 1);
+        if (i >= 0) _removeAt(list, i);
         l.removed = true;
       }
       if (l.passive) s.inPassive = true;
@@ -232,7 +250,7 @@ function _defineEventHandler(proto, type) {
       const value = typeof v === "function" || (v !== null && typeof v === "object") ? v : null;
       let h = this[key];
       if (value === null) {
-        if (h) { this.removeEventListener(type, h.listener); this[key] = undefined; }
+        if (h) { _removeListener(this, type, h.listener, false); this[key] = undefined; }
         return;
       }
       if (h) { h.value = value; return; }
@@ -240,14 +258,16 @@ function _defineEventHandler(proto, type) {
       h.listener = function (event) {
         if (typeof h.value !== "function") return undefined;
         const r = _apply(h.value, this, [event]);
-        if (r === false) event.preventDefault();
+        if (r === false) _preventDefault(event);
         return r;
       };
       ObjectDefineProperty(this, key, { __proto__: null, value: h, writable: true, configurable: true });
-      this.addEventListener(type, h.listener);
+      _addListener(this, type, h.listener, undefined);
     },
   });
 }
+
+function _preventDefault(event) { const s = _evState.get(event); if (s.cancelable && !s.inPassive) s.canceled = true; }
 
 // ---- AbortSignal / AbortController ----
 
@@ -325,7 +345,7 @@ class AbortSignal extends EventTarget {
     let list;
     if (ArrayIsArray(signals)) list = signals;
     else { list = []; for (const x of signals) list[list.length] = x; }
-    for (let i = 0; i < list.length; i++) if (!(list[i] instanceof AbortSignal)) throw new TypeError("AbortSignal.any: every item must be an AbortSignal");
+    for (let i = 0; i < list.length; i++) if (!_sigState.has(list[i])) throw new TypeError("AbortSignal.any: every item must be an AbortSignal");
     const result = _newSignal();
     for (let i = 0; i < list.length; i++) {
       const xs = _sigState.get(list[i]);
@@ -358,6 +378,27 @@ class AbortController {
   abort(reason) { _signalAbort(this.#signal, reason); }
   get [Symbol.toStringTag]() { return "AbortController"; }
 }
+
+// The rest of the prelude reads and aborts signals through these functions,
+// never through AbortSignal.prototype or AbortController.prototype (which
+// the app may change).
+_shared.isSignal = (x) => _sigState.has(x);
+_shared.signalAborted = (s) => _sigState.get(s).aborted;
+_shared.signalReason = (s) => _sigState.get(s).reason;
+_shared.newSignal = _newSignal;
+_shared.signalAbort = _signalAbort;
+// onAbort runs fn once when s aborts (before its abort event); it returns a
+// function that cancels that.
+_shared.onAbort = (s, fn) => {
+  const st = _sigState.get(s);
+  if (st.aborted) return _noopOff;
+  st.algorithms[st.algorithms.length] = fn;
+  return () => {
+    const algs = st.algorithms, i = ArrayPrototypeIndexOf(algs, fn);
+    if (i >= 0) _removeAt(algs, i);
+  };
+};
+const _noopOff = () => {};
 
 defineGlobal("DOMException", DOMException);
 defineGlobal("Event", Event);

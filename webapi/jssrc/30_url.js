@@ -13,8 +13,8 @@ const _plus = _re(/\+/g);
 function _formEncode(s) {
   if (_test(_formPlain, s)) return s;
   let out = "";
-  const bytes = _utf8.encode(_usv(s));
-  for (let i = 0; i < bytes.length; i++) {
+  const bytes = _utf8.encode(_usv(s)), len = TypedArrayPrototypeGetLength(bytes);
+  for (let i = 0; i < len; i++) {
     const b = bytes[i];
     if (b < 128 && _formSafe[b]) out += StringFromCharCode(b);
     else if (b === 0x20) out += "+";
@@ -34,18 +34,18 @@ function _hexVal(c) {
 function _formDecode(s) {
   if (StringPrototypeIndexOf(s, "+") >= 0) s = StringPrototypeReplace(s, _plus, " ");
   if (StringPrototypeIndexOf(s, "%") < 0) return s;
-  const bytes = _utf8.encode(s);
-  const out = new Uint8Array(bytes.length);
+  const bytes = _utf8.encode(s), len = TypedArrayPrototypeGetLength(bytes);
+  const out = new Uint8Array(len);
   let n = 0;
-  for (let i = 0; i < bytes.length; i++) {
+  for (let i = 0; i < len; i++) {
     const b = bytes[i];
-    if (b === 0x25 && i + 2 < bytes.length) {
+    if (b === 0x25 && i + 2 < len) {
       const h = _hexVal(bytes[i + 1]), l = _hexVal(bytes[i + 2]);
       if (h >= 0 && l >= 0) { out[n++] = (h << 4) | l; i += 2; continue; }
     }
     out[n++] = b;
   }
-  return host("utf8.decode", Uint8ArrayPrototypeToBase64(TypedArrayPrototypeSubarray(out, 0, n)), false);
+  return host("utf8.decode", Uint8ArrayPrototypeToBase64(_subBytes(out, 0, n)), false);
 }
 
 // _formParse parses a query into a list of [name, value].
@@ -104,7 +104,12 @@ class URLSearchParams {
     this.#list[this.#list.length] = [_usv(p[0]), _usv(p[1])];
   }
   #update() { const f = _spURL.get(this); if (f) f(this.#toString()); }
-  static { _spReplace = (sp, query) => { sp.#list = _formParse(query); }; }
+  static {
+    _spReplace = (sp, query) => { sp.#list = _formParse(query); };
+    // For bodies (not through toString, which the app may replace).
+    _shared.isSearchParams = (x) => x !== null && typeof x === "object" && #list in x;
+    _shared.searchParamsString = (sp) => sp.#toString();
+  }
   get size() { return this.#list.length; }
   append(name, value) {
     if (arguments.length < 2) throw new TypeError("URLSearchParams.append requires 2 arguments");
@@ -199,16 +204,28 @@ function _urlParse(input, base) {
   return r === null ? null : JSONParse(r);
 }
 
+function _invalidURL(url, base) {
+  return new TypeError("Invalid URL: " + JSONStringify(String(url)) + (base === undefined ? "" : " with base " + JSONStringify(String(base))));
+}
+
+// urlHref is new URL(url, base).href for the rest of the prelude (which
+// does not read href through URL.prototype, which the app may change).
+_shared.urlHref = (url, base) => {
+  const c = _urlParse(url, base);
+  if (c === null) throw _invalidURL(url, base);
+  return c.href;
+};
+
 class URL {
   #c; #sp = null;
   constructor(url, base = undefined) {
     if (arguments.length === 0) throw new TypeError("Failed to construct 'URL': 1 argument required, but only 0 present.");
     const c = _urlParse(url, base);
-    if (c === null) {
-      throw new TypeError("Invalid URL: " + JSONStringify(String(url)) + (base === undefined ? "" : " with base " + JSONStringify(String(base))));
-    }
+    if (c === null) throw _invalidURL(url, base);
     this.#c = c;
   }
+  // For the console: a URL's href, or undefined for anything but a URL.
+  static { _shared.urlHrefOf = (x) => (x !== null && typeof x === "object" && #c in x ? x.#c.href : undefined); }
   static canParse(url, base = undefined) { return _urlParse(url, base) !== null; }
   static parse(url, base = undefined) {
     try { return new URL(url, base); } catch { return null; }

@@ -16,6 +16,9 @@ const _WSC = new SafeWeakMap();  // WritableStreamDefaultController -> stream st
 const _TSC = new SafeWeakMap();  // TransformStreamDefaultController -> ops
 const _ctorKey = Symbol("internal");
 const _noop = () => {};
+// _noOptions stands for missing options: no prototype, so nothing the app
+// adds to Object.prototype is read as an option.
+const _noOptions = ObjectFreeze({ __proto__: null });
 const _AsyncIteratorProto = ObjectGetPrototypeOf(ObjectGetPrototypeOf(async function* () {}).prototype);
 
 function _deferred() {
@@ -30,7 +33,7 @@ function _deferred() {
 
 
 function _parseStrategy(strategy, defaultHWM) {
-  if (strategy == null) strategy = {};
+  if (strategy == null) strategy = _noOptions;
   if (typeof strategy !== "object" && typeof strategy !== "function") throw new TypeError("The queuing strategy must be an object");
   const h = strategy.highWaterMark;
   const hwm = h === undefined ? defaultHWM : Number(h);
@@ -130,16 +133,16 @@ function _rsEnqueue(s, chunk) {
   if (s.state !== "readable") throw new TypeError(`Cannot enqueue a chunk into a ReadableStream that is ${s.state}.`);
   if (s.bytes) {
     if (!ArrayBufferIsView(chunk)) throw new TypeError("The chunk enqueued into a byte stream must be an ArrayBufferView (e.g. a Uint8Array).");
-    if (chunk.byteLength === 0) throw new TypeError("The chunk enqueued into a byte stream must not be empty.");
     // The spec transfers the buffer; we copy it, which readers cannot tell apart.
-    chunk = new Uint8Array(ArrayBufferPrototypeSlice(chunk.buffer, chunk.byteOffset, chunk.byteOffset + chunk.byteLength));
+    chunk = _copyBytes(chunk);
+    if (TypedArrayPrototypeGetByteLength(chunk) === 0) throw new TypeError("The chunk enqueued into a byte stream must not be empty.");
   }
   const r = s.reader;
   if (r && r.requests.length > 0) {
     ArrayPrototypeShift(r.requests).chunk(chunk);
   } else {
     let size;
-    try { size = s.bytes ? chunk.byteLength : _chunkSize(s.size, chunk); }
+    try { size = s.bytes ? TypedArrayPrototypeGetByteLength(chunk) : _chunkSize(s.size, chunk); }
     catch (e) { _rsError(s, e); throw e; }
     s.queue[s.queue.length] = { chunk, size };
     s.queueSize += size;
@@ -214,6 +217,7 @@ class ReadableStream {
     const src = source == null ? {} : source;
     if (typeof src !== "object" && typeof src !== "function") throw new TypeError("The underlying source must be an object");
     const s = {
+      __proto__: null,
       state: "readable", error: undefined, reader: null, disturbed: false,
       queue: [], queueSize: 0, closeRequested: false,
       started: false, pulling: false, pullAgain: false, bytes: false,
@@ -255,11 +259,12 @@ class ReadableStream {
     if (it === null || typeof it !== "object") throw new TypeError("The iterator method must return an object");
     const next = it.next;
     return new ReadableStream({
+      __proto__: null,
       async pull(c) {
         const r = await _apply(next, it, []);
         if (r === null || typeof r !== "object") throw new TypeError("The iterator's next() must return an object");
-        if (r.done) c.close();
-        else c.enqueue(sync ? await r.value : r.value);
+        if (r.done) _rsClose(_RSC.get(c));
+        else _rsEnqueue(_RSC.get(c), sync ? await r.value : r.value);
       },
       async cancel(reason) {
         const ret = it.return;
@@ -267,7 +272,7 @@ class ReadableStream {
         const r = await _apply(ret, it, [reason]);
         if (r === null || typeof r !== "object") throw new TypeError("The iterator's return() must return an object");
       },
-    }, { highWaterMark: 0 });
+    }, { __proto__: null, highWaterMark: 0 });
   }
 
   get locked() { return _brand(_RS, this, "ReadableStream").reader !== null; }
@@ -289,125 +294,12 @@ class ReadableStream {
     return new ReadableStreamDefaultReader(this);
   }
 
-  tee() {
-    const s = _brand(_RS, this, "ReadableStream");
-    const reader = this.getReader();
-    const r = _RDR.get(reader);
-    let reading = false, readAgain = false;
-    let canceled1 = false, canceled2 = false, reason1, reason2;
-    const cancelD = _deferred();
-    let c1, c2;
-    const pull = () => {
-      if (reading) { readAgain = true; return PromiseResolve(); }
-      reading = true;
-      PromisePrototypeThen(_rsReadPromise(s), ({ value, done }) => {
-        reading = false;
-        if (done) {
-          if (!canceled1) try { c1.close(); } catch {}
-          if (!canceled2) try { c2.close(); } catch {}
-          if (!canceled1 || !canceled2) cancelD.resolve();
-          return;
-        }
-        const v2 = s.bytes && !canceled1 ? TypedArrayPrototypeSlice(value) : value;
-        if (!canceled1) try { c1.enqueue(value); } catch {}
-        if (!canceled2) try { c2.enqueue(v2); } catch {}
-        if (readAgain) { readAgain = false; pull(); }
-      }, () => { reading = false; });
-      return PromiseResolve();
-    };
-    const cancelBoth = () => cancelD.resolve(_rsCancel(s, [reason1, reason2]));
-    PromisePrototypeThen(r.closed.promise, undefined, (e) => {
-      try { c1.error(e); } catch {}
-      try { c2.error(e); } catch {}
-      if (!canceled1 || !canceled2) cancelD.resolve();
-    });
-    const type = s.bytes ? "bytes" : undefined;
-    const b1 = new ReadableStream({
-      type, start(c) { c1 = c; }, pull,
-      cancel(reason) { canceled1 = true; reason1 = reason; if (canceled2) cancelBoth(); return cancelD.promise; },
-    });
-    const b2 = new ReadableStream({
-      type, start(c) { c2 = c; }, pull,
-      cancel(reason) { canceled2 = true; reason2 = reason; if (canceled1) cancelBoth(); return cancelD.promise; },
-    });
-    return [b1, b2];
-  }
+  tee() { return _rsTee(_brand(_RS, this, "ReadableStream")); }
 
   pipeTo(dest, options) {
-    let s, ws, preventClose, preventAbort, preventCancel, signal;
-    try {
-      s = _brand(_RS, this, "ReadableStream");
-      ws = _WS.get(dest);
-      if (!ws) throw new TypeError("pipeTo: the destination must be a WritableStream");
-      const o = options == null ? {} : options;
-      preventClose = !!o.preventClose;
-      preventAbort = !!o.preventAbort;
-      preventCancel = !!o.preventCancel;
-      signal = o.signal;
-      if (signal !== undefined && (signal === null || typeof signal !== "object" || !("aborted" in signal) || typeof signal.addEventListener !== "function")) {
-        throw new TypeError("pipeTo: options.signal must be an AbortSignal");
-      }
-      if (s.reader) throw new TypeError("Cannot pipe a ReadableStream that is locked to a reader.");
-      if (ws.writer) throw new TypeError("Cannot pipe to a WritableStream that is locked to a writer.");
-    } catch (e) { return PromiseReject(e); }
-    const reader = this.getReader();
-    const writer = dest.getWriter();
-    const r = _RDR.get(reader), w = _WR.get(writer);
-    return new Promise((resolve, reject) => {
-      let shuttingDown = false;
-      let lastWrite = PromiseResolve();
-      const finish = (isErr, v) => {
-        if (signal) signal.removeEventListener("abort", onAbort);
-        writer.releaseLock();
-        reader.releaseLock();
-        if (isErr) reject(v); else resolve();
-      };
-      const shutdown = (action, err, isErr) => {
-        if (shuttingDown) return;
-        shuttingDown = true;
-        const wait = ws.state === "writable" && !ws.closeQueued ? PromisePrototypeThen(lastWrite, undefined, _noop) : PromiseResolve();
-        PromisePrototypeThen(PromisePrototypeThen(wait, () => (action ? action() : undefined)), () => finish(isErr, err), (e) => finish(true, e));
-      };
-      function onAbort() {
-        const reason = signal.reason;
-        shutdown(() => _whenBoth(
-          !preventAbort && ws.state === "writable" ? _wsAbort(ws, reason) : undefined,
-          !preventCancel && s.state === "readable" ? _rsCancel(s, reason) : undefined,
-        ), reason, true);
-      }
-      PromisePrototypeThen(r.closed.promise, _noop, (e) => {
-        if (s.state !== "errored") return; // released, not errored
-        shutdown(preventAbort ? null : () => _wsAbort(ws, e), e, true);
-      });
-      PromisePrototypeThen(w.closed.promise, () => {
-        const e = new TypeError("The destination WritableStream closed before the pipe finished.");
-        shutdown(preventCancel ? null : () => _rsCancel(s, e), e, true);
-      }, (e) => {
-        if (ws.state !== "errored" && ws.state !== "erroring") return;
-        shutdown(preventCancel ? null : () => _rsCancel(s, e), e, true);
-      });
-      if (ws.state === "erroring") {
-        const e = ws.error;
-        shutdown(preventCancel ? null : () => _rsCancel(s, e), e, true);
-      }
-      if (signal) {
-        if (signal.aborted) onAbort();
-        else signal.addEventListener("abort", onAbort);
-      }
-      PromisePrototypeThen((async () => {
-        while (!shuttingDown) {
-          await w.ready.promise;
-          if (shuttingDown) return;
-          const { value, done } = await _rsReadPromise(s);
-          if (done) {
-            if (s.state === "closed") shutdown(preventClose ? null : () => _wsCloseFromWriter(ws), undefined, false);
-            return;
-          }
-          lastWrite = _wsWrite(ws, value);
-          PromisePrototypeThen(lastWrite, undefined, _noop);
-        }
-      })(), undefined, _noop);
-    });
+    let s;
+    try { s = _brand(_RS, this, "ReadableStream"); } catch (e) { return PromiseReject(e); }
+    return _rsPipeTo(s, dest, options);
   }
 
   pipeThrough(transform, options) {
@@ -418,22 +310,22 @@ class ReadableStream {
     if (!_RS.has(readable)) throw new TypeError("pipeThrough: transform.readable must be a ReadableStream");
     if (s.reader) throw new TypeError("Cannot pipe a ReadableStream that is locked to a reader.");
     if (_WS.get(writable).writer) throw new TypeError("Cannot pipe to a WritableStream that is locked to a writer.");
-    PromisePrototypeThen(this.pipeTo(writable, options), undefined, _noop);
+    PromisePrototypeThen(_rsPipeTo(s, writable, options), undefined, _noop);
     return readable;
   }
 
   values(options) {
     const preventCancel = !!(options != null && options.preventCancel);
-    const reader = this.getReader();
+    const r = _rsAcquireReader(_brand(_RS, this, "ReadableStream"));
     let finished = false;
     let ongoing = PromiseResolve();
     const it = ObjectCreate(_AsyncIteratorProto);
     const step = () => {
       if (finished) return PromiseResolve({ value: undefined, done: true });
-      return PromisePrototypeThen(reader.read(), (res) => {
-        if (res.done) { finished = true; reader.releaseLock(); }
+      return PromisePrototypeThen(_readerRead(r), (res) => {
+        if (res.done) { finished = true; _readerRelease(r); }
         return res;
-      }, (e) => { finished = true; reader.releaseLock(); throw e; });
+      }, (e) => { finished = true; _readerRelease(r); throw e; });
     };
     let busy = 0; // next() calls not yet settled
     it.next = () => {
@@ -448,11 +340,11 @@ class ReadableStream {
         if (finished) return { value, done: true };
         finished = true;
         if (!preventCancel) {
-          const p = reader.cancel(value);
-          reader.releaseLock();
+          const p = _readerCancel(r, value);
+          _readerRelease(r);
           return PromisePrototypeThen(p, () => ({ value, done: true }));
         }
-        reader.releaseLock();
+        _readerRelease(r);
         return { value, done: true };
       };
       // Run at once when idle: some engines do not await return() on break.
@@ -465,43 +357,182 @@ class ReadableStream {
     return it;
   }
 
-  [Symbol.asyncIterator](options) { return this.values(options); }
   get [Symbol.toStringTag]() { return "ReadableStream"; }
+}
+// As Web IDL says, the async iterator is values itself (not a method that
+// calls this.values(), which the app may replace).
+ObjectDefineProperty(ReadableStream.prototype, SymbolAsyncIterator, { __proto__: null, value: ReadableStream.prototype.values, writable: true, configurable: true });
+
+// _rsTee tees the stream of state s: [branch1, branch2].
+function _rsTee(s) {
+  const r = _rsAcquireReader(s);
+  let reading = false, readAgain = false;
+  let canceled1 = false, canceled2 = false, reason1, reason2;
+  const cancelD = _deferred();
+  let s1, s2; // the branches' states
+  const pull = () => {
+    if (reading) { readAgain = true; return PromiseResolve(); }
+    reading = true;
+    PromisePrototypeThen(_rsReadPromise(s), ({ value, done }) => {
+      reading = false;
+      if (done) {
+        if (!canceled1) try { _rsClose(s1); } catch {}
+        if (!canceled2) try { _rsClose(s2); } catch {}
+        if (!canceled1 || !canceled2) cancelD.resolve();
+        return;
+      }
+      const v2 = s.bytes && !canceled1 ? _sliceBytes(value) : value;
+      if (!canceled1) try { _rsEnqueue(s1, value); } catch {}
+      if (!canceled2) try { _rsEnqueue(s2, v2); } catch {}
+      if (readAgain) { readAgain = false; pull(); }
+    }, () => { reading = false; });
+    return PromiseResolve();
+  };
+  const cancelBoth = () => cancelD.resolve(_rsCancel(s, [reason1, reason2]));
+  PromisePrototypeThen(r.closed.promise, undefined, (e) => {
+    _rsError(s1, e);
+    _rsError(s2, e);
+    if (!canceled1 || !canceled2) cancelD.resolve();
+  });
+  const type = s.bytes ? "bytes" : undefined;
+  const b1 = new ReadableStream({
+    __proto__: null, type, pull,
+    cancel(reason) { canceled1 = true; reason1 = reason; if (canceled2) cancelBoth(); return cancelD.promise; },
+  });
+  const b2 = new ReadableStream({
+    __proto__: null, type, pull,
+    cancel(reason) { canceled2 = true; reason2 = reason; if (canceled1) cancelBoth(); return cancelD.promise; },
+  });
+  s1 = _RS.get(b1);
+  s2 = _RS.get(b2);
+  return [b1, b2];
+}
+
+// _rsPipeTo pipes the stream of state s to dest (pipeTo after the check of
+// its receiver).
+function _rsPipeTo(s, dest, options) {
+  let ws, preventClose, preventAbort, preventCancel, signal;
+  try {
+    ws = _WS.get(dest);
+    if (!ws) throw new TypeError("pipeTo: the destination must be a WritableStream");
+    const o = options == null ? _noOptions : options;
+    preventClose = !!o.preventClose;
+    preventAbort = !!o.preventAbort;
+    preventCancel = !!o.preventCancel;
+    signal = o.signal;
+    if (signal !== undefined && !_isSignal(signal) && (signal === null || typeof signal !== "object" || !("aborted" in signal) || typeof signal.addEventListener !== "function")) {
+      throw new TypeError("pipeTo: options.signal must be an AbortSignal");
+    }
+    if (s.reader) throw new TypeError("Cannot pipe a ReadableStream that is locked to a reader.");
+    if (ws.writer) throw new TypeError("Cannot pipe to a WritableStream that is locked to a writer.");
+  } catch (e) { return PromiseReject(e); }
+  const r = _rsAcquireReader(s), w = _wsAcquireWriter(ws);
+  return new Promise((resolve, reject) => {
+    let shuttingDown = false;
+    let lastWrite = PromiseResolve();
+    let off = null; // stops listening to the signal
+    const finish = (isErr, v) => {
+      if (off !== null) off();
+      _writerRelease(w);
+      _readerRelease(r);
+      if (isErr) reject(v); else resolve();
+    };
+    const shutdown = (action, err, isErr) => {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      const wait = ws.state === "writable" && !ws.closeQueued ? PromisePrototypeThen(lastWrite, undefined, _noop) : PromiseResolve();
+      PromisePrototypeThen(PromisePrototypeThen(wait, () => (action ? action() : undefined)), () => finish(isErr, err), (e) => finish(true, e));
+    };
+    const onAbort = () => {
+      const reason = _signalReason(signal);
+      shutdown(() => _whenBoth(
+        !preventAbort && ws.state === "writable" ? _wsAbort(ws, reason) : undefined,
+        !preventCancel && s.state === "readable" ? _rsCancel(s, reason) : undefined,
+      ), reason, true);
+    };
+    PromisePrototypeThen(r.closed.promise, _noop, (e) => {
+      if (s.state !== "errored") return; // released, not errored
+      shutdown(preventAbort ? null : () => _wsAbort(ws, e), e, true);
+    });
+    PromisePrototypeThen(w.closed.promise, () => {
+      const e = new TypeError("The destination WritableStream closed before the pipe finished.");
+      shutdown(preventCancel ? null : () => _rsCancel(s, e), e, true);
+    }, (e) => {
+      if (ws.state !== "errored" && ws.state !== "erroring") return;
+      shutdown(preventCancel ? null : () => _rsCancel(s, e), e, true);
+    });
+    if (ws.state === "erroring") {
+      const e = ws.error;
+      shutdown(preventCancel ? null : () => _rsCancel(s, e), e, true);
+    }
+    if (signal) {
+      if (_signalAborted(signal)) onAbort();
+      else off = _onAbort(signal, onAbort);
+    }
+    PromisePrototypeThen((async () => {
+      while (!shuttingDown) {
+        await w.ready.promise;
+        if (shuttingDown) return;
+        const { value, done } = await _rsReadPromise(s);
+        if (done) {
+          if (s.state === "closed") shutdown(preventClose ? null : () => _wsCloseFromWriter(ws), undefined, false);
+          return;
+        }
+        lastWrite = _wsWrite(ws, value);
+        PromisePrototypeThen(lastWrite, undefined, _noop);
+      }
+    })(), undefined, _noop);
+  });
+}
+
+// A reader's state: {stream (a stream's state, null once released),
+// requests, closed}. The reader functions below are the
+// ReadableStreamDefaultReader methods, which the runtime calls directly.
+function _rsAcquireReader(s) {
+  if (s.reader) throw new TypeError("This ReadableStream is currently locked to a reader; release the lock (reader.releaseLock()) first.");
+  const r = { __proto__: null, stream: s, requests: [], closed: _deferred() };
+  if (s.state === "closed") r.closed.resolve();
+  else if (s.state === "errored") r.closed.reject(s.error);
+  s.reader = r;
+  return r;
+}
+
+function _readerRead(r) {
+  if (!r.stream) return PromiseReject(new TypeError("This reader has been released; it can no longer read."));
+  return _rsReadPromise(r.stream);
+}
+
+function _readerRelease(r) {
+  if (!r.stream) return;
+  const e = new TypeError("The reader was released.");
+  const reqs = _takeAll(r.requests);
+  for (let i = 0; i < reqs.length; i++) reqs[i].error(e);
+  if (r.closed.settled) r.closed = _deferred();
+  r.closed.reject(e);
+  r.stream.reader = null;
+  r.stream = null;
+}
+
+function _readerCancel(r, reason) {
+  if (!r.stream) return PromiseReject(new TypeError("This reader has been released; it can no longer cancel the stream."));
+  return _rsCancel(r.stream, reason);
 }
 
 class ReadableStreamDefaultReader {
   constructor(stream) {
-    const s = _brand(_RS, stream, "ReadableStream");
-    if (s.reader) throw new TypeError("This ReadableStream is currently locked to a reader; release the lock (reader.releaseLock()) first.");
-    const r = { stream: s, requests: [], closed: _deferred() };
-    if (s.state === "closed") r.closed.resolve();
-    else if (s.state === "errored") r.closed.reject(s.error);
-    s.reader = r;
-    _RDR.set(this, r);
+    _RDR.set(this, _rsAcquireReader(_brand(_RS, stream, "ReadableStream")));
   }
   get closed() { return _brand(_RDR, this, "ReadableStreamDefaultReader").closed.promise; }
   read() {
     let r;
     try { r = _brand(_RDR, this, "ReadableStreamDefaultReader"); } catch (e) { return PromiseReject(e); }
-    if (!r.stream) return PromiseReject(new TypeError("This reader has been released; it can no longer read."));
-    return _rsReadPromise(r.stream);
+    return _readerRead(r);
   }
-  releaseLock() {
-    const r = _brand(_RDR, this, "ReadableStreamDefaultReader");
-    if (!r.stream) return;
-    const e = new TypeError("The reader was released.");
-    const reqs = _takeAll(r.requests);
-    for (let i = 0; i < reqs.length; i++) reqs[i].error(e);
-    if (r.closed.settled) r.closed = _deferred();
-    r.closed.reject(e);
-    r.stream.reader = null;
-    r.stream = null;
-  }
+  releaseLock() { _readerRelease(_brand(_RDR, this, "ReadableStreamDefaultReader")); }
   cancel(reason) {
     let r;
     try { r = _brand(_RDR, this, "ReadableStreamDefaultReader"); } catch (e) { return PromiseReject(e); }
-    if (!r.stream) return PromiseReject(new TypeError("This reader has been released; it can no longer cancel the stream."));
-    return _rsCancel(r.stream, reason);
+    return _readerCancel(r, reason);
   }
   get [Symbol.toStringTag]() { return "ReadableStreamDefaultReader"; }
 }
@@ -627,7 +658,7 @@ function _wsCloseFromWriter(s) {
 function _wsAbort(s, reason) {
   if (s.state === "closed" || s.state === "errored") return PromiseResolve();
   s.abortReason = reason;
-  if (s.abortController) s.abortController.abort(reason);
+  if (s.abortSignal) _shared.signalAbort(s.abortSignal, reason);
   if (s.abortRequest) return s.abortRequest.d.promise;
   if (s.state === "erroring") return PromiseResolve();
   const d = _deferred();
@@ -647,11 +678,11 @@ class WritableStreamDefaultController {
   }
   get signal() {
     const s = _brand(_WSC, this, "WritableStreamDefaultController");
-    if (!s.abortController && typeof AbortController === "function") {
-      s.abortController = new AbortController();
-      if ("abortReason" in s) s.abortController.abort(s.abortReason);
+    if (!s.abortSignal) {
+      s.abortSignal = _newAbortSignal();
+      if ("abortReason" in s) _shared.signalAbort(s.abortSignal, s.abortReason);
     }
-    return s.abortController ? s.abortController.signal : undefined;
+    return s.abortSignal;
   }
   get [Symbol.toStringTag]() { return "WritableStreamDefaultController"; }
 }
@@ -667,9 +698,10 @@ class WritableStream {
     const close = _method(snk, "close", "underlyingSink");
     const abort = _method(snk, "abort", "underlyingSink");
     const s = {
+      __proto__: null,
       state: "writable", error: undefined, writer: null, queue: [], queueSize: 0,
       hwm: st.hwm, size: st.size, started: false, inFlight: false, backpressure: false,
-      closeQueued: false, closeStarted: false, closeRequest: null, abortRequest: null, abortController: null,
+      closeQueued: false, closeStarted: false, closeRequest: null, abortRequest: null, abortSignal: null,
     };
     const controller = new WritableStreamDefaultController(_ctorKey, s);
     s.writeFn = write && ((c) => _apply(write, snk, [c, controller]));
@@ -704,17 +736,31 @@ class WritableStream {
   get [Symbol.toStringTag]() { return "WritableStream"; }
 }
 
+// A writer's state: {stream (a stream's state, null once released), ready,
+// closed}.
+function _wsAcquireWriter(s) {
+  if (s.writer) throw new TypeError("This WritableStream is currently locked to a writer; release the lock (writer.releaseLock()) first.");
+  const w = { __proto__: null, stream: s, ready: _deferred(), closed: _deferred() };
+  if (s.state === "writable") { if (s.closeQueued || !s.backpressure) w.ready.resolve(); }
+  else if (s.state === "erroring") w.ready.reject(s.error);
+  else if (s.state === "closed") { w.ready.resolve(); w.closed.resolve(); }
+  else { w.ready.reject(s.error); w.closed.reject(s.error); }
+  s.writer = w;
+  return w;
+}
+
+function _writerRelease(w) {
+  if (!w.stream) return;
+  const e = new TypeError("The writer was released.");
+  _wReplaceRejected(w, "ready", e);
+  _wReplaceRejected(w, "closed", e);
+  w.stream.writer = null;
+  w.stream = null;
+}
+
 class WritableStreamDefaultWriter {
   constructor(stream) {
-    const s = _brand(_WS, stream, "WritableStream");
-    if (s.writer) throw new TypeError("This WritableStream is currently locked to a writer; release the lock (writer.releaseLock()) first.");
-    const w = { stream: s, ready: _deferred(), closed: _deferred() };
-    if (s.state === "writable") { if (s.closeQueued || !s.backpressure) w.ready.resolve(); }
-    else if (s.state === "erroring") w.ready.reject(s.error);
-    else if (s.state === "closed") { w.ready.resolve(); w.closed.resolve(); }
-    else { w.ready.reject(s.error); w.closed.reject(s.error); }
-    s.writer = w;
-    _WR.set(this, w);
+    _WR.set(this, _wsAcquireWriter(_brand(_WS, stream, "WritableStream")));
   }
   get closed() { return _brand(_WR, this, "WritableStreamDefaultWriter").closed.promise; }
   get ready() { return _brand(_WR, this, "WritableStreamDefaultWriter").ready.promise; }
@@ -737,15 +783,7 @@ class WritableStreamDefaultWriter {
   abort(reason) {
     try { return _wsAbort(this.#live("abort the stream"), reason); } catch (e) { return PromiseReject(e); }
   }
-  releaseLock() {
-    const w = _brand(_WR, this, "WritableStreamDefaultWriter");
-    if (!w.stream) return;
-    const e = new TypeError("The writer was released.");
-    _wReplaceRejected(w, "ready", e);
-    _wReplaceRejected(w, "closed", e);
-    w.stream.writer = null;
-    w.stream = null;
-  }
+  releaseLock() { _writerRelease(_brand(_WR, this, "WritableStreamDefaultWriter")); }
   get [Symbol.toStringTag]() { return "WritableStreamDefaultWriter"; }
 }
 
@@ -763,6 +801,9 @@ class TransformStreamDefaultController {
   terminate() { _brand(_TSC, this, "TransformStreamDefaultController").terminate(); }
   get [Symbol.toStringTag]() { return "TransformStreamDefaultController"; }
 }
+
+// The prelude's own access to a TransformStream's sides.
+let _tsReadable, _tsWritable;
 
 class TransformStream {
   #readable;
@@ -791,6 +832,7 @@ class TransformStream {
       if (backpressure) setBackpressure(false);
     };
     const ops = {
+      __proto__: null,
       desiredSize: () => _rsDesired(rs),
       enqueue(chunk) {
         if (rs.state !== "readable" || rs.closeRequested) throw new TypeError("Cannot enqueue into a TransformStream whose readable side is closed or errored.");
@@ -812,6 +854,7 @@ class TransformStream {
     };
     const startD = _deferred();
     this.#writable = new WritableStream({
+      __proto__: null,
       start(c) { wc = c; return startD.promise; },
       write(chunk) {
         if (backpressure) {
@@ -833,8 +876,9 @@ class TransformStream {
         _rsError(rs, reason);
         return p;
       },
-    }, { highWaterMark: ws0.hwm, size: ws0.size || undefined });
+    }, { __proto__: null, highWaterMark: ws0.hwm, size: ws0.size || undefined });
     this.#readable = new ReadableStream({
+      __proto__: null,
       start(c) { rc = c; return startD.promise; },
       pull() { setBackpressure(false); return bpChange.promise; },
       cancel(reason) {
@@ -842,26 +886,36 @@ class TransformStream {
         errorWritable(reason);
         return p;
       },
-    }, { highWaterMark: rs0.hwm, size: rs0.size || undefined });
+    }, { __proto__: null, highWaterMark: rs0.hwm, size: rs0.size || undefined });
     rs = _RS.get(this.#readable);
     ws = _WS.get(this.#writable);
     setBackpressure(true);
     startD.resolve(start ? _apply(start, t, [controller]) : undefined);
+  }
+  static {
+    _tsReadable = (t) => t.#readable;
+    _tsWritable = (t) => t.#writable;
   }
   get readable() { return this.#readable; }
   get writable() { return this.#writable; }
   get [Symbol.toStringTag]() { return "TransformStream"; }
 }
 
+// _tsEnqueue is controller.enqueue(chunk) for the transformers of the
+// prelude's own TransformStreams (not through the prototype).
+function _tsEnqueue(c, chunk) { _TSC.get(c).enqueue(chunk); }
+
 // Cloudflare's IdentityTransformStream: a byte pass-through.
 class IdentityTransformStream extends TransformStream {
   constructor(options) {
     super({
+      __proto__: null,
       transform(chunk, c) {
         if (!isBufferSource(chunk)) {
           throw new TypeError("This TransformStream is being used as a byte stream, but received " + (typeof chunk === "string" ? "a string" : "an object of non-ArrayBuffer/ArrayBufferView type") + " on its writable side.");
         }
-        if (chunk.byteLength > 0) c.enqueue(TypedArrayPrototypeSlice(toBytes(chunk)));
+        const bytes = _copyBytes(chunk);
+        if (TypedArrayPrototypeGetByteLength(bytes) > 0) _tsEnqueue(c, bytes);
       },
     });
   }
@@ -876,11 +930,13 @@ class FixedLengthStream extends TransformStream {
     if (!NumberIsInteger(n) || n < 0) throw new TypeError("FixedLengthStream requires a non-negative integer length");
     let seen = 0;
     super({
+      __proto__: null,
       transform(chunk, c) {
         if (!isBufferSource(chunk)) throw new TypeError("This TransformStream is being used as a byte stream, but received a non-byte chunk on its writable side.");
-        seen += chunk.byteLength;
+        const bytes = _copyBytes(chunk), len = TypedArrayPrototypeGetByteLength(bytes);
+        seen += len;
         if (seen > n) throw new TypeError(`FixedLengthStream: more than the expected ${n} bytes were written.`);
-        if (chunk.byteLength > 0) c.enqueue(TypedArrayPrototypeSlice(toBytes(chunk)));
+        if (len > 0) _tsEnqueue(c, bytes);
       },
       flush() {
         if (seen < n) throw new TypeError(`FixedLengthStream: only ${seen} of the expected ${n} bytes were written.`);
@@ -926,28 +982,34 @@ class TextEncoderStream {
   constructor() {
     let pending = ""; // a high surrogate waiting for its pair
     this.#ts = new TransformStream({
+      __proto__: null,
       transform(chunk, c) {
         let str = pending + String(chunk);
         pending = "";
         const last = StringPrototypeCharCodeAt(str, str.length - 1);
         if (last >= 0xd800 && last <= 0xdbff) { pending = str[str.length - 1]; str = StringPrototypeSlice(str, 0, -1); }
-        if (str.length > 0) c.enqueue(_utf8.encode(str));
+        if (str.length > 0) _tsEnqueue(c, _utf8.encode(str));
       },
       flush(c) {
-        if (pending) c.enqueue(new Uint8Array([0xef, 0xbf, 0xbd]));
+        if (pending) {
+          // U+FFFD (not new Uint8Array([...]), which iterates the array).
+          const r = new Uint8Array(3);
+          r[0] = 0xef; r[1] = 0xbf; r[2] = 0xbd;
+          _tsEnqueue(c, r);
+        }
       },
     });
   }
   get encoding() { return "utf-8"; }
-  get readable() { return this.#ts.readable; }
-  get writable() { return this.#ts.writable; }
+  get readable() { return _tsReadable(this.#ts); }
+  get writable() { return _tsWritable(this.#ts); }
   get [Symbol.toStringTag]() { return "TextEncoderStream"; }
 }
 
 // _utf8Incomplete returns how many bytes at the end of u8 begin a UTF-8
 // sequence that the next chunk may complete.
 function _utf8Incomplete(u8) {
-  const n = u8.length;
+  const n = TypedArrayPrototypeGetLength(u8);
   for (let i = n - 1; i >= 0 && i >= n - 3; i--) {
     const b = u8[i];
     if ((b & 0xc0) === 0x80) continue;          // continuation byte
@@ -961,11 +1023,11 @@ function _utf8Incomplete(u8) {
 class TextDecoderStream {
   #ts; #fatal; #ignoreBOM;
   constructor(label = "utf-8", options) {
-    const l = String(label).trim().toLowerCase();
+    const l = StringPrototypeToLowerCase(StringPrototypeTrim(String(label)));
     if (l !== "utf-8" && l !== "utf8" && l !== "unicode-1-1-utf-8") {
       throw new RangeError(`TextDecoderStream: unsupported encoding ${JSONStringify(String(label))}; only utf-8 is supported.`);
     }
-    const o = options == null ? {} : options;
+    const o = options == null ? _noOptions : options;
     const fatal = this.#fatal = !!o.fatal;
     const ignoreBOM = this.#ignoreBOM = !!o.ignoreBOM;
     let pending = new Uint8Array(0);
@@ -976,33 +1038,36 @@ class TextDecoderStream {
       catch { throw new TypeError("The encoded data was not valid utf-8"); }
     };
     this.#ts = new TransformStream({
+      __proto__: null,
       transform(chunk, c) {
         if (!isBufferSource(chunk)) throw new TypeError("TextDecoderStream accepts only ArrayBuffer or ArrayBufferView chunks.");
         let bytes = toBytes(chunk);
-        if (pending.length) bytes = concatBytes([pending, bytes]);
+        if (TypedArrayPrototypeGetLength(pending)) bytes = concatBytes([pending, bytes]);
+        let n = TypedArrayPrototypeGetLength(bytes);
         if (!bomSeen) {
-          if (bytes.length < 3 && (bytes.length < 1 || bytes[0] === 0xef) && (bytes.length < 2 || bytes[1] === 0xbb)) { pending = TypedArrayPrototypeSlice(bytes); return; }
+          if (n < 3 && (n < 1 || bytes[0] === 0xef) && (n < 2 || bytes[1] === 0xbb)) { pending = _sliceBytes(bytes); return; }
           bomSeen = true;
-          if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = TypedArrayPrototypeSubarray(bytes, 3);
+          if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) { bytes = _subBytes(bytes, 3); n -= 3; }
         }
         const keep = _utf8Incomplete(bytes);
-        pending = TypedArrayPrototypeSlice(bytes, bytes.length - keep);
-        const text = decode(TypedArrayPrototypeSubarray(bytes, 0, bytes.length - keep));
-        if (text.length > 0) c.enqueue(text);
+        pending = _sliceBytes(bytes, n - keep);
+        const text = decode(_subBytes(bytes, 0, n - keep));
+        if (text.length > 0) _tsEnqueue(c, text);
       },
       flush(c) {
-        if (pending.length === 0) return;
-        if (!bomSeen && pending.length < 3) { const t = decode(pending); if (t) c.enqueue(t); return; }
+        const n = TypedArrayPrototypeGetLength(pending);
+        if (n === 0) return;
+        if (!bomSeen && n < 3) { const t = decode(pending); if (t) _tsEnqueue(c, t); return; }
         if (fatal) throw new TypeError("The encoded data was not valid utf-8: it ends in the middle of a character.");
-        c.enqueue("\uFFFD");
+        _tsEnqueue(c, "\uFFFD");
       },
     });
   }
   get encoding() { return "utf-8"; }
   get fatal() { return this.#fatal; }
   get ignoreBOM() { return this.#ignoreBOM; }
-  get readable() { return this.#ts.readable; }
-  get writable() { return this.#ts.writable; }
+  get readable() { return _tsReadable(this.#ts); }
+  get writable() { return _tsWritable(this.#ts); }
   get [Symbol.toStringTag]() { return "TextDecoderStream"; }
 }
 
@@ -1025,3 +1090,27 @@ defineGlobal("TextDecoderStream", TextDecoderStream);
 // For bodies: a stream that has been read from (or cancelled) is disturbed,
 // and a Request or Response whose body stream is disturbed counts as used.
 _shared.isDisturbed = (stream) => { const st = _RS.get(stream); return !!(st && st.disturbed); };
+
+// The rest of the prelude uses streams through these functions, never
+// through the classes' prototypes (which the app may change). A reader
+// here is a reader's state (_rsAcquireReader), not a reader object.
+_shared.isStream = (x) => _RS.has(x);
+_shared.streamLocked = (stream) => _RS.get(stream).reader !== null;
+_shared.streamReader = (stream) => _rsAcquireReader(_RS.get(stream));
+_shared.readerRead = _readerRead;
+_shared.readerCancel = _readerCancel;
+_shared.tee = (stream) => _rsTee(_RS.get(stream));
+// streamOfBytes is a stream of one chunk, bytes (none when it is empty).
+_shared.streamOfBytes = (bytes) => new ReadableStream({
+  __proto__: null,
+  pull(c) {
+    const s = _RSC.get(c);
+    if (bytes && TypedArrayPrototypeGetByteLength(bytes)) _rsEnqueue(s, bytes);
+    bytes = null;
+    _rsClose(s);
+  },
+});
+// controllerEnqueue and controllerClose are a ReadableStreamDefaultController's
+// enqueue(chunk) and close(), for the sources of the prelude's own streams.
+_shared.controllerEnqueue = (c, chunk) => _rsEnqueue(_RSC.get(c), chunk);
+_shared.controllerClose = (c) => _rsClose(_RSC.get(c));

@@ -5,6 +5,7 @@
 const _blobBytes = new SafeWeakMap(); // Blob -> Uint8Array (never handed out; callers get copies)
 
 const _blobTypeBad = /[^\x20-\x7e]/;
+const _noBlobOptions = ObjectFreeze({ __proto__: null });
 const _newlines = _re(/\r\n|\r|\n/g);
 
 function _normBlobType(t) {
@@ -15,23 +16,29 @@ function _normBlobType(t) {
 }
 
 function _blobPartBytes(part, endings) {
-  if (part instanceof Blob) return _blobBytes.get(part);
-  if (part instanceof ArrayBuffer || ArrayBufferIsView(part)) return TypedArrayPrototypeSlice(toBytes(part));
+  const b = _blobBytes.get(part);
+  if (b !== undefined) return b;
+  if (isBufferSource(part)) return _copyBytes(part);
   let s = String(part);
   if (endings === "native") s = StringPrototypeReplace(s, _newlines, "\n");
   return _utf8.encode(s);
 }
 
 function _blobFromBytes(bytes, type) {
-  const b = new Blob([], { type });
+  const b = new Blob([], { __proto__: null, type });
   _blobBytes.set(b, bytes);
   return b;
 }
 
+// The prelude's own access to a Blob's type and a File's name (set in the
+// classes' static blocks; not through their getters, which the app may
+// replace).
+let _blobType, _fileName, _fileLastModified, _isFile;
+
 class Blob {
   #type = "";
   constructor(parts, options) {
-    const o = options == null ? {} : options;
+    const o = options == null ? _noBlobOptions : options;
     if (typeof o !== "object" && typeof o !== "function") throw new TypeError("Blob options must be an object");
     const endings = o.endings === undefined ? "transparent" : String(o.endings);
     if (endings !== "transparent" && endings !== "native") throw new TypeError(`Blob options.endings must be "transparent" or "native"; got ${JSONStringify(endings)}`);
@@ -50,34 +57,35 @@ class Blob {
     _blobBytes.set(this, chunks.length === 1 ? chunks[0] : concatBytes(chunks));
     this.#type = _normBlobType(o.type);
   }
-  // _bytes returns a copy of the Blob's bytes (for Request/Response bodies).
-  _bytes() { return TypedArrayPrototypeSlice(_brand(_blobBytes, this, "Blob")); }
-  get size() { return _brand(_blobBytes, this, "Blob").byteLength; }
+  static { _blobType = (b) => b.#type; }
+  get size() { return TypedArrayPrototypeGetByteLength(_brand(_blobBytes, this, "Blob")); }
   get type() { _brand(_blobBytes, this, "Blob"); return this.#type; }
   slice(start, end, contentType) {
     const bytes = _brand(_blobBytes, this, "Blob");
-    const n = bytes.byteLength;
+    const n = TypedArrayPrototypeGetByteLength(bytes);
     const rel = (x, dflt) => {
       if (x === undefined) return dflt;
       x = MathTrunc(Number(x)) || 0;
       return x < 0 ? MathMax(n + x, 0) : MathMin(x, n);
     };
     const from = rel(start, 0), to = rel(end, n);
-    return _blobFromBytes(TypedArrayPrototypeSubarray(bytes, from, MathMax(from, to)), _normBlobType(contentType));
+    return _blobFromBytes(_subBytes(bytes, from, MathMax(from, to)), _normBlobType(contentType));
   }
   async text() { return _utf8.decode(_brand(_blobBytes, this, "Blob")); }
-  async arrayBuffer() { return this._bytes().buffer; }
-  async bytes() { return this._bytes(); }
+  async arrayBuffer() { return TypedArrayPrototypeGetBuffer(_sliceBytes(_brand(_blobBytes, this, "Blob"))); }
+  async bytes() { return _sliceBytes(_brand(_blobBytes, this, "Blob")); }
   stream() {
     let bytes = _brand(_blobBytes, this, "Blob");
     const CHUNK = 65536;
     let off = 0;
     return new (_global("ReadableStream"))({
+      __proto__: null,
       type: "bytes",
       pull(c) {
-        if (off >= bytes.byteLength) { c.close(); return; }
-        const end = MathMin(off + CHUNK, bytes.byteLength);
-        c.enqueue(TypedArrayPrototypeSlice(bytes, off, end));
+        const n = TypedArrayPrototypeGetByteLength(bytes);
+        if (off >= n) { _shared.controllerClose(c); return; }
+        const end = MathMin(off + CHUNK, n);
+        _shared.controllerEnqueue(c, _subBytes(bytes, off, end));
         off = end;
       },
       cancel() { bytes = new Uint8Array(0); },
@@ -95,6 +103,11 @@ class File extends Blob {
     const lm = options == null ? undefined : options.lastModified;
     this.#lastModified = lm === undefined ? DateNow() : MathTrunc(Number(lm)) || 0;
   }
+  static {
+    _isFile = (x) => x !== null && typeof x === "object" && #name in x;
+    _fileName = (f) => f.#name;
+    _fileLastModified = (f) => f.#lastModified;
+  }
   get name() { return this.#name; }
   get lastModified() { return this.#lastModified; }
   get webkitRelativePath() { return ""; }
@@ -104,12 +117,12 @@ class File extends Blob {
 // ---- FormData ----
 
 function _formValue(value, filename, nargs) {
-  if (value instanceof Blob) {
+  if (_blobBytes.has(value)) {
     if (filename !== undefined) {
-      return new File([value], String(filename), { type: value.type, lastModified: value instanceof File ? value.lastModified : undefined });
+      return new File([value], String(filename), { __proto__: null, type: _blobType(value), lastModified: _isFile(value) ? _fileLastModified(value) : undefined });
     }
-    if (value instanceof File) return value;
-    return new File([value], "blob", { type: value.type });
+    if (_isFile(value)) return value;
+    return new File([value], "blob", { __proto__: null, type: _blobType(value) });
   }
   if (nargs > 2) throw new TypeError("FormData: a filename can only be given when the value is a Blob or File.");
   return String(value);
@@ -127,6 +140,7 @@ class FormData {
   static {
     _formDataAppend = (fd, name, value) => { fd.#list[fd.#list.length] = [name, value]; };
     _formDataList = (fd) => fd.#list;
+    _shared.isFormData = (x) => x !== null && typeof x === "object" && #list in x;
   }
   #args(n, name, got) { if (got < n) throw new TypeError(`FormData.${name}: ${n} argument${n > 1 ? "s" : ""} required, but only ${got} present.`); }
   append(name, value, filename) {
@@ -176,9 +190,10 @@ class FormData {
   *entries() { for (let i = 0; i < this.#list.length; i++) yield [this.#list[i][0], this.#list[i][1]]; }
   *keys() { for (let i = 0; i < this.#list.length; i++) yield this.#list[i][0]; }
   *values() { for (let i = 0; i < this.#list.length; i++) yield this.#list[i][1]; }
-  [SymbolIterator]() { return this.entries(); }
   get [SymbolToStringTag]() { return "FormData"; }
 }
+// As Web IDL says, the iterator is entries itself.
+ObjectDefineProperty(FormData.prototype, SymbolIterator, { __proto__: null, value: FormData.prototype.entries, writable: true, configurable: true });
 
 // ---- multipart/form-data ----
 
@@ -203,7 +218,7 @@ function _encodeMultipart(fd) {
     if (typeof value === "string") {
       chunks[chunks.length] = _utf8.encode(head + "\r\n\r\n" + crlf(value) + "\r\n");
     } else {
-      head += `; filename="${_escapeMultipartName(value.name)}"\r\nContent-Type: ${value.type || "application/octet-stream"}\r\n\r\n`;
+      head += `; filename="${_escapeMultipartName(_fileName(value))}"\r\nContent-Type: ${_blobType(value) || "application/octet-stream"}\r\n\r\n`;
       chunks[chunks.length] = _utf8.encode(head);
       chunks[chunks.length] = _blobBytes.get(value);
       chunks[chunks.length] = _utf8.encode("\r\n");
@@ -252,7 +267,7 @@ function _mimeParams(header) {
 }
 
 function _indexOfBytes(hay, needle, from) {
-  const first = needle[0], m = needle.length, last = hay.length - m;
+  const first = needle[0], m = TypedArrayPrototypeGetLength(needle), last = TypedArrayPrototypeGetLength(hay) - m;
   for (let i = TypedArrayPrototypeIndexOf(hay, first, from); i !== -1 && i <= last; i = TypedArrayPrototypeIndexOf(hay, first, i + 1)) {
     let k = 1;
     while (k < m && hay[i + k] === needle[k]) k++;
@@ -271,18 +286,19 @@ function _parseMultipart(bytes, boundary) {
   const fd = new FormData();
   // The first delimiter may follow a preamble.
   let pos;
-  if (_indexOfBytes(TypedArrayPrototypeSubarray(bytes, 0, delim.length), delim, 0) === 0) pos = delim.length;
+  const delimLen = TypedArrayPrototypeGetLength(delim), crlfDelimLen = TypedArrayPrototypeGetLength(crlfDelim);
+  if (_indexOfBytes(_subBytes(bytes, 0, delimLen), delim, 0) === 0) pos = delimLen;
   else {
     const i = _indexOfBytes(bytes, crlfDelim, 0);
     if (i < 0) throw bad(`the boundary ${JSONStringify(boundary)} does not occur in the body.`);
-    pos = i + crlfDelim.length;
+    pos = i + crlfDelimLen;
   }
   for (;;) {
     // After a delimiter: "--" ends the body; otherwise optional padding, CRLF, headers.
     if (bytes[pos] === 0x2d && bytes[pos + 1] === 0x2d) return fd;
     while (bytes[pos] === 0x20 || bytes[pos] === 0x09) pos++;
     if (bytes[pos] !== 0x0d || bytes[pos + 1] !== 0x0a) {
-      throw bad(pos >= bytes.length ? "the body ends without the closing boundary (--" + boundary + "--)." : "a boundary line is not followed by CRLF.");
+      throw bad(pos >= TypedArrayPrototypeGetLength(bytes) ? "the body ends without the closing boundary (--" + boundary + "--)." : "a boundary line is not followed by CRLF.");
     }
     pos += 2;
     let headers, bodyStart;
@@ -290,7 +306,7 @@ function _parseMultipart(bytes, boundary) {
     else {
       const he = _indexOfBytes(bytes, headEnd, pos);
       if (he < 0) throw bad("a part's headers are not terminated by an empty line.");
-      headers = _utf8.decode(TypedArrayPrototypeSubarray(bytes, pos, he));
+      headers = _utf8.decode(_subBytes(bytes, pos, he));
       bodyStart = he + 4;
     }
     const bodyEnd = _indexOfBytes(bytes, crlfDelim, bodyStart);
@@ -317,13 +333,13 @@ function _parseMultipart(bytes, boundary) {
       const m = RegExpPrototypeExec(_filenameStar, star);
       if (m) { try { filename = DecodeURIComponent(m[1]); } catch {} }
     }
-    const content = TypedArrayPrototypeSubarray(bytes, bodyStart, bodyEnd);
+    const content = _subBytes(bytes, bodyStart, bodyEnd);
     if (filename !== null) {
-      _formDataAppend(fd, name, new File([content], filename, { type: ctype || "" }));
+      _formDataAppend(fd, name, new File([content], filename, { __proto__: null, type: ctype || "" }));
     } else {
       _formDataAppend(fd, name, _utf8.decode(content));
     }
-    pos = bodyEnd + crlfDelim.length;
+    pos = bodyEnd + crlfDelimLen;
   }
 }
 
@@ -347,3 +363,7 @@ defineGlobal("FormData", FormData);
 
 _shared.encodeMultipart = _encodeMultipart;
 _shared.parseFormData = _parseFormData;
+// For bodies and structured clone: a Blob's bytes (a copy) and type.
+_shared.isBlob = (x) => _blobBytes.has(x);
+_shared.blobBytes = (b) => _sliceBytes(_blobBytes.get(b));
+_shared.blobType = (b) => _blobType(b);

@@ -34,13 +34,14 @@ function _chost(op /* , ...args */) {
 function _bytes(x, what) {
   if (!isBufferSource(x)) throw new TypeError(`${what} must be an ArrayBuffer or ArrayBufferView`);
   const u = toBytes(x);
-  if (u.byteLength > _CRYPTO_MAX_INPUT) {
-    throw _cryptoError(`${what} is ${u.byteLength} bytes; this runtime limits crypto inputs to 16 MiB`, "QuotaExceededError");
+  const n = TypedArrayPrototypeGetByteLength(u);
+  if (n > _CRYPTO_MAX_INPUT) {
+    throw _cryptoError(`${what} is ${n} bytes; this runtime limits crypto inputs to 16 MiB`, "QuotaExceededError");
   }
   return b64(u);
 }
 
-function _buf(s) { return fromB64(s).buffer; }
+function _buf(s) { return TypedArrayPrototypeGetBuffer(fromB64(s)); }
 
 const _plusRe = _re(/\+/g);
 const _slashRe = _re(/\//g);
@@ -183,7 +184,7 @@ function _newKey(type, extractable, algorithm, usages, material, extra) {
     throw _cryptoError(`Usages cannot be empty when creating a ${type} key`, "SyntaxError");
   }
   return new CryptoKey(_keyToken, ObjectAssign({
-    type, extractable: !!extractable, algorithm: ObjectFreeze(algorithm), usages: ObjectFreeze(ArrayPrototypeSlice(usages)), material,
+    type, extractable: !!extractable, algorithm: ObjectFreeze(algorithm), usages: ObjectFreeze(_copyArray(usages)), material,
   }, extra || {}));
 }
 
@@ -227,7 +228,7 @@ function _checkJwk(jwk, kty, usages, extractable, use) {
 }
 
 function _jwkOut(s, fields) {
-  return ObjectAssign(fields, { key_ops: ArrayPrototypeSlice(s.usages), ext: s.extractable });
+  return ObjectAssign(fields, { key_ops: _copyArray(s.usages), ext: s.extractable });
 }
 
 // ---- Algorithms ----
@@ -441,10 +442,10 @@ function _asym(name, kind, publicUsages, privateUsages) {
       let param = p.param;
       if (kind === "RSA") {
         param = _intMember(alg, "modulusLength", true);
-        if (!(alg.publicExponent instanceof Uint8Array)) throw new TypeError(`${name}: publicExponent must be a Uint8Array`);
+        if (!_isUint8Array(alg.publicExponent)) throw new TypeError(`${name}: publicExponent must be a Uint8Array`);
         let e = 0;
         const pe = alg.publicExponent;
-        for (let i = 0; i < pe.length; i++) e = e * 256 + pe[i];
+        for (let i = 0, n = TypedArrayPrototypeGetLength(pe); i < n; i++) e = e * 256 + pe[i];
         if (e !== 65537) throw _cryptoError("Only the public exponent 65537 is supported", "OperationError");
       }
       const pair = JSONParse(_chost("crypto.generatePair", kind, param));
@@ -651,11 +652,11 @@ class SubtleCrypto {
 
 // ---- Crypto ----
 
-// The integer typed arrays, as the core captured them (85_serialize.js).
+// The names of the integer typed arrays the engine has (85_serialize.js).
 const _INTEGER_ARRAYS = [];
 for (let i = 0; i < _typedNames.length; i++) {
   const n = _typedNames[i];
-  if (typeof _typed[i] === "function" && n !== "Float32Array" && n !== "Float64Array" && n !== "DataView") _INTEGER_ARRAYS[_INTEGER_ARRAYS.length] = _typed[i];
+  if (typeof _typed[i] === "function" && n !== "Float32Array" && n !== "Float64Array" && n !== "DataView") _INTEGER_ARRAYS[_INTEGER_ARRAYS.length] = n;
 }
 
 const _subtle = new SubtleCrypto(_subtleToken);
@@ -696,14 +697,16 @@ class Crypto {
     _argc(arguments, 1, "getRandomValues");
     if (!ArrayBufferIsView(array)) throw new TypeError("getRandomValues: argument must be an integer-typed ArrayBufferView");
     let integer = false;
-    for (let i = 0; i < _INTEGER_ARRAYS.length; i++) if (array instanceof _INTEGER_ARRAYS[i]) { integer = true; break; }
+    const tag = TypedArrayPrototypeGetSymbolToStringTag(array);
+    for (let i = 0; i < _INTEGER_ARRAYS.length; i++) if (tag === _INTEGER_ARRAYS[i]) { integer = true; break; }
     if (!integer) {
       throw _cryptoError("getRandomValues: the array must be an integer-typed array", "TypeMismatchError");
     }
-    if (array.byteLength > 65536) {
-      throw _cryptoError(`getRandomValues: the array's byte length (${array.byteLength}) exceeds the number of bytes of entropy available via this API (65536)`, "QuotaExceededError");
+    const bytes = toBytes(array), n = TypedArrayPrototypeGetByteLength(bytes);
+    if (n > 65536) {
+      throw _cryptoError(`getRandomValues: the array's byte length (${n}) exceeds the number of bytes of entropy available via this API (65536)`, "QuotaExceededError");
     }
-    TypedArrayPrototypeSet(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), fromB64(_chost("crypto.random", array.byteLength)));
+    TypedArrayPrototypeSet(bytes, fromB64(_chost("crypto.random", n)));
     return array;
   }
 

@@ -44,15 +44,16 @@ function _fmt(v, depth, seen) {
       return `${v.constructor.name}(${v.length}) [ ${ArrayPrototypeJoin(parts, ", ")}${v.length > 50 ? ", ..." : ""} ]`;
     }
     if (v instanceof ArrayBuffer) return `ArrayBuffer { byteLength: ${ArrayBufferPrototypeGetByteLength(v)} }`;
-    if (v instanceof Headers) {
+    if (_isHeaders(v)) {
       const o = {}, e = _headersEntries(v);
       for (let i = 0; i < e.length; i++) o[e[i][0]] = e[i][1];
       return "Headers " + _fmt(o, depth, seen);
     }
-    if (v instanceof Request) return `Request { method: ${JSONStringify(v.method)}, url: ${JSONStringify(v.url)} }`;
-    if (v instanceof Response) return `Response { status: ${v.status} }`;
+    if (_isRequest(v)) return `Request { method: ${JSONStringify(_reqMethod(v))}, url: ${JSONStringify(_reqUrl(v))} }`;
+    if (_isResponse(v)) return `Response { status: ${_resStatus(v)} }`;
     // An unloaded family cannot have made v: check before touching (loading) it.
-    if (__loaded.has("url") && v instanceof _global("URL")) return `URL ${JSONStringify(v.href)}`;
+    const href = __loaded.has("url") ? _shared.urlHrefOf(v) : undefined;
+    if (href !== undefined) return `URL ${JSONStringify(href)}`;
     const proto = ObjectGetPrototypeOf(v);
     const name = proto && proto !== ObjectPrototype && proto.constructor ? proto.constructor.name + " " : "";
     const keys = ObjectKeys(v);

@@ -11,7 +11,8 @@ class DataCloneError extends Error {
 }
 
 const _typedNames = ["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array", "DataView"];
-const _typed = ArrayPrototypeMap(_typedNames, (n) => globalThis[n]);
+const _typed = [];
+for (let i = 0; i < _typedNames.length; i++) _typed[i] = globalThis[_typedNames[i]];
 const _WeakRef = globalThis.WeakRef;
 const _MapPrototypeSet = _uncurry(Map.prototype.set);
 const _SetPrototypeAdd = _uncurry(Set.prototype.add);
@@ -57,35 +58,38 @@ function _encodeValue(value, opts) {
       for (let i = 0; i < v.length; i++) out[i] = enc(v[i], depth + 1);
       return out;
     }
-    // An invalid Date's time value is NaN, which JSON writes as null.
-    if (v instanceof Date) return { $t: "date", v: DatePrototypeGetTime(v) };
-    if (v instanceof RegExp) return { $t: "regexp", src: RegExpPrototypeSource(v), flags: RegExpPrototypeFlags(v) };
-    if (v instanceof Map) {
-      const out = [];
-      _MapPrototypeForEach(v, (x, k) => { out[out.length] = [enc(k, depth + 1), enc(x, depth + 1)]; });
-      return { $t: "map", v: out };
-    }
-    if (v instanceof Set) {
-      const out = [];
-      _SetPrototypeForEach(v, (x) => { out[out.length] = enc(x, depth + 1); });
-      return { $t: "set", v: out };
-    }
-    if (v instanceof ArrayBuffer) return { $t: "ab", v: Uint8ArrayPrototypeToBase64(new Uint8Array(v)) };
-    if (ArrayBufferIsView(v)) {
-      let name = "Uint8Array";
-      for (let i = 0; i < _typedNames.length; i++) if (v instanceof _typed[i]) { name = _typedNames[i]; break; }
-      return { $t: "view", k: name, v: Uint8ArrayPrototypeToBase64(new Uint8Array(v.buffer, v.byteOffset, v.byteLength)) };
-    }
-    if (v instanceof Error) {
-      return { $t: "error", name: String(v.name), message: String(v.message), stack: String(v.stack || "") };
-    }
-    if (v instanceof Boolean || v instanceof Number || v instanceof String) return { $t: "boxed", v: enc(_unbox(v), depth + 1) };
-    // An unloaded family cannot have made v: check before touching (loading) it.
-    if (__loaded.has("blob_formdata") && v instanceof _global("Blob")) return { $t: "blob", type: v.type, v: Uint8ArrayPrototypeToBase64(v._bytes()) };
     const proto = ObjectGetPrototypeOf(v);
+    // A plain object (the common case) is none of the classes below, which
+    // are told apart by _is (instanceof without the classes' own
+    // Symbol.hasInstance, which the app may define).
     if (proto !== ObjectPrototype && proto !== null) {
+      // An invalid Date's time value is NaN, which JSON writes as null.
+      if (_is(v, Date)) return { $t: "date", v: DatePrototypeGetTime(v) };
+      if (_is(v, RegExp)) return { $t: "regexp", src: RegExpPrototypeSource(v), flags: RegExpPrototypeFlags(v) };
+      if (_is(v, Map)) {
+        const out = [];
+        _MapPrototypeForEach(v, (x, k) => { out[out.length] = [enc(k, depth + 1), enc(x, depth + 1)]; });
+        return { $t: "map", v: out };
+      }
+      if (_is(v, Set)) {
+        const out = [];
+        _SetPrototypeForEach(v, (x) => { out[out.length] = enc(x, depth + 1); });
+        return { $t: "set", v: out };
+      }
+      if (_isArrayBuffer(v)) return { $t: "ab", v: Uint8ArrayPrototypeToBase64(new Uint8Array(v)) };
+      if (ArrayBufferIsView(v)) {
+        let name = "Uint8Array";
+        for (let i = 0; i < _typedNames.length; i++) if (_is(v, _typed[i])) { name = _typedNames[i]; break; }
+        return { $t: "view", k: name, v: Uint8ArrayPrototypeToBase64(toBytes(v)) };
+      }
+      if (_is(v, Error)) {
+        return { $t: "error", name: String(v.name), message: String(v.message), stack: String(v.stack || "") };
+      }
+      if (_is(v, Boolean) || _is(v, Number) || _is(v, String)) return { $t: "boxed", v: enc(_unbox(v), depth + 1) };
+      // An unloaded family cannot have made v: check before touching (loading) it.
+      if (__loaded.has("blob_formdata") && _shared.isBlob(v)) return { $t: "blob", type: _shared.blobType(v), v: Uint8ArrayPrototypeToBase64(_shared.blobBytes(v)) };
       const name = (proto && proto.constructor && proto.constructor.name) || "object";
-      if (v instanceof Promise || v instanceof WeakMap || v instanceof WeakSet || (typeof _WeakRef === "function" && v instanceof _WeakRef)) {
+      if (_is(v, Promise) || _is(v, WeakMap) || _is(v, WeakSet) || (typeof _WeakRef === "function" && _is(v, _WeakRef))) {
         throw new DataCloneError(`${name} could not be cloned`);
       }
       if (!(opts && opts.lossy)) throw new DataCloneError(`an instance of class ${name} could not be cloned; only plain objects, arrays and built-in value types can be (make ${name} extend RpcTarget to pass it by reference over RPC, or send a plain object)`);
@@ -101,8 +105,8 @@ function _encodeValue(value, opts) {
 
 // _unbox is the primitive in a Boolean, Number or String object.
 function _unbox(v) {
-  if (v instanceof Boolean) return _BooleanPrototypeValueOf(v);
-  if (v instanceof Number) return _NumberPrototypeValueOf(v);
+  if (_is(v, Boolean)) return _BooleanPrototypeValueOf(v);
+  if (_is(v, Number)) return _NumberPrototypeValueOf(v);
   return StringPrototypeToString(v);
 }
 
@@ -149,12 +153,13 @@ function _decodeValue(text, capFactory) {
         for (let i = 0; i < x.v.length; i++) _SetPrototypeAdd(out, dec(x.v[i]));
         return out;
       }
-      case "ab": out = Uint8ArrayFromBase64(x.v).buffer; break;
+      case "ab": out = TypedArrayPrototypeGetBuffer(Uint8ArrayFromBase64(x.v)); break;
       case "view": {
         const bytes = Uint8ArrayFromBase64(x.v);
         const k = ArrayPrototypeIndexOf(_typedNames, x.k);
         const C = k >= 0 ? _typed[k] : Uint8Array;
-        out = C === DataView ? new DataView(bytes.buffer) : new C(bytes.buffer, 0, bytes.byteLength / (C.BYTES_PER_ELEMENT || 1));
+        const buf = TypedArrayPrototypeGetBuffer(bytes);
+        out = C === DataView ? new DataView(buf) : new C(buf, 0, TypedArrayPrototypeGetByteLength(bytes) / (C.BYTES_PER_ELEMENT || 1));
         break;
       }
       case "error": {
@@ -165,7 +170,7 @@ function _decodeValue(text, capFactory) {
         break;
       }
       case "boxed": out = Object(dec(x.v)); break;
-      case "blob": out = new (_global("Blob"))([Uint8ArrayFromBase64(x.v)], { type: x.type }); break;
+      case "blob": out = new (_global("Blob"))([Uint8ArrayFromBase64(x.v)], { __proto__: null, type: x.type }); break;
       case "obj": {
         out = {}; refs[slot] = out;
         const keys = ObjectKeys(x.v);

@@ -16,6 +16,12 @@ class WorkflowEntrypoint {
 let _env = {};
 let _exports = null;
 
+// _is is x instanceof C without C's Symbol.hasInstance, which an app can
+// define on the classes it imports from cloudflare:workers.
+function _is(x, C) { return FunctionPrototypeSymbolHasInstance(C, x); }
+// _extends reports whether v is a class that extends C.
+function _extends(v, C) { return typeof v === "function" && _is(v.prototype, C); }
+
 function _limitsText(opts) {
   return opts && opts.limits ? JSONStringify(opts.limits) : "";
 }
@@ -138,13 +144,13 @@ function _ctxExports() {
     get(t, prop) {
       if (typeof prop !== "string" || !_exports || !(prop in _exports)) return undefined;
       const v = _exports[prop];
-      if (typeof v === "function" && v.prototype instanceof DurableObject) {
+      if (_extends(v, DurableObject)) {
         // A Durable Object class with storage: its namespace, when the
         // platform runs one for it.
         const id = host("self.namespace", prop);
         return id === null || id === undefined ? undefined : _namespaceStub(id);
       }
-      const isEntrypoint = (typeof v === "function" && v.prototype instanceof WorkerEntrypoint) || (v && typeof v === "object" && typeof v.fetch === "function");
+      const isEntrypoint = _extends(v, WorkerEntrypoint) || (v && typeof v === "object" && typeof v.fetch === "function");
       return isEntrypoint ? _loopback(prop) : undefined;
     },
     has(t, prop) { return !!_exports && prop in _exports; },
@@ -181,8 +187,8 @@ function _resolveEntrypoint(name) {
 
 function _instantiate(v, ctx) {
   if (typeof v === "function") {
-    if (v.prototype instanceof WorkerEntrypoint || v === WorkerEntrypoint) return new v(ctx, _env);
-    if (v.prototype instanceof DurableObject) throw new TypeError(`Export "${v.name}" is a DurableObject class; reach it through a Durable Object namespace or a facet, not as an entrypoint.`);
+    if (_extends(v, WorkerEntrypoint) || v === WorkerEntrypoint) return new v(ctx, _env);
+    if (_extends(v, DurableObject)) throw new TypeError(`Export "${v.name}" is a DurableObject class; reach it through a Durable Object namespace or a facet, not as an entrypoint.`);
     throw new TypeError(`Export "${v.name}" is a function; an entrypoint must be an object with a fetch() method or a class extending WorkerEntrypoint.`);
   }
   return v;
@@ -193,34 +199,37 @@ function _instantiate(v, ctx) {
 // (text), 2 (base64) or 3 (streamed: chunks follow). A body held in memory
 // is sent at once and it returns undefined; a streamed body is sent chunk
 // by chunk and it returns a promise of the end.
+// The Response is read through its private fields (_resStatus, _resB...),
+// never through Response.prototype, which the app may have changed.
 function _sendResponse(inv, res) {
-  if (!(res instanceof Response)) {
+  if (!_isResponse(res)) {
     const what = res === undefined ? "undefined (did the handler forget to return?)" : ObjectPrototypeToString(res);
     throw new TypeError(`The fetch handler must return a Response (or a Promise of one); it returned ${what}.`);
   }
-  const status = res.status, statusText = res.statusText, headers = res._flatHeaders();
-  if (res._stream) return _sendStream(inv, res, status, statusText, headers);
-  const text = res._takeText();
+  const status = _resStatus(res), statusText = _resStatusText(res), headers = _resFlatHeaders(res);
+  const body = _resB.get(res);
+  if (_isStreamBody(body)) return _sendStream(inv, res, body, status, statusText, headers);
+  const text = _takeText(res, _resB);
   if (text !== null) { host("respond", inv, status, statusText, headers, text, 1); return; }
-  if (!res._hasBody) { host("respond", inv, status, statusText, headers, null, 0); return; }
-  if (res.bodyUsed) throw new TypeError("Body has already been used. It can only be read once; call clone() before reading to read it twice.");
-  host("respond", inv, status, statusText, headers, b64(res._bytesNow()), 2);
+  if (body === null) { host("respond", inv, status, statusText, headers, null, 0); return; }
+  if (_bodyUsed(res, _resB)) throw new TypeError("Body has already been used. It can only be read once; call clone() before reading to read it twice.");
+  host("respond", inv, status, statusText, headers, b64(_bytesNow(res, _resB)), 2);
 }
 
-async function _sendStream(inv, res, status, statusText, headers) {
-  if (res._used) throw new TypeError("The response body has already been read.");
+async function _sendStream(inv, res, stream, status, statusText, headers) {
+  if (_resB.used(res)) throw new TypeError("The response body has already been read.");
   host("respond", inv, status, statusText, headers, null, 3);
-  res._used = true;
-  const reader = res._stream.getReader();
+  _resB.use(res);
+  const reader = _shared.streamReader(stream);
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await _shared.readerRead(reader);
       if (done) break;
       if (value === undefined || value === null) continue;
       let bytes;
       try { bytes = typeof value === "string" ? _utf8.encode(value) : toBytes(value); }
       catch { throw new TypeError("A streamed response body must produce Uint8Array chunks."); }
-      if (!host("chunk", inv, b64(bytes))) { PromisePrototypeThen(reader.cancel("client went away"), undefined, () => {}); return; }
+      if (!host("chunk", inv, b64(bytes))) { PromisePrototypeThen(_shared.readerCancel(reader, "client went away"), undefined, () => {}); return; }
     }
     host("end", inv);
   } catch (e) {
@@ -256,7 +265,7 @@ _dispatch.fetch = (inv, entrypoint, propsText, method, url, headers, body, bodyK
     if (entrypoint === "\u0000object" && _objectGate) res = _fetchGated(entrypoint, propsText, req, waits);
     else res = _callFetch(entrypoint, propsText, req, waits);
   } catch (e) { _failed(inv, waits, e); return; }
-  if (res instanceof Response && typeof res.then !== "function") _respond(inv, waits, res);
+  if (_isResponse(res) && typeof res.then !== "function") _respond(inv, waits, res);
   else _when(res, (r) => _respond(inv, waits, r), (e) => _failed(inv, waits, e));
 };
 
@@ -267,7 +276,7 @@ function _callFetch(entrypoint, propsText, req, waits) {
   if (!target || typeof target.fetch !== "function") {
     throw new TypeError(`Entrypoint "${entrypoint || "default"}" has no fetch() handler; export default { async fetch(request, env, ctx) { return new Response("...") } }`);
   }
-  return target instanceof WorkerEntrypoint ? target.fetch(req) : target.fetch(req, _env, ctx);
+  return _is(target, WorkerEntrypoint) ? target.fetch(req) : target.fetch(req, _env, ctx);
 }
 
 // _fetchGated waits for blockConcurrencyWhile to let events in.
@@ -323,7 +332,7 @@ _dispatch.call = (inv, entrypoint, propsText, method, argsText) => {
     const ctx = _makeCtx(waits, props);
     if (entrypoint === "\u0000object") while (_objectGate) await _objectGate;
     const target = _instantiate(_resolveEntrypoint(entrypoint), ctx);
-    if (!(target instanceof WorkerEntrypoint) && !(target instanceof RpcTarget) && !(target instanceof DurableObject)) {
+    if (!_is(target, WorkerEntrypoint) && !_is(target, RpcTarget) && !_is(target, DurableObject)) {
       throw new TypeError(`Entrypoint "${entrypoint || "default"}" does not support RPC; export a class that extends WorkerEntrypoint to make its methods callable.`);
     }
     if (method === "\u0000alarm" && entrypoint === "\u0000object") {

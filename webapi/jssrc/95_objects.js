@@ -6,12 +6,17 @@ const _OBJECT = "\u0000object";
 let _object = null;       // the DurableObject instance this isolate hosts
 let _objectGate = null;   // a promise that holds new events (blockConcurrencyWhile)
 
+// _doIdString is the id's string, or undefined for anything but a
+// DurableObjectId (not through toString, which the app may replace).
+let _doIdString;
+
 class DurableObjectId {
   #id; #name;
   constructor(id, name) { this.#id = id; this.#name = name; }
+  static { _doIdString = (x) => (x !== null && typeof x === "object" && #id in x ? x.#id : undefined); }
   toString() { return this.#id; }
   toJSON() { return this.#id; }
-  equals(other) { return other instanceof DurableObjectId && other.toString() === this.#id; }
+  equals(other) { return _doIdString(other) === this.#id; }
   get name() { return this.#name; }
 }
 
@@ -25,7 +30,7 @@ function _sqlArg(v, i) {
     case "boolean": return { $i: v ? "1" : "0" };
     case "string": return v;
   }
-  if (v instanceof ArrayBuffer || ArrayBufferIsView(v)) return { $b: Uint8ArrayPrototypeToBase64(toBytes(v)) };
+  if (isBufferSource(v)) return { $b: Uint8ArrayPrototypeToBase64(toBytes(v)) };
   throw new TypeError(`SQL binding ${i + 1} has type ${typeof v}; bind null, numbers, strings, booleans, bigints or ArrayBuffers (JSON.stringify objects first)`);
 }
 
@@ -51,7 +56,7 @@ class SqlStorageCursor {
     this.#r = r;
     this.#i = 0;
   }
-  get columnNames() { return ArrayPrototypeSlice(this.#r[0]); }
+  get columnNames() { return _copyArray(this.#r[0]); }
   get rowsRead() { return this.#r[2]; }
   get rowsWritten() { return this.#r[3]; }
   #obj(row) {
@@ -76,7 +81,14 @@ class SqlStorageCursor {
     if (rest !== 1) throw new Error(rest === 0 ? "Expected exactly one result from SQL query, but got no results." : "Expected exactly one result from SQL query, but got multiple results.");
     return this.#obj(rows[this.#i++]);
   }
-  *raw() { const rows = this.#r[1]; while (this.#i < rows.length) yield ArrayPrototypeSlice(rows[this.#i++]); }
+  *raw() { const rows = this.#r[1]; while (this.#i < rows.length) yield _copyArray(rows[this.#i++]); }
+}
+
+// _sqlArgs is the bindings as the host takes them.
+function _sqlArgs(b) {
+  const out = [];
+  for (let i = 0; i < b.length; i++) out[i] = _sqlArg(b[i], i);
+  return out;
 }
 
 // _plainBindings reports whether every binding crosses to Go as itself
@@ -94,7 +106,7 @@ function _plainBindings(b) {
 const _sql = {
   exec(query, ...bindings) {
     if (typeof query !== "string") throw new TypeError("sql.exec(query, ...bindings): query must be a string");
-    const text = _plainBindings(bindings) ? _apply(host, undefined, _concat(["sql.execv", query], bindings)) : host("sql.exec", query, JSONStringify(ArrayPrototypeMap(bindings, _sqlArg)));
+    const text = _plainBindings(bindings) ? _apply(host, undefined, _concat(["sql.execv", query], bindings)) : host("sql.exec", query, JSONStringify(_sqlArgs(bindings)));
     return new SqlStorageCursor(_JSONparse(text));
   },
   get databaseSize() { return host("sql.size"); },
@@ -120,7 +132,9 @@ const _kv = {
 const _MAX_KEYS = 128;
 function _keysArg(keys, what) {
   if (keys.length > _MAX_KEYS) throw new RangeError(`${what}: at most ${_MAX_KEYS} keys per call, got ${keys.length}`);
-  return ArrayPrototypeMap(keys, _key);
+  const out = [];
+  for (let i = 0; i < keys.length; i++) out[i] = _key(keys[i]);
+  return out;
 }
 
 const _storage = {
@@ -169,7 +183,7 @@ const _storage = {
   },
   async getAlarm() { return host("alarm.get"); },
   async setAlarm(time) {
-    const ms = time instanceof Date ? DatePrototypeGetTime(time) : Number(time);
+    const ms = _is(time, Date) ? DatePrototypeGetTime(time) : Number(time);
     if (!NumberIsFinite(ms)) throw new TypeError("setAlarm(scheduledTime): scheduledTime must be a Date or a number of milliseconds since the epoch");
     host("alarm.set", MathMax(0, MathFloor(ms)));
   },
@@ -271,14 +285,14 @@ function _objectResponseFromWire(json) {
   if (w.text == null) return _responseFromWire(json);
   const body = ArrayPrototypeIncludes(_nullBodyStatuses, w.status) ? null : w.text;
   const r = new Response(body, { status: w.status, statusText: w.statusText || "", headers: w.headers });
-  r._setUrl(w.url || "", w.redirected);
+  _resSetUrl(r, w.url || "", w.redirected);
   return r;
 }
 
 function _objectStub(capId, id) {
   const fetchFn = async (input, init) => {
     // A Request passed alone is sent as it is (its body is consumed either way).
-    const req = input instanceof Request && init === undefined ? input : new Request(input, init);
+    const req = _isRequest(input) && init === undefined ? input : new Request(input, init);
     return _objectResponseFromWire(await hostAsync("ns.fetch", capId, id, await _requestToWire(req)));
   };
   return new Proxy({}, {
@@ -295,7 +309,8 @@ function _objectStub(capId, id) {
 
 function _namespaceStub(capId) {
   const idOf = (x) => {
-    if (x instanceof DurableObjectId) return x.toString();
+    const s = _doIdString(x);
+    if (s !== undefined) return s;
     throw new TypeError("get(id): id must come from idFromName, newUniqueId or idFromString");
   };
   return ObjectFreeze({
