@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/supervisor"
@@ -78,5 +79,43 @@ func TestCallsOnlyForOwnApps(t *testing.T) {
 	}
 	if rec := call(0, "POST", "/fetch", projectApp); rec.Code == 200 {
 		t.Fatalf("fetch as the project of a pool without one: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// A host whose connection ends while its process lives (a protocol error,
+// a peer that stopped reading) is killed and restarted, not left answering
+// nothing.
+func TestDeadConnectionRestartsTheHost(t *testing.T) {
+	dir := t.TempDir()
+	exe, _ := os.Executable()
+	pool, err := NewPool(PoolOptions{Hosts: 1, AppsDir: filepath.Join(dir, "apps"), MemoryBudget: 64 << 20,
+		Command: func() *exec.Cmd { return exec.Command(exe, "-test.run=^$") },
+		Env:     []string{"WARREN_HOST_TEST_CHILD=1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sup, err := supervisor.New(supervisor.Options{Runner: pool, Dir: dir})
+	if err != nil {
+		pool.Close()
+		t.Fatal(err)
+	}
+	pool.Attach(sup)
+	defer sup.Close()
+	if _, _, err := sup.Deploy(context.Background(), "a", &supervisor.Deployment{WorkerCode: *warren.SingleModule("app.js", `export default { fetch() { return new Response("up") } }`)}); err != nil {
+		t.Fatal(err)
+	}
+	old := pool.PIDs()[0]
+	pool.slots[0].mu.Lock()
+	pool.slots[0].cur.client.Close() // as a protocol error would end it
+	pool.slots[0].mu.Unlock()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		rec := httptest.NewRecorder()
+		sup.ServeApp(rec, httptest.NewRequest("GET", "http://x/", nil), "a", "/")
+		if rec.Code == 200 && rec.Body.String() == "up" && pool.PIDs()[0] != old {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the host was not restarted: %d %s, pid %d (was %d)", rec.Code, rec.Body, pool.PIDs()[0], old)
+		}
 	}
 }

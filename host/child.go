@@ -26,6 +26,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/host/wire"
@@ -127,8 +128,13 @@ func RunChild(opts ChildOptions) error {
 			mux.ServeHTTP(w, r)
 		}
 	})
-	// Serve until the control plane goes away (its end of the pair closes).
-	<-wire.NewConn(opts.Control, h).Done()
+	// Serve until the control plane goes away (its end of either pair
+	// closes, or a connection fails: the pool then starts a new host).
+	ctl := wire.NewConn(opts.Control, h)
+	select {
+	case <-ctl.Done():
+	case <-c.calls.Done():
+	}
 	return nil
 }
 
@@ -147,7 +153,9 @@ type child struct {
 // log sends an isolate's output to the control plane.
 func (c *child) log(app string, e worker.LogEntry) {
 	b, _ := json.Marshal(e)
-	req, _ := http.NewRequest("POST", "http://control/log?app="+url.QueryEscape(app), bytes.NewReader(b))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // a log line never holds an isolate longer
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "POST", "http://control/log?app="+url.QueryEscape(app), bytes.NewReader(b))
 	if resp, err := c.calls.RoundTrip(req); err == nil {
 		resp.Body.Close()
 	}
@@ -232,7 +240,7 @@ func (c *child) code(ctx context.Context, app string, version int) (*warren.Work
 		return nil, readErr(resp)
 	}
 	var wc warren.WorkerCode
-	if err := json.NewDecoder(resp.Body).Decode(&wc); err != nil {
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 4*warren.MaxCodeSize)).Decode(&wc); err != nil {
 		return nil, err
 	}
 	return &wc, nil

@@ -178,10 +178,15 @@ func (p *Pool) start(s *slot) (*proc, error) {
 	}
 	ctl[1].Close()
 	calls[1].Close()
-	ctlConn, _ := net.FileConn(ctl[0])
-	callsConn, _ := net.FileConn(calls[0])
+	ctlConn, err1 := net.FileConn(ctl[0])
+	callsConn, err2 := net.FileConn(calls[0])
 	ctl[0].Close()
 	calls[0].Close()
+	if err := errors.Join(err1, err2); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, fmt.Errorf("host %d: its socket pair: %w", s.n, err)
+	}
 	pr := &proc{cmd: cmd, client: wire.NewConn(ctlConn, nil), calls: wire.NewConn(callsConn, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { p.calls(s, w, r) })), dead: make(chan struct{})}
 	if p.opts.Project != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -196,6 +201,7 @@ func (p *Pool) start(s *slot) (*proc, error) {
 		}
 	}
 	go p.watch(s, pr)
+	go p.watchConns(s, pr)
 	p.opts.Log.Info("host started", "host", s.n, "pid", cmd.Process.Pid)
 	return pr, nil
 }
@@ -242,6 +248,25 @@ func (p *Pool) watch(s *slot, pr *proc) {
 		p.opts.Log.Error("host restart failed", "host", s.n, "error", err.Error())
 		time.Sleep(delay)
 	}
+}
+
+// watchConns kills a host whose connection ended while its process lives
+// (a protocol error, a peer that stopped reading): watch then restarts it.
+func (p *Pool) watchConns(s *slot, pr *proc) {
+	var why error
+	select {
+	case <-pr.dead:
+		return
+	case <-pr.client.Done():
+		why = pr.client.Err()
+	case <-pr.calls.Done():
+		why = pr.calls.Err()
+	}
+	if p.closed.Load() {
+		return
+	}
+	p.opts.Log.Error("a host's connection ended; killing the host so that it restarts", "host", s.n, "pid", pr.cmd.Process.Pid, "reason", fmt.Sprint(why))
+	pr.cmd.Process.Kill()
 }
 
 // slotOf places an app on one host, always the same.
@@ -319,7 +344,7 @@ func (p *Pool) Validate(ctx context.Context, id string, d *supervisor.Deployment
 		return "", readErr(resp)
 	}
 	var out struct{ Class string }
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxAnswer)).Decode(&out); err != nil {
 		return "", err
 	}
 	return out.Class, nil
@@ -388,28 +413,42 @@ func (b *usageBody) Read(p []byte) (int, error) {
 
 // Stop closes the app's running code in its host.
 func (p *Pool) Stop(id string) {
-	req, _ := http.NewRequest("POST", "http://host/stop?app="+url.QueryEscape(id), nil)
-	if resp, err := p.do(context.Background(), id, req); err == nil {
+	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "POST", "http://host/stop?app="+url.QueryEscape(id), nil)
+	if resp, err := p.do(ctx, id, req); err == nil {
 		resp.Body.Close()
 	}
+}
+
+// adminTimeout bounds the pool's own requests to a host (stop, running,
+// stats): a stalled host must not hold the admin API.
+const adminTimeout = 10 * time.Second
+
+// maxAnswer bounds what the control plane decodes from a host's answer.
+const maxAnswer = 16 << 20
+
+// ask GETs path from slot s's host and decodes its JSON answer into v.
+func (p *Pool) ask(s *slot, path string, v any) error {
+	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://host"+path, nil)
+	resp, err := p.doSlot(ctx, s, req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return json.NewDecoder(io.LimitReader(resp.Body, maxAnswer)).Decode(v)
 }
 
 // RunningApps asks every host which apps have their code in memory.
 func (p *Pool) RunningApps() map[string]bool {
 	out := map[string]bool{}
 	for _, sl := range p.slots {
-		pr, err := sl.proc(context.Background())
-		if err != nil {
-			continue
-		}
-		req, _ := http.NewRequest("GET", "http://host/running", nil)
-		resp, err := pr.client.RoundTrip(req)
-		if err != nil {
-			continue
-		}
 		var ids map[string]bool
-		json.NewDecoder(resp.Body).Decode(&ids)
-		resp.Body.Close()
+		if p.ask(sl, "/running", &ids) != nil {
+			continue
+		}
 		for id := range ids {
 			out[id] = true
 		}
@@ -421,18 +460,13 @@ func (p *Pool) RunningApps() map[string]bool {
 func (p *Pool) Stats() supervisor.RunnerStats {
 	st := supervisor.RunnerStats{Hosts: int64(len(p.slots)), HostRestarts: p.restarts.Load()}
 	for _, s := range p.slots {
-		req, _ := http.NewRequest("GET", "http://host/stats", nil)
-		pr, err := s.proc(context.Background())
-		if err != nil {
-			continue
-		}
-		resp, err := pr.client.RoundTrip(req)
-		if err != nil {
-			continue
-		}
 		var h supervisor.RunnerStats
-		json.NewDecoder(resp.Body).Decode(&h)
-		resp.Body.Close()
+		if p.ask(s, "/stats", &h) != nil {
+			continue
+		}
+		s.mu.Lock()
+		pr := s.cur
+		s.mu.Unlock()
 		st.Live += h.Live
 		st.ColdStarts += h.ColdStarts
 		st.Evictions += h.Evictions
