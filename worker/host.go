@@ -204,6 +204,37 @@ var hopByHop = map[string]bool{
 // maxResponseHeaderBytes bounds the headers of a Worker's response.
 const maxResponseHeaderBytes = 256 << 10
 
+// responseHeaders reads a response's header list as the prelude hands it
+// over ("name\nvalue\n..."), checking it again: the prelude's Headers
+// class validates, but the host trusts nothing from inside the isolate.
+// Framing headers are dropped. An error without a Code means the list
+// could not be read at all.
+func responseHeaders(list string) (http.Header, *warren.Error) {
+	h := http.Header{}
+	size := 0
+	for rest := list; rest != ""; {
+		name, after, found := strings.Cut(rest, "\n")
+		if !found {
+			return nil, &warren.Error{} // a name without a value
+		}
+		var value string
+		value, rest, _ = strings.Cut(after, "\n")
+		if !httpguts.ValidHeaderFieldName(name) || strings.ContainsAny(value, "\r\n\x00") {
+			return nil, &warren.Error{Code: warren.CodeException, Message: fmt.Sprintf("the Worker's response has an invalid header %q: %q", name, value), Hint: "header names must be HTTP tokens and values must not contain CR, LF or NUL"}
+		}
+		k := http.CanonicalHeaderKey(name)
+		if hopByHop[k] {
+			continue
+		}
+		size += len(name) + len(value)
+		if size > maxResponseHeaderBytes {
+			return nil, &warren.Error{Code: warren.CodeTooLarge, Limit: "response headers", Message: fmt.Sprintf("the Worker's response headers are larger than %d bytes", maxResponseHeaderBytes)}
+		}
+		h[k] = append(h[k], value)
+	}
+	return h, nil
+}
+
 // opRespond takes a fetch invocation's response: (inv, status, statusText,
 // headers, body, kind), headers as "name\nvalue\n..." and kind 0 (no
 // body), 1 (body is text), 2 (body is base64) or 3 (streamed: chunks
@@ -233,31 +264,15 @@ func (in *Instance) opRespond(args []any) error {
 		return nil
 	}
 	resp := &http.Response{StatusCode: status, Status: strconv.Itoa(status) + " " + strings.Map(printable, statusText), Header: http.Header{}, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
-	size := 0
-	for rest := headers; rest != ""; {
-		name, after, found := strings.Cut(rest, "\n")
-		if !found {
-			return unreadable() // a name without a value
+	h, herr := responseHeaders(headers)
+	if herr != nil {
+		if herr.Code == "" {
+			return unreadable()
 		}
-		var value string
-		value, rest, _ = strings.Cut(after, "\n")
-		// The prelude's Headers class validates, but the app can replace
-		// the list it hands over: check again at the boundary.
-		if !httpguts.ValidHeaderFieldName(name) || strings.ContainsAny(value, "\r\n\x00") {
-			in.finish(inv, invResult{err: &warren.Error{Code: warren.CodeException, Message: fmt.Sprintf("the Worker's response has an invalid header %q: %q", name, value), Hint: "header names must be HTTP tokens and values must not contain CR, LF or NUL"}})
-			return nil
-		}
-		k := http.CanonicalHeaderKey(name)
-		if hopByHop[k] {
-			continue
-		}
-		size += len(name) + len(value)
-		if size > maxResponseHeaderBytes {
-			in.finish(inv, invResult{err: &warren.Error{Code: warren.CodeTooLarge, Limit: "response headers", Message: fmt.Sprintf("the Worker's response headers are larger than %d bytes", maxResponseHeaderBytes)}})
-			return nil
-		}
-		resp.Header[k] = append(resp.Header[k], value)
+		in.finish(inv, invResult{err: herr})
+		return nil
 	}
+	resp.Header = h
 	inv.answered = true
 	switch kind {
 	case 3:
