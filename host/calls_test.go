@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -116,6 +117,21 @@ func TestDeadConnectionRestartsTheHost(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the host was not restarted: %d %s, pid %d (was %d)", rec.Code, rec.Body, pool.PIDs()[0], old)
+		}
+	}
+}
+
+// A status the runtime never produces, from a subverted host, is refused.
+func TestBadStatusRefused(t *testing.T) {
+	for _, code := range []int{0, 100, 101, 199, 600, 999} {
+		resp := &http.Response{StatusCode: code, Body: http.NoBody}
+		if err := badStatus(resp); warren.ErrorCode(err) != warren.CodeUnavailable {
+			t.Errorf("status %d: %v", code, err)
+		}
+	}
+	for _, code := range []int{200, 404, 599} {
+		if err := badStatus(&http.Response{StatusCode: code, Body: http.NoBody}); err != nil {
+			t.Errorf("status %d refused: %v", code, err)
 		}
 	}
 }

@@ -365,6 +365,9 @@ func (p *Pool) Serve(ctx context.Context, spec *supervisor.AppSpec, req *http.Re
 		parseUsage(resp.Header.Get(hdrUsage), ru)
 		return nil, ru, readErr(resp)
 	}
+	if err := badStatus(resp); err != nil {
+		return nil, ru, err
+	}
 	resp.Body = &usageBody{ReadCloser: resp.Body, resp: resp, ru: ru}
 	return resp, ru, nil
 }
@@ -391,6 +394,17 @@ func forward(ctx context.Context, req *http.Request, kind string) *http.Request 
 		out.Body = nil // no data frames
 	}
 	return out
+}
+
+// badStatus refuses a response status the runtime never produces (a
+// subverted host could send a 1xx, which net/http would send on as an
+// informational response); it closes the body.
+func badStatus(resp *http.Response) error {
+	if resp.StatusCode >= 200 && resp.StatusCode <= 599 {
+		return nil
+	}
+	resp.Body.Close()
+	return &warren.Error{Code: warren.CodeUnavailable, Message: fmt.Sprintf("the host answered with status %d", resp.StatusCode)}
 }
 
 // usageBody reads the usage trailer when the body ends.

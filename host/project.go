@@ -76,6 +76,9 @@ func (p *Pool) Project() worker.Fetcher {
 			defer resp.Body.Close()
 			return nil, readErr(resp)
 		}
+		if err := badStatus(resp); err != nil {
+			return nil, err
+		}
 		resp.Body = &cutBody{resp.Body}
 		return resp, nil
 	})

@@ -118,6 +118,10 @@ func (p *Pool) RunOnce(ctx context.Context, lc *worker.LoadCode, req *http.Reque
 		p.runs.remove(id)
 		return nil, readErr(resp)
 	}
+	if err := badStatus(resp); err != nil {
+		p.runs.remove(id)
+		return nil, err
+	}
 	resp.Body = &runBody{ReadCloser: resp.Body, done: func() { p.runs.remove(id) }}
 	return resp, nil
 }
