@@ -16,13 +16,13 @@ import (
 	"github.com/warrenhq/warren/supervisor"
 )
 
-// A subverted host is answered only for its own apps and runs: it cannot
-// read another app's code, write to another app's log or fetch under
-// another app's egress policy.
-func TestCallsOnlyForOwnApps(t *testing.T) {
+// poolWithSupervisor starts hosts (this test binary, see TestMain) under
+// a supervisor, closed when the test ends.
+func poolWithSupervisor(t *testing.T, hosts int) (*Pool, *supervisor.Supervisor) {
+	t.Helper()
 	dir := t.TempDir()
 	exe, _ := os.Executable()
-	pool, err := NewPool(PoolOptions{Hosts: 2, AppsDir: filepath.Join(dir, "apps"), MemoryBudget: 64 << 20,
+	pool, err := NewPool(PoolOptions{Hosts: hosts, AppsDir: filepath.Join(dir, "apps"), MemoryBudget: 64 << 20,
 		Command: func() *exec.Cmd { return exec.Command(exe, "-test.run=^$") },
 		Env:     []string{"WARREN_HOST_TEST_CHILD=1"}})
 	if err != nil {
@@ -34,7 +34,15 @@ func TestCallsOnlyForOwnApps(t *testing.T) {
 		t.Fatal(err)
 	}
 	pool.Attach(sup)
-	defer sup.Close()
+	t.Cleanup(sup.Close)
+	return pool, sup
+}
+
+// A subverted host is answered only for its own apps and runs: it cannot
+// read another app's code, write to another app's log or fetch under
+// another app's egress policy.
+func TestCallsOnlyForOwnApps(t *testing.T) {
+	pool, sup := poolWithSupervisor(t, 2)
 	// Two apps, one on each host.
 	var a, b string
 	for i := 0; a == "" || b == ""; i++ {
@@ -87,21 +95,7 @@ func TestCallsOnlyForOwnApps(t *testing.T) {
 // a peer that stopped reading) is killed and restarted, not left answering
 // nothing.
 func TestDeadConnectionRestartsTheHost(t *testing.T) {
-	dir := t.TempDir()
-	exe, _ := os.Executable()
-	pool, err := NewPool(PoolOptions{Hosts: 1, AppsDir: filepath.Join(dir, "apps"), MemoryBudget: 64 << 20,
-		Command: func() *exec.Cmd { return exec.Command(exe, "-test.run=^$") },
-		Env:     []string{"WARREN_HOST_TEST_CHILD=1"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sup, err := supervisor.New(supervisor.Options{Runner: pool, Dir: dir})
-	if err != nil {
-		pool.Close()
-		t.Fatal(err)
-	}
-	pool.Attach(sup)
-	defer sup.Close()
+	pool, sup := poolWithSupervisor(t, 1)
 	if _, _, err := sup.Deploy(context.Background(), "a", &supervisor.Deployment{WorkerCode: *warren.SingleModule("app.js", `export default { fetch() { return new Response("up") } }`)}); err != nil {
 		t.Fatal(err)
 	}

@@ -36,3 +36,16 @@ func (c *child) reportConfinement(rep sandbox.Report) {
 		resp.Body.Close()
 	}
 }
+
+// Main runs this process as a confined host, set up from the environment
+// warren serve gives it (ChildFromEnv), until the control plane goes away.
+// It is `warren host`, and what test binaries run when a pool starts them
+// as hosts.
+func Main() error {
+	opts, err := ChildFromEnv()
+	if err != nil {
+		return err
+	}
+	opts.Confine = Confine(opts)
+	return RunChild(opts)
+}

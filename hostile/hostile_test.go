@@ -72,12 +72,7 @@ type server struct {
 // with WARREN_HOST_TEST_CHILD=1), confined as warren serve confines hosts.
 func TestMain(m *testing.M) {
 	if os.Getenv("WARREN_HOST_TEST_CHILD") == "1" {
-		opts, err := host.ChildFromEnv()
-		if err == nil {
-			opts.Confine = host.Confine(opts)
-			err = host.RunChild(opts)
-		}
-		if err != nil {
+		if err := host.Main(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}

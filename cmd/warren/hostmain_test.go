@@ -13,12 +13,7 @@ import (
 // "host", which is this binary under go test.
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == "host" {
-		opts, err := host.ChildFromEnv()
-		if err == nil {
-			opts.Confine = confineHost(opts)
-			err = host.RunChild(opts)
-		}
-		if err != nil {
+		if err := host.Main(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}

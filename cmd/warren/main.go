@@ -103,12 +103,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return c.Run(ctx)
 	case "host": // internal: a host process started by warren serve
-		opts, err := host.ChildFromEnv()
-		if err != nil {
-			return err
-		}
-		opts.Confine = confineHost(opts)
-		return host.RunChild(opts)
+		return host.Main()
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
