@@ -2,7 +2,6 @@ package host
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -43,16 +42,7 @@ func poolWithSupervisor(t *testing.T, hosts int) (*Pool, *supervisor.Supervisor)
 // another app's egress policy.
 func TestCallsOnlyForOwnApps(t *testing.T) {
 	pool, sup := poolWithSupervisor(t, 2)
-	// Two apps, one on each host.
-	var a, b string
-	for i := 0; a == "" || b == ""; i++ {
-		id := fmt.Sprintf("app%d", i)
-		if pool.HostOf(id) == 0 && a == "" {
-			a = id
-		} else if pool.HostOf(id) == 1 && b == "" {
-			b = id
-		}
-	}
+	a, b := OneAppPerHost(pool) // two apps, one on each host
 	for _, id := range []string{a, b} {
 		d := &supervisor.Deployment{WorkerCode: *warren.SingleModule("app.js", `export default { fetch() { return new Response("secret of `+id+`") } }`), Egress: []string{"example.com"}}
 		if _, _, err := sup.Deploy(context.Background(), id, d); err != nil {

@@ -1,8 +1,24 @@
 package host
 
+import "fmt"
+
 // RunsInFlight is the number of one-shot runs the pool has registered.
 func RunsInFlight(p *Pool) int {
 	p.runs.mu.Lock()
 	defer p.runs.mu.Unlock()
 	return len(p.runs.m)
+}
+
+// OneAppPerHost returns two app ids that the pool (of two hosts or more)
+// places on hosts 0 and 1.
+func OneAppPerHost(p *Pool) (onA, onB string) {
+	for i := 0; onA == "" || onB == ""; i++ {
+		id := fmt.Sprintf("app%d", i)
+		if p.HostOf(id) == 0 && onA == "" {
+			onA = id
+		} else if p.HostOf(id) == 1 && onB == "" {
+			onB = id
+		}
+	}
+	return onA, onB
 }

@@ -368,7 +368,8 @@ func (p *Pool) Serve(ctx context.Context, spec *supervisor.AppSpec, req *http.Re
 	if err := badStatus(resp); err != nil {
 		return nil, ru, err
 	}
-	resp.Body = &usageBody{ReadCloser: resp.Body, resp: resp, ru: ru}
+	// The trailer is there once the body has ended (empty if it is closed early).
+	resp.Body = &hostBody{ReadCloser: resp.Body, what: "the app's response", end: func() { parseUsage(resp.Trailer.Get(hdrUsage), ru) }}
 	return resp, ru, nil
 }
 
@@ -407,22 +408,35 @@ func badStatus(resp *http.Response) error {
 	return &warren.Error{Code: warren.CodeUnavailable, Message: fmt.Sprintf("the host answered with status %d", resp.StatusCode)}
 }
 
-// usageBody reads the usage trailer when the body ends.
-type usageBody struct {
+// hostBody is a response body from a host: a body that breaks midway (its
+// host died) is reported as cut off, and end, if set, runs once when the
+// body ends or is closed (reading the usage trailer, forgetting a run).
+type hostBody struct {
 	io.ReadCloser
-	resp *http.Response
-	ru   *supervisor.RunUsage
+	what string // "the app's response"
+	end  func()
 	once sync.Once
 }
 
-func (b *usageBody) Read(p []byte) (int, error) {
+func (b *hostBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if err == io.EOF {
-		b.once.Do(func() { parseUsage(b.resp.Trailer.Get(hdrUsage), b.ru) })
+		b.finish()
 	} else if err != nil {
-		err = &warren.Error{Code: warren.CodeUnavailable, Message: "the app's response was cut off: " + err.Error()}
+		err = &warren.Error{Code: warren.CodeUnavailable, Message: b.what + " was cut off: " + err.Error()}
 	}
 	return n, err
+}
+
+func (b *hostBody) Close() error {
+	b.finish()
+	return b.ReadCloser.Close()
+}
+
+func (b *hostBody) finish() {
+	if b.end != nil {
+		b.once.Do(b.end)
+	}
 }
 
 // Stop closes the app's running code in its host.

@@ -161,16 +161,7 @@ func TestEgressThroughControlPlane(t *testing.T) {
 // WARREN_CRASH_ROUNDS sets the number of kills (default 1).
 func TestHostCrashContained(t *testing.T) {
 	s, pool := newPoolSup(t, 2)
-	// One app on each host.
-	var onA, onB string
-	for i := 0; onA == "" || onB == ""; i++ {
-		id := fmt.Sprintf("app%d", i)
-		if pool.HostOf(id) == 0 && onA == "" {
-			onA = id
-		} else if pool.HostOf(id) == 1 && onB == "" {
-			onB = id
-		}
-	}
+	onA, onB := host.OneAppPerHost(pool) // one app on each host
 	deploy(t, s, onA, counter)
 	deploy(t, s, onB, counter)
 	victim := pool.PIDs()[0]

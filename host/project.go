@@ -79,20 +79,9 @@ func (p *Pool) Project() worker.Fetcher {
 		if err := badStatus(resp); err != nil {
 			return nil, err
 		}
-		resp.Body = &cutBody{resp.Body}
+		resp.Body = &hostBody{ReadCloser: resp.Body, what: "the project's response"}
 		return resp, nil
 	})
-}
-
-// cutBody reports a body that breaks midway (its host died) as such.
-type cutBody struct{ io.ReadCloser }
-
-func (b *cutBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	if err != nil && err != io.EOF {
-		err = &warren.Error{Code: warren.CodeUnavailable, Message: "the response was cut off: " + err.Error()}
-	}
-	return n, err
 }
 
 // startProject runs the project in this host.

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -9,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"sync"
 
 	"github.com/warrenhq/warren"
@@ -97,7 +97,7 @@ func (p *Pool) RunOnce(ctx context.Context, lc *worker.LoadCode, req *http.Reque
 		fwd.Header.Set(hdrEgress, "1")
 	}
 	prefix := binary.BigEndian.AppendUint32(nil, uint32(len(code)))
-	readers := []io.Reader{strings.NewReader(string(prefix)), strings.NewReader(string(code))}
+	readers := []io.Reader{bytes.NewReader(prefix), bytes.NewReader(code)}
 	if req.Body != nil && req.Body != http.NoBody {
 		readers = append(readers, req.Body)
 	}
@@ -122,30 +122,8 @@ func (p *Pool) RunOnce(ctx context.Context, lc *worker.LoadCode, req *http.Reque
 		p.runs.remove(id)
 		return nil, err
 	}
-	resp.Body = &runBody{ReadCloser: resp.Body, done: func() { p.runs.remove(id) }}
+	resp.Body = &hostBody{ReadCloser: resp.Body, what: "the run's response", end: func() { p.runs.remove(id) }}
 	return resp, nil
-}
-
-// runBody forgets the run when its response has been read or closed.
-type runBody struct {
-	io.ReadCloser
-	once sync.Once
-	done func()
-}
-
-func (b *runBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	if err == io.EOF {
-		b.once.Do(b.done)
-	} else if err != nil {
-		err = &warren.Error{Code: warren.CodeUnavailable, Message: "the run's response was cut off: " + err.Error()}
-	}
-	return n, err
-}
-
-func (b *runBody) Close() error {
-	b.once.Do(b.done)
-	return b.ReadCloser.Close()
 }
 
 // runFetch makes a run's outbound fetch under the run's policy.

@@ -140,6 +140,22 @@ func startServer(t *testing.T) *server {
 	return &server{base: srv.URL, port: port, dir: dir, sup: sup}
 }
 
+// tryCase runs one case, then checks that the server and the bystander are
+// still healthy; it returns the case's result for the table.
+func tryCase(t *testing.T, s *server, name, what string, run func(*server) error) string {
+	t.Helper()
+	res := "pass"
+	if err := run(s); err != nil {
+		t.Errorf("%s (%s): %v", name, what, err)
+		res = "FAIL"
+	}
+	if err := s.healthy(); err != nil {
+		t.Errorf("after %s: server or bystander unhealthy: %v", name, err)
+		res = "FAIL (unhealthy after)"
+	}
+	return res
+}
+
 var client = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 8, DisableCompression: true}}
 
 // result is what one request got.
@@ -558,31 +574,13 @@ func TestHostileCorpus(t *testing.T) {
 		for _, r := range c.requests {
 			exp = append(exp, r.method+" "+r.path+": "+r.expectText)
 		}
-		res := "pass"
-		if err := c.run(s); err != nil {
-			t.Errorf("%s (%s): %v", c.name, c.what, err)
-			res = "FAIL"
-		}
-		if err := s.healthy(); err != nil {
-			t.Errorf("after %s: server or bystander unhealthy: %v", c.name, err)
-			res = "FAIL (unhealthy after)"
-		}
-		rows = append(rows, row{c.name, c.what, strings.Join(exp, "; "), res})
+		rows = append(rows, row{c.name, c.what, strings.Join(exp, "; "), tryCase(t, s, c.name, c.what, c.run)})
 	}
 	for _, c := range special {
 		if !selected(c.name) {
 			continue
 		}
-		res := "pass"
-		if err := c.run(s); err != nil {
-			t.Errorf("%s (%s): %v", c.name, c.what, err)
-			res = "FAIL"
-		}
-		if err := s.healthy(); err != nil {
-			t.Errorf("after %s: server or bystander unhealthy: %v", c.name, err)
-			res = "FAIL (unhealthy after)"
-		}
-		rows = append(rows, row{c.name, c.what, c.expect, res})
+		rows = append(rows, row{c.name, c.what, c.expect, tryCase(t, s, c.name, c.what, c.run)})
 	}
 	elapsed := time.Since(start)
 	close(b.stop)

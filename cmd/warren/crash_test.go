@@ -39,13 +39,7 @@ export default { fetch(req, env) { return env.LOG.getByName(new URL(req.url).sea
 // checks that every acknowledged write is there and the databases are sound.
 // WARREN_CRASH_ROUNDS sets the number of kills (default 3).
 func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and kills the real binary")
-	}
-	bin := filepath.Join(t.TempDir(), "warren")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildWarren(t)
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "src"), 0o755)
 	os.WriteFile(filepath.Join(dir, "src", "index.js"), []byte(crashApp), 0o644)
@@ -169,13 +163,7 @@ export class App extends DurableObject {
 // their databases, which pass integrity_check. WARREN_CRASH_ROUNDS sets the
 // number of kills (default 3; the long mode in docs/RELIABILITY.md uses 50).
 func TestCrashAppsKeepAcknowledgedWrites(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and kills the real binary")
-	}
-	bin := filepath.Join(t.TempDir(), "warren")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildWarren(t)
 	data := t.TempDir()
 	const token = "crash-test-token-0123456789"
 	rounds := 3
@@ -329,4 +317,17 @@ func verifyApps(t *testing.T, base string, apps []string, acked map[string]map[s
 			t.Fatalf("after kill %d: integrity_check of app %s = %q", round, a, c)
 		}
 	}
+}
+
+// buildWarren builds the real binary for the kill tests (skipped in -short).
+func buildWarren(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and kills the real binary")
+	}
+	bin := filepath.Join(t.TempDir(), "warren")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
 }
