@@ -9,7 +9,7 @@
 //
 // Run the corpus with
 //
-//	go test ./hostile/
+//	go test ./internal/hostile/
 //
 // (-v prints the table of cases and the bystander's latency). The package
 // has no non-test code.
