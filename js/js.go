@@ -14,16 +14,17 @@ import "time"
 // Undefined is the Go value for JavaScript's undefined.
 type Undefined struct{}
 
-// HostFunc is the one Go function a VM may call: op names the operation and
-// args carry the call's plain values. A returned error is thrown in
-// JavaScript as an Error with the error's text.
-type HostFunc func(op string, args []any) (any, error)
+// OpHandler is the one Go function a VM may call (as the global __op, which
+// the runtime captures and deletes before app code runs): op names the
+// operation and args carry the call's plain values. A returned error is
+// thrown in JavaScript as an Error with the error's text.
+type OpHandler func(op string, args []any) (any, error)
 
 // Options configure a new VM. Zero values mean "engine default".
 type Options struct {
 	MemoryLimit   int64 // bytes of engine heap; allocation past it throws "out of memory"
 	MaxStackSlots int   // call depth limit; deeper recursion throws "stack overflow"
-	Host          HostFunc
+	Ops           OpHandler
 }
 
 // Engine compiles code and creates VMs.

@@ -22,10 +22,10 @@ export default { async fetch() {
   globalThis[["cryp", "to"].join("")].randomUUID();
   globalThis[["Readable", "Stream"].join("")];
   const names = Object.getOwnPropertyNames(globalThis).filter(n => /^__/.test(n));
-  return Response.json({ leaked, reg, names, host: typeof __host, dispatch: typeof __dispatch });
+  return Response.json({ leaked, reg, names, op: typeof __op, dispatch: typeof __dispatch });
 } }`, worker.Config{})
 	_, body := get(t, in, "/")
-	if body != `{"leaked":"none","reg":"undefined","names":["__warren_family","__warren_family_x"],"host":"undefined","dispatch":"undefined"}` {
+	if body != `{"leaked":"none","reg":"undefined","names":["__warren_family","__warren_family_x"],"op":"undefined","dispatch":"undefined"}` {
 		t.Fatalf("got %s", body)
 	}
 }

@@ -112,27 +112,27 @@ func (e *Engine) NewVM(opts js.Options) (js.VM, error) {
 	if v.crt != 0 {
 		v.counted = countAllocFailures(v.crt)
 	}
-	if opts.Host != nil {
-		host := opts.Host
-		err := vm.RegisterHostFunc("__host", func(args []any) (r any, err error) {
+	if opts.Ops != nil {
+		ops := opts.Ops
+		err := vm.RegisterHostFunc("__op", func(args []any) (r any, err error) {
 			// A panic must not unwind through the engine: that abandons the VM.
 			defer func() {
 				if p := recover(); p != nil {
-					r, err = nil, fmt.Errorf("internal error in host operation: %v", p)
+					r, err = nil, fmt.Errorf("internal error in operation: %v", p)
 				}
 			}()
 			if len(args) == 0 {
-				return nil, errors.New("__host: missing operation")
+				return nil, errors.New("__op: missing operation")
 			}
 			op, ok := args[0].(string)
 			if !ok {
-				return nil, errors.New("__host: operation must be a string")
+				return nil, errors.New("__op: operation must be a string")
 			}
 			rest := args[1:]
 			for i, a := range rest {
 				rest[i] = fromEngine(a)
 			}
-			r, err = host(op, rest)
+			r, err = ops(op, rest)
 			if err != nil {
 				return nil, err
 			}
@@ -140,7 +140,7 @@ func (e *Engine) NewVM(opts js.Options) (js.VM, error) {
 		})
 		if err != nil {
 			vm.Close()
-			return nil, fmt.Errorf("register host function: %w", err)
+			return nil, fmt.Errorf("register the op handler: %w", err)
 		}
 	}
 	return v, nil

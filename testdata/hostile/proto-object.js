@@ -2,7 +2,7 @@
 // request: GET /
 // expect: status=200 body~"caught 0 host" body!~"bystander-secret"
 const seen = [];
-for (const k of ["host", "__host", "op", "dispatch", "__dispatch", "then", "respond", "_pairs", "body", "status", "headers", "id", "kind", "args", "db", "sql", "kv"]) {
+for (const k of ["host", "__host", "__op", "op", "dispatch", "__dispatch", "then", "respond", "_pairs", "body", "status", "headers", "id", "kind", "args", "db", "sql", "kv"]) {
   Object.defineProperty(Object.prototype, k, { configurable: true, set(v) { seen.push([k, v]); Object.defineProperty(this, k, { value: v, writable: true, configurable: true, enumerable: true }) } });
 }
 export default { async fetch(req) {

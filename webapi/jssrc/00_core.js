@@ -2,8 +2,8 @@
 // Web API file. All prelude files are concatenated inside one function scope
 // (see webapi/prelude.go), so names defined here are visible to later files
 // and invisible to app code.
-const host = globalThis.__host;
-delete globalThis.__host;
+const callOp = globalThis.__op;
+delete globalThis.__op;
 
 // ---- primordials ----
 // The built-ins the prelude uses, captured here, before app code runs. App
@@ -205,10 +205,10 @@ function _test(re, s) { return RegExpPrototypeExec(re, s) !== null; }
 
 const _pending = new SafeMap();
 
-// hostAsync starts an asynchronous host operation; Go answers later through
+// callOpAsync starts an asynchronous operation; Go answers later through
 // the "settle" dispatch.
-function hostAsync(op /* , ...args */) {
-  const id = _apply(host, undefined, arguments);
+function callOpAsync(op /* , ...args */) {
+  const id = _apply(callOp, undefined, arguments);
   return new Promise((resolve, reject) => { _pending.set(id, { __proto__: null, resolve, reject }); });
 }
 
@@ -274,7 +274,7 @@ function _when(v, ok, err) {
 function __load(name) {
   if (__loaded.has(name)) return;
   __loaded.add(name);
-  const body = _eval(host("prelude.source", name));
+  const body = _eval(callOp("prelude.source", name));
   body(__core);
 }
 
@@ -290,10 +290,10 @@ const _utf8 = {
     s = String(s);
     // Fast path for ASCII.
     if (!_test(_nonAscii, s)) { const u = new Uint8Array(s.length); for (let i = 0; i < s.length; i++) u[i] = StringPrototypeCharCodeAt(s, i); return u; }
-    return Uint8ArrayFromBase64(host("utf8.encode", s));
+    return Uint8ArrayFromBase64(callOp("utf8.encode", s));
   },
   decode(u8, fatal) {
-    return host("utf8.decode", Uint8ArrayPrototypeToBase64(u8), !!fatal);
+    return callOp("utf8.decode", Uint8ArrayPrototypeToBase64(u8), !!fatal);
   },
 };
 

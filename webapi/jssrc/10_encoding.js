@@ -130,12 +130,12 @@ class TextDecoder {
     let s;
     if (_allAscii(u8)) s = _latin1(u8);
     else if (this.#fatal) {
-      s = host("utf8.decodeOrNull", Uint8ArrayPrototypeToBase64(u8));
+      s = callOp("utf8.decodeOrNull", Uint8ArrayPrototypeToBase64(u8));
       if (s === null) {
         this.#pending = null; this.#bomSeen = false;
         throw new TypeError("The encoded data was not valid for encoding utf-8");
       }
-    } else s = host("utf8.decode", Uint8ArrayPrototypeToBase64(u8), false);
+    } else s = callOp("utf8.decode", Uint8ArrayPrototypeToBase64(u8), false);
     if (!this.#ignoreBOM && !this.#bomSeen && s.length > 0) {
       this.#bomSeen = true;
       if (StringPrototypeCharCodeAt(s, 0) === 0xfeff) s = StringPrototypeSlice(s, 1);

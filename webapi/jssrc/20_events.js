@@ -49,7 +49,7 @@ _defineConstants(DOMException, _domExceptionConstants);
 const _evState = new SafeWeakMap(); // Event -> internal state
 
 function _now() {
-  try { return host("now"); } catch { return 0; }
+  try { return callOp("now"); } catch { return 0; }
 }
 
 class Event {

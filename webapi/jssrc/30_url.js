@@ -45,7 +45,7 @@ function _formDecode(s) {
     }
     out[n++] = b;
   }
-  return host("utf8.decode", Uint8ArrayPrototypeToBase64(_subBytes(out, 0, n)), false);
+  return callOp("utf8.decode", Uint8ArrayPrototypeToBase64(_subBytes(out, 0, n)), false);
 }
 
 // _formParse parses a query into a list of [name, value].
@@ -200,7 +200,7 @@ class URLSearchParams {
 // ---- URL ----
 
 function _urlParse(input, base) {
-  const r = host("url.parse", _usv(input), base === undefined ? null : _usv(base));
+  const r = callOp("url.parse", _usv(input), base === undefined ? null : _usv(base));
   return r === null ? null : JSONParse(r);
 }
 
@@ -231,7 +231,7 @@ class URL {
     try { return new URL(url, base); } catch { return null; }
   }
   #set(prop, value) {
-    const r = host("url.set", this.#c.href, prop, _usv(value));
+    const r = callOp("url.set", this.#c.href, prop, _usv(value));
     if (r === null) return false;
     this.#c = JSONParse(r);
     return true;

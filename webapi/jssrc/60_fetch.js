@@ -609,7 +609,7 @@ async function fetch(input, init) {
   const signal = _reqSignal(req);
   if (signal && _signalAborted(signal)) throw _signalReason(signal);
   const wire = await _requestToWire(req);
-  const p = hostAsync("fetch", wire);
+  const p = callOpAsync("fetch", wire);
   let res;
   if (signal) {
     res = await new Promise((resolve, reject) => {

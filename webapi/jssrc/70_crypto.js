@@ -16,11 +16,11 @@ function _cryptoError(message, name) {
   return new (_global("DOMException"))(message, name);
 }
 
-// _chost calls a crypto host op, turning "Name: message" Go errors into
+// _cryptoOp calls a crypto host op, turning "Name: message" Go errors into
 // DOMExceptions of that name.
-function _chost(op /* , ...args */) {
+function _cryptoOp(op /* , ...args */) {
   try {
-    return _apply(host, undefined, arguments);
+    return _apply(callOp, undefined, arguments);
   } catch (e) {
     const msg = String(e && e.message !== undefined ? e.message : e);
     const m = RegExpPrototypeExec(_CRYPTO_ERRORS, msg);
@@ -278,13 +278,13 @@ const _hmac = {
     _checkUsages(usages, ["sign", "verify"], "HMAC keys");
     const length = _intMember(alg, "length", false) ?? _HASH_BLOCK_BITS[hash];
     if (length <= 0 || length > 8192) throw _cryptoError(`Invalid HMAC key length ${length}`, "OperationError");
-    return _newKey("secret", extractable, { name: "HMAC", hash: { name: hash }, length }, usages, _chost("crypto.randomBits", length));
+    return _newKey("secret", extractable, { name: "HMAC", hash: { name: hash }, length }, usages, _cryptoOp("crypto.randomBits", length));
   },
   sign(alg, s, data) {
-    return _buf(_chost("crypto.hmacSign", s.algorithm.hash.name, s.material, _bytes(data, "data")));
+    return _buf(_cryptoOp("crypto.hmacSign", s.algorithm.hash.name, s.material, _bytes(data, "data")));
   },
   verify(alg, s, sig, data) {
-    return _chost("crypto.hmacVerify", s.algorithm.hash.name, s.material, _bytes(data, "data"), _bytes(sig, "signature"));
+    return _cryptoOp("crypto.hmacVerify", s.algorithm.hash.name, s.material, _bytes(data, "data"), _bytes(sig, "signature"));
   },
 };
 
@@ -320,18 +320,18 @@ function _aes(name, jwkSuffix) {
     generateKey(alg, extractable, usages) {
       _checkUsages(usages, ["encrypt", "decrypt", "wrapKey", "unwrapKey"], `${name} keys`);
       const length = this.keyLength(alg);
-      return _newKey("secret", extractable, { name, length }, usages, _chost("crypto.random", length / 8));
+      return _newKey("secret", extractable, { name, length }, usages, _cryptoOp("crypto.random", length / 8));
     },
     encrypt(alg, s, data) { return this.crypt(true, alg, s, data); },
     decrypt(alg, s, data) { return this.crypt(false, alg, s, data); },
     crypt(enc, alg, s, data) {
       if (alg.iv === undefined) throw new TypeError(`${name}: iv member is required`);
       const iv = _bytes(alg.iv, "iv");
-      if (name === "AES-CBC") return _chost("crypto.aesCbc", enc, s.material, iv, _bytes(data, "data"));
+      if (name === "AES-CBC") return _cryptoOp("crypto.aesCbc", enc, s.material, iv, _bytes(data, "data"));
       const aad = alg.additionalData === undefined ? "" : _bytes(alg.additionalData, "additionalData");
       const tagLength = _intMember(alg, "tagLength", false) ?? 128;
       if (!ArrayPrototypeIncludes([32, 64, 96, 104, 112, 120, 128], tagLength)) throw _cryptoError(`Invalid AES-GCM tagLength ${tagLength}`, "OperationError");
-      return _chost("crypto.aesGcm", enc, s.material, iv, _bytes(data, "data"), aad, tagLength / 8);
+      return _cryptoOp("crypto.aesGcm", enc, s.material, iv, _bytes(data, "data"), aad, tagLength / 8);
     },
   };
 }
@@ -351,10 +351,10 @@ function _kdf(name) {
       const salt = _bytes(alg.salt, "salt");
       if (name === "PBKDF2") {
         const iterations = _intMember(alg, "iterations", true);
-        return _chost("crypto.pbkdf2", hash, s.material, salt, iterations, length);
+        return _cryptoOp("crypto.pbkdf2", hash, s.material, salt, iterations, length);
       }
       if (alg.info === undefined) throw new TypeError("HKDF: info member is required");
-      return _chost("crypto.hkdf", hash, s.material, salt, _bytes(alg.info, "info"), length);
+      return _cryptoOp("crypto.hkdf", hash, s.material, salt, _bytes(alg.info, "info"), length);
     },
   };
 }
@@ -422,7 +422,7 @@ function _asym(name, kind, publicUsages, privateUsages) {
       } else if (format === "spki" || format === "pkcs8" || (format === "raw" && kind !== "RSA")) {
         data = _bufferArg(keyData);
       } else throw _cryptoError(`Unsupported key format '${format}' for ${name}`, "NotSupportedError");
-      const info = JSONParse(_chost("crypto.importAsym", kind, p.param, format, data));
+      const info = JSONParse(_cryptoOp("crypto.importAsym", kind, p.param, format, data));
       if (format === "raw" && info.type !== "public") throw _cryptoError("raw keys must be public", "DataError");
       return makeKey(info, p, extractable, usages);
     },
@@ -430,7 +430,7 @@ function _asym(name, kind, publicUsages, privateUsages) {
       if (format !== "jwk" && format !== "spki" && format !== "pkcs8" && !(format === "raw" && kind !== "RSA")) {
         throw _cryptoError(`Unsupported key format '${format}' for ${name}`, "NotSupportedError");
       }
-      const out = _chost("crypto.exportAsym", s.kind, s.param, s.type === "private", format, s.material);
+      const out = _cryptoOp("crypto.exportAsym", s.kind, s.param, s.type === "private", format, s.material);
       if (format !== "jwk") return _buf(out);
       const jwk = JSONParse(out);
       if (s.jwkAlg !== undefined) jwk.alg = s.jwkAlg;
@@ -448,7 +448,7 @@ function _asym(name, kind, publicUsages, privateUsages) {
         for (let i = 0, n = TypedArrayPrototypeGetLength(pe); i < n; i++) e = e * 256 + pe[i];
         if (e !== 65537) throw _cryptoError("Only the public exponent 65537 is supported", "OperationError");
       }
-      const pair = JSONParse(_chost("crypto.generatePair", kind, param));
+      const pair = JSONParse(_cryptoOp("crypto.generatePair", kind, param));
       const publicKey = makeKey(pair.publicKey, p, true, _only(usages, publicUsages));
       const privateKey = makeKey(pair.privateKey, p, extractable, _only(usages, privateUsages));
       return { publicKey, privateKey };
@@ -456,18 +456,18 @@ function _asym(name, kind, publicUsages, privateUsages) {
     sign(alg, s, data) {
       const hash = kind === "EC" ? _hashName(alg.hash) : kind === "RSA" ? s.algorithm.hash.name : "";
       const salt = name === "RSA-PSS" ? _intMember(alg, "saltLength", true) : 0;
-      return _buf(_chost("crypto.signAsym", goName, s.param, hash, s.material, _bytes(data, "data"), "", salt));
+      return _buf(_cryptoOp("crypto.signAsym", goName, s.param, hash, s.material, _bytes(data, "data"), "", salt));
     },
     verify(alg, s, sig, data) {
       const hash = kind === "EC" ? _hashName(alg.hash) : kind === "RSA" ? s.algorithm.hash.name : "";
       const salt = name === "RSA-PSS" ? _intMember(alg, "saltLength", true) : 0;
-      return _chost("crypto.verifyAsym", goName, s.param, hash, s.material, _bytes(data, "data"), _bytes(sig, "signature"), salt);
+      return _cryptoOp("crypto.verifyAsym", goName, s.param, hash, s.material, _bytes(data, "data"), _bytes(sig, "signature"), salt);
     },
     encrypt(alg, s, data) { return this.oaep(true, alg, s, data); },
     decrypt(alg, s, data) { return this.oaep(false, alg, s, data); },
     oaep(enc, alg, s, data) {
       const label = alg.label === undefined ? "" : _bytes(alg.label, "label");
-      return _chost("crypto.rsaOaep", enc, s.algorithm.hash.name, s.material, _bytes(data, "data"), label);
+      return _cryptoOp("crypto.rsaOaep", enc, s.algorithm.hash.name, s.material, _bytes(data, "data"), label);
     },
     deriveBits(alg, s, length) {
       const pub = alg.public;
@@ -477,7 +477,7 @@ function _asym(name, kind, publicUsages, privateUsages) {
       if (ps.algorithm.name !== name || ps.param !== s.param) {
         throw _cryptoError(`${name}: the public key's algorithm does not match the private key's`, "InvalidAccessError");
       }
-      return _chost("crypto.ecdh", kind, s.param, s.material, ps.material, length === null ? -1 : length);
+      return _cryptoOp("crypto.ecdh", kind, s.param, s.material, ps.material, length === null ? -1 : length);
     },
   };
   if (!ArrayPrototypeIncludes(privateUsages, "sign")) { delete impl.sign; delete impl.verify; }
@@ -537,7 +537,7 @@ class SubtleCrypto {
   async digest(algorithm, data) {
     _argc(arguments, 2, "digest");
     const name = _digestName(algorithm);
-    return _buf(_chost("crypto.digest", name, _bytes(data, "data")));
+    return _buf(_cryptoOp("crypto.digest", name, _bytes(data, "data")));
   }
 
   async importKey(format, keyData, algorithm, extractable, keyUsages) {
@@ -636,7 +636,7 @@ class SubtleCrypto {
     const material = impl.decrypt(dict, us, wrappedKey);
     let keyData = new _RawB64(material);
     if (format === "jwk") {
-      try { keyData = _jsonParse(_chost("utf8.decode", material, true)); } catch { throw _cryptoError("The unwrapped key is not valid JWK JSON", "DataError"); }
+      try { keyData = _jsonParse(_cryptoOp("utf8.decode", material, true)); } catch { throw _cryptoError("The unwrapped key is not valid JWK JSON", "DataError"); }
     }
     return this.importKey(format, keyData, unwrappedKeyAlgorithm, extractable, keyUsages);
   }
@@ -644,7 +644,7 @@ class SubtleCrypto {
   // Cloudflare extension: constant-time comparison of two equal-length buffers.
   timingSafeEqual(a, b) {
     _argc(arguments, 2, "timingSafeEqual");
-    return _chost("crypto.timingSafeEqual", _bytes(a, "a"), _bytes(b, "b"));
+    return _cryptoOp("crypto.timingSafeEqual", _bytes(a, "a"), _bytes(b, "b"));
   }
 
   get [SymbolToStringTag]() { return "SubtleCrypto"; }
@@ -675,9 +675,9 @@ function _makeDigestStream() {
       super({
         write(chunk) {
           const data = typeof chunk === "string" ? b64(_utf8.encode(chunk)) : _bytes(chunk, "DigestStream chunk");
-          state = _chost("crypto.digestUpdate", name, state, data);
+          state = _cryptoOp("crypto.digestUpdate", name, state, data);
         },
-        close() { resolve(_buf(_chost("crypto.digestFinal", name, state))); },
+        close() { resolve(_buf(_cryptoOp("crypto.digestFinal", name, state))); },
         abort(reason) { reject(reason); },
       });
       ObjectDefineProperty(this, "digest", { __proto__: null, value: digest, enumerable: true });
@@ -706,11 +706,11 @@ class Crypto {
     if (n > 65536) {
       throw _cryptoError(`getRandomValues: the array's byte length (${n}) exceeds the number of bytes of entropy available via this API (65536)`, "QuotaExceededError");
     }
-    TypedArrayPrototypeSet(bytes, fromB64(_chost("crypto.random", n)));
+    TypedArrayPrototypeSet(bytes, fromB64(_cryptoOp("crypto.random", n)));
     return array;
   }
 
-  randomUUID() { return _chost("crypto.randomUUID"); }
+  randomUUID() { return _cryptoOp("crypto.randomUUID"); }
 
   get DigestStream() {
     if (!_DigestStream) _DigestStream = _makeDigestStream();

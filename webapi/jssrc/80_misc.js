@@ -106,18 +106,18 @@ const console = {};
 const _levels = ["log", "info", "warn", "error", "debug"];
 for (let i = 0; i < _levels.length; i++) {
   const level = _levels[i];
-  console[level] = (...args) => { host("log", level, _format(args)); };
+  console[level] = (...args) => { callOp("log", level, _format(args)); };
 }
-console.trace = (...args) => host("log", "debug", _format(_concat(["Trace:"], args)) + "\n" + (new Error().stack || ""));
-console.dir = (v) => host("log", "log", _fmt(v, 0, new SafeSet()));
-console.table = (v) => host("log", "log", _fmt(v, 0, new SafeSet()));
-console.assert = (cond, ...args) => { if (!cond) host("log", "error", "Assertion failed" + (args.length ? ": " + _format(args) : "")); };
-console.count = (label = "default") => { const n = (_counts.get(label) || 0) + 1; _counts.set(label, n); host("log", "log", `${label}: ${n}`); };
+console.trace = (...args) => callOp("log", "debug", _format(_concat(["Trace:"], args)) + "\n" + (new Error().stack || ""));
+console.dir = (v) => callOp("log", "log", _fmt(v, 0, new SafeSet()));
+console.table = (v) => callOp("log", "log", _fmt(v, 0, new SafeSet()));
+console.assert = (cond, ...args) => { if (!cond) callOp("log", "error", "Assertion failed" + (args.length ? ": " + _format(args) : "")); };
+console.count = (label = "default") => { const n = (_counts.get(label) || 0) + 1; _counts.set(label, n); callOp("log", "log", `${label}: ${n}`); };
 console.countReset = (label = "default") => _counts.delete(label);
-console.time = (label = "default") => { _timersLabel.set(label, host("now")); };
-console.timeEnd = (label = "default") => { const t = _timersLabel.get(label); _timersLabel.delete(label); if (t !== undefined) host("log", "log", `${label}: ${NumberPrototypeToFixed(host("now") - t, 3)}ms`); };
-console.timeLog = (label = "default", ...args) => { const t = _timersLabel.get(label); if (t !== undefined) host("log", "log", `${label}: ${NumberPrototypeToFixed(host("now") - t, 3)}ms` + (args.length ? " " + _format(args) : "")); };
-console.group = console.groupCollapsed = (...args) => { if (args.length) host("log", "log", _format(args)); };
+console.time = (label = "default") => { _timersLabel.set(label, callOp("now")); };
+console.timeEnd = (label = "default") => { const t = _timersLabel.get(label); _timersLabel.delete(label); if (t !== undefined) callOp("log", "log", `${label}: ${NumberPrototypeToFixed(callOp("now") - t, 3)}ms`); };
+console.timeLog = (label = "default", ...args) => { const t = _timersLabel.get(label); if (t !== undefined) callOp("log", "log", `${label}: ${NumberPrototypeToFixed(callOp("now") - t, 3)}ms` + (args.length ? " " + _format(args) : "")); };
+console.group = console.groupCollapsed = (...args) => { if (args.length) callOp("log", "log", _format(args)); };
 console.groupEnd = () => {};
 defineGlobal("console", console);
 
@@ -127,7 +127,7 @@ function _setTimer(repeat, fn, ms, args) {
   if (typeof fn !== "function") throw new TypeError("The callback must be a function; strings are not evaluated.");
   ms = Number(ms);
   if (!(ms >= 0)) ms = 0;
-  const id = host("timer.set", MathMin(ms, 2147483647), repeat);
+  const id = callOp("timer.set", MathMin(ms, 2147483647), repeat);
   _timers.set(id, { __proto__: null, fn, args, repeat });
   return id;
 }
@@ -135,7 +135,7 @@ function _clearTimer(id) {
   if (typeof id === "object" && id !== null && typeof id[SymbolToPrimitive] === "function") id = id[SymbolToPrimitive]();
   if (typeof id !== "number" || !_timers.has(id)) return;
   _timers.delete(id);
-  host("timer.clear", id);
+  callOp("timer.clear", id);
 }
 _dispatch.timer = (id) => {
   const t = _timers.get(id);
@@ -155,7 +155,7 @@ defineGlobal("scheduler", { wait: (ms) => new Promise((r) => { _setTimer(false, 
 
 const performance = {
   timeOrigin: 0,
-  now: () => host("now"),
+  now: () => callOp("now"),
   mark() {}, measure() {},
   toJSON() { return { timeOrigin: 0 }; },
 };

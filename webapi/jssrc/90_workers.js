@@ -30,7 +30,7 @@ function _limitsText(opts) {
 function _serviceStub(id) {
   const fetchFn = async (input, init) => {
     const req = new Request(input, init);
-    return _responseFromWire(await hostAsync("cap.fetch", id, await _requestToWire(req)));
+    return _responseFromWire(await callOpAsync("cap.fetch", id, await _requestToWire(req)));
   };
   return new Proxy({}, {
     __proto__: null,
@@ -39,7 +39,7 @@ function _serviceStub(id) {
       if (typeof prop === "symbol" || prop === "then") return undefined;
       if (prop === "fetch") return fetchFn;
       if (prop === "connect") return () => { throw new Error("connect() is not supported on this binding"); };
-      return async (...args) => _decodeValue(await hostAsync("cap.call", id, String(prop), _encodeValue(args, { caps: true })), _capFromWire);
+      return async (...args) => _decodeValue(await callOpAsync("cap.call", id, String(prop), _encodeValue(args, { caps: true })), _capFromWire);
     },
     has(t, prop) { return prop === "fetch"; },
   });
@@ -54,7 +54,7 @@ function _entrypointStub(ensure, name, opts) {
     const req = new Request(input, init);
     const wire = await _requestToWire(req);
     const h = await ensure();
-    return _responseFromWire(await hostAsync("stub.fetch", h, ep, props, limits, wire));
+    return _responseFromWire(await callOpAsync("stub.fetch", h, ep, props, limits, wire));
   };
   return new Proxy({}, {
     __proto__: null,
@@ -64,7 +64,7 @@ function _entrypointStub(ensure, name, opts) {
       return async (...args) => {
         const enc = _encodeValue(args, { caps: true });
         const h = await ensure();
-        return _decodeValue(await hostAsync("stub.call", h, ep, props, limits, String(prop), enc), _capFromWire);
+        return _decodeValue(await callOpAsync("stub.call", h, ep, props, limits, String(prop), enc), _capFromWire);
       };
     },
   });
@@ -78,13 +78,13 @@ function _workerStub(loaderId, name, getCode, preset) {
     if (!loading) {
       loading = (async () => {
         if (name !== null) {
-          const h = host("loader.lookup", loaderId, name);
+          const h = callOp("loader.lookup", loaderId, name);
           if (h !== null && h !== undefined) return (handle = h);
         }
         if (typeof getCode !== "function") throw new TypeError("LOADER.get(id, getCode): getCode must be a function returning WorkerCode");
         const code = await getCode();
         if (code === null || typeof code !== "object") throw new TypeError("The Worker Loader callback must return {compatibilityDate, mainModule, modules}");
-        return (handle = host("loader.put", loaderId, name, _encodeValue(code, { caps: true, lossy: true })));
+        return (handle = callOp("loader.put", loaderId, name, _encodeValue(code, { caps: true, lossy: true })));
       })();
       PromisePrototypeThen(loading, undefined, () => { loading = null; });
     }
@@ -128,7 +128,7 @@ function _capFromWire(v) {
 function _loopback(name, opts) {
   const props = opts && opts.props !== undefined ? _encodeValue(opts.props, { caps: true }) : "";
   let stub = null;
-  const get = () => stub || (stub = _serviceStub(host("self.cap", name === "default" ? "" : name, props)));
+  const get = () => stub || (stub = _serviceStub(callOp("self.cap", name === "default" ? "" : name, props)));
   return new Proxy(function () {}, {
     __proto__: null,
     get(t, prop) { return get()[prop]; },
@@ -147,7 +147,7 @@ function _ctxExports() {
       if (_extends(v, DurableObject)) {
         // A Durable Object class with storage: its namespace, when the
         // platform runs one for it.
-        const id = host("self.namespace", prop);
+        const id = callOp("self.namespace", prop);
         return id === null || id === undefined ? undefined : _namespaceStub(id);
       }
       const isEntrypoint = _extends(v, WorkerEntrypoint) || (v && typeof v === "object" && typeof v.fetch === "function");
@@ -194,7 +194,7 @@ function _instantiate(v, ctx) {
   return v;
 }
 
-// _sendResponse hands res to Go: host("respond", inv, status, statusText,
+// _sendResponse hands res to Go: callOp("respond", inv, status, statusText,
 // headers ("name\nvalue\n..."), body, kind) with kind 0 (no body), 1
 // (text), 2 (base64) or 3 (streamed: chunks follow). A body held in memory
 // is sent at once and it returns undefined; a streamed body is sent chunk
@@ -210,15 +210,15 @@ function _sendResponse(inv, res) {
   const body = _resB.get(res);
   if (_isStreamBody(body)) return _sendStream(inv, res, body, status, statusText, headers);
   const text = _takeText(res, _resB);
-  if (text !== null) { host("respond", inv, status, statusText, headers, text, 1); return; }
-  if (body === null) { host("respond", inv, status, statusText, headers, null, 0); return; }
+  if (text !== null) { callOp("respond", inv, status, statusText, headers, text, 1); return; }
+  if (body === null) { callOp("respond", inv, status, statusText, headers, null, 0); return; }
   if (_bodyUsed(res, _resB)) throw new TypeError("Body has already been used. It can only be read once; call clone() before reading to read it twice.");
-  host("respond", inv, status, statusText, headers, b64(_bytesNow(res, _resB)), 2);
+  callOp("respond", inv, status, statusText, headers, b64(_bytesNow(res, _resB)), 2);
 }
 
 async function _sendStream(inv, res, stream, status, statusText, headers) {
   if (_resB.used(res)) throw new TypeError("The response body has already been read.");
-  host("respond", inv, status, statusText, headers, null, 3);
+  callOp("respond", inv, status, statusText, headers, null, 3);
   _resB.use(res);
   const reader = _shared.streamReader(stream);
   try {
@@ -229,11 +229,11 @@ async function _sendStream(inv, res, stream, status, statusText, headers) {
       let bytes;
       try { bytes = typeof value === "string" ? _utf8.encode(value) : toBytes(value); }
       catch { throw new TypeError("A streamed response body must produce Uint8Array chunks."); }
-      if (!host("chunk", inv, b64(bytes))) { PromisePrototypeThen(_shared.readerCancel(reader, "client went away"), undefined, () => {}); return; }
+      if (!callOp("chunk", inv, b64(bytes))) { PromisePrototypeThen(_shared.readerCancel(reader, "client went away"), undefined, () => {}); return; }
     }
-    host("end", inv);
+    callOp("end", inv);
   } catch (e) {
-    host("end", inv, String((e && e.message) || e));
+    callOp("end", inv, String((e && e.message) || e));
   }
 }
 
@@ -293,7 +293,7 @@ function _respond(inv, waits, res) {
 }
 
 function _failed(inv, waits, e) {
-  try { host("fail", inv, errorJSON(e)); } catch {}
+  try { callOp("fail", inv, errorJSON(e)); } catch {}
   _finish(inv, waits);
 }
 
@@ -320,7 +320,7 @@ function _safeSetOf(items) {
 }
 
 function _done(inv) {
-  try { host("done", inv); } catch {}
+  try { callOp("done", inv); } catch {}
 }
 
 const _reserved = _safeSetOf(["constructor", "fetch", "alarm", "webSocketMessage", "webSocketClose", "webSocketError", "then", "toString", "valueOf", "__proto__", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toLocaleString", "__defineGetter__", "__defineSetter__", "__lookupGetter__", "__lookupSetter__"]);
@@ -337,7 +337,7 @@ _dispatch.call = (inv, entrypoint, propsText, method, argsText) => {
     }
     if (method === "\u0000alarm" && entrypoint === "\u0000object") {
       const args = _decodeValue(argsText) || [];
-      host("return", inv, _encodeValue(await _runAlarm(args[0] || { retryCount: 0, isRetry: false })));
+      callOp("return", inv, _encodeValue(await _runAlarm(args[0] || { retryCount: 0, isRetry: false })));
       return;
     }
     if (_reserved.has(method) || StringPrototypeStartsWith(method, "#")) throw new TypeError(`"${method}" cannot be called over RPC.`);
@@ -350,10 +350,10 @@ _dispatch.call = (inv, entrypoint, propsText, method, argsText) => {
     }
     const args = _decodeValue(argsText, _capFromWire) || [];
     const result = await _apply(fn, target, args);
-    host("return", inv, _encodeValue(result, { caps: true }));
+    callOp("return", inv, _encodeValue(result, { caps: true }));
   })();
   PromisePrototypeThen(run,
-    () => { _allSettled(waits, () => { host("done", inv); }); },
-    (e) => { host("fail", inv, errorJSON(e)); _allSettled(waits, () => { host("done", inv); }); },
+    () => { _allSettled(waits, () => { callOp("done", inv); }); },
+    (e) => { callOp("fail", inv, errorJSON(e)); _allSettled(waits, () => { callOp("done", inv); }); },
   );
 };

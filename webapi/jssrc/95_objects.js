@@ -106,10 +106,10 @@ function _plainBindings(b) {
 const _sql = {
   exec(query, ...bindings) {
     if (typeof query !== "string") throw new TypeError("sql.exec(query, ...bindings): query must be a string");
-    const text = _plainBindings(bindings) ? _apply(host, undefined, _concat(["sql.execv", query], bindings)) : host("sql.exec", query, JSONStringify(_sqlArgs(bindings)));
+    const text = _plainBindings(bindings) ? _apply(callOp, undefined, _concat(["sql.execv", query], bindings)) : callOp("sql.exec", query, JSONStringify(_sqlArgs(bindings)));
     return new SqlStorageCursor(_JSONparse(text));
   },
-  get databaseSize() { return host("sql.size"); },
+  get databaseSize() { return callOp("sql.size"); },
 };
 
 // ---- KV ----
@@ -120,11 +120,11 @@ function _key(k) {
 }
 
 const _kv = {
-  get(key) { const t = host("kv.get", _key(key)); return t === null ? undefined : _decodeValue(t); },
-  put(key, value) { if (value === undefined) throw new TypeError("kv.put: value must not be undefined; use delete()"); host("kv.put", _key(key), _encodeValue(value)); },
-  delete(key) { return host("kv.delete", _key(key)); },
+  get(key) { const t = callOp("kv.get", _key(key)); return t === null ? undefined : _decodeValue(t); },
+  put(key, value) { if (value === undefined) throw new TypeError("kv.put: value must not be undefined; use delete()"); callOp("kv.put", _key(key), _encodeValue(value)); },
+  delete(key) { return callOp("kv.delete", _key(key)); },
   *list(opts = {}) {
-    const r = JSONParse(host("kv.list", JSONStringify(opts || {})));
+    const r = JSONParse(callOp("kv.list", JSONStringify(opts || {})));
     for (let i = 0; i < r.k.length; i++) yield [r.k[i], _decodeValue(r.v[i])];
   },
 };
@@ -164,30 +164,30 @@ const _storage = {
     return _kv.delete(key);
   },
   async list(opts = {}) {
-    const r = JSONParse(host("kv.list", JSONStringify(opts || {}))), m = new Map();
+    const r = JSONParse(callOp("kv.list", JSONStringify(opts || {}))), m = new Map();
     for (let i = 0; i < r.k.length; i++) _MapPrototypeSet(m, r.k[i], _decodeValue(r.v[i]));
     return m;
   },
-  async deleteAll() { host("storage.deleteAll"); },
+  async deleteAll() { callOp("storage.deleteAll"); },
   async sync() {},
   transactionSync(fn) {
     if (typeof fn !== "function") throw new TypeError("transactionSync(fn): fn must be a function");
-    const sp = host("tx.begin");
-    try { const r = fn(); host("tx.commit", sp); return r; }
-    catch (e) { host("tx.rollback", sp); throw e; }
+    const sp = callOp("tx.begin");
+    try { const r = fn(); callOp("tx.commit", sp); return r; }
+    catch (e) { callOp("tx.rollback", sp); throw e; }
   },
   async transaction(fn) {
-    const sp = host("tx.begin");
-    try { const r = await fn({ get: _storage.get, put: _storage.put, delete: _storage.delete, list: _storage.list, rollback() { throw new Error("rollback"); } }); host("tx.commit", sp); return r; }
-    catch (e) { host("tx.rollback", sp); throw e; }
+    const sp = callOp("tx.begin");
+    try { const r = await fn({ get: _storage.get, put: _storage.put, delete: _storage.delete, list: _storage.list, rollback() { throw new Error("rollback"); } }); callOp("tx.commit", sp); return r; }
+    catch (e) { callOp("tx.rollback", sp); throw e; }
   },
-  async getAlarm() { return host("alarm.get"); },
+  async getAlarm() { return callOp("alarm.get"); },
   async setAlarm(time) {
     const ms = _is(time, Date) ? DatePrototypeGetTime(time) : Number(time);
     if (!NumberIsFinite(ms)) throw new TypeError("setAlarm(scheduledTime): scheduledTime must be a Date or a number of milliseconds since the epoch");
-    host("alarm.set", MathMax(0, MathFloor(ms)));
+    callOp("alarm.set", MathMax(0, MathFloor(ms)));
   },
-  async deleteAlarm() { host("alarm.delete"); },
+  async deleteAlarm() { callOp("alarm.delete"); },
 };
 
 // A facet stub: ctx.facets.get(name, callback) returns it at once; the
@@ -198,7 +198,7 @@ function _facetStub(name, cb) {
     if (handle !== null) return PromiseResolve(handle);
     if (!loading) {
       loading = (async () => {
-        const h = host("facet.lookup", name);
+        const h = callOp("facet.lookup", name);
         if (h !== null && h !== undefined) return (handle = h);
         if (typeof cb !== "function") throw new TypeError("ctx.facets.get(name, callback): callback must be a function");
         const spec = await cb();
@@ -206,7 +206,7 @@ function _facetStub(name, cb) {
         if (!wc) throw new TypeError('ctx.facets.get(name, callback): the callback must return { class: worker.getDurableObjectClass("App") }');
         const stubId = await wc.ensure();
         const id = spec.id === undefined || spec.id === null ? "" : String(spec.id);
-        return (handle = host("facet.start", name, stubId, wc.name || "", id));
+        return (handle = callOp("facet.start", name, stubId, wc.name || "", id));
       })();
       PromisePrototypeThen(loading, undefined, () => { loading = null; });
     }
@@ -221,13 +221,13 @@ function _facetStub(name, cb) {
           const req = new Request(input, init);
           const wire = await _requestToWire(req);
           const h = await ensure();
-          return _responseFromWire(await hostAsync("cap.fetch", h, wire));
+          return _responseFromWire(await callOpAsync("cap.fetch", h, wire));
         };
       }
       return async (...args) => {
         const enc = _encodeValue(args, { caps: true });
         const h = await ensure();
-        return _decodeValue(await hostAsync("cap.call", h, String(prop), enc), _capFromWire);
+        return _decodeValue(await callOpAsync("cap.call", h, String(prop), enc), _capFromWire);
       };
     },
   });
@@ -235,8 +235,8 @@ function _facetStub(name, cb) {
 
 const _facets = ObjectFreeze({
   get(name, cb) { return _facetStub(String(name), cb); },
-  abort(name, reason) { host("facet.abort", String(name), String(reason === undefined ? "aborted" : reason)); },
-  delete(name) { host("facet.delete", String(name)); },
+  abort(name, reason) { callOp("facet.abort", String(name), String(reason === undefined ? "aborted" : reason)); },
+  delete(name) { callOp("facet.delete", String(name)); },
 });
 
 _dispatch.object = (className, id, name) => {
@@ -256,7 +256,7 @@ _dispatch.object = (className, id, name) => {
       return p;
     },
     waitUntil(p) { waits[waits.length] = PromisePrototypeThen(PromiseResolve(p), undefined, () => {}); },
-    abort(reason) { host("object.abort", String(reason === undefined ? "aborted" : reason)); },
+    abort(reason) { callOp("object.abort", String(reason === undefined ? "aborted" : reason)); },
     props: {},
     facets: _facets,
     get exports() { return _ctxExports(); },
@@ -267,11 +267,11 @@ _dispatch.object = (className, id, name) => {
 // _runAlarm runs the object's alarm() handler. The alarm is cleared when
 // the handler succeeds, unless the handler set a new one.
 async function _runAlarm(info) {
-  const before = host("alarm.get");
+  const before = callOp("alarm.get");
   if (before === null) return "none";
-  if (typeof _object.alarm !== "function") { host("alarm.delete"); return "no handler"; }
+  if (typeof _object.alarm !== "function") { callOp("alarm.delete"); return "no handler"; }
   await _object.alarm(info);
-  if (host("alarm.get") === before) host("alarm.delete");
+  if (callOp("alarm.get") === before) callOp("alarm.delete");
   return "ok";
 }
 
@@ -293,7 +293,7 @@ function _objectStub(capId, id) {
   const fetchFn = async (input, init) => {
     // A Request passed alone is sent as it is (its body is consumed either way).
     const req = _isRequest(input) && init === undefined ? input : new Request(input, init);
-    return _objectResponseFromWire(await hostAsync("ns.fetch", capId, id, await _requestToWire(req)));
+    return _objectResponseFromWire(await callOpAsync("ns.fetch", capId, id, await _requestToWire(req)));
   };
   return new Proxy({}, {
     __proto__: null,
@@ -302,7 +302,7 @@ function _objectStub(capId, id) {
       if (prop === "fetch") return fetchFn;
       if (prop === "id") return new DurableObjectId(id);
       if (prop === "name") return undefined;
-      return async (...args) => _decodeValue(await hostAsync("ns.call", capId, id, String(prop), _encodeValue(args, { caps: true })), _capFromWire);
+      return async (...args) => _decodeValue(await callOpAsync("ns.call", capId, id, String(prop), _encodeValue(args, { caps: true })), _capFromWire);
     },
   });
 }
@@ -315,9 +315,9 @@ function _namespaceStub(capId) {
   };
   return ObjectFreeze({
     [_capSym]: capId,
-    idFromName(name) { name = String(name); return new DurableObjectId(host("ns.idFromName", capId, name), name); },
-    newUniqueId() { return new DurableObjectId(host("ns.newUniqueId", capId)); },
-    idFromString(s) { return new DurableObjectId(host("ns.idFromString", capId, String(s))); },
+    idFromName(name) { name = String(name); return new DurableObjectId(callOp("ns.idFromName", capId, name), name); },
+    newUniqueId() { return new DurableObjectId(callOp("ns.newUniqueId", capId)); },
+    idFromString(s) { return new DurableObjectId(callOp("ns.idFromString", capId, String(s))); },
     get(id) { return _objectStub(capId, idOf(id)); },
     getByName(name) { return this.get(this.idFromName(name)); },
     jurisdiction() { return this; },
