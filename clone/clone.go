@@ -475,7 +475,7 @@ func arrayIndex(s string) (uint64, bool) {
 
 // Encode writes Go values as clone text. It accepts what Decode returns plus
 // ints, float32, []byte (as an ArrayBuffer), map[string]string, []string and
-// any value json.Marshal accepts. capID turns a capability into its wire id;
+// any value json.Marshal accepts. capID turns a capability into its reference;
 // values for which it returns ok=false are encoded as JSON.
 func Encode(v any, capID func(any) (any, bool)) (string, error) {
 	e := encoder{capID: capID}

@@ -164,13 +164,17 @@ func TestUTF8DecodeOpMaximalSubparts(t *testing.T) {
 		{[]byte{0xF4, 0x90, 0x80, 0x80}, "\uFFFD\uFFFD\uFFFD\uFFFD"}, // > U+10FFFF
 		{[]byte{0xF0, 0x9F, 0x92, 0xA9}, "\U0001F4A9"},
 	}
+	decode, ok := webapi.Lookup("utf8.decode")
+	if !ok {
+		t.Fatal("no utf8.decode operation")
+	}
 	for _, c := range cases {
 		b := base64.StdEncoding.EncodeToString(c.in)
-		got, err, _ := webapi.Op("utf8.decode", []any{b, false})
+		got, err := decode([]any{b, false})
 		if err != nil || got != c.want {
 			t.Errorf("utf8.decode(% x) = %q, %v; want %q", c.in, got, err, c.want)
 		}
-		_, err, _ = webapi.Op("utf8.decode", []any{b, true})
+		_, err = decode([]any{b, true})
 		if (err == nil) != (c.want == string(c.in)) {
 			t.Errorf("utf8.decode(% x, fatal) err = %v", c.in, err)
 		}

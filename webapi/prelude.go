@@ -202,14 +202,10 @@ func register(name string, f OpFunc) {
 	ops[name] = f
 }
 
-// Op runs the stateless operation name. ok is false when there is none.
-func Op(name string, args []any) (result any, err error, ok bool) {
+// Lookup returns the stateless operation name, if there is one.
+func Lookup(name string) (OpFunc, bool) {
 	f, ok := ops[name]
-	if !ok {
-		return nil, nil, false
-	}
-	r, err := f(args)
-	return r, err, true
+	return f, ok
 }
 
 // Arg helpers: app code can pass anything, so every op checks its arguments.

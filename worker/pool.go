@@ -17,7 +17,7 @@ import (
 type warmVM struct {
 	vm       js.VM
 	dispatch js.Func
-	host     *hostSwitch
+	ops      *opSwitch
 	loaded   map[int]bool // families already evaluated (index in Runtime.families)
 }
 
@@ -26,12 +26,12 @@ type warmVM struct {
 // fetch handler, every Durable Object stub call) needs url and events.
 var warmFamilies = map[string]bool{"url": true, "events": true}
 
-// hostSwitch is the VM's host function; the adopting Instance plugs itself in.
-type hostSwitch struct {
-	target atomic.Pointer[js.HostFunc]
+// opSwitch is the VM's op handler; the adopting Instance plugs itself in.
+type opSwitch struct {
+	target atomic.Pointer[js.OpHandler]
 }
 
-func (h *hostSwitch) call(op string, args []any) (any, error) {
+func (h *opSwitch) call(op string, args []any) (any, error) {
 	f := h.target.Load()
 	if f == nil {
 		return nil, errors.New("the isolate is still starting")
@@ -41,8 +41,8 @@ func (h *hostSwitch) call(op string, args []any) (any, error) {
 
 // bootVM makes a VM and runs the core prelude in it.
 func (rt *Runtime) bootVM() (*warmVM, error) {
-	sw := &hostSwitch{}
-	vm, err := rt.engine.NewVM(js.Options{Host: sw.call})
+	sw := &opSwitch{}
+	vm, err := rt.engine.NewVM(js.Options{Ops: sw.call})
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +55,7 @@ func (rt *Runtime) bootVM() (*warmVM, error) {
 		vm.Close()
 		return nil, err
 	}
-	w := &warmVM{vm: vm, dispatch: d, host: sw, loaded: map[int]bool{}}
+	w := &warmVM{vm: vm, dispatch: d, ops: sw, loaded: map[int]bool{}}
 	for i, f := range rt.families {
 		if !warmFamilies[f.Name] {
 			continue

@@ -23,14 +23,18 @@ type timer struct {
 type timerHeap []*timer
 
 func (h timerHeap) Len() int { return len(h) }
+
 func (h timerHeap) Less(i, j int) bool {
 	if !h[i].due.Equal(h[j].due) {
 		return h[i].due.Before(h[j].due)
 	}
 	return h[i].seq < h[j].seq
 }
+
 func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i]; h[i].index = i; h[j].index = j }
-func (h *timerHeap) Push(x any)   { t := x.(*timer); t.index = len(*h); *h = append(*h, t) }
+
+func (h *timerHeap) Push(x any) { t := x.(*timer); t.index = len(*h); *h = append(*h, t) }
+
 func (h *timerHeap) Pop() any {
 	old := *h
 	t := old[len(old)-1]
@@ -43,6 +47,20 @@ func (h *timerHeap) Pop() any {
 // Timers: one Go timer per isolate wakes the loop for the earliest due
 // timer; due timers fire in (due time, creation) order, each in its own
 // turn, so microtasks run between them as in browsers.
+
+func init() {
+	opsOf(map[string]opFunc{
+		"timer.set": func(in *Instance, args []any) (any, error) { return in.opTimerSet(args) },
+		"timer.clear": func(in *Instance, args []any) (any, error) {
+			id, err := webapi.ArgInt(args, 0)
+			if err != nil {
+				return nil, err
+			}
+			in.clearTimer(id)
+			return nil, nil
+		},
+	})
+}
 
 func (in *Instance) opTimerSet(args []any) (any, error) {
 	ms, err := webapi.ArgInt(args, 0)

@@ -142,7 +142,7 @@ class Headers {
       c.#copyFrom(h);
       return c;
     };
-    // _headersPairs is the list as [[name, value], ...] (for the wire).
+    // _headersPairs is the list as [[name, value], ...] (for Go).
     _headersPairs = (h) => {
       const l = h.#l(), out = [];
       for (let i = 0; i < l.length; i += 2) out[out.length] = [l[i], l[i + 1]];
@@ -582,14 +582,14 @@ class Response {
   get [SymbolToStringTag]() { return "Response"; }
 }
 
-// _requestToWire serialises a Request for Go: {method,url,headers,body(b64)}.
-async function _requestToWire(req) {
+// _requestForGo serialises a Request for Go: {method,url,headers,body(b64)}.
+async function _requestForGo(req) {
   let body = null;
   if (_reqB.get(req) !== null) body = b64(await _consume(req, _reqB));
   return JSONStringify({ method: _reqMethod(req), url: _reqUrl(req), headers: _headersPairs(_reqHeaders(req)), body, redirect: _reqRedirect(req) });
 }
 
-function _responseFromWire(json) {
+function _responseFromGo(json) {
   const w = JSONParse(json);
   const body = w.body == null || ArrayPrototypeIncludes(_nullBodyStatuses, w.status) ? null : fromB64(w.body);
   const r = new Response(body, { __proto__: null, status: w.status, statusText: w.statusText || "", headers: w.headers });
@@ -608,8 +608,8 @@ async function fetch(input, init) {
   const req = new Request(input, init);
   const signal = _reqSignal(req);
   if (signal && _signalAborted(signal)) throw _signalReason(signal);
-  const wire = await _requestToWire(req);
-  const p = callOpAsync("fetch", wire);
+  const r = await _requestForGo(req);
+  const p = callOpAsync("fetch", r);
   let res;
   if (signal) {
     res = await new Promise((resolve, reject) => {
@@ -617,7 +617,7 @@ async function fetch(input, init) {
       PromisePrototypeThen(p, (v) => { off(); resolve(v); }, (e) => { off(); reject(e); });
     });
   } else res = await p;
-  return _responseFromWire(res);
+  return _responseFromGo(res);
 }
 
 defineGlobal("Headers", Headers);

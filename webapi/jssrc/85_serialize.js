@@ -1,4 +1,4 @@
-// Warren's structured-clone wire format. Values cross isolates, RPC and
+// Warren's structured-clone value format. Values cross isolates, RPC and
 // storage as JSON text: plain JSON values stay as they are; everything else is
 // an object with a "$t" tag (see docs/ARCHITECTURE.md, "Value format").
 // Objects and arrays are numbered in visiting order so that shared and

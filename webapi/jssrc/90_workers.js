@@ -26,20 +26,38 @@ function _limitsText(opts) {
   return opts && opts.limits ? JSONStringify(opts.limits) : "";
 }
 
+// Capabilities: every stub of a Go capability holds a cell {id}, and every
+// closure of the stub reaches the id through the cell; when the cell is
+// collected, the stub's reference is released in Go (worker/capabilities.go),
+// so the isolate's capability table follows what the app still holds.
+const _capCells = new FinalizationRegistry((id) => { try { callOp("cap.release", id); } catch {} });
+const _capRegister = FinalizationRegistry.prototype.register;
+function _capHold(cell, id) {
+  cell.id = id;
+  _apply(_capRegister, _capCells, [cell, id]);
+  return id;
+}
+function _capCell(id) {
+  const cell = { __proto__: null, id: null };
+  if (id !== null && id !== undefined) _capHold(cell, id);
+  return cell;
+}
+
 // A stub for a service binding or Go RPC target: fetch() plus any method.
 function _serviceStub(id) {
+  const cell = _capCell(id);
   const fetchFn = async (input, init) => {
     const req = new Request(input, init);
-    return _responseFromWire(await callOpAsync("cap.fetch", id, await _requestToWire(req)));
+    return _responseFromGo(await callOpAsync("cap.fetch", cell.id, await _requestForGo(req)));
   };
   return new Proxy({}, {
     __proto__: null,
     get(t, prop) {
-      if (prop === _capSym) return id;
+      if (prop === _capSym) return cell.id;
       if (typeof prop === "symbol" || prop === "then") return undefined;
       if (prop === "fetch") return fetchFn;
       if (prop === "connect") return () => { throw new Error("connect() is not supported on this binding"); };
-      return async (...args) => _decodeValue(await callOpAsync("cap.call", id, String(prop), _encodeValue(args, { caps: true })), _capFromWire);
+      return async (...args) => _decodeValue(await callOpAsync("cap.call", cell.id, String(prop), _encodeValue(args, { caps: true })), _capFromRef);
     },
     has(t, prop) { return prop === "fetch"; },
   });
@@ -52,9 +70,9 @@ function _entrypointStub(ensure, name, opts) {
   const ep = name == null || name === "default" ? "" : String(name);
   const fetchFn = async (input, init) => {
     const req = new Request(input, init);
-    const wire = await _requestToWire(req);
+    const r = await _requestForGo(req);
     const h = await ensure();
-    return _responseFromWire(await callOpAsync("stub.fetch", h, ep, props, limits, wire));
+    return _responseFromGo(await callOpAsync("stub.fetch", h, ep, props, limits, r));
   };
   return new Proxy({}, {
     __proto__: null,
@@ -64,27 +82,27 @@ function _entrypointStub(ensure, name, opts) {
       return async (...args) => {
         const enc = _encodeValue(args, { caps: true });
         const h = await ensure();
-        return _decodeValue(await callOpAsync("stub.call", h, ep, props, limits, String(prop), enc), _capFromWire);
+        return _decodeValue(await callOpAsync("stub.call", h, ep, props, limits, String(prop), enc), _capFromRef);
       };
     },
   });
 }
 
-function _workerStub(loaderId, name, getCode, preset) {
-  let handle = preset === undefined ? null : preset;
+function _workerStub(loader, name, getCode, preset) {
+  const cell = _capCell(preset);
   let loading = null;
   const ensure = () => {
-    if (handle !== null) return PromiseResolve(handle);
+    if (cell.id !== null) return PromiseResolve(cell.id);
     if (!loading) {
       loading = (async () => {
         if (name !== null) {
-          const h = callOp("loader.lookup", loaderId, name);
-          if (h !== null && h !== undefined) return (handle = h);
+          const h = callOp("loader.lookup", loader.id, name);
+          if (h !== null && h !== undefined) return _capHold(cell, h);
         }
         if (typeof getCode !== "function") throw new TypeError("LOADER.get(id, getCode): getCode must be a function returning WorkerCode");
         const code = await getCode();
         if (code === null || typeof code !== "object") throw new TypeError("The Worker Loader callback must return {compatibilityDate, mainModule, modules}");
-        return (handle = callOp("loader.put", loaderId, name, _encodeValue(code, { caps: true, lossy: true })));
+        return _capHold(cell, callOp("loader.put", loader.id, name, _encodeValue(code, { caps: true, lossy: true })));
       })();
       PromisePrototypeThen(loading, undefined, () => { loading = null; });
     }
@@ -99,22 +117,23 @@ function _workerStub(loaderId, name, getCode, preset) {
 }
 
 function _loaderStub(id) {
+  const cell = _capCell(id);
   return ObjectFreeze({
     get(name, getCode) {
       if (name !== null && name !== undefined) name = String(name);
       else name = null;
-      return _workerStub(id, name, getCode);
+      return _workerStub(cell, name, getCode);
     },
-    load(code) { return _workerStub(id, null, () => code); },
+    load(code) { return _workerStub(cell, null, () => code); },
   });
 }
 
-function _capFromWire(v) {
+function _capFromRef(v) {
   if (v && typeof v === "object") {
     if (v.kind === "loader") return _loaderStub(v.id);
     if (v.kind === "namespace") return _namespaceStub(v.id);
     if (v.kind === "worker") {
-      return _workerStub(-1, null, null, v.id);
+      return _workerStub(null, null, null, v.id);
     }
     return _serviceStub(v.id);
   }
@@ -240,7 +259,7 @@ async function _sendStream(inv, res, stream, status, statusText, headers) {
 _dispatch.init = (envText) => {
   // Families are registered only at start-up, before app code runs.
   delete globalThis.__warren_family_register;
-  _env = _decodeValue(envText, _capFromWire) || {};
+  _env = _decodeValue(envText, _capFromRef) || {};
   globalThis.__warren_builtins = {
     "cloudflare:workers": { DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint, env: _env, waitUntil() {}, get exports() { return _ctxExports(); } },
     "cloudflare:sockets": { connect() { throw new Error("connect() is not supported: this Worker has no outbound TCP access"); } },
@@ -270,7 +289,7 @@ _dispatch.fetch = (inv, entrypoint, propsText, method, url, headers, body, bodyK
 };
 
 function _callFetch(entrypoint, propsText, req, waits) {
-  const props = propsText && propsText !== "null" ? _decodeValue(propsText, _capFromWire) : undefined;
+  const props = propsText && propsText !== "null" ? _decodeValue(propsText, _capFromRef) : undefined;
   const ctx = _makeCtx(waits, props);
   const target = _instantiate(_resolveEntrypoint(entrypoint), ctx);
   if (!target || typeof target.fetch !== "function") {
@@ -328,7 +347,7 @@ const _reserved = _safeSetOf(["constructor", "fetch", "alarm", "webSocketMessage
 _dispatch.call = (inv, entrypoint, propsText, method, argsText) => {
   const waits = [];
   const run = (async () => {
-    const props = propsText ? _decodeValue(propsText, _capFromWire) : undefined;
+    const props = propsText ? _decodeValue(propsText, _capFromRef) : undefined;
     const ctx = _makeCtx(waits, props);
     if (entrypoint === "\u0000object") while (_objectGate) await _objectGate;
     const target = _instantiate(_resolveEntrypoint(entrypoint), ctx);
@@ -348,7 +367,7 @@ _dispatch.call = (inv, entrypoint, propsText, method, argsText) => {
       }
       throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
     }
-    const args = _decodeValue(argsText, _capFromWire) || [];
+    const args = _decodeValue(argsText, _capFromRef) || [];
     const result = await _apply(fn, target, args);
     callOp("return", inv, _encodeValue(result, { caps: true }));
   })();

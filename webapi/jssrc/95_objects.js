@@ -193,20 +193,21 @@ const _storage = {
 // A facet stub: ctx.facets.get(name, callback) returns it at once; the
 // callback runs only when the facet is not running.
 function _facetStub(name, cb) {
-  let handle = null, loading = null;
+  const cell = _capCell(null);
+  let loading = null;
   const ensure = () => {
-    if (handle !== null) return PromiseResolve(handle);
+    if (cell.id !== null) return PromiseResolve(cell.id);
     if (!loading) {
       loading = (async () => {
         const h = callOp("facet.lookup", name);
-        if (h !== null && h !== undefined) return (handle = h);
+        if (h !== null && h !== undefined) return _capHold(cell, h);
         if (typeof cb !== "function") throw new TypeError("ctx.facets.get(name, callback): callback must be a function");
         const spec = await cb();
         const wc = spec && spec.class && spec.class.__warrenClass;
         if (!wc) throw new TypeError('ctx.facets.get(name, callback): the callback must return { class: worker.getDurableObjectClass("App") }');
         const stubId = await wc.ensure();
         const id = spec.id === undefined || spec.id === null ? "" : String(spec.id);
-        return (handle = callOp("facet.start", name, stubId, wc.name || "", id));
+        return _capHold(cell, callOp("facet.start", name, stubId, wc.name || "", id));
       })();
       PromisePrototypeThen(loading, undefined, () => { loading = null; });
     }
@@ -219,15 +220,15 @@ function _facetStub(name, cb) {
       if (prop === "fetch") {
         return async (input, init) => {
           const req = new Request(input, init);
-          const wire = await _requestToWire(req);
+          const r = await _requestForGo(req);
           const h = await ensure();
-          return _responseFromWire(await callOpAsync("cap.fetch", h, wire));
+          return _responseFromGo(await callOpAsync("cap.fetch", h, r));
         };
       }
       return async (...args) => {
         const enc = _encodeValue(args, { caps: true });
         const h = await ensure();
-        return _decodeValue(await callOpAsync("cap.call", h, String(prop), enc), _capFromWire);
+        return _decodeValue(await callOpAsync("cap.call", h, String(prop), enc), _capFromRef);
       };
     },
   });
@@ -277,23 +278,23 @@ async function _runAlarm(info) {
 
 // ---- namespaces in env ----
 
-// _objectResponseFromWire is _responseFromWire that also takes a text body
+// _objectResponseFromGo is _responseFromGo that also takes a text body
 // (Go sends text for valid UTF-8 with a Content-Type): the Response keeps
 // the string, so passing it on needs no bytes.
-function _objectResponseFromWire(json) {
+function _objectResponseFromGo(json) {
   const w = _JSONparse(json);
-  if (w.text == null) return _responseFromWire(json);
+  if (w.text == null) return _responseFromGo(json);
   const body = ArrayPrototypeIncludes(_nullBodyStatuses, w.status) ? null : w.text;
   const r = new Response(body, { status: w.status, statusText: w.statusText || "", headers: w.headers });
   _resSetUrl(r, w.url || "", w.redirected);
   return r;
 }
 
-function _objectStub(capId, id) {
+function _objectStub(ns, id) {
   const fetchFn = async (input, init) => {
     // A Request passed alone is sent as it is (its body is consumed either way).
     const req = _isRequest(input) && init === undefined ? input : new Request(input, init);
-    return _objectResponseFromWire(await callOpAsync("ns.fetch", capId, id, await _requestToWire(req)));
+    return _objectResponseFromGo(await callOpAsync("ns.fetch", ns.id, id, await _requestForGo(req)));
   };
   return new Proxy({}, {
     __proto__: null,
@@ -302,23 +303,24 @@ function _objectStub(capId, id) {
       if (prop === "fetch") return fetchFn;
       if (prop === "id") return new DurableObjectId(id);
       if (prop === "name") return undefined;
-      return async (...args) => _decodeValue(await callOpAsync("ns.call", capId, id, String(prop), _encodeValue(args, { caps: true })), _capFromWire);
+      return async (...args) => _decodeValue(await callOpAsync("ns.call", ns.id, id, String(prop), _encodeValue(args, { caps: true })), _capFromRef);
     },
   });
 }
 
 function _namespaceStub(capId) {
+  const ns = _capCell(capId);
   const idOf = (x) => {
     const s = _doIdString(x);
     if (s !== undefined) return s;
     throw new TypeError("get(id): id must come from idFromName, newUniqueId or idFromString");
   };
   return ObjectFreeze({
-    [_capSym]: capId,
-    idFromName(name) { name = String(name); return new DurableObjectId(callOp("ns.idFromName", capId, name), name); },
-    newUniqueId() { return new DurableObjectId(callOp("ns.newUniqueId", capId)); },
-    idFromString(s) { return new DurableObjectId(callOp("ns.idFromString", capId, String(s))); },
-    get(id) { return _objectStub(capId, idOf(id)); },
+    get [_capSym]() { return ns.id; },
+    idFromName(name) { name = String(name); return new DurableObjectId(callOp("ns.idFromName", ns.id, name), name); },
+    newUniqueId() { return new DurableObjectId(callOp("ns.newUniqueId", ns.id)); },
+    idFromString(s) { return new DurableObjectId(callOp("ns.idFromString", ns.id, String(s))); },
+    get(id) { return _objectStub(ns, idOf(id)); },
     getByName(name) { return this.get(this.idFromName(name)); },
     jurisdiction() { return this; },
   });
