@@ -89,6 +89,10 @@ func (in *Instance) async(inv *invocation, work func(ctx context.Context) (strin
 				return
 			}
 			in.current = owner
+			var we *warren.Error
+			if errors.As(err, &we) && (we.Code == warren.CodeLimit || we.Code == warren.CodeTooLarge) {
+				owner.limitErr = we // as for an operation refused by a limit (op)
+			}
 			var callErr error
 			if err != nil {
 				_, callErr = in.dispatch.Call("settle", id, false, errorJSON(err))
