@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	goruntime "runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/warrenhq/warren"
+	"github.com/warrenhq/warren/js/quickjs"
 	"github.com/warrenhq/warren/worker"
 )
 
@@ -135,5 +137,103 @@ func TestOperationsStopAtTheCPULimit(t *testing.T) {
 	var we *warren.Error
 	if !errors.As(err, &we) || we.Limit != "CPU time" {
 		t.Fatalf("want the CPU time limit, got %v", err)
+	}
+}
+
+// Close stops a Runtime's pool filler (before, it had no Close and its
+// goroutine lived on).
+func TestRuntimeClose(t *testing.T) {
+	before := goruntime.NumGoroutine()
+	rt, err := worker.NewRuntime(&quickjs.Engine{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := rt.NewInstance(mustCompileWith(t, rt, `export default { fetch() { return new Response("ok") } }`), worker.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Close()
+	rt.Close()
+	rt.Close() // twice is fine
+	for i := 0; goruntime.NumGoroutine() > before && i < 200; i++ {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := goruntime.NumGoroutine(); n > before {
+		t.Fatalf("%d goroutines after Close, %d before", n, before)
+	}
+	// A closed Runtime still makes instances, booting VMs on the caller.
+	in, err = rt.NewInstance(mustCompileWith(t, rt, `export default { fetch() { return new Response("still") } }`), worker.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	if _, body := get(t, in, "/"); body != "still" {
+		t.Fatalf("got %q", body)
+	}
+}
+
+func mustCompileWith(t *testing.T, rt *worker.Runtime, src string) *worker.Program {
+	t.Helper()
+	p, err := rt.Compile(warren.SingleModule("index.js", src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// A handler that waits on a promise nothing can settle fails at once with
+// the reason (before, it waited out the wall-time limit, 30 s by default);
+// one that waits on a timer or another request is left alone.
+func TestHangDetected(t *testing.T) {
+	in := newInstance(t, `
+let release;
+export default { async fetch(req) {
+  const p = new URL(req.url).pathname;
+  if (p === "/hang") { await new Promise(() => {}); return new Response("never") }
+  if (p === "/timer") { await new Promise((r) => setTimeout(r, 20)); return new Response("timer") }
+  return new Response("ok");
+} }`, worker.Config{Limits: warren.Limits{Wall: time.Hour}})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := in.Fetch(ctx, "", worker.Invoke{}, httptest.NewRequest("GET", "/hang", nil))
+	if err == nil || !strings.Contains(err.Error(), "hung") || ctx.Err() != nil {
+		t.Fatalf("want the hang error, got %v", err)
+	}
+	for _, p := range []string{"/timer", "/"} {
+		if code, body := get(t, in, p); code != 200 {
+			t.Fatalf("%s: %d %q", p, code, body)
+		}
+	}
+}
+
+// The console limit counts output after stack positions are mapped back to
+// the app's modules: a long module name repeated in every frame of an
+// exception is counted at its full length.
+func TestLogLimitCountsMappedOutput(t *testing.T) {
+	long := strings.Repeat("m", 200) + ".js"
+	code := &warren.WorkerCode{MainModule: "index.js", Modules: map[string]warren.Module{
+		"index.js": {Kind: warren.ModuleESM, Text: `import { boom } from "./` + long + `"; export default { fetch() { for (let i = 0; i < 100; i++) { try { boom(30) } catch (e) { console.error(e.stack) } } return new Response("ok") } }`},
+		long:       {Kind: warren.ModuleESM, Text: "export function boom(n) { if (n === 0) throw new Error('x'); return boom(n - 1) }"},
+	}}
+	p, err := runtime(t).Compile(code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	kept := 0
+	in, err := runtime(t).NewInstance(p, worker.Config{Limits: warren.Limits{LogBytes: 64 << 10}, Logs: func(e worker.LogEntry) {
+		mu.Lock()
+		kept += len(e.Message)
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	get(t, in, "/")
+	mu.Lock()
+	defer mu.Unlock()
+	if kept > 64<<10+16<<10 {
+		t.Fatalf("%d bytes of console output kept under a 64 KiB limit", kept)
 	}
 }

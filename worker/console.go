@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/webapi"
 )
 
@@ -30,6 +31,11 @@ func (in *Instance) log(level, msg string) {
 	if in.cfg.Logs == nil {
 		return
 	}
+	if level == "exception" || level == "error" {
+		// Mapped first, so that what is counted is what is kept: a long
+		// module name repeated in every frame costs its full length.
+		msg = in.prog.MapStack(msg)
+	}
 	// Output is counted per invocation; output outside one (module top
 	// level, timers of finished requests) counts against the isolate.
 	counter := &in.bootLogs
@@ -39,12 +45,9 @@ func (in *Instance) log(level, msg string) {
 	*counter += len(msg)
 	if *counter > in.limits.LogBytes {
 		if *counter-len(msg) <= in.limits.LogBytes {
-			in.cfg.Logs(LogEntry{Time: time.Now(), Level: "warn", Message: fmt.Sprintf("log limit of %d bytes reached; further console output is dropped", in.limits.LogBytes), CodeID: in.cfg.CodeID})
+			in.cfg.Logs(LogEntry{Time: time.Now(), Level: "warn", Message: fmt.Sprintf("log limit of %s reached; further console output is dropped", warren.Bytes(int64(in.limits.LogBytes))), CodeID: in.cfg.CodeID})
 		}
 		return
-	}
-	if level == "exception" || level == "error" {
-		msg = in.prog.MapStack(msg)
 	}
 	in.cfg.Logs(LogEntry{Time: time.Now(), Level: level, Message: msg, CodeID: in.cfg.CodeID})
 }

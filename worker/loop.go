@@ -90,6 +90,35 @@ func (in *Instance) loop() {
 				in.runTurn(in.turnBudget(), t.f)
 			}
 		}
+		in.detectHang()
+	}
+}
+
+// detectHang fails, at once, a request that can never be answered: the
+// queue is empty, and nothing the isolate waits for (a timer, an outbound
+// call, another request that could settle a shared promise) is pending, so
+// no event will ever run its code again. Cloudflare cancels such a request
+// the same way instead of letting it wait out its wall-time limit. Durable
+// Objects are left alone: a request there may wait for a later one (a long
+// poll, a lobby), which is an event nothing here can foresee.
+func (in *Instance) detectHang() {
+	if in.cfg.Object != nil || len(in.invs) != 1 || len(in.timers) > 0 || len(in.asyncOwner) > 0 || in.broken.Load() != nil {
+		return
+	}
+	in.mu.Lock()
+	queued := len(in.queue)
+	in.mu.Unlock()
+	if queued > 0 {
+		return
+	}
+	for _, inv := range in.invs {
+		switch {
+		case !inv.settled:
+			in.finish(inv, invResult{err: &warren.Error{Code: warren.CodeException, Message: "the Worker's code hung: its handler is waiting on a promise that can never settle (no timer, fetch or other request is pending), so it would never produce a response", Hint: "make sure every promise the handler awaits is resolved or rejected (a missing resolve() call, or an await on a promise nothing settles)"}})
+		case !inv.done:
+			// Answered, but its waitUntil work waits on nothing: end it.
+			in.complete(inv)
+		}
 	}
 }
 

@@ -77,7 +77,7 @@ const poolIdle = 2 * time.Millisecond
 
 // takeVM returns a pre-booted VM, or boots one now when the pool is empty.
 func (rt *Runtime) takeVM() (*warmVM, error) {
-	if rt.pool != nil {
+	if rt.pool != nil && !rt.closing() {
 		rt.lastTake.Store(time.Now().UnixNano())
 		select {
 		case w := <-rt.pool:
@@ -99,8 +99,14 @@ func (rt *Runtime) refill() {
 }
 
 func (rt *Runtime) fillPool() {
-	for range rt.poolWake {
-		for len(rt.pool) < cap(rt.pool) {
+	defer close(rt.poolDone)
+	for {
+		select {
+		case <-rt.poolStop:
+			return
+		case <-rt.poolWake:
+		}
+		for len(rt.pool) < cap(rt.pool) && !rt.closing() {
 			rt.waitIdle()
 			w, err := rt.bootVM()
 			if err != nil {
@@ -113,6 +119,36 @@ func (rt *Runtime) fillPool() {
 			}
 		}
 	}
+}
+
+func (rt *Runtime) closing() bool {
+	select {
+	case <-rt.poolStop:
+		return true
+	default:
+		return false
+	}
+}
+
+// Close stops the pool's filler and frees the pre-booted VMs. Instances made
+// by the Runtime are not affected (close them first); Compile and
+// NewInstance still work, booting VMs on the caller's goroutine.
+func (rt *Runtime) Close() {
+	if rt.pool == nil {
+		return
+	}
+	rt.closeOnce.Do(func() {
+		close(rt.poolStop)
+		<-rt.poolDone
+		for {
+			select {
+			case w := <-rt.pool:
+				w.vm.Close()
+			default:
+				return
+			}
+		}
+	})
 }
 
 // waitIdle returns when no VM has been taken for poolIdle, or at once when

@@ -43,9 +43,12 @@ type Runtime struct {
 	prelude  []byte
 	families []family
 
-	pool     chan *warmVM  // pre-booted VMs (nil: no pool)
-	poolWake chan struct{} // asks the filler for more
-	lastTake atomic.Int64  // when a VM was last taken off the pool (UnixNano)
+	pool      chan *warmVM  // pre-booted VMs (nil: no pool)
+	poolWake  chan struct{} // asks the filler for more
+	lastTake  atomic.Int64  // when a VM was last taken off the pool (UnixNano)
+	poolStop  chan struct{} // closed by Close
+	poolDone  chan struct{} // closed when the filler has returned
+	closeOnce sync.Once
 
 	mu       sync.Mutex
 	programs map[string]*list.Element // hash → element holding *Program
@@ -80,6 +83,7 @@ func NewRuntimeWarm(engine js.Engine, warm int) (*Runtime, error) {
 	if warm > 0 {
 		rt.pool = make(chan *warmVM, warm)
 		rt.poolWake = make(chan struct{}, 1)
+		rt.poolStop, rt.poolDone = make(chan struct{}), make(chan struct{})
 		go rt.fillPool()
 		rt.refill()
 	}
