@@ -3,6 +3,7 @@ package webapi
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 )
@@ -77,6 +78,26 @@ func decodeUTF8(b []byte, fatal bool) (string, bool) {
 	return out.String(), true
 }
 
+// MaxEncodingBytes bounds what one TextEncoder or TextDecoder call hands to
+// Go: its copies live outside the isolate's memory limit.
+const MaxEncodingBytes = 32 << 20
+
+func tooLargeToEncode(api string, n int) error {
+	return fmt.Errorf("RangeError: %s was given %d bytes; Warren encodes and decodes at most %d MiB per call (split the input)", api, n, MaxEncodingBytes>>20)
+}
+
+// argEncoded returns args[0], checked against MaxEncodingBytes.
+func argEncoded(args []any, api string) (string, error) {
+	s, err := ArgString(args, 0)
+	if err != nil {
+		return "", err
+	}
+	if len(s) > MaxEncodingBytes*4/3+4 {
+		return "", tooLargeToEncode(api, len(s))
+	}
+	return s, nil
+}
+
 func init() {
 	// utf8.encode(string) -> base64 of its UTF-8 bytes (lone surrogates were
 	// already replaced by U+FFFD when the string crossed into Go).
@@ -85,12 +106,15 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
+		if len(s) > MaxEncodingBytes {
+			return nil, tooLargeToEncode("TextEncoder.encode()", len(s))
+		}
 		return base64.StdEncoding.EncodeToString([]byte(s)), nil
 	})
 	// utf8.decode(base64, fatal) -> string; with fatal, invalid input is an
 	// error.
 	register("utf8.decode", func(args []any) (any, error) {
-		s, err := ArgString(args, 0)
+		s, err := argEncoded(args, "TextDecoder.decode()")
 		if err != nil {
 			return nil, err
 		}
@@ -107,7 +131,7 @@ func init() {
 	// utf8.decodeOrNull(base64) -> string, or null when the bytes are not
 	// valid UTF-8 (TextDecoder's fatal mode throws its own TypeError).
 	register("utf8.decodeOrNull", func(args []any) (any, error) {
-		s, err := ArgString(args, 0)
+		s, err := argEncoded(args, "TextDecoder.decode()")
 		if err != nil {
 			return nil, err
 		}

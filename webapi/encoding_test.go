@@ -180,3 +180,16 @@ func TestUTF8DecodeOpMaximalSubparts(t *testing.T) {
 		}
 	}
 }
+
+// TextEncoder hands at most MaxEncodingBytes to Go per call (the copies live
+// outside the isolate's memory limit); more is a clear error, not a hidden
+// allocation. (TextDecoder's input crosses as base64 text made in the
+// isolate, so its memory limit comes first.)
+func TestEncodingBounded(t *testing.T) {
+	expectJS(t, `
+const big = "é".repeat((32 << 20) / 2 + 1);
+const out = [];
+try { new TextEncoder().encode(big); out.push("encoded"); } catch (e) { out.push(/at most 32 MiB/.test(e.message)); }
+return out;
+`, []any{true})
+}
