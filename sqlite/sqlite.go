@@ -333,6 +333,10 @@ func (d *DB) authorize(action sqlite3.AuthorizerActionCode, arg1, arg2, dbName, 
 		}
 	case sqlite3.AuthCreateVTable, sqlite3.AuthDropVTable:
 		return deny("virtual tables are not allowed")
+	case sqlite3.AuthCreateTempTable, sqlite3.AuthCreateTempIndex, sqlite3.AuthCreateTempView, sqlite3.AuthCreateTempTrigger:
+		// The temp schema lives in a file of its own, outside the
+		// database's page limit and the app's storage quota.
+		return deny("temporary tables, indexes, views and triggers are not allowed: they would be stored outside this object's storage quota; use a regular table and delete its rows when done")
 	}
 	if strings.HasPrefix(strings.ToLower(arg1), reservedPrefix) || strings.HasPrefix(strings.ToLower(arg2), reservedPrefix) {
 		return deny(fmt.Sprintf("names starting with %q are reserved for the runtime (the key-value storage lives there); use ctx.storage.kv", reservedPrefix))

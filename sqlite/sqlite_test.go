@@ -69,6 +69,12 @@ func TestAuthorizerRefusals(t *testing.T) {
 		{"SELECT * FROM _cf_KV", "reserved"},
 		{"DELETE FROM _cf_KV", "reserved"},
 		{"CREATE TABLE _cf_mine (x)", "reserved"},
+		// The temp schema is a file outside the quota: a 64 KiB app wrote
+		// 1 GB there before.
+		{"CREATE TEMP TABLE tt (x)", "temporary"},
+		{"CREATE TEMPORARY TABLE tt AS SELECT 1", "temporary"},
+		{"CREATE TEMP VIEW tv AS SELECT 1", "temporary"},
+		{"CREATE TEMP TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END", "temporary"},
 	} {
 		_, err := db.Exec(tc.q)
 		var we *warren.Error
