@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -153,7 +154,9 @@ func (ns *Namespace) ParseID(s string) (string, error) {
 	if _, err := hex.DecodeString(s); err != nil {
 		return "", &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("invalid Durable Object id %q: an id is 64 hexadecimal digits", truncate(s))}
 	}
-	return s, nil
+	// One object, one id: "AB…" and "ab…" name the same object (and the
+	// same folder on disk).
+	return strings.ToLower(s), nil
 }
 
 func truncate(s string) string {
@@ -165,7 +168,7 @@ func truncate(s string) string {
 
 // Object returns the entrypoint of the object with id.
 func (ns *Namespace) Object(id string) worker.Entrypoint {
-	return &stub{ns: ns, id: id}
+	return &stub{ns: ns, id: strings.ToLower(id)}
 }
 
 // Len returns the number of objects in memory.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -137,12 +138,30 @@ func TestRPCAndTransactionRollback(t *testing.T) {
 }
 
 func TestIdsValidated(t *testing.T) {
-	ns, _ := setup(t, t.TempDir())
+	dir := t.TempDir()
+	ns, _ := setup(t, dir)
 	if _, err := ns.ParseID("../../etc"); err == nil {
 		t.Fatal("bad id accepted")
 	}
 	if _, err := ns.Object("zz").Call(context.Background(), "peek", nil); err == nil || !strings.Contains(err.Error(), "64 hexadecimal") {
 		t.Fatalf("err = %v", err)
+	}
+	// An id in upper case is the same object (before, it opened a second
+	// database for it).
+	id := ns.IDFromName("case")
+	if p, err := ns.ParseID(strings.ToUpper(id)); err != nil || p != id {
+		t.Fatalf("ParseID(upper) = %q, %v; want %q", p, err, id)
+	}
+	if _, err := ns.Object(id).Call(context.Background(), "add", []any{1, 2}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ns.Object(strings.ToUpper(id)).Call(context.Background(), "add", []any{1, 2}); err != nil {
+		t.Fatal(err)
+	}
+	dirs, _ := filepath.Glob(filepath.Join(dir, "Counter", "*"+id[len(id)-8:]))
+	upper, _ := filepath.Glob(filepath.Join(dir, "Counter", "*"+strings.ToUpper(id[len(id)-8:])))
+	if len(dirs) != 1 || len(upper) != 0 {
+		t.Fatalf("folders for one object: %v %v", dirs, upper)
 	}
 	a, b := ns.NewUniqueID(), ns.NewUniqueID()
 	if a == b || len(a) != 64 {
