@@ -43,10 +43,17 @@ const (
 	hdrSpec   = "X-Warren-Spec"   // control → host: the AppSpec (wireSpec.encode)
 	hdrHost   = "X-Warren-Host"   // control → host: the request's Host
 	hdrScheme = "X-Warren-Scheme" // control → host: http or https
-	hdrError  = "X-Warren-Error"  // host → control: the body is a *warren.Error
-	hdrUsage  = "X-Warren-Usage"  // host → control trailer: RunUsage (usageValue)
 	hdrApp    = "X-Warren-App"    // host → control: the app an outbound fetch is for
 	hdrURL    = "X-Warren-Url"    // host → control: the outbound fetch's URL
+)
+
+// Protocol signals (wire.SetSignal): facts of the answering end that travel
+// in the response's frames apart from its header and trailers, which may be
+// an app's (or, for an outbound fetch, a remote server's): an X-Warren-*
+// header in them is a plain header, passed on and never obeyed.
+const (
+	sigError = "Error" // with the head: the body is a *warren.Error (writeErr)
+	sigUsage = "Usage" // host → control: RunUsage (usageValue), with the head of an error or the end of a response
 )
 
 // ChildOptions configure a host process.
@@ -194,15 +201,14 @@ func (c *child) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, ru, err := c.local.Serve(r.Context(), spec, appRequest(r, hdrSpec))
 	if err != nil {
-		w.Header().Set(hdrUsage, usageValue(ru))
+		wire.SetSignal(w, sigUsage, usageValue(ru))
 		writeErr(w, err)
 		return
 	}
 	if err := supervisor.CopyResponse(w, resp); err != nil {
 		panic(http.ErrAbortHandler) // reset the stream: the control plane sees a broken body
 	}
-	// A trailer by prefix, so nothing in the app's headers can displace it.
-	w.Header().Set(http.TrailerPrefix+hdrUsage, usageValue(ru))
+	wire.SetSignal(w, sigUsage, usageValue(ru)) // with the end, out of the app's reach
 }
 
 // appRequest returns the app's request as the control plane forwarded it:
@@ -260,28 +266,32 @@ func (v *viaControl) Fetch(ctx context.Context, req *http.Request) (*http.Respon
 	out.URL = &url.URL{Scheme: "http", Host: "control", Path: "/fetch"}
 	out.Host = "control"
 	out.RequestURI = ""
-	resp, err := v.c.calls.RoundTrip(out)
+	resp, sig, err := v.c.calls.RoundTripSignals(out)
 	if err != nil {
 		return nil, &warren.Error{Code: warren.CodeEgress, Message: "outbound fetch failed: " + err.Error()}
 	}
-	if resp.Header.Get(hdrError) != "" {
+	if isErr(sig) {
 		defer resp.Body.Close()
 		return nil, readErr(resp)
 	}
 	return resp, nil
 }
 
-// writeErr writes err as a protocol error: its status and JSON.
+// writeErr writes err as a protocol error: its status and JSON, flagged
+// with sigError.
 func writeErr(w http.ResponseWriter, err error) {
 	var e *warren.Error
 	if !errors.As(err, &e) {
 		e = &warren.Error{Code: warren.CodeInternal, Message: err.Error()}
 	}
-	w.Header().Set(hdrError, "1")
+	wire.SetSignal(w, sigError, "1")
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(e.Code.HTTPStatus())
 	json.NewEncoder(w).Encode(e)
 }
+
+// isErr reports whether a response is a protocol error (writeErr).
+func isErr(sig *wire.Signals) bool { return sig.Head.Get(sigError) != "" }
 
 // readErr reads a protocol error.
 func readErr(resp *http.Response) error {

@@ -51,12 +51,12 @@ func (p *Pool) sendProject(ctx context.Context, pr *proc) error {
 	}
 	req, _ := http.NewRequestWithContext(ctx, "POST", "http://host/project", nil)
 	req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
-	resp, err := pr.client.RoundTrip(req)
+	resp, sig, err := pr.client.RoundTripSignals(req)
 	if err != nil {
 		return fmt.Errorf("start the project in the host: %w", err)
 	}
 	defer resp.Body.Close()
-	if resp.Header.Get(hdrError) != "" {
+	if isErr(sig) {
 		return readErr(resp)
 	}
 	return nil
@@ -68,11 +68,11 @@ func (p *Pool) sendProject(ctx context.Context, pr *proc) error {
 func (p *Pool) Project() worker.Fetcher {
 	return worker.FetcherFunc(func(ctx context.Context, req *http.Request) (*http.Response, error) {
 		fwd := forward(ctx, req, kindProject)
-		resp, err := p.doSlot(ctx, p.slots[0], fwd)
+		resp, sig, err := p.doSlot(ctx, p.slots[0], fwd)
 		if err != nil {
 			return nil, err
 		}
-		if resp.Header.Get(hdrError) != "" {
+		if isErr(sig) {
 			defer resp.Body.Close()
 			return nil, readErr(resp)
 		}

@@ -93,6 +93,7 @@ func (p *Pool) RunOnce(ctx context.Context, lc *worker.LoadCode, req *http.Reque
 	fwd := forward(ctx, req, kindRun)
 	fwd.Header.Set(hdrRun, id)
 	fwd.Header.Set(hdrLimits, string(limits))
+	fwd.Header.Del(hdrEgress) // whatever the client sent
 	if mayFetch(out) {
 		fwd.Header.Set(hdrEgress, "1")
 	}
@@ -108,12 +109,12 @@ func (p *Pool) RunOnce(ctx context.Context, lc *worker.LoadCode, req *http.Reque
 	} else if req.ContentLength > 0 {
 		fwd.ContentLength = int64(len(prefix)+len(code)) + req.ContentLength
 	}
-	resp, err := p.doSlot(ctx, s, fwd)
+	resp, sig, err := p.doSlot(ctx, s, fwd)
 	if err != nil {
 		p.runs.remove(id)
 		return nil, err
 	}
-	if resp.Header.Get(hdrError) != "" {
+	if isErr(sig) {
 		defer resp.Body.Close()
 		p.runs.remove(id)
 		return nil, readErr(resp)
