@@ -32,6 +32,7 @@ import (
 	"github.com/warrenhq/warren/host/wire"
 	"github.com/warrenhq/warren/js/quickjs"
 	"github.com/warrenhq/warren/loader"
+	"github.com/warrenhq/warren/respond"
 	"github.com/warrenhq/warren/sandbox"
 	"github.com/warrenhq/warren/supervisor"
 	"github.com/warrenhq/warren/worker"
@@ -205,7 +206,7 @@ func (c *child) serve(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
-	if err := supervisor.CopyResponse(w, resp); err != nil {
+	if err := respond.Copy(w, resp); err != nil {
 		panic(http.ErrAbortHandler) // reset the stream: the control plane sees a broken body
 	}
 	wire.SetSignal(w, sigUsage, usageValue(ru)) // with the end, out of the app's reach
@@ -223,13 +224,13 @@ func appRequest(r *http.Request, extra ...string) *http.Request {
 	return req
 }
 
-// respond copies a Worker's response, or writes its error.
-func respond(w http.ResponseWriter, resp *http.Response, err error) {
+// reply copies a Worker's response, or writes its error.
+func reply(w http.ResponseWriter, resp *http.Response, err error) {
 	if err != nil {
 		writeErr(w, err)
 		return
 	}
-	if err := supervisor.CopyResponse(w, resp); err != nil {
+	if err := respond.Copy(w, resp); err != nil {
 		panic(http.ErrAbortHandler) // reset the stream: the control plane sees a broken body
 	}
 }
@@ -277,28 +278,15 @@ func (v *viaControl) Fetch(ctx context.Context, req *http.Request) (*http.Respon
 	return resp, nil
 }
 
-// writeErr writes err as a protocol error: its status and JSON, flagged
-// with sigError.
+// writeErr writes err as a protocol error: as every Warren error
+// (respond.Error), flagged with sigError.
 func writeErr(w http.ResponseWriter, err error) {
-	var e *warren.Error
-	if !errors.As(err, &e) {
-		e = &warren.Error{Code: warren.CodeInternal, Message: err.Error()}
-	}
 	wire.SetSignal(w, sigError, "1")
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(e.Code.HTTPStatus())
-	json.NewEncoder(w).Encode(e)
+	respond.Error(w, err)
 }
 
 // isErr reports whether a response is a protocol error (writeErr).
 func isErr(sig *wire.Signals) bool { return sig.Head.Get(sigError) != "" }
 
 // readErr reads a protocol error.
-func readErr(resp *http.Response) error {
-	var e warren.Error
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err := json.Unmarshal(b, &e); err != nil || e.Code == "" {
-		return &warren.Error{Code: warren.CodeInternal, Message: fmt.Sprintf("host protocol: %s: %.200s", resp.Status, b)}
-	}
-	return &e
-}
+func readErr(resp *http.Response) error { return respond.ReadError(resp) }

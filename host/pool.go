@@ -22,6 +22,7 @@ import (
 
 	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/host/wire"
+	"github.com/warrenhq/warren/respond"
 	"github.com/warrenhq/warren/sandbox"
 	"github.com/warrenhq/warren/supervisor"
 	"github.com/warrenhq/warren/worker"
@@ -655,12 +656,9 @@ func (p *Pool) fetch(w http.ResponseWriter, r *http.Request, fetch func(context.
 		writeErr(w, e)
 		return
 	}
-	defer resp.Body.Close()
-	for k, v := range resp.Header {
-		w.Header()[k] = v
+	if err := respond.Copy(w, resp); err != nil {
+		panic(http.ErrAbortHandler) // reset the stream: the host sees a broken body, not a short one
 	}
-	w.WriteHeader(resp.StatusCode)
-	io.Copy(w, resp.Body)
 }
 
 // rss reads a process's resident memory from /proc (0 where unknown).

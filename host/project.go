@@ -136,5 +136,5 @@ func (c *child) serveProject(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp, err := stub.Fetch(r.Context(), appRequest(r))
-	respond(w, resp, err)
+	reply(w, resp, err)
 }

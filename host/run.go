@@ -201,5 +201,5 @@ func (c *child) run(w http.ResponseWriter, r *http.Request) {
 		req.Body = http.NoBody
 	}
 	resp, err := stub.Fetch(r.Context(), req)
-	respond(w, resp, err)
+	reply(w, resp, err)
 }
