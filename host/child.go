@@ -105,8 +105,8 @@ func RunChild(opts ChildOptions) error {
 	c.loader = loader.New(rt, loader.Options{Limits: warren.DefaultLimits})
 	defer c.loader.Close()
 	defer c.closeProject()
-	c.local = supervisor.NewLocal(supervisor.LocalOptions{Runtime: rt, Dir: opts.AppsDir, MemoryBudget: opts.MemoryBudget, Logs: c.log})
-	defer c.local.Close()
+	c.apps = supervisor.NewInProcess(supervisor.InProcessOptions{Runtime: rt, Dir: opts.AppsDir, MemoryBudget: opts.MemoryBudget, Logs: c.log})
+	defer c.apps.Close()
 	if opts.Confine != nil {
 		if err := opts.Confine(c.reportConfinement); err != nil {
 			return fmt.Errorf("warren host: confine: %w", err)
@@ -116,13 +116,13 @@ func RunChild(opts ChildOptions) error {
 	mux.HandleFunc("POST /validate", c.validate)
 	mux.HandleFunc("POST /project", c.startProject)
 	mux.HandleFunc("POST /stop", func(w http.ResponseWriter, r *http.Request) {
-		c.local.Stop(r.URL.Query().Get("app"))
+		c.apps.Stop(r.URL.Query().Get("app"))
 	})
 	mux.HandleFunc("GET /running", func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(c.local.RunningApps())
+		json.NewEncoder(w).Encode(c.apps.RunningApps())
 	})
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(c.local.Stats())
+		json.NewEncoder(w).Encode(c.apps.Stats())
 	})
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Header.Get(hdrKind) {
@@ -147,8 +147,8 @@ func RunChild(opts ChildOptions) error {
 }
 
 type child struct {
-	local  *supervisor.Local
-	loader *loader.Loader // one-shot runs
+	apps   *supervisor.InProcess // the apps placed on this host
+	loader *loader.Loader        // one-shot runs
 	rt     *worker.Runtime
 	dir    string
 
@@ -179,7 +179,7 @@ func (c *child) validate(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, &warren.Error{Code: warren.CodeBadRequest, Message: "validate: " + err.Error()})
 		return
 	}
-	class, err := c.local.Validate(r.Context(), in.ID, &in.Deployment, in.Quotas)
+	class, err := c.apps.Validate(r.Context(), in.ID, &in.Deployment, in.Quotas)
 	if err != nil {
 		writeErr(w, err)
 		return
@@ -200,7 +200,7 @@ func (c *child) serve(w http.ResponseWriter, r *http.Request) {
 	if ws.Egress {
 		spec.Outbound = &viaControl{c: c, app: ws.ID}
 	}
-	resp, ru, err := c.local.Serve(r.Context(), spec, appRequest(r, hdrSpec))
+	resp, ru, err := c.apps.Serve(r.Context(), spec, appRequest(r, hdrSpec))
 	if err != nil {
 		wire.SetSignal(w, sigUsage, usageValue(ru))
 		writeErr(w, err)

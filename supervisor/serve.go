@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/warrenhq/warren"
@@ -106,41 +105,6 @@ func (s *Supervisor) ServeApp(w http.ResponseWriter, r *http.Request, id, path s
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-// rateWindow counts requests in the current minute.
-type rateWindow struct {
-	limit   func() int
-	mu      sync.Mutex
-	minute  int64
-	count   int
-	refused bool // a refusal was logged this minute
-}
-
-// allow counts a request at now, or says how long until the next minute.
-func (rw *rateWindow) allow(now time.Time) (time.Duration, bool) {
-	limit := rw.limit()
-	m := now.Unix() / 60
-	rw.mu.Lock()
-	defer rw.mu.Unlock()
-	if m != rw.minute {
-		rw.minute, rw.count, rw.refused = m, 0, false
-	}
-	if limit > 0 && rw.count >= limit {
-		return time.Unix((m+1)*60, 0).Sub(now), false
-	}
-	rw.count++
-	return 0, true
-}
-
-// firstRefusal reports whether this is the first refusal of the minute (the
-// operator gets one log line per app per minute, not one per request).
-func (rw *rateWindow) firstRefusal() bool {
-	rw.mu.Lock()
-	defer rw.mu.Unlock()
-	first := !rw.refused
-	rw.refused = true
-	return first
-}
 
 // cappedBody remembers that a request body went past its cap.
 type cappedBody struct {
