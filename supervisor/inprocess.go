@@ -352,13 +352,10 @@ func (l *InProcess) background() {
 	}
 }
 
-// appMemoryEstimate is what one live app is assumed to hold (an isolate
-// with its heap, an open SQLite database with its page cache), for the
-// memory budget; measured in docs/BENCHMARKS.md.
-const appMemoryEstimate = 768 << 10
-
+// maxLive is how many apps may be live under the memory budget, each
+// estimated at loader.WorkerMemory.
 func (l *InProcess) maxLive() int64 {
-	return max(l.opts.MemoryBudget/appMemoryEstimate, 1)
+	return max(l.opts.MemoryBudget/loader.WorkerMemory, 1)
 }
 
 func (l *InProcess) closeIdle(cutoff int64) {
