@@ -99,7 +99,7 @@ func (c *child) startProject(w http.ResponseWriter, r *http.Request) {
 	// A loader of its own, whose Workers (the entrypoint, and those the
 	// project loads) log to the project's log.
 	ld := loader.New(c.rt, loader.Options{Limits: warren.DefaultLimits, Logs: logs})
-	stub, closeObjects, err := project.Run(in.Config, in.Code, c.rt, ld, out, c.dir, logs)
+	stub, closeObjects, err := project.Run(project.RunOptions{Config: in.Config, Code: in.Code, Runtime: c.rt, Loader: ld, Outbound: out, Dir: c.dir, Logs: logs})
 	if err != nil {
 		ld.Close()
 		writeErr(w, err)
