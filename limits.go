@@ -1,20 +1,27 @@
 package warren
 
 import (
+	"encoding/json"
 	"fmt"
+	"math"
 	"time"
 )
 
 // Limits bound one invocation of a Worker and the isolate it runs in. Zero
 // fields mean "use the default"; an operator's limits and a loader's limits
 // combine with Min, so a loader can only lower what the operator allows.
+//
+// In JSON the durations are milliseconds, as their names say ("cpuMs": 50
+// is 50 ms; fractions keep sub-millisecond values), the other fields are
+// in the units of their names.
 type Limits struct {
 	// MemoryBytes is the isolate's engine heap limit.
 	MemoryBytes int64 `json:"memoryBytes,omitempty"`
-	// CPU is the JavaScript execution time per invocation.
-	CPU time.Duration `json:"cpuMs,omitempty"`
-	// Wall is the total time per invocation, including waiting on I/O.
-	Wall time.Duration `json:"wallMs,omitempty"`
+	// CPU is the JavaScript execution time per invocation (JSON: cpuMs).
+	CPU time.Duration `json:"-"`
+	// Wall is the total time per invocation, including waiting on I/O
+	// (JSON: wallMs).
+	Wall time.Duration `json:"-"`
 	// Subrequests is the number of outbound fetches and RPC calls per invocation.
 	Subrequests int `json:"subRequests,omitempty"`
 	// StackDepth is the JavaScript call depth limit (engine stack slots).
@@ -28,6 +35,49 @@ type Limits struct {
 	Timers int `json:"timers,omitempty"`
 	// LogBytes bounds the console output kept per invocation.
 	LogBytes int `json:"logBytes,omitempty"`
+}
+
+// limitsFields are the fields of Limits that JSON takes as they are.
+type limitsFields Limits
+
+// limitsJSON is Limits as JSON: its durations in milliseconds.
+type limitsJSON struct {
+	*limitsFields
+	CPUMs  float64 `json:"cpuMs,omitempty"`
+	WallMs float64 `json:"wallMs,omitempty"`
+}
+
+// MarshalJSON writes l with its durations in milliseconds.
+func (l Limits) MarshalJSON() ([]byte, error) {
+	return json.Marshal(limitsJSON{limitsFields: (*limitsFields)(&l), CPUMs: toMs(l.CPU), WallMs: toMs(l.Wall)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (l *Limits) UnmarshalJSON(b []byte) error {
+	v := limitsJSON{limitsFields: (*limitsFields)(l)}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	cpu, err := fromMs("cpuMs", v.CPUMs)
+	if err != nil {
+		return err
+	}
+	wall, err := fromMs("wallMs", v.WallMs)
+	if err != nil {
+		return err
+	}
+	l.CPU, l.Wall = cpu, wall
+	return nil
+}
+
+func toMs(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func fromMs(name string, ms float64) (time.Duration, error) {
+	ns := math.Round(ms * float64(time.Millisecond))
+	if ns > math.MaxInt64 || ns < math.MinInt64 {
+		return 0, fmt.Errorf("limits: %s = %v is out of range", name, ms)
+	}
+	return time.Duration(ns), nil
 }
 
 // DefaultLimits are the limits when nothing else is set. They are generous

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/warrenhq/warren"
+	"github.com/warrenhq/warren/respond"
 	"github.com/warrenhq/warren/supervisor"
 )
 
@@ -28,7 +29,7 @@ func (s *Server) routeApps(mux *http.ServeMux) {
 		return func(w http.ResponseWriter, r *http.Request) {
 			if !s.authorized(r) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="warren"`)
-				WriteError(w, &warren.Error{Code: warren.CodeUnauthorized, Message: "the admin API needs the admin token",
+				respond.Error(w, &warren.Error{Code: warren.CodeUnauthorized, Message: "the admin API needs the admin token",
 					Hint: "send Authorization: Bearer <token>; the token is WARREN_ADMIN_TOKEN, --admin-token, or the admin.token file in the data folder"})
 				return
 			}
@@ -79,37 +80,37 @@ func (s *Server) appTraffic(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listApps(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"apps": s.Apps.Apps()})
+	respond.JSON(w, http.StatusOK, map[string]any{"apps": s.Apps.Apps()})
 }
 
 func (s *Server) getApp(w http.ResponseWriter, r *http.Request) {
 	info, err := s.Apps.App(r.PathValue("id"))
 	if err != nil {
-		WriteError(w, err)
+		respond.Error(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, info)
+	respond.JSON(w, http.StatusOK, info)
 }
 
 func (s *Server) deployApp(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if err := supervisor.ValidateID(id); err != nil {
-		WriteError(w, err)
+		respond.Error(w, err)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDeployBody))
 	if err != nil {
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {
-			WriteError(w, &warren.Error{Code: warren.CodeTooLarge, Limit: "deploy size", Message: fmt.Sprintf("the deploy body is larger than %d bytes", mb.Limit), Hint: fmt.Sprintf("an app's code may be at most %d bytes; bundle less, or load large assets from storage", warren.MaxCodeSize)})
+			respond.Error(w, &warren.Error{Code: warren.CodeTooLarge, Limit: "deploy size", Message: fmt.Sprintf("the deploy body is larger than %d bytes", mb.Limit), Hint: fmt.Sprintf("an app's code may be at most %d bytes; bundle less, or load large assets from storage", warren.MaxCodeSize)})
 			return
 		}
-		WriteError(w, &warren.Error{Code: warren.CodeBadRequest, Message: "reading the deploy body: " + err.Error()})
+		respond.Error(w, &warren.Error{Code: warren.CodeBadRequest, Message: "reading the deploy body: " + err.Error()})
 		return
 	}
 	d, err := supervisor.ParseDeployment(r.Header.Get("Content-Type"), body)
 	if err != nil {
-		WriteError(w, err)
+		respond.Error(w, err)
 		return
 	}
 	if c := r.URL.Query().Get("className"); c != "" {
@@ -117,23 +118,23 @@ func (s *Server) deployApp(w http.ResponseWriter, r *http.Request) {
 	}
 	v, created, err := s.Apps.Deploy(r.Context(), id, d)
 	if err != nil {
-		WriteError(w, err)
+		respond.Error(w, err)
 		return
 	}
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, map[string]any{"app": id, "created": created, "version": v, "url": "/apps/" + id + "/"})
+	respond.JSON(w, status, map[string]any{"app": id, "created": created, "version": v, "url": "/apps/" + id + "/"})
 }
 
 func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if err := s.Apps.Delete(id); err != nil {
-		WriteError(w, err)
+		respond.Error(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"app": id, "deleted": true})
+	respond.JSON(w, http.StatusOK, map[string]any{"app": id, "deleted": true})
 }
 
 func (s *Server) rollbackApp(w http.ResponseWriter, r *http.Request) {
@@ -142,17 +143,17 @@ func (s *Server) rollbackApp(w http.ResponseWriter, r *http.Request) {
 	if v := r.URL.Query().Get("version"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 {
-			WriteError(w, &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("version %q is not a version number", v), Hint: "give ?version=N with N from GET /api/v1/apps/" + id})
+			respond.Error(w, &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("version %q is not a version number", v), Hint: "give ?version=N with N from GET /api/v1/apps/" + id})
 			return
 		}
 		version = n
 	}
 	v, err := s.Apps.Rollback(id, version)
 	if err != nil {
-		WriteError(w, err)
+		respond.Error(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"app": id, "version": v})
+	respond.JSON(w, http.StatusOK, map[string]any{"app": id, "version": v})
 }
 
 // appLogs serves the app's log as JSON lines, or with ?follow=1 as
@@ -163,7 +164,7 @@ func (s *Server) appLogs(w http.ResponseWriter, r *http.Request) {
 	if v := r.URL.Query().Get("limit"); v != "" {
 		var err error
 		if n, err = strconv.Atoi(v); err != nil || n < 0 {
-			WriteError(w, &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("limit %q is not a number of lines", v)})
+			respond.Error(w, &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("limit %q is not a number of lines", v)})
 			return
 		}
 	}
@@ -171,7 +172,7 @@ func (s *Server) appLogs(w http.ResponseWriter, r *http.Request) {
 	if follow == "" || follow == "0" || follow == "false" {
 		lines, err := s.Apps.Logs(id, n)
 		if err != nil {
-			WriteError(w, err)
+			respond.Error(w, err)
 			return
 		}
 		w.Header().Set("Content-Type", "application/x-ndjson")
@@ -183,7 +184,7 @@ func (s *Server) appLogs(w http.ResponseWriter, r *http.Request) {
 	}
 	ch, cancel, err := s.Apps.FollowLogs(id)
 	if err != nil {
-		WriteError(w, err)
+		respond.Error(w, err)
 		return
 	}
 	defer cancel()
@@ -237,13 +238,13 @@ func (s *Server) usage(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if id != "" {
 		if _, err := s.Apps.App(id); err != nil && warren.ErrorCode(err) != warren.CodeNotFound {
-			WriteError(w, err)
+			respond.Error(w, err)
 			return
 		}
 	}
 	rows, err := s.Apps.Usage(id, r.URL.Query().Get("period"))
 	if err != nil {
-		WriteError(w, err)
+		respond.Error(w, err)
 		return
 	}
 	if strings.Contains(r.Header.Get("Accept"), "text/csv") || r.URL.Query().Get("format") == "csv" {
@@ -251,5 +252,5 @@ func (s *Server) usage(w http.ResponseWriter, r *http.Request) {
 		supervisor.WriteUsageCSV(w, rows)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"usage": rows})
+	respond.JSON(w, http.StatusOK, map[string]any{"usage": rows})
 }

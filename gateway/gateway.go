@@ -20,6 +20,7 @@ import (
 
 	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/loader"
+	"github.com/warrenhq/warren/respond"
 	"github.com/warrenhq/warren/supervisor"
 	"github.com/warrenhq/warren/worker"
 )
@@ -90,7 +91,7 @@ func (s *Server) Handler() http.Handler {
 		hint = "apps are served at /apps/{id}/...; the admin API is under /api/v1/apps; see docs/API.md"
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		WriteError(w, &warren.Error{Code: warren.CodeNotFound, Message: fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path), Hint: hint})
+		respond.Error(w, &warren.Error{Code: warren.CodeNotFound, Message: fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path), Hint: hint})
 	})
 	h := http.Handler(mux)
 	if s.Apps != nil && s.Domain != "" {
@@ -113,7 +114,7 @@ func (s *Server) recoverer(h http.Handler) http.Handler {
 					panic(p)
 				}
 				s.Log.Error("panic in handler", "path", r.URL.Path, "panic", fmt.Sprint(p))
-				WriteError(w, &warren.Error{Code: warren.CodeInternal, Message: "internal error"})
+				respond.Error(w, &warren.Error{Code: warren.CodeInternal, Message: "internal error"})
 			}
 		}()
 		h.ServeHTTP(w, r)
@@ -124,18 +125,11 @@ func (s *Server) project(w http.ResponseWriter, r *http.Request) {
 	resp, err := s.Project.Fetch(r.Context(), r)
 	if err != nil {
 		s.Log.Info("project request failed", "path", r.URL.Path, "error", err.Error())
-		WriteError(w, err)
+		respond.Error(w, err)
 		return
 	}
-	defer resp.Body.Close()
-	for k, vs := range resp.Header {
-		for _, v := range vs {
-			w.Header().Add(k, v)
-		}
-	}
-	w.WriteHeader(resp.StatusCode)
-	if _, err := io.Copy(flushWriter{w}, resp.Body); err != nil {
-		panic(http.ErrAbortHandler)
+	if err := respond.Copy(w, resp); err != nil {
+		panic(http.ErrAbortHandler) // a body cut off midway: the client must not take it for whole
 	}
 }
 
@@ -195,9 +189,9 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			WriteError(w, &warren.Error{Code: warren.CodeTooLarge, Message: fmt.Sprintf("the request body is larger than %d bytes", MaxRunBody), Hint: "send less code"})
+			respond.Error(w, &warren.Error{Code: warren.CodeTooLarge, Message: fmt.Sprintf("the request body is larger than %d bytes", MaxRunBody), Hint: "send less code"})
 		} else {
-			WriteError(w, &warren.Error{Code: warren.CodeBadRequest, Message: "reading the request body: " + err.Error()})
+			respond.Error(w, &warren.Error{Code: warren.CodeBadRequest, Message: "reading the request body: " + err.Error()})
 		}
 		return
 	}
@@ -213,12 +207,12 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 		defer func() { <-s.sem }()
 	default:
 		w.Header().Set("Retry-After", "1")
-		WriteError(w, &warren.Error{Code: warren.CodeUnavailable, Message: fmt.Sprintf("too many runs in flight (the limit is %d)", cap(s.sem)), Hint: "retry after a second"})
+		respond.Error(w, &warren.Error{Code: warren.CodeUnavailable, Message: fmt.Sprintf("too many runs in flight (the limit is %d)", cap(s.sem)), Hint: "retry after a second"})
 		return
 	}
 	rr, err := ParseRun(r.Header.Get("Content-Type"), body)
 	if err != nil {
-		WriteError(w, err)
+		respond.Error(w, err)
 		return
 	}
 	if rr.Request == nil {
@@ -237,7 +231,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 	}
 	if rr.Limits != nil {
 		if err := rr.Limits.validate(); err != nil {
-			WriteError(w, err)
+			respond.Error(w, err)
 			return
 		}
 		lc.Limits = warren.Limits{CPU: time.Duration(rr.Limits.CPUMs) * time.Millisecond, Wall: time.Duration(rr.Limits.WallMs) * time.Millisecond, Subrequests: rr.Limits.SubRequests, MemoryBytes: rr.Limits.MemoryMB << 20}
@@ -264,32 +258,26 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.Log.Info("run failed", "error", err.Error(), "code", warren.ErrorCode(err))
 		if !envelope {
-			WriteError(w, err)
+			respond.Error(w, err)
 			return
 		}
 		mu.Lock()
 		env.Logs = logs
 		mu.Unlock()
-		env.Error = supervisor.AsError(err)
+		env.Error = respond.AsError(err)
 		env.DurationMs = msSince(start)
-		writeJSON(w, statusOf(env.Error.Code), env)
+		respond.JSON(w, statusOf(env.Error.Code), env)
 		return
 	}
-	defer resp.Body.Close()
 	if !envelope {
-		for k, vs := range resp.Header {
-			for _, v := range vs {
-				w.Header().Add(k, v)
-			}
-		}
-		w.WriteHeader(resp.StatusCode)
-		if _, err := io.Copy(flushWriter{w}, resp.Body); err != nil {
+		if err := respond.Copy(w, resp); err != nil {
 			// The body failed halfway: end the connection so the client
 			// sees a truncated response, not a complete one.
 			panic(http.ErrAbortHandler)
 		}
 		return
 	}
+	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	mu.Lock()
 	env.Logs = logs
@@ -299,7 +287,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 	}
 	env.Status, env.Headers = resp.StatusCode, resp.Header
 	if err != nil {
-		env.Error = supervisor.AsError(err)
+		env.Error = respond.AsError(err)
 	}
 	if utf8.Valid(b) {
 		env.Body = string(b)
@@ -307,7 +295,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 		env.Body, env.BodyEncoding = base64.StdEncoding.EncodeToString(b), "base64"
 	}
 	env.DurationMs = msSince(start)
-	writeJSON(w, http.StatusOK, env)
+	respond.JSON(w, http.StatusOK, env)
 }
 
 func msSince(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }
@@ -373,20 +361,4 @@ func ParseRun(contentType string, body []byte) (*RunRequest, error) {
 	return nil, &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("unsupported Content-Type %q", contentType), Hint: "use application/javascript, application/typescript or application/json"}
 }
 
-type flushWriter struct{ w http.ResponseWriter }
-
-func (f flushWriter) Write(p []byte) (int, error) {
-	n, err := f.w.Write(p)
-	if fl, ok := f.w.(http.Flusher); ok {
-		fl.Flush()
-	}
-	return n, err
-}
-
 func statusOf(c warren.Code) int { return c.HTTPStatus() }
-
-// WriteError writes err as {"error": {...}} with its status (the same
-// shape as app errors from the supervisor).
-func WriteError(w http.ResponseWriter, err error) { supervisor.WriteError(w, err) }
-
-func writeJSON(w http.ResponseWriter, status int, v any) { supervisor.WriteJSON(w, status, v) }

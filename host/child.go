@@ -32,6 +32,7 @@ import (
 	"github.com/warrenhq/warren/host/wire"
 	"github.com/warrenhq/warren/js/quickjs"
 	"github.com/warrenhq/warren/loader"
+	"github.com/warrenhq/warren/respond"
 	"github.com/warrenhq/warren/sandbox"
 	"github.com/warrenhq/warren/supervisor"
 	"github.com/warrenhq/warren/worker"
@@ -43,10 +44,17 @@ const (
 	hdrSpec   = "X-Warren-Spec"   // control → host: the AppSpec (wireSpec.encode)
 	hdrHost   = "X-Warren-Host"   // control → host: the request's Host
 	hdrScheme = "X-Warren-Scheme" // control → host: http or https
-	hdrError  = "X-Warren-Error"  // host → control: the body is a *warren.Error
-	hdrUsage  = "X-Warren-Usage"  // host → control trailer: RunUsage (usageValue)
 	hdrApp    = "X-Warren-App"    // host → control: the app an outbound fetch is for
 	hdrURL    = "X-Warren-Url"    // host → control: the outbound fetch's URL
+)
+
+// Protocol signals (wire.SetSignal): facts of the answering end that travel
+// in the response's frames apart from its header and trailers, which may be
+// an app's (or, for an outbound fetch, a remote server's): an X-Warren-*
+// header in them is a plain header, passed on and never obeyed.
+const (
+	sigError = "Error" // with the head: the body is a *warren.Error (writeErr)
+	sigUsage = "Usage" // host → control: RunUsage (usageValue), with the head of an error or the end of a response
 )
 
 // ChildOptions configure a host process.
@@ -97,8 +105,8 @@ func RunChild(opts ChildOptions) error {
 	c.loader = loader.New(rt, loader.Options{Limits: warren.DefaultLimits})
 	defer c.loader.Close()
 	defer c.closeProject()
-	c.local = supervisor.NewLocal(supervisor.LocalOptions{Runtime: rt, Dir: opts.AppsDir, MemoryBudget: opts.MemoryBudget, Logs: c.log})
-	defer c.local.Close()
+	c.apps = supervisor.NewInProcess(supervisor.InProcessOptions{Runtime: rt, Dir: opts.AppsDir, MemoryBudget: opts.MemoryBudget, Logs: c.log})
+	defer c.apps.Close()
 	if opts.Confine != nil {
 		if err := opts.Confine(c.reportConfinement); err != nil {
 			return fmt.Errorf("warren host: confine: %w", err)
@@ -108,13 +116,13 @@ func RunChild(opts ChildOptions) error {
 	mux.HandleFunc("POST /validate", c.validate)
 	mux.HandleFunc("POST /project", c.startProject)
 	mux.HandleFunc("POST /stop", func(w http.ResponseWriter, r *http.Request) {
-		c.local.Stop(r.URL.Query().Get("app"))
+		c.apps.Stop(r.URL.Query().Get("app"))
 	})
 	mux.HandleFunc("GET /running", func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(c.local.RunningApps())
+		json.NewEncoder(w).Encode(c.apps.RunningApps())
 	})
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(c.local.Stats())
+		json.NewEncoder(w).Encode(c.apps.Stats())
 	})
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Header.Get(hdrKind) {
@@ -139,8 +147,8 @@ func RunChild(opts ChildOptions) error {
 }
 
 type child struct {
-	local  *supervisor.Local
-	loader *loader.Loader // one-shot runs
+	apps   *supervisor.InProcess // the apps placed on this host
+	loader *loader.Loader        // one-shot runs
 	rt     *worker.Runtime
 	dir    string
 
@@ -171,7 +179,7 @@ func (c *child) validate(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, &warren.Error{Code: warren.CodeBadRequest, Message: "validate: " + err.Error()})
 		return
 	}
-	class, err := c.local.Validate(r.Context(), in.ID, &in.Deployment, in.Quotas)
+	class, err := c.apps.Validate(r.Context(), in.ID, &in.Deployment, in.Quotas)
 	if err != nil {
 		writeErr(w, err)
 		return
@@ -192,17 +200,16 @@ func (c *child) serve(w http.ResponseWriter, r *http.Request) {
 	if ws.Egress {
 		spec.Outbound = &viaControl{c: c, app: ws.ID}
 	}
-	resp, ru, err := c.local.Serve(r.Context(), spec, appRequest(r, hdrSpec))
+	resp, ru, err := c.apps.Serve(r.Context(), spec, appRequest(r, hdrSpec))
 	if err != nil {
-		w.Header().Set(hdrUsage, usageValue(ru))
+		wire.SetSignal(w, sigUsage, usageValue(ru))
 		writeErr(w, err)
 		return
 	}
-	if err := supervisor.CopyResponse(w, resp); err != nil {
+	if err := respond.Copy(w, resp); err != nil {
 		panic(http.ErrAbortHandler) // reset the stream: the control plane sees a broken body
 	}
-	// A trailer by prefix, so nothing in the app's headers can displace it.
-	w.Header().Set(http.TrailerPrefix+hdrUsage, usageValue(ru))
+	wire.SetSignal(w, sigUsage, usageValue(ru)) // with the end, out of the app's reach
 }
 
 // appRequest returns the app's request as the control plane forwarded it:
@@ -217,13 +224,13 @@ func appRequest(r *http.Request, extra ...string) *http.Request {
 	return req
 }
 
-// respond copies a Worker's response, or writes its error.
-func respond(w http.ResponseWriter, resp *http.Response, err error) {
+// reply copies a Worker's response, or writes its error.
+func reply(w http.ResponseWriter, resp *http.Response, err error) {
 	if err != nil {
 		writeErr(w, err)
 		return
 	}
-	if err := supervisor.CopyResponse(w, resp); err != nil {
+	if err := respond.Copy(w, resp); err != nil {
 		panic(http.ErrAbortHandler) // reset the stream: the control plane sees a broken body
 	}
 }
@@ -260,35 +267,26 @@ func (v *viaControl) Fetch(ctx context.Context, req *http.Request) (*http.Respon
 	out.URL = &url.URL{Scheme: "http", Host: "control", Path: "/fetch"}
 	out.Host = "control"
 	out.RequestURI = ""
-	resp, err := v.c.calls.RoundTrip(out)
+	resp, sig, err := v.c.calls.RoundTripSignals(out)
 	if err != nil {
 		return nil, &warren.Error{Code: warren.CodeEgress, Message: "outbound fetch failed: " + err.Error()}
 	}
-	if resp.Header.Get(hdrError) != "" {
+	if isErr(sig) {
 		defer resp.Body.Close()
 		return nil, readErr(resp)
 	}
 	return resp, nil
 }
 
-// writeErr writes err as a protocol error: its status and JSON.
+// writeErr writes err as a protocol error: as every Warren error
+// (respond.Error), flagged with sigError.
 func writeErr(w http.ResponseWriter, err error) {
-	var e *warren.Error
-	if !errors.As(err, &e) {
-		e = &warren.Error{Code: warren.CodeInternal, Message: err.Error()}
-	}
-	w.Header().Set(hdrError, "1")
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(e.Code.HTTPStatus())
-	json.NewEncoder(w).Encode(e)
+	wire.SetSignal(w, sigError, "1")
+	respond.Error(w, err)
 }
 
+// isErr reports whether a response is a protocol error (writeErr).
+func isErr(sig *wire.Signals) bool { return sig.Head.Get(sigError) != "" }
+
 // readErr reads a protocol error.
-func readErr(resp *http.Response) error {
-	var e warren.Error
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err := json.Unmarshal(b, &e); err != nil || e.Code == "" {
-		return &warren.Error{Code: warren.CodeInternal, Message: fmt.Sprintf("host protocol: %s: %.200s", resp.Status, b)}
-	}
-	return &e
-}
+func readErr(resp *http.Response) error { return respond.ReadError(resp) }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/host/wire"
+	"github.com/warrenhq/warren/respond"
 	"github.com/warrenhq/warren/sandbox"
 	"github.com/warrenhq/warren/supervisor"
 	"github.com/warrenhq/warren/worker"
@@ -305,29 +306,30 @@ func hostDown(n int) error {
 }
 
 // do sends a request to the app's host.
-func (p *Pool) do(ctx context.Context, app string, req *http.Request) (*http.Response, error) {
+func (p *Pool) do(ctx context.Context, app string, req *http.Request) (*http.Response, *wire.Signals, error) {
 	return p.doSlot(ctx, p.slotOf(app), req)
 }
 
-// doSlot sends a request to the slot's host.
-func (p *Pool) doSlot(ctx context.Context, s *slot, req *http.Request) (*http.Response, error) {
+// doSlot sends a request to the slot's host; the response's signals say
+// whether it is a protocol error and what the request used.
+func (p *Pool) doSlot(ctx context.Context, s *slot, req *http.Request) (*http.Response, *wire.Signals, error) {
 	pr, err := s.proc(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	resp, err := pr.client.RoundTrip(req)
+	resp, sig, err := pr.client.RoundTripSignals(req)
 	if err != nil {
 		select {
 		case <-pr.dead:
-			return nil, &warren.Error{Code: warren.CodeUnavailable, Message: fmt.Sprintf("the app's host process (%d) crashed while handling the request", s.n), Hint: "retry the request; writes acknowledged before were kept"}
+			return nil, nil, &warren.Error{Code: warren.CodeUnavailable, Message: fmt.Sprintf("the app's host process (%d) crashed while handling the request", s.n), Hint: "retry the request; writes acknowledged before were kept"}
 		default:
 		}
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		}
-		return nil, &warren.Error{Code: warren.CodeUnavailable, Message: "the app's host did not answer: " + err.Error(), Hint: "retry the request"}
+		return nil, nil, &warren.Error{Code: warren.CodeUnavailable, Message: "the app's host did not answer: " + err.Error(), Hint: "retry the request"}
 	}
-	return resp, nil
+	return resp, sig, nil
 }
 
 // Validate compiles and checks d in the host the app will run on.
@@ -335,12 +337,12 @@ func (p *Pool) Validate(ctx context.Context, id string, d *supervisor.Deployment
 	b, _ := json.Marshal(map[string]any{"id": id, "deployment": d, "quotas": q})
 	req, _ := http.NewRequestWithContext(ctx, "POST", "http://host/validate", bytes.NewReader(b))
 	req.ContentLength = int64(len(b))
-	resp, err := p.do(ctx, id, req)
+	resp, sig, err := p.do(ctx, id, req)
 	if err != nil {
 		return "", err
 	}
 	defer resp.Body.Close()
-	if resp.Header.Get(hdrError) != "" {
+	if isErr(sig) {
 		return "", readErr(resp)
 	}
 	var out struct{ Class string }
@@ -356,20 +358,20 @@ func (p *Pool) Serve(ctx context.Context, spec *supervisor.AppSpec, req *http.Re
 	out := forward(ctx, req, kindApp)
 	out.Header.Set(hdrSpec, ws)
 	ru := &supervisor.RunUsage{}
-	resp, err := p.do(ctx, spec.ID, out)
+	resp, sig, err := p.do(ctx, spec.ID, out)
 	if err != nil {
 		return nil, ru, err
 	}
-	if resp.Header.Get(hdrError) != "" {
+	if isErr(sig) {
 		defer resp.Body.Close()
-		parseUsage(resp.Header.Get(hdrUsage), ru)
+		parseUsage(sig.Head.Get(sigUsage), ru)
 		return nil, ru, readErr(resp)
 	}
 	if err := badStatus(resp); err != nil {
 		return nil, ru, err
 	}
-	// The trailer is there once the body has ended (empty if it is closed early).
-	resp.Body = &hostBody{ReadCloser: resp.Body, what: "the app's response", end: func() { parseUsage(resp.Trailer.Get(hdrUsage), ru) }}
+	// The usage comes with the end, once the body has ended (none if it is closed early).
+	resp.Body = &hostBody{ReadCloser: resp.Body, what: "the app's response", end: func() { parseUsage(sig.End.Get(sigUsage), ru) }}
 	return resp, ru, nil
 }
 
@@ -444,7 +446,7 @@ func (p *Pool) Stop(id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "POST", "http://host/stop?app="+url.QueryEscape(id), nil)
-	if resp, err := p.do(ctx, id, req); err == nil {
+	if resp, _, err := p.do(ctx, id, req); err == nil {
 		resp.Body.Close()
 	}
 }
@@ -461,7 +463,7 @@ func (p *Pool) ask(s *slot, path string, v any) error {
 	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", "http://host"+path, nil)
-	resp, err := p.doSlot(ctx, s, req)
+	resp, _, err := p.doSlot(ctx, s, req)
 	if err != nil {
 		return err
 	}
@@ -654,12 +656,9 @@ func (p *Pool) fetch(w http.ResponseWriter, r *http.Request, fetch func(context.
 		writeErr(w, e)
 		return
 	}
-	defer resp.Body.Close()
-	for k, v := range resp.Header {
-		w.Header()[k] = v
+	if err := respond.Copy(w, resp); err != nil {
+		panic(http.ErrAbortHandler) // reset the stream: the host sees a broken body, not a short one
 	}
-	w.WriteHeader(resp.StatusCode)
-	io.Copy(w, resp.Body)
 }
 
 // rss reads a process's resident memory from /proc (0 where unknown).

@@ -51,12 +51,12 @@ func (p *Pool) sendProject(ctx context.Context, pr *proc) error {
 	}
 	req, _ := http.NewRequestWithContext(ctx, "POST", "http://host/project", nil)
 	req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
-	resp, err := pr.client.RoundTrip(req)
+	resp, sig, err := pr.client.RoundTripSignals(req)
 	if err != nil {
 		return fmt.Errorf("start the project in the host: %w", err)
 	}
 	defer resp.Body.Close()
-	if resp.Header.Get(hdrError) != "" {
+	if isErr(sig) {
 		return readErr(resp)
 	}
 	return nil
@@ -68,11 +68,11 @@ func (p *Pool) sendProject(ctx context.Context, pr *proc) error {
 func (p *Pool) Project() worker.Fetcher {
 	return worker.FetcherFunc(func(ctx context.Context, req *http.Request) (*http.Response, error) {
 		fwd := forward(ctx, req, kindProject)
-		resp, err := p.doSlot(ctx, p.slots[0], fwd)
+		resp, sig, err := p.doSlot(ctx, p.slots[0], fwd)
 		if err != nil {
 			return nil, err
 		}
-		if resp.Header.Get(hdrError) != "" {
+		if isErr(sig) {
 			defer resp.Body.Close()
 			return nil, readErr(resp)
 		}
@@ -99,7 +99,7 @@ func (c *child) startProject(w http.ResponseWriter, r *http.Request) {
 	// A loader of its own, whose Workers (the entrypoint, and those the
 	// project loads) log to the project's log.
 	ld := loader.New(c.rt, loader.Options{Limits: warren.DefaultLimits, Logs: logs})
-	stub, closeObjects, err := project.Run(in.Config, in.Code, c.rt, ld, out, c.dir, logs)
+	stub, closeObjects, err := project.Run(project.RunOptions{Config: in.Config, Code: in.Code, Runtime: c.rt, Loader: ld, Outbound: out, Dir: c.dir, Logs: logs})
 	if err != nil {
 		ld.Close()
 		writeErr(w, err)
@@ -136,5 +136,5 @@ func (c *child) serveProject(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp, err := stub.Fetch(r.Context(), appRequest(r))
-	respond(w, resp, err)
+	reply(w, resp, err)
 }

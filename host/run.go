@@ -25,7 +25,7 @@ import (
 
 const (
 	hdrRun    = "X-Warren-Run"    // control → host: the run's id
-	hdrLimits = "X-Warren-Limits" // control → host: the run's warren.Limits (JSON)
+	hdrLimits = "X-Warren-Limits" // control → host: the run's warren.Limits (encodeLimits)
 	hdrEgress = "X-Warren-Egress" // control → host: "1" when the run may fetch (through the control plane)
 	runPrefix = "run:"            // the "app" of a run's calls back
 )
@@ -82,7 +82,6 @@ func (p *Pool) RunOnce(ctx context.Context, lc *worker.LoadCode, req *http.Reque
 	if err != nil {
 		return nil, err
 	}
-	limits, _ := json.Marshal(lc.Limits)
 	out := lc.Outbound
 	if out == nil {
 		out = worker.DenyAll
@@ -92,7 +91,8 @@ func (p *Pool) RunOnce(ctx context.Context, lc *worker.LoadCode, req *http.Reque
 	id := p.runs.add(&run{sink: sink, out: out, slot: s})
 	fwd := forward(ctx, req, kindRun)
 	fwd.Header.Set(hdrRun, id)
-	fwd.Header.Set(hdrLimits, string(limits))
+	fwd.Header.Set(hdrLimits, encodeLimits(lc.Limits))
+	fwd.Header.Del(hdrEgress) // whatever the client sent
 	if mayFetch(out) {
 		fwd.Header.Set(hdrEgress, "1")
 	}
@@ -108,12 +108,12 @@ func (p *Pool) RunOnce(ctx context.Context, lc *worker.LoadCode, req *http.Reque
 	} else if req.ContentLength > 0 {
 		fwd.ContentLength = int64(len(prefix)+len(code)) + req.ContentLength
 	}
-	resp, err := p.doSlot(ctx, s, fwd)
+	resp, sig, err := p.doSlot(ctx, s, fwd)
 	if err != nil {
 		p.runs.remove(id)
 		return nil, err
 	}
-	if resp.Header.Get(hdrError) != "" {
+	if isErr(sig) {
 		defer resp.Body.Close()
 		p.runs.remove(id)
 		return nil, readErr(resp)
@@ -162,8 +162,8 @@ func (p *Pool) runLog(id string, e worker.LogEntry) {
 // run serves a one-shot run in the host.
 func (c *child) run(w http.ResponseWriter, r *http.Request) {
 	id := r.Header.Get(hdrRun)
-	var limits warren.Limits
-	if err := json.Unmarshal([]byte(r.Header.Get(hdrLimits)), &limits); err != nil {
+	limits, err := decodeLimits(r.Header.Get(hdrLimits))
+	if err != nil {
 		writeErr(w, &warren.Error{Code: warren.CodeInternal, Message: "bad run limits from the control plane: " + err.Error()})
 		return
 	}
@@ -201,5 +201,5 @@ func (c *child) run(w http.ResponseWriter, r *http.Request) {
 		req.Body = http.NoBody
 	}
 	resp, err := stub.Fetch(r.Context(), req)
-	respond(w, resp, err)
+	reply(w, resp, err)
 }

@@ -1,12 +1,14 @@
 package host
 
 import (
+	"encoding/json"
 	"errors"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/supervisor"
 )
 
@@ -102,4 +104,18 @@ func parseUsage(s string, ru *supervisor.RunUsage) {
 		n[i] = max(v, 0)
 	}
 	ru.CPU, ru.RowsRead, ru.RowsWritten = time.Duration(n[0]), n[1], n[2]
+}
+
+// encodeLimits is a run's limits as they cross (hdrLimits): JSON, with the
+// durations in milliseconds (warren.Limits.MarshalJSON).
+func encodeLimits(l warren.Limits) string {
+	b, _ := json.Marshal(l)
+	return string(b)
+}
+
+// decodeLimits reads what encodeLimits wrote.
+func decodeLimits(s string) (warren.Limits, error) {
+	var l warren.Limits
+	err := json.Unmarshal([]byte(s), &l)
+	return l, err
 }

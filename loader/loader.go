@@ -23,10 +23,19 @@ import (
 const (
 	DefaultMaxWorkers   = 4096
 	DefaultMemoryBudget = 1 << 30
-	// isolateBaseBytes is the estimated cost of an idle isolate beyond its
-	// bytecode (measured: see docs/BENCHMARKS.md).
-	isolateBaseBytes = 450 << 10
 )
+
+// WorkerMemory is the memory one live Worker is estimated to hold, beyond
+// its bytecode, for memory budgets: its isolate (engine heap with the
+// prelude, Go-side state) and, for an app of the supervisor, its open
+// SQLite database with its page cache. It is the one figure for both: the
+// Loader's budget counts it (plus twice the bytecode) per cached Worker,
+// the supervisor's in-process runner per live app. The figure is
+// AppRSS1000 in docs/BENCHMARKS.md: 774 KiB of RSS per live app, 1,000
+// apps each touched once. An isolate alone measured 425 to 587 KiB
+// (BenchmarkIdleIsolateRSS; the Loader used 450 KiB before), so for
+// Workers without a database the estimate errs toward evicting early.
+const WorkerMemory = 768 << 10
 
 // Options configure a Loader.
 type Options struct {
@@ -198,7 +207,7 @@ func (l *Loader) put(id string, lc *worker.LoadCode, logs worker.LogSink) *entry
 		return &entryEntrypoint{l: l, e: e, name: name, opts: worker.Invoke{Props: props}}
 	}
 	if e.prog != nil {
-		e.size = isolateBaseBytes + 2*int64(len(e.prog.Bytecode))
+		e.size = WorkerMemory + 2*int64(len(e.prog.Bytecode))
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -10,14 +10,32 @@ import (
 	"github.com/warrenhq/warren/worker"
 )
 
+// RunOptions say what Run starts and with what.
+type RunOptions struct {
+	// Config is the project's configuration, Code its bundled code.
+	Config *Config
+	Code   *warren.WorkerCode
+	// Runtime compiles and runs the code; Loader holds the entrypoint and
+	// serves the project's worker_loaders bindings.
+	Runtime *worker.Runtime
+	Loader  *loader.Loader
+	// Outbound is the project's egress policy.
+	Outbound *worker.Outbound
+	// Dir holds the Durable Objects' databases (Dir/objects).
+	Dir string
+	// Logs receives the objects' console output and exceptions.
+	Logs worker.LogSink
+}
+
 // Run starts a project from its configuration and bundled code: a Durable
 // Object namespace for every class its migrations declare (databases under
-// dir/objects), its Worker Loader bindings and vars, and returns its
+// Dir/objects), its Worker Loader bindings and vars, and returns its
 // default entrypoint and a function that closes it. It runs wherever the
 // project's isolates live: in warren serve's process, or in a host process
 // (package host), which is given the configuration and code by the control
 // plane because it cannot read the project's files.
-func Run(cfg *Config, code *warren.WorkerCode, rt *worker.Runtime, ld *loader.Loader, out *worker.Outbound, dir string, logs worker.LogSink) (worker.Fetcher, func(), error) {
+func Run(o RunOptions) (worker.Fetcher, func(), error) {
+	cfg, code, rt, ld, out, dir, logs := o.Config, o.Code, o.Runtime, o.Loader, o.Outbound, o.Dir, o.Logs
 	prog, err := rt.Compile(code)
 	if err != nil {
 		return nil, nil, err

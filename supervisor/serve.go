@@ -1,17 +1,15 @@
 package supervisor
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/warrenhq/warren"
+	"github.com/warrenhq/warren/respond"
 )
 
 // MaxAppRequestBody bounds the body of a request to an app.
@@ -22,12 +20,12 @@ const MaxAppRequestBody = 32 << 20
 // 404 with a JSON body and touches nothing on disk.
 func (s *Supervisor) ServeApp(w http.ResponseWriter, r *http.Request, id, path string) {
 	if err := ValidateID(id); err != nil {
-		WriteError(w, err)
+		respond.Error(w, err)
 		return
 	}
 	a := s.lookup(id)
 	if a == nil {
-		WriteError(w, notFound(id))
+		respond.Error(w, notFound(id))
 		return
 	}
 	start := time.Now()
@@ -39,13 +37,13 @@ func (s *Supervisor) ServeApp(w http.ResponseWriter, r *http.Request, id, path s
 		a.logs.add(LogLine{Time: start.UTC(), Level: "quota", Message: fmt.Sprintf("request refused: more than %d requests this minute (requestsPerMinute quota)", limit), Method: r.Method, Path: path, Status: http.StatusTooManyRequests})
 		s.metrics.rateLimited.Add(1)
 		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
-		WriteError(w, &warren.Error{Code: warren.CodeRateLimited, Limit: "requestsPerMinute", Message: fmt.Sprintf("app %q is over its quota of %d requests per minute", id, limit), Hint: "retry after the number of seconds in the Retry-After header, or ask the operator to raise requestsPerMinute"})
+		respond.Error(w, &warren.Error{Code: warren.CodeRateLimited, Limit: "requestsPerMinute", Message: fmt.Sprintf("app %q is over its quota of %d requests per minute", id, limit), Hint: "retry after the number of seconds in the Retry-After header, or ask the operator to raise requestsPerMinute"})
 		return
 	}
 	info := &RequestInfo{Method: r.Method, Path: path, Header: r.Header}
 	if h := s.opts.Hooks.BeforeRequest; h != nil {
 		if err := h(r.Context(), id, info); err != nil {
-			WriteError(w, err)
+			respond.Error(w, err)
 			return
 		}
 	}
@@ -68,11 +66,11 @@ func (s *Supervisor) ServeApp(w http.ResponseWriter, r *http.Request, id, path s
 	}
 	status := 0
 	if err != nil {
-		e := AsError(err)
+		e := respond.AsError(err)
 		if body.over != nil {
 			// Whatever the runner made of the failed read, the client sent
 			// too much.
-			e = AsError(body.over)
+			e = respond.AsError(body.over)
 		}
 		status = e.Code.HTTPStatus()
 		if e.Code == warren.CodeLimit {
@@ -81,10 +79,10 @@ func (s *Supervisor) ServeApp(w http.ResponseWriter, r *http.Request, id, path s
 		if e.Code != warren.CodeException { // the isolate logs its own exceptions, with the stack
 			a.logs.add(LogLine{Time: time.Now().UTC(), Level: "error", Message: e.Error()})
 		}
-		WriteError(w, e)
+		respond.Error(w, e)
 	} else {
 		status = resp.StatusCode
-		if cerr := CopyResponse(w, resp); cerr != nil {
+		if cerr := respond.Copy(w, resp); cerr != nil {
 			// The body broke midway (the app failed, or its host died):
 			// meter and log it, then end the connection so the client
 			// sees a broken response rather than a short one.
@@ -107,115 +105,6 @@ func (s *Supervisor) ServeApp(w http.ResponseWriter, r *http.Request, id, path s
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
-
-// CopyResponse sends resp to w and closes its body: a body of known length
-// in one go, a stream chunk by chunk, flushed as chunks arrive. It returns
-// the error of a body that broke midway (the caller should then abort the
-// connection, so the client does not take a short body for a whole one).
-func CopyResponse(w http.ResponseWriter, resp *http.Response) error {
-	defer resp.Body.Close()
-	h := w.Header()
-	for k, v := range resp.Header {
-		h[k] = v
-	}
-	if resp.ContentLength >= 0 {
-		h.Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
-	}
-	w.WriteHeader(resp.StatusCode)
-	bp := copyBufs.Get().(*[]byte)
-	defer copyBufs.Put(bp)
-	buf := *bp
-	var fl http.Flusher
-	if resp.ContentLength < 0 {
-		fl, _ = w.(http.Flusher)
-	}
-	for {
-		n, err := resp.Body.Read(buf)
-		if n > 0 {
-			if _, werr := w.Write(buf[:n]); werr != nil {
-				return nil // the client went away
-			}
-			if fl != nil {
-				fl.Flush()
-			}
-		}
-		if err != nil {
-			if err != io.EOF {
-				return err
-			}
-			return nil
-		}
-	}
-}
-
-// AsError turns any error into a *warren.Error with a code that chooses
-// its HTTP status.
-func AsError(err error) *warren.Error {
-	var we *warren.Error
-	if errors.As(err, &we) {
-		return we
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return &warren.Error{Code: warren.CodeUnavailable, Message: err.Error()}
-	}
-	var mb *http.MaxBytesError
-	if errors.As(err, &mb) {
-		return &warren.Error{Code: warren.CodeTooLarge, Limit: "request body", Message: fmt.Sprintf("the request body is larger than %d bytes", mb.Limit), Hint: "send a smaller body"}
-	}
-	return &warren.Error{Code: warren.CodeInternal, Message: err.Error()}
-}
-
-// WriteError writes err as {"error": {...}} with the status of its code.
-func WriteError(w http.ResponseWriter, err error) {
-	e := AsError(err)
-	WriteJSON(w, e.Code.HTTPStatus(), map[string]any{"error": e})
-}
-
-// WriteJSON writes v as indented JSON with status.
-func WriteJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
-}
-
-// rateWindow counts requests in the current minute.
-type rateWindow struct {
-	limit   func() int
-	mu      sync.Mutex
-	minute  int64
-	count   int
-	refused bool // a refusal was logged this minute
-}
-
-// allow counts a request at now, or says how long until the next minute.
-func (rw *rateWindow) allow(now time.Time) (time.Duration, bool) {
-	limit := rw.limit()
-	m := now.Unix() / 60
-	rw.mu.Lock()
-	defer rw.mu.Unlock()
-	if m != rw.minute {
-		rw.minute, rw.count, rw.refused = m, 0, false
-	}
-	if limit > 0 && rw.count >= limit {
-		return time.Unix((m+1)*60, 0).Sub(now), false
-	}
-	rw.count++
-	return 0, true
-}
-
-// firstRefusal reports whether this is the first refusal of the minute (the
-// operator gets one log line per app per minute, not one per request).
-func (rw *rateWindow) firstRefusal() bool {
-	rw.mu.Lock()
-	defer rw.mu.Unlock()
-	first := !rw.refused
-	rw.refused = true
-	return first
-}
 
 // cappedBody remembers that a request body went past its cap.
 type cappedBody struct {

@@ -9,86 +9,42 @@
 //
 // Go programs embed it with New and drive it with Deploy, ServeApp and the
 // Hooks in Options; package gateway serves it over HTTP.
+//
+// The policy is apart from the running code and from HTTP serving:
+//
+//   - policy: supervisor.go (Supervisor, Options, Hooks), store.go (apps
+//     and versions in supervisor.sqlite: deploy, rollback, delete),
+//     quotas.go (quotas, requests-per-minute windows), meter.go (usage),
+//     logs.go (per-app logs), metrics.go (Prometheus);
+//   - running code: runner.go (the Runner contract between policy and
+//     execution), inprocess.go (InProcess, the Runner in this process;
+//     host.Pool is the other);
+//   - HTTP serving: serve.go (ServeApp); answers are written by package
+//     respond.
+//
+// Dependencies point one way: serve.go uses the policy and the Runner;
+// the policy uses the Runner only through its interface.
 package supervisor
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // the supervisor's own database
-
-	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/worker"
 )
 
-// Quotas are what one app may use. Zero fields mean "the platform default"
-// in overrides, and "no limit of Warren's own" in defaults (engine limits
-// still apply).
-type Quotas struct {
-	// StorageBytes bounds the app's database (SQLite page limit).
-	StorageBytes int64 `json:"storageBytes,omitempty"`
-	// MemoryMB bounds the app's isolate heap.
-	MemoryMB int `json:"memoryMB,omitempty"`
-	// CPUMs bounds the JavaScript CPU time of one request.
-	CPUMs int `json:"cpuMs,omitempty"`
-	// RequestsPerMinute bounds the requests the app serves per minute;
-	// past it clients get 429 with Retry-After.
-	RequestsPerMinute int `json:"requestsPerMinute,omitempty"`
-}
-
-// Or returns q with zero fields taken from def.
-func (q Quotas) Or(def Quotas) Quotas {
-	if q.StorageBytes == 0 {
-		q.StorageBytes = def.StorageBytes
-	}
-	if q.MemoryMB == 0 {
-		q.MemoryMB = def.MemoryMB
-	}
-	if q.CPUMs == 0 {
-		q.CPUMs = def.CPUMs
-	}
-	if q.RequestsPerMinute == 0 {
-		q.RequestsPerMinute = def.RequestsPerMinute
-	}
-	return q
-}
-
-func (q Quotas) validate() error {
-	bad := func(field string, v any, hint string) error {
-		return &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("limits.%s = %v is not allowed", field, v), Hint: hint}
-	}
-	switch {
-	case q.StorageBytes < 0 || (q.StorageBytes > 0 && q.StorageBytes < 64<<10):
-		return bad("storageBytes", q.StorageBytes, "give at least 65536 bytes, or 0 for the platform default")
-	case q.MemoryMB < 0 || (q.MemoryMB > 0 && q.MemoryMB < 8) || q.MemoryMB > 4096:
-		return bad("memoryMB", q.MemoryMB, "give 8 to 4096, or 0 for the platform default")
-	case q.CPUMs < 0 || q.CPUMs > 5*60*1000:
-		return bad("cpuMs", q.CPUMs, "give 1 to 300000, or 0 for the platform default")
-	case q.RequestsPerMinute < 0:
-		return bad("requestsPerMinute", q.RequestsPerMinute, "give a positive number, or 0 for the platform default")
-	}
-	return nil
-}
-
-// DefaultQuotas are the platform defaults of the built-in supervisor.
-var DefaultQuotas = Quotas{StorageBytes: 256 << 20, MemoryMB: 64, CPUMs: 1000, RequestsPerMinute: 6000}
-
 // Options configure a Supervisor.
 type Options struct {
-	// Runtime compiles and runs app code (for the default Local runner).
+	// Runtime compiles and runs app code (for the default InProcess runner).
 	Runtime *worker.Runtime
-	// Runner runs the apps' code; nil: a Local runner on Runtime, with the
+	// Runner runs the apps' code; nil: an InProcess runner on Runtime, with the
 	// apps' folders under Dir/apps. Package host provides one that runs
 	// them in confined processes.
 	Runner Runner
@@ -189,22 +145,6 @@ type app struct {
 	use  meter
 }
 
-// idPattern is what an app id may be: a DNS label, so that {id}.<domain>
-// routing works, in lower case.
-var idPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
-
-// ValidateID checks an app id.
-func ValidateID(id string) error {
-	if !idPattern.MatchString(id) {
-		shown := id
-		if len(shown) > 80 {
-			shown = shown[:80] + "…"
-		}
-		return &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("invalid app id %q", shown), Hint: "an app id is 1 to 63 characters: lower-case letters, digits and '-', not starting or ending with '-' (it is also a DNS label)"}
-	}
-	return nil
-}
-
 // New opens (creating if needed) the supervisor's database in opts.Dir and
 // loads the deployed apps.
 func New(opts Options) (*Supervisor, error) {
@@ -239,7 +179,7 @@ func New(opts Options) (*Supervisor, error) {
 	}
 	s := &Supervisor{opts: opts, runner: opts.Runner, db: db, log: opts.Log, apps: map[string]*app{}, stop: make(chan struct{}), done: make(chan struct{})}
 	if s.runner == nil {
-		s.runner = NewLocal(LocalOptions{Runtime: opts.Runtime, Dir: filepath.Join(opts.Dir, "apps"), MemoryBudget: opts.MemoryBudget, IdleTimeout: opts.IdleTimeout, Logs: s.WorkerLog})
+		s.runner = NewInProcess(InProcessOptions{Runtime: opts.Runtime, Dir: filepath.Join(opts.Dir, "apps"), MemoryBudget: opts.MemoryBudget, IdleTimeout: opts.IdleTimeout, Logs: s.WorkerLog})
 	}
 	s.metrics = newMetrics(s)
 	if err := s.loadApps(); err != nil {
@@ -248,70 +188,6 @@ func New(opts Options) (*Supervisor, error) {
 	}
 	go s.background()
 	return s, nil
-}
-
-func openDB(path string) (*sql.DB, error) {
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(5000)")
-	if err != nil {
-		return nil, err
-	}
-	db.SetMaxOpenConns(1)
-	_, err = db.Exec(`
-CREATE TABLE IF NOT EXISTS apps (
-  id TEXT PRIMARY KEY, parent_id TEXT NOT NULL, created INTEGER NOT NULL,
-  current INTEGER NOT NULL, quotas TEXT NOT NULL, egress TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS versions (
-  app TEXT NOT NULL, version INTEGER NOT NULL, created INTEGER NOT NULL,
-  hash TEXT NOT NULL, class TEXT NOT NULL, size INTEGER NOT NULL, code BLOB NOT NULL,
-  PRIMARY KEY (app, version));
-CREATE TABLE IF NOT EXISTS usage (
-  app TEXT NOT NULL, hour INTEGER NOT NULL,
-  requests INTEGER NOT NULL DEFAULT 0, errors INTEGER NOT NULL DEFAULT 0,
-  cpu_us INTEGER NOT NULL DEFAULT 0, wall_us INTEGER NOT NULL DEFAULT 0,
-  rows_read INTEGER NOT NULL DEFAULT 0, rows_written INTEGER NOT NULL DEFAULT 0,
-  outbound INTEGER NOT NULL DEFAULT 0, storage_bytes INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (app, hour));`)
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("supervisor: open %s: %w", path, err)
-	}
-	return db, nil
-}
-
-func (s *Supervisor) loadApps() error {
-	rows, err := s.db.Query(`SELECT a.id, a.parent_id, a.quotas, a.egress, v.version, v.created, v.hash, v.class, v.size
-		FROM apps a JOIN versions v ON v.app = a.id AND v.version = a.current`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, parent, quotas, egress string
-		v := &Version{}
-		var created int64
-		if err := rows.Scan(&id, &parent, &quotas, &egress, &v.Version, &created, &v.Hash, &v.ClassName, &v.Size); err != nil {
-			return err
-		}
-		v.Created = time.UnixMilli(created).UTC()
-		a := s.newApp(id, parent)
-		a.ver = v
-		json.Unmarshal([]byte(quotas), &a.quotas)
-		json.Unmarshal([]byte(egress), &a.egress)
-		s.apps[id] = a
-	}
-	return rows.Err()
-}
-
-func (s *Supervisor) newApp(id, parent string) *app {
-	a := &app{id: id, parentID: parent, dir: filepath.Join(s.opts.Dir, "apps", id), logs: newLogRing(s.opts.LogLines)}
-	a.rate.limit = func() int { return s.quotasOf(a).RequestsPerMinute }
-	return a
-}
-
-func newParentID() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // lookup returns the app, or nil.

@@ -33,7 +33,7 @@ func startProject(path, data string, rt *worker.Runtime, ld *loader.Loader, out 
 	if err != nil {
 		return nil, nil, err
 	}
-	stub, closeAll, err := project.Run(cfg, code, rt, ld, out, data, projectLogs(log))
+	stub, closeAll, err := project.Run(project.RunOptions{Config: cfg, Code: code, Runtime: rt, Loader: ld, Outbound: out, Dir: data, Logs: projectLogs(log)})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -13,7 +13,9 @@ import (
 //	response: status, content length + 1, header
 //	header:   count, then count × (name, value), one pair per value
 //
-// (a content length of -1, unknown, is sent as 0).
+// (a content length of -1, unknown, is sent as 0). A response's head or
+// end frame with flagSignals starts with the signals, a header block of
+// their own, before the head or the trailers.
 
 var errMalformed = errors.New("wire: malformed head")
 
@@ -135,6 +137,14 @@ func (d *decoder) done() error {
 		d.err = errMalformed
 	}
 	return d.err
+}
+
+// cutSignals reads the signals in front of a frame sent with flagSignals
+// and returns the rest of its payload.
+func cutSignals(p []byte) (sig http.Header, rest []byte, err error) {
+	d := decoder{p: p}
+	sig = d.header()
+	return sig, d.p, d.err
 }
 
 func decodeHeader(p []byte) (http.Header, error) {

@@ -68,6 +68,7 @@ const (
 const (
 	flagFromInit byte = 1 << 0 // the sender opened the stream
 	flagEnd      byte = 1 << 1 // on a head: no body and no trailers follow
+	flagSignals  byte = 1 << 2 // on a response's head or end: its payload starts with signals
 )
 
 // writeStall is how long a write may wait on a peer that does not read
@@ -300,11 +301,18 @@ func (c *Conn) handle(typ, flags byte, id uint32, p []byte) error {
 	case fData:
 		return s.gotData(p)
 	case fEnd:
+		var sig http.Header
+		if flags&flagSignals != 0 {
+			var err error
+			if sig, p, err = cutSignals(p); err != nil {
+				return err
+			}
+		}
 		tr, err := decodeHeader(p)
 		if err != nil {
 			return err
 		}
-		return s.gotEnd(tr)
+		return s.gotEnd(tr, sig)
 	case fReset:
 		s.abort(&ResetError{Reason: string(p)}, true)
 		return nil
@@ -351,6 +359,7 @@ type stream struct {
 	recvEnd  bool
 	recvErr  error
 	trailer  http.Header // filled when the body ends
+	signals  *Signals    // client: the response's signals
 	unacked  int
 	discard  bool // the reader closed the body
 	window   int  // send credit
@@ -488,7 +497,7 @@ func (s *stream) gotData(p []byte) error {
 	return nil
 }
 
-func (s *stream) gotEnd(tr http.Header) error {
+func (s *stream) gotEnd(tr, sig http.Header) error {
 	s.mu.Lock()
 	if s.mine && s.head == nil {
 		s.mu.Unlock()
@@ -503,6 +512,11 @@ func (s *stream) gotEnd(tr http.Header) error {
 		for k, v := range tr {
 			if s.trailer != nil {
 				s.trailer[k] = v
+			}
+		}
+		if s.signals != nil {
+			for k, v := range sig {
+				s.signals.End[k] = v
 			}
 		}
 	}
@@ -689,6 +703,13 @@ func (s *stream) markSent() {
 }
 
 func (s *stream) gotResponseHead(flags byte, p []byte) error {
+	var sig http.Header
+	if flags&flagSignals != 0 {
+		var err error
+		if sig, p, err = cutSignals(p); err != nil {
+			return err
+		}
+	}
 	status, clen, h, err := decodeResponseHead(p)
 	if err != nil {
 		return err
@@ -697,6 +718,9 @@ func (s *stream) gotResponseHead(flags byte, p []byte) error {
 	if s.head != nil {
 		s.mu.Unlock()
 		return fmt.Errorf("wire: stream %d got two response heads", s.id)
+	}
+	if s.signals != nil && sig != nil {
+		s.signals.Head = sig
 	}
 	s.head = &respHead{status: status, header: h, clen: clen, end: flags&flagEnd != 0}
 	if flags&flagEnd != 0 {
@@ -713,10 +737,50 @@ type body struct{ s *stream }
 func (b body) Read(p []byte) (int, error) { return b.s.read(p) }
 func (b body) Close() error               { b.s.closeRead(); return nil }
 
+// Signals are a response's out-of-band fields: facts of the serving end
+// itself (the Warren host: "this is my error", "this is what the request
+// used") that travel in the response's frames apart from its header and
+// trailers. A handler that relays a response it does not trust (an app's)
+// copies that response's header and trailers as they are; nothing in them
+// can pass for a signal, and no signal is ever seen as a header or trailer.
+type Signals struct {
+	// Head are the signals sent with the response's head (set before
+	// WriteHeader): there when RoundTripSignals returns.
+	Head http.Header
+	// End are the signals sent with the response's end (set after
+	// WriteHeader): filled once the body has ended, like http.Response.Trailer.
+	End http.Header
+}
+
+// SetSignal sets one of the signals of the response w writes (w must be a
+// handler's http.ResponseWriter from this package; it reports whether it
+// was). A signal set before WriteHeader (or the first Write) goes with
+// the head, one set after it with the end.
+func SetSignal(w http.ResponseWriter, key, value string) bool {
+	rw, ok := w.(*responseWriter)
+	if ok {
+		if rw.signals == nil {
+			rw.signals = http.Header{}
+		}
+		rw.signals.Set(key, value)
+	}
+	return ok
+}
+
 // RoundTrip sends req to the peer and returns its response, whose body
 // streams. Closing the body early, or the end of req's context, abandons
 // the stream.
 func (c *Conn) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, _, err := c.roundTrip(req, false)
+	return resp, err
+}
+
+// RoundTripSignals is RoundTrip, also returning the response's signals.
+func (c *Conn) RoundTripSignals(req *http.Request) (*http.Response, *Signals, error) {
+	return c.roundTrip(req, true)
+}
+
+func (c *Conn) roundTrip(req *http.Request, signals bool) (*http.Response, *Signals, error) {
 	ctx := req.Context()
 	target := req.URL.RequestURI()
 	host := req.Host
@@ -737,13 +801,13 @@ func (c *Conn) RoundTrip(req *http.Request) (*http.Response, error) {
 		if req.Body != nil {
 			req.Body.Close()
 		}
-		return nil, errLimits
+		return nil, nil, errLimits
 	}
 	if err := ctx.Err(); err != nil { // not sent: its handler would start for nothing
 		if req.Body != nil {
 			req.Body.Close()
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	c.mu.Lock()
 	if c.err != nil {
@@ -752,7 +816,7 @@ func (c *Conn) RoundTrip(req *http.Request) (*http.Response, error) {
 		if req.Body != nil {
 			req.Body.Close()
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	c.nextID++
 	for c.out[c.nextID] != nil { // ids wrap after 2^32 streams: skip those in use
@@ -761,6 +825,9 @@ func (c *Conn) RoundTrip(req *http.Request) (*http.Response, error) {
 	s := newStream(c, c.nextID, true)
 	s.ctx = ctx
 	s.trailer = http.Header{}
+	if signals {
+		s.signals = &Signals{Head: http.Header{}, End: http.Header{}}
+	}
 	c.out[s.id] = s
 	c.mu.Unlock()
 
@@ -772,7 +839,7 @@ func (c *Conn) RoundTrip(req *http.Request) (*http.Response, error) {
 		s.sendDone = true
 		s.mu.Unlock()
 		if err := c.write(appendFrame(nil, fHeaders, flagFromInit|flagEnd, s.id, head)); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	} else if clen > 0 && clen <= chunk {
 		// A small body of known length goes with its head, in one write.
@@ -781,16 +848,16 @@ func (c *Conn) RoundTrip(req *http.Request) (*http.Response, error) {
 		req.Body.Close()
 		if err != nil {
 			c.remove(s)
-			return nil, fmt.Errorf("wire: reading the request body: %w", err)
+			return nil, nil, fmt.Errorf("wire: reading the request body: %w", err)
 		}
 		err = s.sendBody(appendFrame(nil, fHeaders, flagFromInit, s.id, head), b, s.endFrame(nil))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		s.markSent()
 	} else {
 		if err := c.write(appendFrame(nil, fHeaders, flagFromInit, s.id, head)); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		go s.pump(req.Body)
 	}
@@ -807,16 +874,16 @@ func (c *Conn) RoundTrip(req *http.Request) (*http.Response, error) {
 			} else {
 				resp.Body = body{s}
 			}
-			return resp, nil
+			return resp, s.signals, nil
 		}
 		if rerr != nil {
-			return nil, rerr
+			return nil, nil, rerr
 		}
 		select {
 		case <-s.notify:
 		case <-ctx.Done():
 			s.reset("the request was cancelled")
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		}
 	}
 }
@@ -910,9 +977,20 @@ type responseWriter struct {
 	headSent bool
 	buf      []byte
 	err      error
+	signals  http.Header // set by SetSignal after WriteHeader: for the end
+	headSig  http.Header // set before WriteHeader: for the head
 }
 
 func (w *responseWriter) Header() http.Header { return w.header }
+
+// encodeSignals returns sig encoded to go in front of a frame's payload,
+// and the flag that says it is there.
+func encodeSignals(sig http.Header) ([]byte, byte) {
+	if len(sig) == 0 {
+		return nil, 0
+	}
+	return appendHeader(nil, sig), flagSignals
+}
 
 // WriteHeader fixes the head: as in net/http, later changes to Header()
 // are not sent, except as trailers.
@@ -924,6 +1002,7 @@ func (w *responseWriter) WriteHeader(code int) {
 		return
 	}
 	w.status = code
+	w.headSig, w.signals = w.signals, nil
 	h := w.header.Clone()
 	h.Del("Trailer")
 	for k := range h {
@@ -963,11 +1042,11 @@ func (w *responseWriter) headFrame(end bool) ([]byte, error) {
 			clen = n
 		}
 	}
-	fl := byte(0)
+	p, fl := encodeSignals(w.headSig)
 	if end {
-		fl = flagEnd
+		fl |= flagEnd
 	}
-	p := appendResponseHead(nil, w.status, clen, h)
+	p = appendResponseHead(p, w.status, clen, h)
 	if !within(p, h) {
 		return nil, errLimits
 	}
@@ -1023,7 +1102,7 @@ func (w *responseWriter) finish() error {
 		return w.err
 	}
 	tr := w.trailers()
-	headOnly := !w.headSent && len(w.buf) == 0 && tr == nil
+	headOnly := !w.headSent && len(w.buf) == 0 && tr == nil && w.signals == nil
 	var pre, post []byte
 	if !w.headSent {
 		var err error
@@ -1033,7 +1112,8 @@ func (w *responseWriter) finish() error {
 		}
 	}
 	if !headOnly {
-		p := appendHeader(nil, tr)
+		p, fl := encodeSignals(w.signals)
+		p = appendHeader(p, tr)
 		if !within(p, tr) {
 			// The body goes, its end cannot: the reader sees a reset,
 			// not a body that looks whole.
@@ -1043,7 +1123,7 @@ func (w *responseWriter) finish() error {
 			w.s.reset(errLimits.Error())
 			return errLimits
 		}
-		post = appendFrame(nil, fEnd, 0, w.s.id, p)
+		post = appendFrame(nil, fEnd, fl, w.s.id, p)
 	}
 	// sendBody, even for a head alone: nothing is sent on a stream the
 	// peer has reset.

@@ -1,7 +1,11 @@
 package supervisor
 
+// The apps store: apps and their versions in supervisor.sqlite, and the
+// deploys, rollbacks and deletions that change them.
+
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -10,9 +14,13 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
+
+	_ "modernc.org/sqlite" // the supervisor's own database
 
 	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/egress"
@@ -407,4 +415,84 @@ func storeError(err error) error {
 		return &warren.Error{Code: warren.CodeUnavailable, Message: "the deploy could not be stored: the server's disk is full", Hint: "the running version keeps serving; retry once the operator has freed disk space"}
 	}
 	return &warren.Error{Code: warren.CodeInternal, Message: "the deploy could not be stored: " + err.Error()}
+}
+
+// idPattern is what an app id may be: a DNS label, so that {id}.<domain>
+// routing works, in lower case.
+var idPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// ValidateID checks an app id.
+func ValidateID(id string) error {
+	if !idPattern.MatchString(id) {
+		shown := id
+		if len(shown) > 80 {
+			shown = shown[:80] + "…"
+		}
+		return &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("invalid app id %q", shown), Hint: "an app id is 1 to 63 characters: lower-case letters, digits and '-', not starting or ending with '-' (it is also a DNS label)"}
+	}
+	return nil
+}
+
+func openDB(path string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(5000)")
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	_, err = db.Exec(`
+CREATE TABLE IF NOT EXISTS apps (
+  id TEXT PRIMARY KEY, parent_id TEXT NOT NULL, created INTEGER NOT NULL,
+  current INTEGER NOT NULL, quotas TEXT NOT NULL, egress TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS versions (
+  app TEXT NOT NULL, version INTEGER NOT NULL, created INTEGER NOT NULL,
+  hash TEXT NOT NULL, class TEXT NOT NULL, size INTEGER NOT NULL, code BLOB NOT NULL,
+  PRIMARY KEY (app, version));
+CREATE TABLE IF NOT EXISTS usage (
+  app TEXT NOT NULL, hour INTEGER NOT NULL,
+  requests INTEGER NOT NULL DEFAULT 0, errors INTEGER NOT NULL DEFAULT 0,
+  cpu_us INTEGER NOT NULL DEFAULT 0, wall_us INTEGER NOT NULL DEFAULT 0,
+  rows_read INTEGER NOT NULL DEFAULT 0, rows_written INTEGER NOT NULL DEFAULT 0,
+  outbound INTEGER NOT NULL DEFAULT 0, storage_bytes INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (app, hour));`)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("supervisor: open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func (s *Supervisor) loadApps() error {
+	rows, err := s.db.Query(`SELECT a.id, a.parent_id, a.quotas, a.egress, v.version, v.created, v.hash, v.class, v.size
+		FROM apps a JOIN versions v ON v.app = a.id AND v.version = a.current`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, parent, quotas, egress string
+		v := &Version{}
+		var created int64
+		if err := rows.Scan(&id, &parent, &quotas, &egress, &v.Version, &created, &v.Hash, &v.ClassName, &v.Size); err != nil {
+			return err
+		}
+		v.Created = time.UnixMilli(created).UTC()
+		a := s.newApp(id, parent)
+		a.ver = v
+		json.Unmarshal([]byte(quotas), &a.quotas)
+		json.Unmarshal([]byte(egress), &a.egress)
+		s.apps[id] = a
+	}
+	return rows.Err()
+}
+
+func (s *Supervisor) newApp(id, parent string) *app {
+	a := &app{id: id, parentID: parent, dir: filepath.Join(s.opts.Dir, "apps", id), logs: newLogRing(s.opts.LogLines)}
+	a.rate.limit = func() int { return s.quotasOf(a).RequestsPerMinute }
+	return a
+}
+
+func newParentID() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }

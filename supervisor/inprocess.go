@@ -20,57 +20,8 @@ import (
 	"github.com/warrenhq/warren/worker"
 )
 
-// Runner runs apps' code for the supervisor: in this process (Local), or
-// in confined host processes (package host). The supervisor keeps the
-// policy (versions, quotas, rate limits, metering, logs); a Runner keeps
-// isolates and databases.
-type Runner interface {
-	// Validate compiles d and returns the class to run ("" for a
-	// stateless fetch handler), or the error that refuses the deploy.
-	Validate(ctx context.Context, id string, d *Deployment, q Quotas) (string, error)
-	// Serve forwards req to the app. Usage is complete once the
-	// response's body is closed (or at once when err != nil).
-	Serve(ctx context.Context, app *AppSpec, req *http.Request) (*http.Response, *RunUsage, error)
-	// Stop closes the app's running code (a new version, a rollback, a
-	// deletion); its data stays. Requests in flight on it fail.
-	Stop(id string)
-	// RunningApps returns the apps whose code is in memory.
-	RunningApps() map[string]bool
-	// Stats are figures for /metrics.
-	Stats() RunnerStats
-	// Close stops every app.
-	Close()
-}
-
-// AppSpec is what a Runner needs to run one version of an app.
-type AppSpec struct {
-	ID       string
-	ParentID string // ctx.id of the app's object
-	Version  int
-	Hash     string
-	Class    string // "" for a stateless fetch handler
-	Quotas   Quotas // effective quotas
-	// Outbound receives the app's fetch() calls; nil means no network.
-	Outbound worker.Fetcher
-	// Code returns the version's code (called when the runner needs it).
-	Code func(ctx context.Context) (*warren.WorkerCode, error)
-}
-
-// RunUsage is what one request used inside the runner.
-type RunUsage struct {
-	CPU                   time.Duration
-	RowsRead, RowsWritten int64
-}
-
-// RunnerStats are a runner's figures.
-type RunnerStats struct {
-	Live, ColdStarts, Evictions, LoaderWorkers, Isolates int64
-	Hosts, HostRestarts                                  int64
-	HostRSS                                              int64 // bytes, all host processes
-}
-
-// LocalOptions configure a Local runner.
-type LocalOptions struct {
+// InProcessOptions configure an InProcess runner.
+type InProcessOptions struct {
 	Runtime *worker.Runtime
 	// Dir holds one folder per app (<Dir>/<id>).
 	Dir string
@@ -82,23 +33,23 @@ type LocalOptions struct {
 	Logs func(app string, e worker.LogEntry)
 }
 
-// Local runs apps in this process: each app's class as a facet
-// (actor.Facets) with its own SQLite database, its code loaded through a
-// Worker Loader.
-type Local struct {
-	opts   LocalOptions
+// InProcess is the Runner that runs apps in this process: each app's class
+// as a facet (actor.Facets) with its own SQLite database, its code loaded
+// through a Worker Loader.
+type InProcess struct {
+	opts   InProcessOptions
 	rt     *worker.Runtime
 	loader *loader.Loader
 
 	mu   sync.Mutex
-	apps map[string]*localApp
+	apps map[string]*runningApp
 
 	live, coldStarts, evictions atomic.Int64
 	stop, done                  chan struct{}
 	closeOnce                   sync.Once
 }
 
-type localApp struct {
+type runningApp struct {
 	id       string
 	mu       sync.Mutex
 	version  int // of stub
@@ -110,15 +61,15 @@ type localApp struct {
 	lastUsed atomic.Int64
 }
 
-// NewLocal returns a Local runner.
-func NewLocal(opts LocalOptions) *Local {
+// NewInProcess returns an InProcess runner.
+func NewInProcess(opts InProcessOptions) *InProcess {
 	if opts.MemoryBudget <= 0 {
 		opts.MemoryBudget = 512 << 20
 	}
 	if opts.IdleTimeout <= 0 {
 		opts.IdleTimeout = 60 * time.Second
 	}
-	l := &Local{opts: opts, rt: opts.Runtime, apps: map[string]*localApp{}, stop: make(chan struct{}), done: make(chan struct{})}
+	l := &InProcess{opts: opts, rt: opts.Runtime, apps: map[string]*runningApp{}, stop: make(chan struct{}), done: make(chan struct{})}
 	l.loader = loader.New(opts.Runtime, loader.Options{Limits: warren.DefaultLimits, Logs: l.workerLog, MemoryBudget: opts.MemoryBudget})
 	go l.background()
 	return l
@@ -126,7 +77,7 @@ func NewLocal(opts LocalOptions) *Local {
 
 // workerLog routes isolate output by app: the loader names each app's code
 // "app:<id>@<version>".
-func (l *Local) workerLog(e worker.LogEntry) {
+func (l *InProcess) workerLog(e worker.LogEntry) {
 	rest, ok := strings.CutPrefix(e.CodeID, "app:")
 	if !ok || l.opts.Logs == nil {
 		return
@@ -136,7 +87,7 @@ func (l *Local) workerLog(e worker.LogEntry) {
 }
 
 // Validate compiles d and checks that its class is exported.
-func (l *Local) Validate(ctx context.Context, id string, d *Deployment, q Quotas) (string, error) {
+func (l *InProcess) Validate(ctx context.Context, id string, d *Deployment, q Quotas) (string, error) {
 	prog, err := l.rt.Compile(&d.WorkerCode)
 	if err != nil {
 		return "", err
@@ -208,19 +159,19 @@ func isolateLimits(q Quotas) warren.Limits {
 	return l
 }
 
-func (l *Local) app(id string) *localApp {
+func (l *InProcess) app(id string) *runningApp {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	la := l.apps[id]
 	if la == nil {
-		la = &localApp{id: id}
+		la = &runningApp{id: id}
 		l.apps[id] = la
 	}
 	return la
 }
 
 // Serve forwards req to the app, starting its code if needed.
-func (l *Local) Serve(ctx context.Context, spec *AppSpec, req *http.Request) (*http.Response, *RunUsage, error) {
+func (l *InProcess) Serve(ctx context.Context, spec *AppSpec, req *http.Request) (*http.Response, *RunUsage, error) {
 	la := l.app(spec.ID)
 	la.active.Add(1)
 	la.lastUsed.Store(time.Now().UnixNano())
@@ -279,7 +230,7 @@ func (b *finishBody) Close() error {
 	return err
 }
 
-func (l *Local) acquire(ctx context.Context, la *localApp, spec *AppSpec) (ep worker.Entrypoint, seen *dbSeen, started bool, err error) {
+func (l *InProcess) acquire(ctx context.Context, la *runningApp, spec *AppSpec) (ep worker.Entrypoint, seen *dbSeen, started bool, err error) {
 	la.mu.Lock()
 	defer la.mu.Unlock()
 	if la.stub == nil || la.version != spec.Version {
@@ -324,7 +275,7 @@ func (l *Local) acquire(ctx context.Context, la *localApp, spec *AppSpec) (ep wo
 }
 
 // closeLocked stops the app's facet; la.mu is held.
-func (l *Local) closeLocked(la *localApp) {
+func (l *InProcess) closeLocked(la *runningApp) {
 	if la.facets != nil {
 		la.facets.Close()
 		la.facets = nil
@@ -337,7 +288,7 @@ func (l *Local) closeLocked(la *localApp) {
 
 // Stop closes the app's running code; the next request loads its current
 // version.
-func (l *Local) Stop(id string) {
+func (l *InProcess) Stop(id string) {
 	l.mu.Lock()
 	la := l.apps[id]
 	l.mu.Unlock()
@@ -350,7 +301,7 @@ func (l *Local) Stop(id string) {
 }
 
 // RunningApps returns the apps whose code is in memory.
-func (l *Local) RunningApps() map[string]bool {
+func (l *InProcess) RunningApps() map[string]bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	out := map[string]bool{}
@@ -363,19 +314,19 @@ func (l *Local) RunningApps() map[string]bool {
 }
 
 // Stats returns the runner's figures.
-func (l *Local) Stats() RunnerStats {
+func (l *InProcess) Stats() RunnerStats {
 	return RunnerStats{Live: l.live.Load(), ColdStarts: l.coldStarts.Load(), Evictions: l.evictions.Load(),
 		LoaderWorkers: int64(l.loader.Len()), Isolates: l.loader.Stats().Isolates.Load()}
 }
 
 // Close stops every app.
-func (l *Local) Close() {
+func (l *InProcess) Close() {
 	l.closeOnce.Do(func() {
 		close(l.stop)
 		<-l.done
 		l.mu.Lock()
 		apps := l.apps
-		l.apps = map[string]*localApp{}
+		l.apps = map[string]*runningApp{}
 		l.mu.Unlock()
 		for _, la := range apps {
 			la.mu.Lock()
@@ -387,7 +338,7 @@ func (l *Local) Close() {
 }
 
 // background closes idle apps until Close.
-func (l *Local) background() {
+func (l *InProcess) background() {
 	defer close(l.done)
 	idle := time.NewTicker(l.opts.IdleTimeout / 4)
 	defer idle.Stop()
@@ -401,18 +352,15 @@ func (l *Local) background() {
 	}
 }
 
-// appMemoryEstimate is what one live app is assumed to hold (an isolate
-// with its heap, an open SQLite database with its page cache), for the
-// memory budget; measured in docs/BENCHMARKS.md.
-const appMemoryEstimate = 768 << 10
-
-func (l *Local) maxLive() int64 {
-	return max(l.opts.MemoryBudget/appMemoryEstimate, 1)
+// maxLive is how many apps may be live under the memory budget, each
+// estimated at loader.WorkerMemory.
+func (l *InProcess) maxLive() int64 {
+	return max(l.opts.MemoryBudget/loader.WorkerMemory, 1)
 }
 
-func (l *Local) closeIdle(cutoff int64) {
+func (l *InProcess) closeIdle(cutoff int64) {
 	l.mu.Lock()
-	var idle []*localApp
+	var idle []*runningApp
 	for _, la := range l.apps {
 		if la.running.Load() && la.active.Load() == 0 && la.lastUsed.Load() < cutoff {
 			idle = append(idle, la)
@@ -425,7 +373,7 @@ func (l *Local) closeIdle(cutoff int64) {
 }
 
 // tryClose closes la if it is still idle since before cutoff.
-func (l *Local) tryClose(la *localApp, cutoff int64) bool {
+func (l *InProcess) tryClose(la *runningApp, cutoff int64) bool {
 	if !la.mu.TryLock() {
 		return false
 	}
@@ -440,13 +388,13 @@ func (l *Local) tryClose(la *localApp, cutoff int64) bool {
 
 // evictOver closes least recently used idle apps while more are live than
 // the memory budget allows; keep is never chosen.
-func (l *Local) evictOver(keep *localApp) {
+func (l *InProcess) evictOver(keep *runningApp) {
 	over := l.live.Load() - l.maxLive()
 	if over <= 0 {
 		return
 	}
 	l.mu.Lock()
-	var cands []*localApp
+	var cands []*runningApp
 	for _, la := range l.apps {
 		if la != keep && la.running.Load() && la.active.Load() == 0 {
 			cands = append(cands, la)
