@@ -409,7 +409,7 @@ func (c *AdminCommand) apps(ctx context.Context) error {
 	tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tVERSION\tCLASS\tSTATE\tUPDATED\tURL")
 	for _, a := range out.Apps {
-		class := a.ClassName
+		class := escapeControls(a.ClassName, false)
 		if class == "" {
 			class = "-"
 		}
@@ -439,7 +439,7 @@ func (c *AdminCommand) versions(ctx context.Context) error {
 		if v.Version == out.Version {
 			mark = "*"
 		}
-		class := v.ClassName
+		class := escapeControls(v.ClassName, false)
 		if class == "" {
 			class = "-"
 		}
