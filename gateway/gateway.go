@@ -91,6 +91,12 @@ func (s *Server) Handler() http.Handler {
 		hint = "apps are served at /apps/{id}/...; the admin API is under /api/v1/apps; see docs/API.md"
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if allow := allowedMethods(mux, r); allow != "" { // a known route, another method
+			w.Header().Set("Allow", allow)
+			respond.JSON(w, http.StatusMethodNotAllowed, map[string]any{"error": map[string]string{"code": "method_not_allowed",
+				"message": fmt.Sprintf("%s is not a method of %s", r.Method, r.URL.Path), "hint": "use " + allow + "; see docs/API.md"}})
+			return
+		}
 		respond.Error(w, &warren.Error{Code: warren.CodeNotFound, Message: fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path), Hint: hint})
 	})
 	h := http.Handler(mux)
@@ -104,6 +110,20 @@ func (s *Server) Handler() http.Handler {
 		})
 	}
 	return s.recoverer(h)
+}
+
+// allowedMethods lists the methods that a route other than the catch-all
+// serves at r's path ("" when none does).
+func allowedMethods(mux *http.ServeMux, r *http.Request) string {
+	var allow []string
+	for _, m := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"} {
+		r2 := *r
+		r2.Method = m
+		if _, pat := mux.Handler(&r2); pat != "" && pat != "/" {
+			allow = append(allow, m)
+		}
+	}
+	return strings.Join(allow, ", ")
 }
 
 func (s *Server) recoverer(h http.Handler) http.Handler {

@@ -144,7 +144,7 @@ func TestEgressThroughControlPlane(t *testing.T) {
   try { const r = await fetch(%q); return new Response(await r.text()); }
   catch (e) { return new Response("DENIED " + e.message); } } }`, backend.URL+"/p")
 	deploy(t, s, "closed", src)
-	deploy(t, s, "open", src, "127.0.0.1")
+	deploy(t, s, "open", src, strings.TrimPrefix(backend.URL, "http://")) // 127.0.0.1:port
 	if _, body := do(s, "GET", "closed", "/"); !strings.HasPrefix(body, "DENIED") {
 		t.Fatalf("closed: %s", body)
 	}

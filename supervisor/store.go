@@ -89,8 +89,8 @@ func (s *Supervisor) Deploy(ctx context.Context, id string, d *Deployment) (v *V
 		return nil, false, err
 	}
 	for _, h := range d.Egress {
-		if h == "" || strings.ContainsAny(h, "/:@ ") || len(h) > 253 {
-			return nil, false, &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("egress host %q is not a host name pattern", h), Hint: `list host names such as "api.example.com" or "*.example.org" (no scheme, port or path)`}
+		if err := egress.CheckPattern(h); err != nil {
+			return nil, false, &warren.Error{Code: warren.CodeBadRequest, Message: err.Error(), Hint: `list hosts such as "api.example.com", "*.example.org" or "api.example.com:8443" (no scheme or path; without a port, 80 for http and 443 for https)`}
 		}
 	}
 	class, err := s.runner.Validate(ctx, id, d, d.Limits.Or(s.opts.Defaults))

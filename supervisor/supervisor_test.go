@@ -324,7 +324,7 @@ func TestEgress(t *testing.T) {
 	if _, body, _ := get(t, s, "closed", "/"); !strings.HasPrefix(body, "DENIED") {
 		t.Fatalf("default egress: %s", body)
 	}
-	_, _, err := s.Deploy(context.Background(), "open", &supervisor.Deployment{WorkerCode: *warren.SingleModule("app.js", src), Egress: []string{"127.0.0.1"}})
+	_, _, err := s.Deploy(context.Background(), "open", &supervisor.Deployment{WorkerCode: *warren.SingleModule("app.js", src), Egress: []string{strings.TrimPrefix(backend.URL, "http://")}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,29 +22,29 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/supervisor"
 )
 
-// adminCommands are the commands that use the admin API, with their usage.
-var adminCommands = map[string]string{
-	"deploy":   "warren deploy ID FILE [--class NAME]",
-	"apps":     "warren apps",
-	"logs":     "warren logs ID [-f] [-n N]",
-	"usage":    "warren usage [ID] [--period hour|day|month|all] [--csv]",
-	"rollback": "warren rollback ID [--version N]",
-	"rm":       "warren rm ID",
-}
+// adminCommands are the commands that use the admin API (their help is
+// in commandHelps).
+var adminCommands = map[string]bool{"deploy": true, "apps": true, "versions": true, "logs": true, "usage": true, "rollback": true, "rm": true}
 
 // AdminCommand is one admin command with the connection settings every
 // admin command shares.
 type AdminCommand struct {
-	Name   string
-	URL    string // the server, e.g. http://127.0.0.1:8080
-	Token  string
-	JSON   bool // print the API's JSON
-	Args   []string
-	Stdout io.Writer
-	Stderr io.Writer
+	Name      string
+	URL       string // the server, e.g. http://127.0.0.1:8080
+	Token     string
+	TokenFile string // a file that holds the token
+	JSON      bool   // print the API's JSON
+	Args      []string
+	Stdout    io.Writer
+	Stderr    io.Writer
+	// Stdin answers rm's question when StdinTerminal is true (nil: the
+	// process's stdin, and whether it is a terminal).
+	Stdin         io.Reader
+	StdinTerminal bool
 
 	// Per-command flags.
 	Class   string // deploy --class
@@ -53,6 +53,8 @@ type AdminCommand struct {
 	Period  string // usage --period
 	CSV     bool   // usage --csv
 	Version int    // rollback --version
+	Yes     bool   // rm --yes
+	Quiet   bool   // apps -q
 
 	tokenFrom string // where Token came from, for error messages
 	http      *http.Client
@@ -63,12 +65,10 @@ type AdminCommand struct {
 func (c *AdminCommand) ParseFlags(args []string) error {
 	fs := flag.NewFlagSet("warren "+c.Name, flag.ContinueOnError)
 	fs.SetOutput(c.Stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(c.Stderr, "usage: %s [--url URL] [--token TOKEN] [--json]\n", adminCommands[c.Name])
-		fs.PrintDefaults()
-	}
+	setUsage(fs, c.Name)
 	fs.StringVar(&c.URL, "url", envOr("WARREN_URL", "http://127.0.0.1:8080"), "the Warren server (WARREN_URL)")
-	fs.StringVar(&c.Token, "token", "", "admin token (WARREN_ADMIN_TOKEN; else the admin.token file in WARREN_DATA or ./warren-data)")
+	fs.StringVar(&c.Token, "token", "", "admin token (WARREN_ADMIN_TOKEN; else the admin.token file in WARREN_DATA or ./warren-data); visible to other users in the process list: prefer --token-file or WARREN_ADMIN_TOKEN")
+	fs.StringVar(&c.TokenFile, "token-file", "", "read the admin token from this file (WARREN_ADMIN_TOKEN_FILE)")
 	fs.BoolVar(&c.JSON, "json", false, "print the API's JSON instead of a table")
 	var nargs []int // accepted numbers of positional arguments
 	switch c.Name {
@@ -76,7 +76,10 @@ func (c *AdminCommand) ParseFlags(args []string) error {
 		fs.StringVar(&c.Class, "class", "", "the exported Durable Object class to run (default: App, or the only exported class)")
 		nargs = []int{2}
 	case "apps":
+		fs.BoolVar(&c.Quiet, "q", false, "print the app ids only, one a line")
 		nargs = []int{0}
+	case "versions":
+		nargs = []int{1}
 	case "logs":
 		fs.BoolVar(&c.Follow, "f", false, "follow: print new lines as they arrive, until interrupted or the app is deleted")
 		fs.BoolVar(&c.Follow, "follow", false, "same as -f")
@@ -90,12 +93,14 @@ func (c *AdminCommand) ParseFlags(args []string) error {
 		fs.IntVar(&c.Version, "version", 0, "the version to go back to (default: the one before the current one)")
 		nargs = []int{1}
 	case "rm":
+		fs.BoolVar(&c.Yes, "yes", false, "delete without asking (required when stdin is not a terminal)")
+		fs.BoolVar(&c.Yes, "y", false, "same as --yes")
 		nargs = []int{1}
 	}
 	var rest []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return errUsage
+			return parseError(err)
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -109,7 +114,7 @@ func (c *AdminCommand) ParseFlags(args []string) error {
 		ok = ok || len(rest) == n
 	}
 	if !ok {
-		fmt.Fprintf(c.Stderr, "usage: %s [--url URL] [--token TOKEN] [--json]\n", adminCommands[c.Name])
+		fmt.Fprintf(c.Stderr, "usage: %s\n(warren %s --help lists the flags)\n", commandHelps[c.Name].Usage, c.Name)
 		return errUsage
 	}
 	if c.Lines < 0 {
@@ -126,29 +131,47 @@ func (c *AdminCommand) ParseFlags(args []string) error {
 	if u, err := url.Parse(c.URL); err != nil || u.Host == "" {
 		return fmt.Errorf("--url (WARREN_URL) %q is not a server URL such as http://127.0.0.1:8080", c.URL)
 	}
-	c.findToken()
-	return nil
+	if c.TokenFile != "" && c.Token != "" {
+		return fmt.Errorf("give the admin token with --token or --token-file, not both")
+	}
+	return c.findToken()
 }
 
 // findToken takes the token from --token, WARREN_ADMIN_TOKEN, or the
 // admin.token file that `warren serve` writes into its data folder.
-func (c *AdminCommand) findToken() {
+func (c *AdminCommand) findToken() error {
 	if c.Token != "" {
 		c.tokenFrom = "--token"
-		return
+		return nil
 	}
-	if t := os.Getenv("WARREN_ADMIN_TOKEN"); t != "" {
-		c.Token, c.tokenFrom = t, "WARREN_ADMIN_TOKEN"
-		return
+	file, from := c.TokenFile, "--token-file"
+	if file == "" {
+		if t := os.Getenv("WARREN_ADMIN_TOKEN"); t != "" {
+			c.Token, c.tokenFrom = t, "WARREN_ADMIN_TOKEN"
+			return nil
+		}
+		file, from = os.Getenv("WARREN_ADMIN_TOKEN_FILE"), "WARREN_ADMIN_TOKEN_FILE"
+	}
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("read the admin token (%s): %w", from, err)
+		}
+		if c.Token = strings.TrimSpace(string(b)); c.Token == "" {
+			return fmt.Errorf("the admin token file %s (%s) is empty", file, from)
+		}
+		c.tokenFrom = file
+		return nil
 	}
 	path := filepath.Join(envOr("WARREN_DATA", "./warren-data"), "admin.token")
 	if b, err := os.ReadFile(path); err == nil {
 		if t := strings.TrimSpace(string(b)); t != "" {
 			c.Token, c.tokenFrom = t, path
-			return
+			return nil
 		}
 	}
-	c.tokenFrom = "--token, WARREN_ADMIN_TOKEN and " + path
+	c.tokenFrom = "--token, --token-file, WARREN_ADMIN_TOKEN, WARREN_ADMIN_TOKEN_FILE and " + path
+	return nil
 }
 
 // Run runs the command.
@@ -161,6 +184,8 @@ func (c *AdminCommand) Run(ctx context.Context) error {
 		return c.deploy(ctx)
 	case "apps":
 		return c.apps(ctx)
+	case "versions":
+		return c.versions(ctx)
 	case "logs":
 		if c.Follow {
 			return c.followLogs(ctx)
@@ -222,7 +247,7 @@ func (c *AdminCommand) do(ctx context.Context, method, path string, body io.Read
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if c.JSON {
-		c.Stdout.Write(b)
+		c.Stdout.Write(escapeJSONControls(b))
 	}
 	return nil, c.responseError(resp.StatusCode, b)
 }
@@ -251,6 +276,9 @@ func (c *AdminCommand) responseError(status int, body []byte) error {
 		e.Message = fmt.Sprintf("%s answered HTTP %d: %s", c.URL, status, text)
 		e.Hint = "is it a `warren serve` without --config? The admin API is only served by the built-in supervisor"
 	}
+	// The message may carry an app's text (an exception, a line of its
+	// code): printed safely, with sizes in human units.
+	e.Message, e.Hint = humanSizes(escapeControls(e.Message, true)), humanSizes(escapeControls(e.Hint, true))
 	if status == http.StatusUnauthorized {
 		if c.Token == "" {
 			e.Message = fmt.Sprintf("the admin API at %s needs the admin token, and none was found (looked in %s)", c.URL, c.tokenFrom)
@@ -278,7 +306,7 @@ func (c *AdminCommand) call(ctx context.Context, method, path string, body io.Re
 		return fmt.Errorf("reading the answer of %s: %w", c.URL, err)
 	}
 	if c.JSON {
-		c.Stdout.Write(b)
+		c.Stdout.Write(escapeJSONControls(b))
 		return nil
 	}
 	if v == nil {
@@ -318,6 +346,9 @@ func (c *AdminCommand) deploy(ctx context.Context) error {
 		ctype = "application/json"
 	case !ok:
 		return fmt.Errorf("%s: a deploy is a .js, .mjs, .ts, .mts, .tsx or .jsx module, or a .json bundle ({\"mainModule\", \"modules\", ...}; see docs/API.md)", file)
+	}
+	if ext != ".json" && len(src) > warren.MaxCodeSize {
+		return fmt.Errorf("%s is %s: an app's code may be at most %s (nothing was sent); bundle less, or load large assets from storage", file, formatBytes(int64(len(src))), formatBytes(warren.MaxCodeSize))
 	}
 	path := appPath(id)
 	if c.Class != "" {
@@ -365,6 +396,12 @@ func (c *AdminCommand) apps(ctx context.Context) error {
 	if err := c.call(ctx, "GET", "/api/v1/apps", nil, nil, &out); err != nil || c.JSON {
 		return err
 	}
+	if c.Quiet {
+		for _, a := range out.Apps {
+			fmt.Fprintln(c.Stdout, a.ID)
+		}
+		return nil
+	}
 	if len(out.Apps) == 0 {
 		fmt.Fprintln(c.Stdout, "No apps deployed. Deploy one with: warren deploy ID FILE")
 		return nil
@@ -372,7 +409,7 @@ func (c *AdminCommand) apps(ctx context.Context) error {
 	tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tVERSION\tCLASS\tSTATE\tUPDATED\tURL")
 	for _, a := range out.Apps {
-		class := a.ClassName
+		class := escapeControls(a.ClassName, false)
 		if class == "" {
 			class = "-"
 		}
@@ -383,6 +420,36 @@ func (c *AdminCommand) apps(ctx context.Context) error {
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s/apps/%s/\n", a.ID, a.Version, class, state, a.Updated.Local().Format("2006-01-02 15:04:05"), c.URL, a.ID)
 	}
 	return tw.Flush()
+}
+
+// versions lists the versions kept of an app, from its description (the
+// admin API has no route of its own for them).
+func (c *AdminCommand) versions(ctx context.Context) error {
+	var out supervisor.AppInfo
+	if err := c.call(ctx, "GET", appPath(c.Args[0]), nil, nil, &out); err != nil {
+		return err
+	}
+	if c.JSON {
+		return nil
+	}
+	tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "VERSION\tCREATED\tCLASS\tSIZE\tHASH")
+	for _, v := range out.Versions {
+		mark := " "
+		if v.Version == out.Version {
+			mark = "*"
+		}
+		class := escapeControls(v.ClassName, false)
+		if class == "" {
+			class = "-"
+		}
+		fmt.Fprintf(tw, "%s%d\t%s\t%s\t%s\t%s\n", mark, v.Version, v.Created.Local().Format("2006-01-02 15:04:05"), class, formatBytes(int64(v.Size)), v.Hash)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Stdout, "* current version of %s; go back with: warren rollback %s --version N\n", out.ID, out.ID)
+	return nil
 }
 
 func (c *AdminCommand) logs(ctx context.Context) error {
@@ -462,13 +529,18 @@ func (c *AdminCommand) followLogs(ctx context.Context) error {
 // "time  level  message" (requests as "method path → status duration").
 func (c *AdminCommand) printLogLine(b []byte) error {
 	if c.JSON {
-		_, err := fmt.Fprintf(c.Stdout, "%s\n", b)
+		_, err := fmt.Fprintf(c.Stdout, "%s\n", escapeJSONControls(b))
 		return err
 	}
 	var l supervisor.LogLine
 	if err := json.Unmarshal(b, &l); err != nil {
 		return fmt.Errorf("a log line is not JSON: %w", err)
 	}
+	// What the app wrote (its messages, and the paths and methods of the
+	// requests it got) is shown with control characters escaped, so that
+	// it cannot drive the terminal or forge lines.
+	l.Level, l.Method, l.Path = escapeControls(l.Level, false), escapeControls(l.Method, false), escapeControls(l.Path, false)
+	l.Message = escapeControls(l.Message, true)
 	_, err := fmt.Fprintf(c.Stdout, "%s  %-9s %s\n", l.Time.Local().Format("2006-01-02 15:04:05.000"), l.Level, formatLogLine(l))
 	return err
 }
@@ -605,9 +677,51 @@ func (c *AdminCommand) rollback(ctx context.Context) error {
 }
 
 func (c *AdminCommand) rm(ctx context.Context) error {
+	if !c.Yes {
+		if err := c.confirmRm(ctx); err != nil {
+			return err
+		}
+	}
 	if err := c.call(ctx, "DELETE", appPath(c.Args[0]), nil, nil, nil); err != nil || c.JSON {
 		return err
 	}
 	fmt.Fprintf(c.Stdout, "Deleted %s: its code, versions and data are gone (usage records are kept); the id can be deployed again\n", c.Args[0])
 	return nil
+}
+
+// errNotConfirmed is returned when rm was not confirmed.
+var errNotConfirmed = errors.New("nothing deleted")
+
+// confirmRm asks on the terminal whether to delete the app; without a
+// terminal it refuses (--yes is the answer then).
+func (c *AdminCommand) confirmRm(ctx context.Context) error {
+	id := c.Args[0]
+	in, term := c.Stdin, c.StdinTerminal
+	if in == nil {
+		in, term = os.Stdin, isTerminal(os.Stdin)
+	}
+	if !term {
+		return fmt.Errorf("warren rm %s deletes the app's code, versions and data for good; stdin is not a terminal to ask on, so pass --yes to confirm", id)
+	}
+	// Name what would go (and fail now if there is no such app).
+	var app supervisor.AppInfo
+	saved := c.JSON
+	c.JSON = false
+	err := c.call(ctx, "GET", appPath(id), nil, nil, &app)
+	c.JSON = saved
+	if err != nil {
+		return err
+	}
+	what := "its data"
+	if app.ClassName == "" {
+		what = "any data" // a stateless app
+	}
+	fmt.Fprintf(c.Stderr, "Delete app %s (version %d, %d kept) with its code, versions and %s at %s? This cannot be undone. [y/N] ",
+		id, app.Version, len(app.Versions), what, c.URL)
+	line, _ := bufio.NewReader(in).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return nil
+	}
+	return fmt.Errorf("%w: %s was not deleted (answer y to delete, or pass --yes)", errNotConfirmed, id)
 }

@@ -449,7 +449,7 @@ func TestCLILogsFollow(t *testing.T) {
 	}
 
 	// Deleting the app ends the first follower.
-	s.ok(t, "rm", "app")
+	s.ok(t, "rm", "app", "--yes")
 	select {
 	case err := <-done:
 		if err != nil {
@@ -586,7 +586,7 @@ func TestCLIRm(t *testing.T) {
 	if _, body := s.get(t, "/apps/counter/a"); !strings.Contains(body, `"count":2`) {
 		t.Fatalf("counter: %q", body)
 	}
-	if out := s.ok(t, "rm", "counter"); !strings.HasPrefix(out, "Deleted counter") {
+	if out := s.ok(t, "rm", "counter", "--yes"); !strings.HasPrefix(out, "Deleted counter") {
 		t.Fatalf("rm: %q", out)
 	}
 	if st, body := s.get(t, "/apps/counter/a"); st != 404 || !strings.Contains(body, `no app \"counter\" is deployed`) {
@@ -595,7 +595,7 @@ func TestCLIRm(t *testing.T) {
 	if out := s.ok(t, "apps"); !strings.Contains(out, "No apps deployed") {
 		t.Fatalf("apps after rm: %q", out)
 	}
-	if _, _, err := s.cli(t, "rm", "counter"); err == nil || !strings.Contains(err.Error(), `no app "counter" is deployed`) {
+	if _, _, err := s.cli(t, "rm", "counter", "-y"); err == nil || !strings.Contains(err.Error(), `no app "counter" is deployed`) {
 		t.Fatalf("rm twice: %v", err)
 	}
 	// The id can be deployed again: a new app, with new data.
@@ -605,7 +605,7 @@ func TestCLIRm(t *testing.T) {
 	if st, body := s.get(t, "/apps/counter/a"); st != 200 || !strings.Contains(body, `"count":1`) {
 		t.Fatalf("after deploying again: %d %q", st, body)
 	}
-	if out := s.ok(t, "rm", "counter", "--json"); !strings.Contains(out, `"deleted": true`) {
+	if out := s.ok(t, "rm", "--yes", "counter", "--json"); !strings.Contains(out, `"deleted": true`) {
 		t.Fatalf("rm --json: %q", out)
 	}
 }
@@ -661,7 +661,7 @@ func TestCLIServerNotRunning(t *testing.T) {
 	}
 	url := "http://" + ln.Addr().String()
 	ln.Close() // nothing listens there now
-	for _, args := range [][]string{{"apps"}, {"logs", "a", "-f"}, {"usage"}, {"rm", "a"}} {
+	for _, args := range [][]string{{"apps"}, {"logs", "a", "-f"}, {"usage"}, {"rm", "a", "--yes"}} {
 		var out, errOut bytes.Buffer
 		err := Run(context.Background(), append(args, "--url", url, "--token", "0123456789abcdef"), &out, &errOut)
 		if err == nil || !strings.Contains(err.Error(), "the Warren server is not reachable at "+url) || !strings.Contains(err.Error(), "warren serve") || !strings.Contains(err.Error(), "WARREN_URL") {

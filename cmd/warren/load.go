@@ -62,8 +62,9 @@ export class App extends DurableObject {
 func (c *LoadCommand) ParseFlags(args []string) error {
 	fs := flag.NewFlagSet("warren load", flag.ContinueOnError)
 	fs.SetOutput(c.Stderr)
+	setUsage(fs, "load")
 	fs.StringVar(&c.URL, "url", os.Getenv("WARREN_URL"), "server to load (WARREN_URL); empty: start `warren serve` as a child process on a temporary data folder")
-	fs.StringVar(&c.Token, "token", os.Getenv("WARREN_ADMIN_TOKEN"), "admin token of --url (WARREN_ADMIN_TOKEN)")
+	fs.StringVar(&c.Token, "token", "", "admin token of --url (WARREN_ADMIN_TOKEN)")
 	fs.IntVar(&c.Apps, "apps", 16, "apps to deploy and spread requests over")
 	fs.IntVar(&c.Clients, "clients", 16, "concurrent clients")
 	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "how long to run")
@@ -72,7 +73,10 @@ func (c *LoadCommand) ParseFlags(args []string) error {
 	fs.DurationVar(&c.Interval, "interval", 10*time.Second, "report interval in soak mode")
 	fs.BoolVar(&c.JSON, "json", false, "print the final report as JSON")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return parseError(err)
+	}
+	if c.Token == "" {
+		c.Token = os.Getenv("WARREN_ADMIN_TOKEN")
 	}
 	switch {
 	case c.Apps < 1 || c.Apps > 100000:

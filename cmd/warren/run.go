@@ -32,13 +32,14 @@ type RunCommand struct {
 func (c *RunCommand) ParseFlags(args []string) error {
 	fs := flag.NewFlagSet("warren run", flag.ContinueOnError)
 	fs.SetOutput(c.Stderr)
+	setUsage(fs, "run")
 	fs.StringVar(&c.Path, "path", "/", "request path (and query) to send")
 	fs.StringVar(&c.Method, "method", "GET", "request method")
 	fs.BoolVar(&c.JSON, "json", false, "print a JSON envelope instead of text")
 	var rest []string
 	for len(args) > 0 {
 		if err := fs.Parse(args); err != nil {
-			return errUsage
+			return parseError(err)
 		}
 		args = fs.Args()
 		if len(args) > 0 {
@@ -47,7 +48,7 @@ func (c *RunCommand) ParseFlags(args []string) error {
 		}
 	}
 	if len(rest) != 1 {
-		fmt.Fprintln(c.Stderr, "usage: warren run FILE [--path /x] [--method GET] [--json]")
+		fmt.Fprintln(c.Stderr, "usage: "+commandHelps["run"].Usage)
 		return errUsage
 	}
 	c.File = rest[0]

@@ -37,9 +37,14 @@ type ServeCommand struct {
 	// Egress is the outbound network policy of one-shot Workers: "none"
 	// (fetch throws) or "public" (public addresses only).
 	Egress string
-	// AdminToken guards the admin API; empty: read from (or generated
-	// into) <Data>/admin.token.
+	// AdminToken guards the admin API; empty: read from AdminTokenFile,
+	// else from (or generated into) <Data>/admin.token.
 	AdminToken string
+	// AdminTokenFile is a file that holds the admin token.
+	AdminTokenFile string
+	// tokenInArgs is set when --admin-token was on the command line,
+	// where other users can read it (ps).
+	tokenInArgs bool
 	// Domain routes {id}.<Domain> to app id.
 	Domain string
 	// AppMemoryMB is the memory budget of live apps (eviction past it).
@@ -60,11 +65,13 @@ type ServeCommand struct {
 func (c *ServeCommand) ParseFlags(args []string) error {
 	fs := flag.NewFlagSet("warren serve", flag.ContinueOnError)
 	fs.SetOutput(c.Stderr)
+	setUsage(fs, "serve")
 	fs.StringVar(&c.Listen, "listen", envOr("WARREN_LISTEN", "127.0.0.1:8080"), "address to listen on (WARREN_LISTEN)")
 	fs.StringVar(&c.Data, "data", envOr("WARREN_DATA", "./warren-data"), "data folder (WARREN_DATA)")
 	fs.StringVar(&c.Config, "config", envOr("WARREN_CONFIG", ""), "run the Worker project in this wrangler.jsonc; its default fetch receives all traffic (WARREN_CONFIG)")
 	fs.StringVar(&c.Egress, "egress", envOr("WARREN_EGRESS", "none"), `outbound network for Workers: "none" or "public" (public addresses only; never loopback, private or metadata) (WARREN_EGRESS)`)
-	fs.StringVar(&c.AdminToken, "admin-token", envOr("WARREN_ADMIN_TOKEN", ""), "bearer token of the admin API; if unset, one is generated on first start into <data>/admin.token (WARREN_ADMIN_TOKEN)")
+	fs.StringVar(&c.AdminToken, "admin-token", "", "bearer token of the admin API (at least 16 characters); visible to other users in the process list: prefer --admin-token-file or WARREN_ADMIN_TOKEN. If no token is given, <data>/admin.token is used, generated on first start (WARREN_ADMIN_TOKEN)")
+	fs.StringVar(&c.AdminTokenFile, "admin-token-file", "", "read the admin token from this file (WARREN_ADMIN_TOKEN_FILE)")
 	fs.StringVar(&c.Domain, "domain", envOr("WARREN_DOMAIN", ""), "base domain: requests for {app}.<domain> go to that app (WARREN_DOMAIN)")
 	fs.IntVar(&c.AppMemoryMB, "app-memory", envInt("WARREN_APP_MEMORY_MB", 512), "memory budget in MiB for live apps; past it idle apps are closed (WARREN_APP_MEMORY_MB)")
 	defIso := "inprocess"
@@ -74,10 +81,22 @@ func (c *ServeCommand) ParseFlags(args []string) error {
 	fs.StringVar(&c.Isolation, "isolation", envOr("WARREN_ISOLATION", defIso), `where apps run: "process" (a pool of confined host processes; the default on Linux) or "inprocess" (in this process: for development and embedding) (WARREN_ISOLATION)`)
 	fs.IntVar(&c.Hosts, "hosts", envInt("WARREN_HOSTS", max(runtime.NumCPU(), 2)), "host processes with --isolation=process (WARREN_HOSTS)")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return parseError(err)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	c.tokenInArgs = set["admin-token"]
+	switch {
+	case set["admin-token"] && set["admin-token-file"]:
+		return fmt.Errorf("give the admin token with --admin-token or --admin-token-file, not both")
+	case set["admin-token"] || set["admin-token-file"]: // a flag wins over the environment
+	case os.Getenv("WARREN_ADMIN_TOKEN") != "" && os.Getenv("WARREN_ADMIN_TOKEN_FILE") != "":
+		return fmt.Errorf("set WARREN_ADMIN_TOKEN or WARREN_ADMIN_TOKEN_FILE, not both")
+	default:
+		c.AdminToken, c.AdminTokenFile = os.Getenv("WARREN_ADMIN_TOKEN"), os.Getenv("WARREN_ADMIN_TOKEN_FILE")
 	}
 	if c.Isolation != "process" && c.Isolation != "inprocess" {
 		return fmt.Errorf("--isolation must be process or inprocess, not %q", c.Isolation)
@@ -118,9 +137,24 @@ func envOr(k, def string) string {
 // Run serves until ctx is cancelled, then shuts down gracefully.
 func (c *ServeCommand) Run(ctx context.Context) error {
 	log := slog.New(slog.NewJSONHandler(c.Stderr, nil))
+	if c.tokenInArgs {
+		log.Warn("--admin-token is visible to other users of this machine in the process list (ps): pass the token with --admin-token-file or WARREN_ADMIN_TOKEN instead")
+	}
 	if err := os.MkdirAll(c.Data, 0o700); err != nil {
 		return fmt.Errorf("create data folder: %w", err)
 	}
+	unlock, err := lockDataDir(c.Data)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	// The address is taken before anything starts (host processes, the
+	// supervisor's database): a busy port fails at once, changing nothing.
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (set --listen or WARREN_LISTEN to a free address)", c.Listen, err)
+	}
+	defer ln.Close()
 	rt, err := worker.NewRuntime(&quickjs.Engine{})
 	if err != nil {
 		return err
@@ -190,10 +224,6 @@ func (c *ServeCommand) Run(ctx context.Context) error {
 		defer sup.Close()
 		gw.Apps, gw.AdminToken, gw.Domain = sup, token, strings.ToLower(c.Domain)
 	}
-	ln, err := net.Listen("tcp", c.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w (set --listen or WARREN_LISTEN to a free address)", c.Listen, err)
-	}
 	srv := &http.Server{Handler: gw.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	log.Info("warren listening", "addr", "http://"+ln.Addr().String(), "data", c.Data, "engine", rt.Engine().Name())
 	if c.Ready != nil {
@@ -223,6 +253,20 @@ func (c *ServeCommand) adminToken(log *slog.Logger) (string, error) {
 			return "", fmt.Errorf("--admin-token (WARREN_ADMIN_TOKEN) must be at least 16 characters")
 		}
 		return c.AdminToken, nil
+	}
+	if c.AdminTokenFile != "" {
+		b, err := os.ReadFile(c.AdminTokenFile)
+		if err != nil {
+			return "", fmt.Errorf("read the admin token from --admin-token-file (WARREN_ADMIN_TOKEN_FILE): %w", err)
+		}
+		tok := strings.TrimSpace(string(b))
+		if len(tok) < 16 || strings.ContainsAny(tok, " \t\r\n") {
+			return "", fmt.Errorf("the admin token in %s must be one line of at least 16 characters, without spaces", c.AdminTokenFile)
+		}
+		if fi, err := os.Stat(c.AdminTokenFile); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			log.Warn("the admin token file can be read by other users: chmod 600 it", "file", c.AdminTokenFile, "mode", fi.Mode().Perm().String())
+		}
+		return tok, nil
 	}
 	path := filepath.Join(c.Data, "admin.token")
 	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 16 {
