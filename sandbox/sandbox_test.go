@@ -274,3 +274,37 @@ func TestProbeCgroups(t *testing.T) {
 		confinetest.Missing(t, "cgroup", m.Detail)
 	}
 }
+
+// A group that was removed takes no more processes, and Remove may run while another
+// goroutine starts a process in the group (a pool closing while it restarts a host: the
+// race detector caught Start reading the group's folders as Remove deleted them).
+func TestCgroupRemoveWhileStarting(t *testing.T) {
+	cg, err := CgroupFor(fmt.Sprintf("test-removed-%d", os.Getpid()), CgroupLimits{MemoryBytes: 128 << 20, CPUs: 1, MaxPids: 1024})
+	if err != nil {
+		confinetest.Missing(t, "cgroup", "no cgroup memory limit: "+err.Error())
+	}
+	cmd, _, _ := childCmd(t, "work", "WARREN_SANDBOX_DIR="+t.TempDir())
+	done := make(chan error, 1)
+	go func() {
+		err := cg.Start(cmd)
+		if err == nil {
+			err = cmd.Wait()
+		}
+		done <- err
+	}()
+	removeErr := cg.Remove()
+	startErr := <-done
+	t.Logf("Remove: %v; Start and Wait: %v", removeErr, startErr)
+	if removeErr != nil { // the child was in the group; it has exited now
+		if err := cg.Remove(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cg.Add(os.Getpid()); !errors.Is(err, errRemoved) {
+		t.Fatalf("Add after Remove: %v; want %v", err, errRemoved)
+	}
+	if err := cg.Start(exec.Command("/bin/true")); err == nil {
+		t.Fatal("Start after Remove succeeded")
+	}
+	t.Log(cg)
+}
