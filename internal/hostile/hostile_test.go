@@ -338,7 +338,7 @@ type appCase struct {
 }
 
 func loadCases(t *testing.T) []*appCase {
-	files, _ := filepath.Glob("../testdata/hostile/*.[jt]s")
+	files, _ := filepath.Glob("../../testdata/hostile/*.[jt]s")
 	sort.Strings(files)
 	var cases []*appCase
 	for _, f := range files {
