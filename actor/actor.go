@@ -83,7 +83,7 @@ type Namespace struct {
 var _ worker.Namespace = (*Namespace)(nil)
 
 type object struct {
-	id, name string
+	id       string
 	mu       sync.Mutex // held while activating
 	inst     *worker.Instance
 	db       *sqlite.DB

@@ -6,12 +6,14 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -32,9 +34,26 @@ type CgroupLimits struct {
 // /sys/fs/cgroup/cpu/warren/<name>).
 type Cgroup struct {
 	Name    string
-	Version int               // 1 or 2
-	dirs    map[string]string // v1: controller → folder; v2: "" → folder
+	Version int // 1 or 2
 	missing []string
+
+	// mu guards dirs and removed: a pool may Remove the group while another goroutine
+	// starts a process in it.
+	mu      sync.Mutex
+	dirs    map[string]string // v1: controller → folder; v2: "" → folder
+	removed bool
+}
+
+var errRemoved = errors.New("sandbox: the cgroup was removed")
+
+// folders returns a copy of the group's folders, or errRemoved.
+func (c *Cgroup) folders() (map[string]string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.removed {
+		return nil, errRemoved
+	}
+	return maps.Clone(c.dirs), nil
 }
 
 var cgroupName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,100}$`)
@@ -335,12 +354,16 @@ func (c *Cgroup) Missing() []string { return append([]string(nil), c.missing...)
 
 // String names the group's folders.
 func (c *Cgroup) String() string {
+	dirs, err := c.folders()
+	if err != nil {
+		return fmt.Sprintf("cgroup v%d %s (removed)", c.Version, c.Name)
+	}
 	if c.Version == 2 {
-		return "cgroup v2 " + c.dirs[""]
+		return "cgroup v2 " + dirs[""]
 	}
 	var parts []string
 	for _, ctl := range []string{"memory", "cpu", "pids"} {
-		if d, ok := c.dirs[ctl]; ok {
+		if d, ok := dirs[ctl]; ok {
 			parts = append(parts, ctl+"="+d)
 		}
 	}
@@ -352,7 +375,11 @@ func (c *Cgroup) String() string {
 // can hand it any work (and is killed if that fails).
 func (c *Cgroup) Start(cmd *exec.Cmd) error {
 	if c.Version == 2 {
-		fd, err := unix.Open(c.dirs[""], unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		dirs, err := c.folders()
+		if err != nil {
+			return err
+		}
+		fd, err := unix.Open(dirs[""], unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return fmt.Errorf("sandbox: %w", err)
 		}
@@ -376,8 +403,13 @@ func (c *Cgroup) Start(cmd *exec.Cmd) error {
 }
 
 // Add moves a process (and, with v2, all its threads; with v1 too, through cgroup.procs)
-// into the group.
+// into the group. It fails once the group is removed.
 func (c *Cgroup) Add(pid int) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.removed {
+		return errRemoved
+	}
 	for ctl, d := range c.dirs {
 		if err := writeFile(filepath.Join(d, "cgroup.procs"), strconv.Itoa(pid)); err != nil {
 			return fmt.Errorf("sandbox: adding %d to the %s group: %w", pid, ctl, err)
@@ -387,10 +419,14 @@ func (c *Cgroup) Add(pid int) error {
 }
 
 func (c *Cgroup) memoryDir() (string, error) {
-	if d, ok := c.dirs[""]; ok {
+	dirs, err := c.folders()
+	if err != nil {
+		return "", err
+	}
+	if d, ok := dirs[""]; ok {
 		return d, nil
 	}
-	if d, ok := c.dirs["memory"]; ok {
+	if d, ok := dirs["memory"]; ok {
 		return d, nil
 	}
 	return "", errors.New("sandbox: this group has no memory controller")
@@ -439,12 +475,16 @@ func (c *Cgroup) OOMKills() (uint64, error) {
 
 // Kill sends SIGKILL to every process in the group.
 func (c *Cgroup) Kill() error {
-	if d, ok := c.dirs[""]; ok {
+	dirs, err := c.folders()
+	if err != nil {
+		return nil // removed: no process was left in it
+	}
+	if d, ok := dirs[""]; ok {
 		if err := writeFile(filepath.Join(d, "cgroup.kill"), "1"); err == nil {
 			return nil
 		}
 	}
-	for _, d := range c.dirs {
+	for _, d := range dirs {
 		b, err := os.ReadFile(filepath.Join(d, "cgroup.procs"))
 		if err != nil {
 			continue
@@ -459,8 +499,11 @@ func (c *Cgroup) Kill() error {
 }
 
 // Remove deletes the group's folders (the processes in it must have exited: see Kill),
-// and the warren/ folder above them when it is left empty.
+// and the warren/ folder above them when it is left empty. Once it has succeeded, Start
+// and Add fail.
 func (c *Cgroup) Remove() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var errs []error
 	for ctl, d := range c.dirs {
 		if err := os.Remove(d); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -470,7 +513,11 @@ func (c *Cgroup) Remove() error {
 		delete(c.dirs, ctl)
 		os.Remove(filepath.Dir(d)) // warren/: fails while other groups are in it
 	}
-	return errors.Join(errs...)
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	c.removed = true
+	return nil
 }
 
 // ProbeCgroups says, for the start-up log, whether worker processes can be given cgroup

@@ -153,15 +153,6 @@ func dropCapabilities() (Mechanism, error) {
 	return m, nil
 }
 
-// setNoNewPrivs sets no_new_privs on every thread: required for an unprivileged seccomp
-// filter and Landlock, and a guarantee that no later execve could gain privileges.
-func setNoNewPrivs() error {
-	if _, _, e := psx.Syscall6(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0); e != 0 {
-		return fmt.Errorf("sandbox: prctl(PR_SET_NO_NEW_PRIVS): %w", e)
-	}
-	return nil
-}
-
 // loadSeccomp installs a filter on every thread (TSYNC). The calling goroutine stays on
 // one OS thread between the no_new_privs check and the seccomp call.
 func loadSeccomp(prog []unix.SockFilter) error {
