@@ -20,7 +20,6 @@ type threadClock struct {
 	ok    bool          // the clock could be read at the start
 }
 
-const cpuClockMeasured = true
 
 // threadCPUClock is the clock id of thread tid's CPU clock, as the kernel
 // builds it (include/linux/posix-timers.h: make_thread_cpuclock(tid,

@@ -31,11 +31,14 @@ func TestThreadCPUClockID(t *testing.T) {
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
+		// It spins on purpose, to burn CPU on another thread.
+		for n := 0; ; n++ {
+			if n%1024 == 0 {
+				select {
+				case <-stop:
+					return
+				default:
+				}
 			}
 		}
 	}()
