@@ -1,5 +1,5 @@
 // hostile: fetch to 2130706433 (127.0.0.1 as one decimal number)
-// deploy: {"egress": ["*"]}
+// deploy: {"egress": ["*:*"]}
 // request: GET /
 // expect: status=200 body~"REFUSED" body!~"REACHED"
 export default { async fetch() {

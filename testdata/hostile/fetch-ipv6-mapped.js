@@ -1,5 +1,5 @@
 // hostile: fetch to [::ffff:127.0.0.1] (IPv4-mapped loopback)
-// deploy: {"egress": ["*"]}
+// deploy: {"egress": ["*:*"]}
 // request: GET /
 // expect: status=200 body~"REFUSED" body!~"REACHED"
 export default { async fetch() {

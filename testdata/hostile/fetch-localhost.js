@@ -1,5 +1,5 @@
 // hostile: fetch to localhost (a name that resolves to loopback)
-// deploy: {"egress": ["*"]}
+// deploy: {"egress": ["*:*"]}
 // request: GET /
 // expect: status=200 body~"REFUSED" body!~"REACHED"
 export default { async fetch() {

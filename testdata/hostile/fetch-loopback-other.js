@@ -1,5 +1,5 @@
 // hostile: fetch to 127.1.2.3 (the rest of 127/8)
-// deploy: {"egress": ["*"]}
+// deploy: {"egress": ["*:*"]}
 // request: GET /
 // expect: status=200 body~"REFUSED" body!~"REACHED"
 export default { async fetch() {

@@ -1,5 +1,5 @@
 // hostile: an app that fetches itself (recursion through the server)
-// deploy: {"egress": ["*"]}
+// deploy: {"egress": ["*:*"]}
 // request: GET /
 // expect: status=200 body~"REFUSED" body!~"REACHED"
 export default { async fetch() {

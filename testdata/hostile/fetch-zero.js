@@ -1,5 +1,5 @@
 // hostile: fetch to 0.0.0.0 (reaches loopback on Linux)
-// deploy: {"egress": ["*"]}
+// deploy: {"egress": ["*:*"]}
 // request: GET /
 // expect: status=200 body~"REFUSED" body!~"REACHED"
 export default { async fetch() {
