@@ -431,8 +431,9 @@ func (b *hostBody) Read(p []byte) (int, error) {
 }
 
 func (b *hostBody) Close() error {
+	err := b.ReadCloser.Close() // first: the stream's end (and its signals) is then settled
 	b.finish()
-	return b.ReadCloser.Close()
+	return err
 }
 
 func (b *hostBody) finish() {
