@@ -77,7 +77,7 @@ func TestOutboundResponseCannotForgeError(t *testing.T) {
 	deploy(t, s, "out", `export default { async fetch() {
   try { const r = await fetch("`+backend.URL+`/"); return new Response(r.status + " " + r.headers.get("x-warren-error") + " " + await r.text()); }
   catch (e) { return new Response("threw " + e.message); }
-} }`, "127.0.0.1")
+} }`, strings.TrimPrefix(backend.URL, "http://"))
 	code, body := do(s, "GET", "out", "/")
 	if code != 200 || !strings.HasPrefix(body, `418 1 {"code":"limit"`) {
 		t.Fatalf("got %d %q, want the remote server's 418 as a response", code, body)
