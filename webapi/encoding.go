@@ -98,6 +98,21 @@ func argEncoded(args []any, api string) (string, error) {
 	return s, nil
 }
 
+// decodeArg decodes args[0], base64 of UTF-8 bytes; with fatal, ok is
+// false for invalid input.
+func decodeArg(args []any, fatal bool) (string, bool, error) {
+	s, err := argEncoded(args, "TextDecoder.decode()")
+	if err != nil {
+		return "", false, err
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return "", false, err
+	}
+	out, ok := decodeUTF8(b, fatal)
+	return out, ok, nil
+}
+
 func init() {
 	// utf8.encode(string) -> base64 of its UTF-8 bytes (lone surrogates were
 	// already replaced by U+FFFD when the string crossed into Go).
@@ -114,34 +129,18 @@ func init() {
 	// utf8.decode(base64, fatal) -> string; with fatal, invalid input is an
 	// error.
 	register("utf8.decode", func(args []any) (any, error) {
-		s, err := argEncoded(args, "TextDecoder.decode()")
-		if err != nil {
-			return nil, err
+		out, ok, err := decodeArg(args, ArgBool(args, 1))
+		if err == nil && !ok {
+			err = errors.New("TypeError: The encoded data was not valid utf-8")
 		}
-		b, err := base64.StdEncoding.DecodeString(s)
-		if err != nil {
-			return nil, err
-		}
-		out, ok := decodeUTF8(b, ArgBool(args, 1))
-		if !ok {
-			return nil, errors.New("TypeError: The encoded data was not valid utf-8")
-		}
-		return out, nil
+		return out, err
 	})
 	// utf8.decodeOrNull(base64) -> string, or null when the bytes are not
 	// valid UTF-8 (TextDecoder's fatal mode throws its own TypeError).
 	register("utf8.decodeOrNull", func(args []any) (any, error) {
-		s, err := argEncoded(args, "TextDecoder.decode()")
-		if err != nil {
+		out, ok, err := decodeArg(args, true)
+		if err != nil || !ok {
 			return nil, err
-		}
-		b, err := base64.StdEncoding.DecodeString(s)
-		if err != nil {
-			return nil, err
-		}
-		out, ok := decodeUTF8(b, true)
-		if !ok {
-			return nil, nil
 		}
 		return out, nil
 	})

@@ -208,33 +208,17 @@ func opCapRelease(in *Instance, args []any) (any, error) {
 }
 
 func opCapFetch(in *Instance, args []any) (any, error) {
-	c, err := in.argCap(args, 0)
+	f, err := argCapAs[Fetcher](in, args, 0, "a service: it does not accept fetch()")
 	if err != nil {
 		return nil, err
 	}
-	f, ok := c.(Fetcher)
-	if !ok {
-		return nil, errors.New("this binding does not accept fetch()")
-	}
-	inv, err := in.subrequest()
-	if err != nil {
-		return nil, err
-	}
-	req, err := webapi.ArgString(args, 1)
-	if err != nil {
-		return nil, err
-	}
-	return in.fetchVia(inv, f, req, false), nil
+	return in.sendFetch(f, args, 1, false)
 }
 
 func opCapCall(in *Instance, args []any) (any, error) {
-	c, err := in.argCap(args, 0)
+	t, err := argCapAs[Target](in, args, 0, "an RPC target: it has no RPC methods")
 	if err != nil {
 		return nil, err
-	}
-	t, ok := c.(Target)
-	if !ok {
-		return nil, errors.New("this binding has no RPC methods")
 	}
 	method, err := webapi.ArgString(args, 1)
 	if err != nil {

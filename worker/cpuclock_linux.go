@@ -20,7 +20,6 @@ type threadClock struct {
 	ok    bool          // the clock could be read at the start
 }
 
-
 // threadCPUClock is the clock id of thread tid's CPU clock, as the kernel
 // builds it (include/linux/posix-timers.h: make_thread_cpuclock(tid,
 // CPUCLOCK_SCHED) = ~tid << 3 | CPUCLOCK_PERTHREAD_MASK | CPUCLOCK_SCHED)

@@ -129,6 +129,20 @@ func opFetch(in *Instance, args []any) (any, error) {
 	return in.fetchVia(inv, f, text, false), nil
 }
 
+// sendFetch sends the request in args[i] (its JSON form) to f as one of the
+// current invocation's subrequests; see fetchVia.
+func (in *Instance) sendFetch(f Fetcher, args []any, i int, text bool) (any, error) {
+	inv, err := in.subrequest()
+	if err != nil {
+		return nil, err
+	}
+	req, err := webapi.ArgString(args, i)
+	if err != nil {
+		return nil, err
+	}
+	return in.fetchVia(inv, f, req, text), nil
+}
+
 // fetchVia sends the request (its JSON form) to f on its own goroutine and
 // settles the JavaScript promise with the response; it returns the async id.
 // With text, a UTF-8 body with a Content-Type crosses back as text.

@@ -62,14 +62,32 @@ type Invoke struct {
 	Limits warren.Limits
 }
 
-func (in *Instance) begin(ctx context.Context, kind string, opts Invoke) (*invocation, error) {
+// begin makes an invocation of kind ("fetch" or "call") and gives the
+// props' value format.
+func (in *Instance) begin(ctx context.Context, kind string, opts Invoke) (*invocation, string, error) {
+	propsText, err := clone.Encode(opts.Props, nil)
+	if err != nil {
+		return nil, "", &warren.Error{Code: warren.CodeBadRequest, Message: "props cannot be cloned: " + err.Error()}
+	}
 	if b := in.broken.Load(); b != nil {
-		return nil, b
+		return nil, "", b
 	}
 	lim := in.limits.Min(opts.Limits)
 	cctx, cancel := context.WithCancel(ctx)
 	inv := &invocation{ctx: cctx, cancel: cancel, kind: kind, cpuLeft: lim.CPU, cpuLimit: lim.CPU, wallLimit: lim.Wall, subLimit: lim.Subrequests, result: make(chan invResult, 1), usage: usageFrom(ctx)}
-	return inv, nil
+	return inv, propsText, nil
+}
+
+// deliver posts the task that starts inv by running f, unless the isolate
+// is broken by then; false if the isolate is closed.
+func (in *Instance) deliver(inv *invocation, f func()) bool {
+	return in.postTask(task{inv: inv, f: func() {
+		if b := in.broken.Load(); b != nil {
+			in.finish(inv, invResult{err: b})
+			return
+		}
+		f()
+	}})
 }
 
 // start registers inv on the loop and arms its wall-time limit.
@@ -136,48 +154,33 @@ func (in *Instance) Fetch(ctx context.Context, entrypoint string, opts Invoke, r
 	if err != nil {
 		return nil, err
 	}
-	propsText, err := clone.Encode(opts.Props, nil)
-	if err != nil {
-		return nil, &warren.Error{Code: warren.CodeBadRequest, Message: "props cannot be cloned: " + err.Error()}
-	}
-	inv, err := in.begin(ctx, "fetch", opts)
+	inv, propsText, err := in.begin(ctx, "fetch", opts)
 	if err != nil {
 		return nil, err
 	}
-	if !in.postTask(task{inv: inv, f: func() {
-		if b := in.broken.Load(); b != nil {
-			in.finish(inv, invResult{err: b})
-			return
-		}
+	if !in.deliver(inv, func() {
 		if _, err := in.dispatch.Call("fetch", inv.id, entrypoint, propsText, args.method, args.url, args.headers, args.body, args.bodyKind); err != nil {
 			in.finish(inv, invResult{err: in.exceptionError(err, "")})
 		}
-	}}) {
+	}) {
 		if args.bodyKind == 0 || args.body == "" {
 			return nil, ErrClosed // no body was consumed: the caller can retry
 		}
 		// The body is gone: this one cannot be retried transparently.
 		return nil, &warren.Error{Code: warren.CodeUnavailable, Message: "the isolate closed while the request was being delivered", Hint: "retry the request"}
 	}
-	return in.wait(ctx, inv)
+	r := in.await(ctx, inv, "request")
+	return r.resp, r.err
 }
 
 // Call invokes an RPC method on entrypoint with args (values as clone.Decode
 // returns them).
 func (in *Instance) Call(ctx context.Context, entrypoint string, opts Invoke, method string, args []any) (any, error) {
-	propsText, err := clone.Encode(opts.Props, nil)
-	if err != nil {
-		return nil, &warren.Error{Code: warren.CodeBadRequest, Message: "props cannot be cloned: " + err.Error()}
-	}
-	inv, err := in.begin(ctx, "call", opts)
+	inv, propsText, err := in.begin(ctx, "call", opts)
 	if err != nil {
 		return nil, err
 	}
-	if !in.postTask(task{inv: inv, f: func() {
-		if b := in.broken.Load(); b != nil {
-			in.finish(inv, invResult{err: b})
-			return
-		}
+	if !in.deliver(inv, func() {
 		argsText, err := clone.Encode(args, in.capRef)
 		if err != nil {
 			in.finish(inv, invResult{err: &warren.Error{Code: warren.CodeBadRequest, Message: "arguments cannot be cloned: " + err.Error()}})
@@ -186,30 +189,22 @@ func (in *Instance) Call(ctx context.Context, entrypoint string, opts Invoke, me
 		if _, err := in.dispatch.Call("call", inv.id, entrypoint, propsText, method, argsText); err != nil {
 			in.finish(inv, invResult{err: in.exceptionError(err, "")})
 		}
-	}}) {
+	}) {
 		return nil, ErrClosed
 	}
-	r, err := in.waitValue(ctx, inv)
-	return r, err
+	r := in.await(ctx, inv, "call")
+	return r.value, r.err
 }
 
-func (in *Instance) wait(ctx context.Context, inv *invocation) (*http.Response, error) {
+// await waits for inv's result; what names it in the error when ctx ends
+// first ("request", "call").
+func (in *Instance) await(ctx context.Context, inv *invocation, what string) invResult {
 	select {
 	case r := <-inv.result:
-		return r.resp, r.err
+		return r
 	case <-ctx.Done():
 		in.post(func() { in.finish(inv, invResult{err: ctx.Err()}) })
-		return nil, &warren.Error{Code: warren.CodeUnavailable, Message: "the request was cancelled: " + ctx.Err().Error()}
-	}
-}
-
-func (in *Instance) waitValue(ctx context.Context, inv *invocation) (any, error) {
-	select {
-	case r := <-inv.result:
-		return r.value, r.err
-	case <-ctx.Done():
-		in.post(func() { in.finish(inv, invResult{err: ctx.Err()}) })
-		return nil, &warren.Error{Code: warren.CodeUnavailable, Message: "the call was cancelled: " + ctx.Err().Error()}
+		return invResult{err: &warren.Error{Code: warren.CodeUnavailable, Message: "the " + what + " was cancelled: " + ctx.Err().Error()}}
 	}
 }
 
@@ -219,6 +214,15 @@ func init() {
 		"fail":   opFail,
 		"done":   opDone,
 	})
+}
+
+// callContext is the context of work an operation does for the current
+// invocation (cancelled with it), or the background outside one.
+func (in *Instance) callContext() context.Context {
+	if in.current != nil {
+		return in.current.ctx
+	}
+	return context.Background()
 }
 
 // opReturn takes an RPC invocation's result: (inv, value in the clone format).

@@ -4,8 +4,6 @@ package worker
 // fetch and RPC calls of object stubs.
 
 import (
-	"errors"
-
 	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/webapi"
 )
@@ -22,15 +20,7 @@ func init() {
 }
 
 func (in *Instance) argNamespace(args []any, i int) (Namespace, error) {
-	c, err := in.argCap(args, i)
-	if err != nil {
-		return nil, err
-	}
-	ns, ok := c.(Namespace)
-	if !ok {
-		return nil, errors.New("not a Durable Object namespace")
-	}
-	return ns, nil
+	return argCapAs[Namespace](in, args, i, "a Durable Object namespace")
 }
 
 func opIDFromName(in *Instance, args []any) (any, error) {
@@ -66,12 +56,7 @@ func opObjectFetch(in *Instance, args []any) (any, error) {
 		return nil, err
 	}
 	id, _ := webapi.ArgString(args, 1)
-	inv, err := in.subrequest()
-	if err != nil {
-		return nil, err
-	}
-	req, _ := webapi.ArgString(args, 2)
-	return in.fetchVia(inv, ns.Object(id), req, true), nil
+	return in.sendFetch(ns.Object(id), args, 2, true)
 }
 
 // opObjectCall is an RPC call on a Durable Object stub: (ns, id, method, args).

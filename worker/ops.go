@@ -80,6 +80,21 @@ func (in *Instance) argInv(args []any, i int) (*invocation, error) {
 	return inv, nil
 }
 
+// argCapAs returns the capability whose id is args[i] as a T; what names a
+// T in the error ("a loader").
+func argCapAs[T any](in *Instance, args []any, i int, what string) (T, error) {
+	var zero T
+	c, err := in.argCap(args, i)
+	if err != nil {
+		return zero, err
+	}
+	t, ok := c.(T)
+	if !ok {
+		return zero, fmt.Errorf("this binding is not %s", what)
+	}
+	return t, nil
+}
+
 // argStatus returns args[i] as an HTTP status: an integral number.
 func argStatus(args []any, i int) (int, bool) {
 	if i >= len(args) {

@@ -25,21 +25,33 @@ import (
 
 func init() {
 	opsOf(map[string]opFunc{
-		"sql.exec":          func(in *Instance, args []any) (any, error) { return in.opSQL(args, false) },
-		"sql.execv":         func(in *Instance, args []any) (any, error) { return in.opSQL(args, true) },
-		"sql.size":          opSQLSize,
-		"kv.get":            opKVGet,
-		"kv.put":            opKVPut,
-		"kv.delete":         opKVDelete,
-		"kv.list":           opKVList,
-		"storage.deleteAll": opDeleteAll,
-		"tx.begin":          opTxBegin,
-		"tx.commit":         func(in *Instance, args []any) (any, error) { return in.opTxEnd(args, true) },
-		"tx.rollback":       func(in *Instance, args []any) (any, error) { return in.opTxEnd(args, false) },
-		"alarm.get":         opAlarmGet,
-		"alarm.set":         opAlarmSet,
-		"alarm.delete":      opAlarmDelete,
+		"sql.exec":          storageOp(func(in *Instance, db *sqlite.DB, args []any) (any, error) { return in.opSQL(db, args, false) }),
+		"sql.execv":         storageOp(func(in *Instance, db *sqlite.DB, args []any) (any, error) { return in.opSQL(db, args, true) }),
+		"sql.size":          storageOp(opSQLSize),
+		"kv.get":            storageOp(opKVGet),
+		"kv.put":            storageOp(opKVPut),
+		"kv.delete":         storageOp(opKVDelete),
+		"kv.list":           storageOp(opKVList),
+		"storage.deleteAll": storageOp(opDeleteAll),
+		"tx.begin":          storageOp(opTxBegin),
+		"tx.commit":         storageOp(func(in *Instance, db *sqlite.DB, args []any) (any, error) { return in.opTxEnd(db, args, true) }),
+		"tx.rollback":       storageOp(func(in *Instance, db *sqlite.DB, args []any) (any, error) { return in.opTxEnd(db, args, false) }),
+		"alarm.get":         storageOp(opAlarmGet),
+		"alarm.set":         storageOp(opAlarmSet),
+		"alarm.delete":      storageOp(opAlarmDelete),
 	})
+}
+
+// storageOp is an operation on the object's database: it opens the turn's
+// batch (db) first, and fails outside a Durable Object.
+func storageOp(f func(in *Instance, db *sqlite.DB, args []any) (any, error)) opFunc {
+	return func(in *Instance, args []any) (any, error) {
+		db, err := in.db()
+		if err != nil {
+			return nil, err
+		}
+		return f(in, db, args)
+	}
 }
 
 func (in *Instance) db() (*sqlite.DB, error) {
@@ -90,11 +102,7 @@ func (in *Instance) commitTurn() {
 // opSQL runs one statement: (query, bindings). With plain, the bindings
 // are the remaining arguments as themselves (null, strings, numbers,
 // booleans); otherwise args[1] is their JSON form (taggedBindings).
-func (in *Instance) opSQL(args []any, plain bool) (any, error) {
-	db, err := in.db()
-	if err != nil {
-		return nil, err
-	}
+func (in *Instance) opSQL(db *sqlite.DB, args []any, plain bool) (any, error) {
 	q, err := webapi.ArgString(args, 0)
 	if err != nil {
 		return nil, err
@@ -118,20 +126,12 @@ func (in *Instance) opSQL(args []any, plain bool) (any, error) {
 	return sqlResultJSON(res), nil
 }
 
-func opSQLSize(in *Instance, args []any) (any, error) {
-	db, err := in.db()
-	if err != nil {
-		return nil, err
-	}
+func opSQLSize(in *Instance, db *sqlite.DB, args []any) (any, error) {
 	n, err := db.Size()
 	return float64(n), err
 }
 
-func opKVGet(in *Instance, args []any) (any, error) {
-	db, err := in.db()
-	if err != nil {
-		return nil, err
-	}
+func opKVGet(in *Instance, db *sqlite.DB, args []any) (any, error) {
 	k, _ := webapi.ArgString(args, 0)
 	v, ok, err := db.KVGet(k)
 	if err != nil || !ok {
@@ -140,30 +140,18 @@ func opKVGet(in *Instance, args []any) (any, error) {
 	return string(v), nil
 }
 
-func opKVPut(in *Instance, args []any) (any, error) {
-	db, err := in.db()
-	if err != nil {
-		return nil, err
-	}
+func opKVPut(in *Instance, db *sqlite.DB, args []any) (any, error) {
 	k, _ := webapi.ArgString(args, 0)
 	v, _ := webapi.ArgString(args, 1)
 	return nil, db.KVPut(k, []byte(v))
 }
 
-func opKVDelete(in *Instance, args []any) (any, error) {
-	db, err := in.db()
-	if err != nil {
-		return nil, err
-	}
+func opKVDelete(in *Instance, db *sqlite.DB, args []any) (any, error) {
 	k, _ := webapi.ArgString(args, 0)
 	return db.KVDelete(k)
 }
 
-func opKVList(in *Instance, args []any) (any, error) {
-	db, err := in.db()
-	if err != nil {
-		return nil, err
-	}
+func opKVList(in *Instance, db *sqlite.DB, args []any) (any, error) {
 	var o struct {
 		Start, StartAfter, End, Prefix string
 		Reverse                        bool
@@ -186,11 +174,7 @@ func opKVList(in *Instance, args []any) (any, error) {
 	return string(b), nil
 }
 
-func opDeleteAll(in *Instance, args []any) (any, error) {
-	db, err := in.db()
-	if err != nil {
-		return nil, err
-	}
+func opDeleteAll(in *Instance, db *sqlite.DB, args []any) (any, error) {
 	if f := in.cfg.Object.Facets; f != nil {
 		if err := f.DeleteAllFacets(); err != nil {
 			return nil, err
@@ -200,21 +184,13 @@ func opDeleteAll(in *Instance, args []any) (any, error) {
 }
 
 // opTxBegin opens a transactionSync: a savepoint inside the turn's batch.
-func opTxBegin(in *Instance, args []any) (any, error) {
-	db, err := in.db()
-	if err != nil {
-		return nil, err
-	}
+func opTxBegin(in *Instance, db *sqlite.DB, args []any) (any, error) {
 	in.nextID++
 	sp := fmt.Sprintf("tx%d", in.nextID)
 	return sp, db.Savepoint(sp)
 }
 
-func (in *Instance) opTxEnd(args []any, commit bool) (any, error) {
-	db, err := in.db()
-	if err != nil {
-		return nil, err
-	}
+func (in *Instance) opTxEnd(db *sqlite.DB, args []any, commit bool) (any, error) {
 	sp, _ := webapi.ArgString(args, 0)
 	if !strings.HasPrefix(sp, "tx") {
 		return nil, errors.New("bad transaction")
@@ -225,11 +201,7 @@ func (in *Instance) opTxEnd(args []any, commit bool) (any, error) {
 	return nil, db.RollbackTo(sp)
 }
 
-func opAlarmGet(in *Instance, args []any) (any, error) {
-	db, err := in.db()
-	if err != nil {
-		return nil, err
-	}
+func opAlarmGet(in *Instance, db *sqlite.DB, args []any) (any, error) {
 	at, ok, err := db.Alarm()
 	if err != nil || !ok {
 		return nil, err
@@ -237,11 +209,7 @@ func opAlarmGet(in *Instance, args []any) (any, error) {
 	return float64(at), nil
 }
 
-func opAlarmDelete(in *Instance, args []any) (any, error) {
-	db, err := in.db()
-	if err != nil {
-		return nil, err
-	}
+func opAlarmDelete(in *Instance, db *sqlite.DB, args []any) (any, error) {
 	if err := db.DeleteAlarm(); err != nil {
 		return nil, err
 	}
@@ -251,11 +219,7 @@ func opAlarmDelete(in *Instance, args []any) (any, error) {
 	return nil, nil
 }
 
-func opAlarmSet(in *Instance, args []any) (any, error) {
-	db, err := in.db()
-	if err != nil {
-		return nil, err
-	}
+func opAlarmSet(in *Instance, db *sqlite.DB, args []any) (any, error) {
 	o := in.cfg.Object
 	if o.Alarms == nil {
 		return nil, &warren.Error{Code: warren.CodeBadRequest, Message: "a facet cannot set alarms", Hint: "set the alarm in the parent (supervisor) object and forward it to the facet"}

@@ -4,7 +4,6 @@ package worker
 // Workers it loads (their entrypoints' fetch and RPC).
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,13 +24,9 @@ func init() {
 }
 
 func (in *Instance) opLoaderLookup(args []any) (any, error) {
-	c, err := in.argCap(args, 0)
+	l, err := argCapAs[Loader](in, args, 0, "a Worker Loader")
 	if err != nil {
 		return nil, err
-	}
-	l, ok := c.(Loader)
-	if !ok {
-		return nil, errors.New("not a loader")
 	}
 	name, err := webapi.ArgString(args, 1)
 	if err != nil {
@@ -45,15 +40,11 @@ func (in *Instance) opLoaderLookup(args []any) (any, error) {
 }
 
 func (in *Instance) opLoaderPut(args []any) (any, error) {
-	c, err := in.argCap(args, 0)
+	l, err := argCapAs[Loader](in, args, 0, "a Worker Loader")
 	if err != nil {
 		return nil, err
 	}
-	l, ok := c.(Loader)
-	if !ok {
-		return nil, errors.New("not a loader")
-	}
-	name, _ := args[1].(string)
+	name, _ := argOr(args, 1, "")
 	text, err := webapi.ArgString(args, 2)
 	if err != nil {
 		return nil, err
@@ -66,11 +57,7 @@ func (in *Instance) opLoaderPut(args []any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx := context.Background()
-	if in.current != nil {
-		ctx = in.current.ctx
-	}
-	stub, err := l.Load(ctx, name, lc)
+	stub, err := l.Load(in.callContext(), name, lc)
 	if err != nil {
 		return nil, err
 	}
@@ -190,13 +177,9 @@ func plain(v any) any {
 }
 
 func (in *Instance) stubEntrypoint(args []any) (Entrypoint, error) {
-	c, err := in.argCap(args, 0)
+	ws, err := argCapAs[WorkerStub](in, args, 0, "a loaded Worker")
 	if err != nil {
 		return nil, err
-	}
-	ws, ok := c.(WorkerStub)
-	if !ok {
-		return nil, errors.New("not a Worker stub")
 	}
 	ep, _ := args[1].(string)
 	var props any
@@ -225,15 +208,7 @@ func (in *Instance) opStubFetch(args []any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	inv, err := in.subrequest()
-	if err != nil {
-		return nil, err
-	}
-	req, err := webapi.ArgString(args, 4)
-	if err != nil {
-		return nil, err
-	}
-	return in.fetchVia(inv, ep, req, false), nil
+	return in.sendFetch(ep, args, 4, false)
 }
 
 func (in *Instance) opStubCall(args []any) (any, error) {
