@@ -86,24 +86,15 @@ func tooLargeToEncode(api string, n int) error {
 	return fmt.Errorf("RangeError: %s was given %d bytes; Warren encodes and decodes at most %d MiB per call (split the input)", api, n, MaxEncodingBytes>>20)
 }
 
-// argEncoded returns args[0], checked against MaxEncodingBytes.
-func argEncoded(args []any, api string) (string, error) {
-	s, err := ArgString(args, 0)
-	if err != nil {
-		return "", err
-	}
-	if len(s) > MaxEncodingBytes*4/3+4 {
-		return "", tooLargeToEncode(api, len(s))
-	}
-	return s, nil
-}
-
 // decodeArg decodes args[0], base64 of UTF-8 bytes; with fatal, ok is
 // false for invalid input.
 func decodeArg(args []any, fatal bool) (string, bool, error) {
-	s, err := argEncoded(args, "TextDecoder.decode()")
+	s, err := ArgString(args, 0)
 	if err != nil {
 		return "", false, err
+	}
+	if len(s) > MaxEncodingBytes*4/3+4 {
+		return "", false, tooLargeToEncode("TextDecoder.decode()", len(s)*3/4)
 	}
 	b, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
