@@ -91,6 +91,9 @@ func (d *DB) execDriver(ctx context.Context, dc any, query string, args []any) (
 	}
 	stmt, err := d.prepare(ctx, dc, query)
 	if err != nil {
+		if ctx.Err() != nil { // the time ran out while the statement was prepared
+			return nil, interrupted()
+		}
 		return nil, d.wrap(err, query)
 	}
 	named := make([]driver.NamedValue, len(args))
