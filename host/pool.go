@@ -241,6 +241,16 @@ func (p *Pool) watch(s *slot, pr *proc) {
 		npr, err := p.start(s)
 		if err == nil {
 			s.mu.Lock()
+			if p.closed.Load() {
+				// Close ran meanwhile and did not see this host: end it
+				// (its own watcher returns, the pool being closed).
+				s.mu.Unlock()
+				npr.client.Close()
+				npr.calls.Close()
+				npr.cmd.Process.Kill()
+				close(up)
+				return
+			}
 			s.cur, s.up = npr, nil
 			s.mu.Unlock()
 			close(up)

@@ -20,6 +20,7 @@ import (
 	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/egress"
 	"github.com/warrenhq/warren/host"
+	"github.com/warrenhq/warren/internal/confinetest"
 	"github.com/warrenhq/warren/project"
 	"github.com/warrenhq/warren/sandbox"
 	"github.com/warrenhq/warren/supervisor"
@@ -250,7 +251,7 @@ func TestHostCrashContained(t *testing.T) {
 // restarted; the platform carries on.
 func TestHostMemoryLimit(t *testing.T) {
 	if m := sandbox.ProbeCgroups(); !m.Applied {
-		t.Skipf("no cgroup memory controller here: %s", m.Detail)
+		confinetest.Missing(t, "cgroup", m.Detail)
 	}
 	s, pool := newPoolSupMem(t, 1, 100<<20)
 	deploy(t, s, "calm", counter)
