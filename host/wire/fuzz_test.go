@@ -18,6 +18,8 @@ func FuzzFrames(f *testing.F) {
 	f.Add(appendFrame(appendFrame(nil, fHeaders, flagFromInit, 3, head), fData, flagFromInit, 3, []byte("body")))
 	f.Add(appendFrame(nil, fEnd, flagFromInit, 3, appendHeader(nil, http.Header{"T": {"1"}})))
 	f.Add(appendFrame(nil, fWindow, 0, 1, binary.AppendUvarint(nil, 1<<30)))
+	f.Add(appendFrame(nil, fConnWindow, 0, 0, binary.AppendUvarint(nil, 1)))
+	f.Add(appendFrame(nil, fConnWindow, 0, 0, binary.AppendUvarint(nil, ConnWindow+1)))
 	f.Add(appendFrame(nil, fReset, flagFromInit, 9, []byte("why")))
 	f.Add(appendFrame(nil, fHeaders, 0, 1, appendResponseHead(nil, 200, 5, nil)))
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 0, 1})

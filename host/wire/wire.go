@@ -14,11 +14,17 @@
 // stream id u32, big-endian) and a payload of at most MaxPayload bytes.
 // Both ends may open streams; the flag fromInit says whether the sender of
 // a frame opened its stream, so each end numbers its own streams. Each
-// direction of a stream has a window of Window bytes of body in flight; the
-// reader acknowledges what it has consumed, so a slow reader holds back only
-// its own stream, never the socket. Nothing a peer sends is trusted: a
-// malformed frame, a window overrun or an oversized payload ends the
-// connection with an error, never a panic.
+// direction of a stream has a window of Window bytes of body in flight, and
+// each direction of the connection a window of ConnWindow bytes across all
+// its streams (as HTTP/2's connection window): the reader acknowledges what
+// it has consumed or dropped, to the stream and to the connection, so what
+// one end can make the other hold is bounded whatever the number of
+// streams. A slow reader holds back its own stream, never the socket; the
+// sender lets a stream have at most a sixteenth of the connection window
+// that other streams do not hold in flight (never less than minShare), so
+// streams whose readers stall leave room for the others. Nothing a peer sends is trusted: a malformed frame,
+// a window overrun or an oversized payload ends the connection with an
+// error, never a panic.
 package wire
 
 import (
@@ -44,6 +50,9 @@ const (
 	MaxPayload = 1 << 20
 	// Window is each stream direction's body bytes in flight.
 	Window = 1 << 20
+	// ConnWindow is the body bytes in flight across all the streams of
+	// one direction of a connection: what a peer can make this end hold.
+	ConnWindow = 16 << 20
 	// MaxStreams is the most streams a peer may have open at once.
 	MaxStreams = 10000
 
@@ -53,15 +62,27 @@ const (
 	joinedChunk = 16 << 10 // up to this size
 	ackAt       = Window / 4
 	headerSize  = 10
+
+	// The reader acknowledges a stream it has caught up with once
+	// drainAck bytes are unacknowledged (the sender may be waiting on its
+	// share, at least minShare), and gives the connection its credit
+	// with every stream acknowledgement, on catching up once connAck
+	// bytes are owed, and otherwise past connAckMax.
+	drainAck   = 16 << 10
+	minShare   = 32 << 10
+	shareDiv   = 16
+	connAck    = 16 << 10
+	connAckMax = 256 << 10
 )
 
 // Frame types.
 const (
-	fHeaders byte = iota + 1 // request or response head
-	fData                    // body bytes
-	fEnd                     // end of body, with trailers
-	fReset                   // abandon the stream, with a reason
-	fWindow                  // the receiver consumed n bytes
+	fHeaders    byte = iota + 1 // request or response head
+	fData                       // body bytes
+	fEnd                        // end of body, with trailers
+	fReset                      // abandon the stream, with a reason
+	fWindow                     // the receiver consumed n bytes
+	fConnWindow                 // the receiver consumed or dropped n bytes of the connection's (stream id 0)
 )
 
 // Frame flags.
@@ -101,6 +122,14 @@ type Conn struct {
 	qmu   sync.Mutex
 	queue []byte // resets the read loop sends (it never waits on a write)
 	qbusy bool   // a goroutine is writing the queue
+
+	// The connection's flow control (ConnWindow). Lock order: stream.mu,
+	// then fmu.
+	fmu       sync.Mutex
+	sendAvail int           // connection credit for the data this end sends
+	credit    chan struct{} // closed, and replaced, when credit arrives
+	recvHeld  int           // data bytes received and not yet credited back
+	recvFreed int           // of those, consumed or dropped: credit owed
 }
 
 // NewConn starts serving nc. handler may be nil when the peer is not
@@ -108,7 +137,8 @@ type Conn struct {
 func NewConn(nc net.Conn, handler http.Handler) *Conn {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Conn{nc: nc, handler: handler, ctx: ctx, cancel: cancel, stall: writeStall,
-		out: map[uint32]*stream{}, in: map[uint32]*stream{}, dead: make(chan struct{})}
+		out: map[uint32]*stream{}, in: map[uint32]*stream{}, dead: make(chan struct{}),
+		sendAvail: ConnWindow, credit: make(chan struct{})}
 	go c.readLoop()
 	return c
 }
@@ -264,6 +294,18 @@ func (c *Conn) readLoop() {
 
 // handle applies one frame from the peer.
 func (c *Conn) handle(typ, flags byte, id uint32, p []byte) error {
+	switch typ {
+	case fConnWindow:
+		v, k := binary.Uvarint(p)
+		if k <= 0 || k != len(p) || v > ConnWindow || !c.gotCredit(int(v)) {
+			return errors.New("wire: bad connection window frame")
+		}
+		return nil
+	case fData:
+		if !c.received(len(p)) {
+			return fmt.Errorf("wire: the peer overran the connection's window of %d bytes", ConnWindow)
+		}
+	}
 	peerOpened := flags&flagFromInit != 0
 	c.mu.Lock()
 	if c.err != nil {
@@ -290,6 +332,9 @@ func (c *Conn) handle(typ, flags byte, id uint32, p []byte) error {
 	}
 	c.mu.Unlock()
 	if s == nil {
+		if typ == fData {
+			return c.dropped(len(p))
+		}
 		return nil // a stream that has ended: late frames are dropped
 	}
 	switch typ {
@@ -299,7 +344,11 @@ func (c *Conn) handle(typ, flags byte, id uint32, p []byte) error {
 		}
 		return s.gotResponseHead(flags, p)
 	case fData:
-		return s.gotData(p)
+		kept, err := s.gotData(p)
+		if err == nil && !kept {
+			err = c.dropped(len(p))
+		}
+		return err
 	case fEnd:
 		var sig http.Header
 		if flags&flagSignals != 0 {
@@ -338,6 +387,88 @@ func (c *Conn) remove(s *stream) {
 		delete(c.in, s.id)
 	}
 	c.mu.Unlock()
+}
+
+// received accounts for n bytes of data arriving from the peer; false if
+// they overrun the connection's window.
+func (c *Conn) received(n int) bool {
+	c.fmu.Lock()
+	defer c.fmu.Unlock()
+	if c.recvHeld+n > ConnWindow {
+		return false
+	}
+	c.recvHeld += n
+	return true
+}
+
+// freed records n received bytes consumed or dropped, and returns the
+// connection credit to send now: all that is owed if now, or past min.
+func (c *Conn) freed(n int, now bool, min int) int {
+	c.fmu.Lock()
+	defer c.fmu.Unlock()
+	c.recvFreed += n
+	if c.recvFreed == 0 || !now && c.recvFreed < min {
+		return 0
+	}
+	k := c.recvFreed
+	c.recvFreed = 0
+	c.recvHeld -= k
+	return k
+}
+
+// creditFrame encodes connection credit k (nothing if 0).
+func creditFrame(b []byte, k int) []byte {
+	if k == 0 {
+		return b
+	}
+	return appendFrame(b, fConnWindow, 0, 0, binary.AppendUvarint(nil, uint64(k)))
+}
+
+// dropped, on the read loop, credits n bytes of data the peer sent on a
+// stream that no longer wants them (the read loop never waits on a write).
+func (c *Conn) dropped(n int) error {
+	if k := c.freed(n, false, connAck); k > 0 {
+		return c.enqueue(creditFrame(nil, k))
+	}
+	return nil
+}
+
+// release credits n buffered bytes let go off the read loop.
+func (c *Conn) release(n int) {
+	if k := c.freed(n, false, connAck); k > 0 {
+		c.write(creditFrame(nil, k))
+	}
+}
+
+// gotCredit adds connection credit from the peer; false if the peer
+// credits more than was sent.
+func (c *Conn) gotCredit(n int) bool {
+	c.fmu.Lock()
+	defer c.fmu.Unlock()
+	if c.sendAvail+n > ConnWindow {
+		return false
+	}
+	c.sendAvail += n
+	close(c.credit)
+	c.credit = make(chan struct{})
+	return true
+}
+
+// reserve takes up to n bytes of connection credit for a stream with out
+// bytes in flight, within its share: a sixteenth of the window not held by
+// other streams, at least minShare. If none, it returns a channel closed
+// when credit arrives.
+func (c *Conn) reserve(n, out int) (int, <-chan struct{}) {
+	c.fmu.Lock()
+	defer c.fmu.Unlock()
+	out = max(out, 0)
+	share := max((c.sendAvail+out)/shareDiv, minShare)
+	n = max(min(n, share-out, c.sendAvail), 0)
+	c.sendAvail -= n
+	if n == 0 {
+		return 0, c.credit
+	}
+	return n, nil
 }
 
 // ResetError is a stream the peer abandoned.
@@ -437,12 +568,13 @@ func (s *stream) reset(reason string) {
 	s.mu.Lock()
 	already := s.sendDone && (s.recvEnd || s.recvErr != nil)
 	s.sendDone = true
+	dropped := 0
 	if !s.recvEnd { // what has fully arrived stays readable
 		if s.recvErr == nil {
 			s.recvErr = errors.New("wire: stream reset: " + reason)
 		}
 		s.discard = true
-		s.chunks, s.buffered = nil, 0
+		dropped = s.takeChunks()
 	}
 	if s.sendErr == nil {
 		s.sendErr = errors.New("wire: stream reset: " + reason)
@@ -454,6 +586,15 @@ func (s *stream) reset(reason string) {
 		s.c.sendControl(fReset, s, []byte(reason))
 	}
 	s.c.remove(s)
+	s.c.release(dropped)
+}
+
+// takeChunks, under s.mu, lets go of the buffered body and returns its
+// size (the connection credit it frees).
+func (s *stream) takeChunks() int {
+	n := s.buffered
+	s.chunks, s.buffered = nil, 0
+	return n
 }
 
 // errNoHead is a response's body or end before its head.
@@ -461,26 +602,27 @@ func (s *stream) errNoHead() error {
 	return fmt.Errorf("wire: stream %d: body before the response head", s.id)
 }
 
-func (s *stream) gotData(p []byte) error {
+// gotData buffers p; kept is false when the stream does not want it.
+func (s *stream) gotData(p []byte) (kept bool, err error) {
 	s.mu.Lock()
 	if s.mine && s.head == nil {
 		s.mu.Unlock()
-		return s.errNoHead()
+		return false, s.errNoHead()
 	}
 	if s.recvEnd || s.recvErr != nil {
 		s.mu.Unlock()
 		if s.discard || s.recvErr != nil {
-			return nil
+			return false, nil
 		}
-		return fmt.Errorf("wire: data after the end of stream %d", s.id)
+		return false, fmt.Errorf("wire: data after the end of stream %d", s.id)
 	}
 	if s.discard {
 		s.mu.Unlock()
-		return nil
+		return false, nil
 	}
 	if s.buffered+len(p) > Window {
 		s.mu.Unlock()
-		return fmt.Errorf("wire: stream %d overran its window", s.id)
+		return false, fmt.Errorf("wire: stream %d overran its window", s.id)
 	}
 	if len(p) > 0 {
 		// Small frames join the last chunk, so what a body costs is about
@@ -494,7 +636,7 @@ func (s *stream) gotData(p []byte) error {
 	}
 	s.mu.Unlock()
 	s.wake()
-	return nil
+	return true, nil
 }
 
 func (s *stream) gotEnd(tr, sig http.Header) error {
@@ -565,14 +707,15 @@ func (s *stream) read(p []byte) (int, error) {
 			}
 			s.buffered -= n
 			s.unacked += n
+			// Caught up: the sender may be waiting on its share of the
+			// connection window, smaller than ackAt.
+			drained := len(s.chunks) == 0
 			var ack int
-			if s.unacked >= ackAt && !s.recvEnd {
+			if !s.recvEnd && (s.unacked >= ackAt || drained && s.unacked >= drainAck) {
 				ack, s.unacked = s.unacked, 0
 			}
 			s.mu.Unlock()
-			if ack > 0 {
-				s.c.sendControl(fWindow, s, binary.AppendUvarint(nil, uint64(ack)))
-			}
+			s.acknowledge(ack, n, drained)
 			return n, nil
 		}
 		if s.recvEnd {
@@ -603,20 +746,48 @@ func (s *stream) read(p []byte) (int, error) {
 	}
 }
 
+// acknowledge tells the peer that n more bytes of the stream were
+// consumed: ack bytes to the stream (if any) and the connection's credit
+// owed, in one write.
+func (s *stream) acknowledge(ack, n int, drained bool) {
+	min := connAckMax
+	if drained {
+		min = connAck
+	}
+	var b []byte
+	if ack > 0 {
+		fl := byte(0)
+		if s.mine {
+			fl = flagFromInit
+		}
+		b = appendFrame(b, fWindow, fl, s.id, binary.AppendUvarint(nil, uint64(ack)))
+	}
+	b = creditFrame(b, s.c.freed(n, ack > 0, min))
+	if len(b) > 0 {
+		s.c.write(b)
+	}
+}
+
 // dropBody discards the incoming body, buffered and to come.
 func (s *stream) dropBody() {
 	s.mu.Lock()
 	s.discard = true
-	s.chunks, s.buffered = nil, 0
+	n := s.takeChunks()
 	s.mu.Unlock()
+	s.c.release(n)
 }
 
-// closeRead abandons the incoming body: if it has not ended, the peer is
-// told to stop sending.
+// closeRead abandons the incoming body: what is buffered is let go and,
+// if it has not ended, the peer is told to stop sending.
 func (s *stream) closeRead() {
 	s.mu.Lock()
 	ended := s.recvEnd || s.recvErr != nil
+	n := 0
+	if ended {
+		n = s.takeChunks()
+	}
 	s.mu.Unlock()
+	s.c.release(n)
 	if !ended {
 		s.reset("the reader closed the body")
 	}
@@ -638,6 +809,10 @@ func (s *stream) sendBody(pre, p, post []byte) error {
 			return err
 		}
 		n := min(len(p), s.window, chunk)
+		var credit <-chan struct{}
+		if n > 0 {
+			n, credit = s.c.reserve(n, Window-s.window)
+		}
 		if n == 0 && len(p) > 0 {
 			s.mu.Unlock()
 			if len(buf) > 0 {
@@ -652,6 +827,7 @@ func (s *stream) sendBody(pre, p, post []byte) error {
 			}
 			select {
 			case <-s.wnotify:
+			case <-credit:
 			case <-s.c.dead:
 				return s.c.Err()
 			case <-cancelled:
@@ -883,6 +1059,7 @@ func (c *Conn) roundTrip(req *http.Request, signals bool) (*http.Response, *Sign
 		case <-s.notify:
 		case <-ctx.Done():
 			s.reset("the request was cancelled")
+			s.dropBody() // a response that arrived whole meanwhile: no one reads it
 			return nil, nil, ctx.Err()
 		}
 	}
@@ -950,6 +1127,7 @@ func (c *Conn) serve(s *stream, req *http.Request, cancel context.CancelFunc) {
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
+			s.dropBody()
 			s.reset(fmt.Sprintf("the handler failed: %v", p))
 			return
 		}
