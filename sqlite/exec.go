@@ -115,17 +115,51 @@ func (d *DB) execDriver(ctx context.Context, dc any, query string, args []any) (
 	}()
 	cols := rows.Columns()
 	res := &Result{Columns: cols}
+	tooLarge := func() error {
+		return &warren.Error{Code: warren.CodeLimit, Limit: "SQL result size", Message: fmt.Sprintf("the query returned more than %d bytes", MaxResultBytes), Hint: "select fewer rows or columns (LIMIT/OFFSET, or keyset paging)"}
+	}
+	if raw, ok := rawOf(rows); ok {
+		if err := raw.readRows(ctx, res, MaxResultBytes); err != nil {
+			switch {
+			case err == errResultSize:
+				return nil, tooLarge()
+			case ctx.Err() != nil:
+				return nil, interrupted()
+			}
+			return nil, d.wrap(err, query)
+		}
+	} else if err := nextRows(ctx, rows, res); err != nil {
+		if err == errResultSize {
+			return nil, tooLarge()
+		}
+		if ctx.Err() != nil {
+			return nil, interrupted()
+		}
+		return nil, d.wrap(err, query)
+	}
+	closed = true
+	if err := rows.Close(); err != nil {
+		return nil, d.wrap(err, query)
+	}
+	res.RowsRead = int64(len(res.Rows))
+	if writes(query) {
+		res.RowsWritten = d.changes(dc)
+	}
+	return res, nil
+}
+
+// nextRows reads rows through the driver (which copies each row whole
+// before it can be sized): the fallback if rawOf cannot see its statement.
+func nextRows(ctx context.Context, rows driver.Rows, res *Result) error {
+	cols := res.Columns
 	size := 0
 	dest := make([]driver.Value, len(cols))
 	for {
 		if err := rows.Next(dest); err != nil {
 			if err == io.EOF {
-				break
+				return nil
 			}
-			if ctx.Err() != nil {
-				return nil, interrupted()
-			}
-			return nil, d.wrap(err, query)
+			return err
 		}
 		vals := make([]any, len(cols))
 		for i, v := range dest {
@@ -142,19 +176,10 @@ func (d *DB) execDriver(ctx context.Context, dc any, query string, args []any) (
 			}
 		}
 		if size > MaxResultBytes {
-			return nil, &warren.Error{Code: warren.CodeLimit, Limit: "SQL result size", Message: fmt.Sprintf("the query returned more than %d bytes", MaxResultBytes), Hint: "select fewer rows or columns (LIMIT/OFFSET, or keyset paging)"}
+			return errResultSize
 		}
 		res.Rows = append(res.Rows, vals)
 	}
-	closed = true
-	if err := rows.Close(); err != nil {
-		return nil, d.wrap(err, query)
-	}
-	res.RowsRead = int64(len(res.Rows))
-	if writes(query) {
-		res.RowsWritten = d.changes(dc)
-	}
-	return res, nil
 }
 
 // changes returns sqlite3_changes() through a prepared statement kept for it.
