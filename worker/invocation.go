@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/warrenhq/warren"
@@ -81,7 +82,16 @@ func (in *Instance) begin(ctx context.Context, kind string, opts Invoke) (*invoc
 // deliver posts the task that starts inv by running f, unless the isolate
 // is broken by then; false if the isolate is closed.
 func (in *Instance) deliver(inv *invocation, f func()) bool {
+	return in.deliverThen(inv, f, nil)
+}
+
+// deliverThen is deliver, calling then (if not nil) once the task has run,
+// whichever way it went.
+func (in *Instance) deliverThen(inv *invocation, f func(), then func()) bool {
 	return in.postTask(task{inv: inv, f: func() {
+		if then != nil {
+			defer then()
+		}
 		if b := in.broken.Load(); b != nil {
 			in.finish(inv, invResult{err: b})
 			return
@@ -150,19 +160,25 @@ func (in *Instance) Fetch(ctx context.Context, entrypoint string, opts Invoke, r
 	if closed {
 		return nil, ErrClosed // before the body is read, so the caller can retry
 	}
-	args, err := fetchArgs(req, in.limits.RequestBodyBytes)
+	args, err := in.fetchArgs(req)
 	if err != nil {
 		return nil, err
 	}
+	// The body's bytes count until JavaScript has them (or the request
+	// ends before).
+	var once sync.Once
+	release := func() { once.Do(func() { in.buffered.Add(-args.held) }) }
 	inv, propsText, err := in.begin(ctx, "fetch", opts)
 	if err != nil {
+		release()
 		return nil, err
 	}
-	if !in.deliver(inv, func() {
+	if !in.deliverThen(inv, func() {
 		if _, err := in.dispatch.Call("fetch", inv.id, entrypoint, propsText, args.method, args.url, args.headers, args.body, args.bodyKind); err != nil {
 			in.finish(inv, invResult{err: in.exceptionError(err, "")})
 		}
-	}) {
+	}, release) {
+		release()
 		if args.bodyKind == 0 || args.body == "" {
 			return nil, ErrClosed // no body was consumed: the caller can retry
 		}

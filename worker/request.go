@@ -22,9 +22,17 @@ type fetchRequest struct {
 	method, url, headers string
 	body                 any
 	bodyKind             int
+	held                 int64 // the body's bytes counted in the isolate's buffered bytes
 }
 
-func fetchArgs(req *http.Request, maxBody int64) (fetchRequest, error) {
+// fetchArgs reads req for the fetch dispatch. Its body is read whole into
+// Go before the request is queued, so the bytes it holds count, with the
+// subrequest bodies (readBuffered), against the isolate's memory limit:
+// requests sent at once to one isolate cannot hold more than that between
+// them before JavaScript takes them (past it a request fails with 503).
+// The caller gives back args.held once JavaScript has the body.
+func (in *Instance) fetchArgs(req *http.Request) (fetchRequest, error) {
+	maxBody := in.limits.RequestBodyBytes
 	w := fetchRequest{method: req.Method}
 	if req.URL.Host == "" {
 		u := *req.URL
@@ -62,22 +70,51 @@ func fetchArgs(req *http.Request, maxBody int64) (fetchRequest, error) {
 	}
 	w.headers = hb.String()
 	if req.Body != nil && req.Body != http.NoBody && req.Method != "GET" && req.Method != "HEAD" {
-		b, err := io.ReadAll(io.LimitReader(req.Body, maxBody+1))
+		b, err := in.readRequestBody(req.Body, maxBody)
 		if err != nil {
-			return w, &warren.Error{Code: warren.CodeBadRequest, Message: "reading the request body: " + err.Error()}
-		}
-		if int64(len(b)) > maxBody {
-			return w, &warren.Error{Code: warren.CodeTooLarge, Limit: "request body", Message: fmt.Sprintf("the request body is larger than the limit of %d bytes", maxBody), Hint: "send a smaller body, or raise the requestBodyBytes limit"}
+			return w, err
 		}
 		if utf8.Valid(b) {
 			// Text crosses as a string: JavaScript reads it with text() or
 			// json() without decoding bytes.
 			w.body, w.bodyKind = string(b), 1
+			w.held = int64(len(b))
 		} else {
-			w.body, w.bodyKind = base64.StdEncoding.EncodeToString(b), 2
+			enc := base64.StdEncoding.EncodeToString(b)
+			w.body, w.bodyKind = enc, 2
+			w.held = int64(len(enc)) // what is held from now on
+			in.buffered.Add(w.held - int64(len(b)))
 		}
 	}
 	return w, nil
+}
+
+// readRequestBody reads body whole, at most max bytes, counting what it
+// holds in in.buffered (the caller gives back len of the result).
+func (in *Instance) readRequestBody(body io.Reader, max int64) ([]byte, error) {
+	var buf []byte
+	chunk := make([]byte, 32<<10)
+	for {
+		n, err := body.Read(chunk)
+		if n > 0 {
+			if int64(len(buf)+n) > max {
+				in.buffered.Add(-int64(len(buf)))
+				return nil, &warren.Error{Code: warren.CodeTooLarge, Limit: "request body", Message: fmt.Sprintf("the request body is larger than the limit of %d bytes", max), Hint: "send a smaller body, or raise the requestBodyBytes limit"}
+			}
+			if in.buffered.Add(int64(n)) > in.limits.MemoryBytes {
+				in.buffered.Add(-int64(len(buf) + n))
+				return nil, &warren.Error{Code: warren.CodeUnavailable, Message: fmt.Sprintf("the Worker has more request and subrequest body data waiting in memory than its memory limit (%s): the request was refused before it was delivered", warren.Bytes(in.limits.MemoryBytes)), Hint: "retry the request; send fewer large bodies to one Worker at once"}
+			}
+			buf = append(buf, chunk[:n]...)
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			in.buffered.Add(-int64(len(buf)))
+			return nil, &warren.Error{Code: warren.CodeBadRequest, Message: "reading the request body: " + err.Error()}
+		}
+	}
 }
 
 // lowerASCII writes s in lowercase (header names are ASCII tokens).
