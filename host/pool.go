@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"log/slog"
 	"net"
@@ -14,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,8 +32,16 @@ import (
 type PoolOptions struct {
 	// Hosts is the number of host processes (0: 2).
 	Hosts int
-	// AppsDir holds one folder per app; hosts may write only there.
+	// AppsDir is the flat apps folder (<data>/apps: one folder per app, the
+	// layout of --isolation=inprocess and of earlier versions); with a
+	// Project, the one folder its host may write.
 	AppsDir string
+	// HostsDir holds one folder per host (layout.go): host n keeps its
+	// apps in <HostsDir>/<n>/apps/<id> and may write only below
+	// <HostsDir>/<n>. NewPool first moves the app folders it finds in
+	// AppsDir or under the wrong host there (PlaceApps). Empty: "hosts"
+	// beside AppsDir. Unused with a Project.
+	HostsDir string
 	// MemoryBudget of each host's live apps.
 	MemoryBudget int64
 	// Command returns the command that starts one host process (its
@@ -112,6 +120,19 @@ func NewPool(opts PoolOptions) (*Pool, error) {
 	if err := os.MkdirAll(opts.AppsDir, 0o700); err != nil {
 		return nil, err
 	}
+	if opts.Project == nil {
+		if opts.HostsDir == "" {
+			opts.HostsDir = filepath.Join(filepath.Dir(opts.AppsDir), "hosts")
+		}
+		t0 := time.Now()
+		moved, err := PlaceApps(opts.AppsDir, opts.HostsDir, opts.Hosts)
+		if err != nil {
+			return nil, fmt.Errorf("place the apps' folders in their hosts' folders: %w", err)
+		}
+		if moved > 0 {
+			opts.Log.Info("app folders moved to their hosts' folders", "moved", moved, "hosts", opts.Hosts, "ms", time.Since(t0).Milliseconds())
+		}
+	}
 	if opts.HostProcs <= 0 {
 		opts.HostProcs = 1
 	}
@@ -166,9 +187,14 @@ func (p *Pool) start(s *slot) (*proc, error) {
 		return nil, err
 	}
 	cmd := p.opts.Command()
-	cmd.Env = append(append(sandbox.CleanEnv(), p.opts.Env...), "WARREN_HOST_APPS="+p.opts.AppsDir, fmt.Sprintf("WARREN_HOST_MEMORY=%d", p.opts.MemoryBudget), fmt.Sprintf("GOMAXPROCS=%d", p.opts.HostProcs))
+	cmd.Env = append(append(sandbox.CleanEnv(), p.opts.Env...), "WARREN_HOST_APPS="+p.appsDir(s.n), fmt.Sprintf("WARREN_HOST_MEMORY=%d", p.opts.MemoryBudget), fmt.Sprintf("GOMAXPROCS=%d", p.opts.HostProcs))
 	cmd.ExtraFiles = []*os.File{ctl[1], calls[1]}
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if cmd.Stdout == nil {
+		cmd.Stdout = os.Stderr
+	}
+	if cmd.Stderr == nil {
+		cmd.Stderr = os.Stderr
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	start := cmd.Start
 	if s.cg != nil {
@@ -280,11 +306,23 @@ func (p *Pool) watchConns(s *slot, pr *proc) {
 	pr.cmd.Process.Kill()
 }
 
-// slotOf places an app on one host, always the same.
+// slotOf places an app on one host, always the same (placement).
 func (p *Pool) slotOf(app string) *slot {
-	h := fnv.New32a()
-	h.Write([]byte(app))
-	return p.slots[int(h.Sum32()%uint32(len(p.slots)))]
+	return p.slots[placement(app, p.opts.Hosts)]
+}
+
+// appsDir is the folder of host n's apps: the only one it may write.
+func (p *Pool) appsDir(n int) string {
+	if p.opts.Project != nil {
+		return p.opts.AppsDir
+	}
+	return slotAppsDir(p.opts.HostsDir, n)
+}
+
+// AppDir returns the folder of app's data (its host's, layout.go): the
+// supervisor measures and removes it there.
+func (p *Pool) AppDir(app string) string {
+	return filepath.Join(p.appsDir(placement(app, p.opts.Hosts)), app)
 }
 
 // proc returns the slot's live process, waiting a little for a restart.

@@ -202,12 +202,15 @@ func (c *ServeCommand) Run(ctx context.Context) error {
 			Egress: supervisor.PublicEgress, MemoryBudget: int64(c.AppMemoryMB) << 20, Log: log}
 		var pool *host.Pool
 		if c.Isolation == "process" {
-			pool, err = host.NewPool(host.PoolOptions{Hosts: c.Hosts, AppsDir: filepath.Join(c.Data, "apps"), HostProcs: hostProcs(1),
+			pool, err = host.NewPool(host.PoolOptions{Hosts: c.Hosts, AppsDir: filepath.Join(c.Data, "apps"), HostsDir: filepath.Join(c.Data, "hosts"), HostProcs: hostProcs(1),
 				MemoryBudget: int64(c.AppMemoryMB) << 20 / int64(c.Hosts), Log: log})
 			if err != nil {
 				return fmt.Errorf("start the host processes: %w (use --isolation=inprocess to run apps in this process)", err)
 			}
 			opts.Runner = pool
+		} else if _, err := host.PlaceApps(filepath.Join(c.Data, "apps"), filepath.Join(c.Data, "hosts"), 0); err != nil {
+			// Apps last run in host processes: their folders come back to <data>/apps.
+			return fmt.Errorf("move the apps' folders out of the hosts' folders: %w", err)
 		}
 		sup, err := supervisor.New(opts)
 		if err != nil {

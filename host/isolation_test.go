@@ -1,0 +1,184 @@
+package host_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/warrenhq/warren/host"
+	"github.com/warrenhq/warren/internal/confinetest"
+	"github.com/warrenhq/warren/sandbox"
+	"github.com/warrenhq/warren/supervisor"
+)
+
+// probeEnv names a JSON file of paths (probeSpec) that a test host, once
+// confined, tries to open as a subverted engine would; it prints what
+// happened (probeResult) as one JSON line on its stdout. Without the file
+// (or the variable) the host does nothing of the kind.
+const probeEnv = "WARREN_HOST_TEST_PROBE"
+
+type probeSpec struct {
+	Paths map[string]string `json:"paths"` // name → absolute path, as the control plane sees it
+}
+
+type probeResult struct {
+	Apps    string            `json:"apps"`    // the host's WARREN_HOST_APPS
+	Report  sandbox.Report    `json:"report"`  // its confinement
+	Opened  map[string]string `json:"opened"`  // name → "" (opened for reading and writing) or the error
+	UID     int               `json:"uid"`     // real and effective uid once confined
+	EUID    int               `json:"euid"`    //
+	Confine string            `json:"confine"` // Confine's error
+}
+
+// probeConfine wraps a host's confinement with the probe when probeEnv
+// names a file (read now, before the host confines itself).
+func probeConfine(confine func(func(sandbox.Report)) error) func(func(sandbox.Report)) error {
+	b, err := os.ReadFile(os.Getenv(probeEnv))
+	if err != nil || confine == nil {
+		return confine
+	}
+	var spec probeSpec
+	json.Unmarshal(b, &spec)
+	return func(report func(sandbox.Report)) error {
+		res := probeResult{Apps: os.Getenv("WARREN_HOST_APPS"), Opened: map[string]string{}}
+		cerr := confine(func(r sandbox.Report) {
+			res.Report = r
+			if report != nil {
+				report(r)
+			}
+		})
+		if cerr != nil {
+			res.Confine = cerr.Error()
+		}
+		root := os.Getenv("WARREN_HOST_ROOT") // a host chrooted there sees its paths below /
+		for name, p := range spec.Paths {
+			if rel, ok := strings.CutPrefix(p, root+"/"); ok && root != "" {
+				p = "/" + rel
+			}
+			f, err := os.OpenFile(p, os.O_RDWR, 0)
+			if err == nil {
+				f.Close()
+				res.Opened[name] = ""
+			} else {
+				res.Opened[name] = err.Error()
+			}
+		}
+		res.UID, res.EUID = os.Getuid(), os.Geteuid()
+		json.NewEncoder(os.Stdout).Encode(res)
+		return cerr
+	}
+}
+
+// appFile finds a regular file of app id (its database) under dir,
+// whatever the layout.
+func appFile(t *testing.T, dir, id string) string {
+	t.Helper()
+	var found string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() && strings.HasSuffix(p, ".sqlite") && strings.Contains(p, string(filepath.Separator)+id+string(filepath.Separator)) {
+			found = p
+			return fs.SkipAll
+		}
+		return nil
+	})
+	if found == "" {
+		t.Fatalf("no database of %s under %s", id, dir)
+	}
+	return found
+}
+
+// A subverted engine in one host cannot open the database of an app on
+// another host, while it opens its own apps' databases: each host may
+// write (and read) only its own folder.
+func TestHostReachesOnlyItsApps(t *testing.T) {
+	dir := t.TempDir()
+	spec, out := filepath.Join(dir, "probe.json"), filepath.Join(dir, "probe.out")
+	outf, err := os.OpenFile(out, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outf.Close()
+	exe, _ := os.Executable()
+	pool, err := host.NewPool(host.PoolOptions{Hosts: 2, AppsDir: filepath.Join(dir, "apps"), MemoryBudget: 64 << 20,
+		Command: func() *exec.Cmd {
+			c := exec.Command(exe, "-test.run=^$")
+			c.Stdout = outf
+			return c
+		},
+		Env: []string{"WARREN_HOST_TEST_CHILD=1", probeEnv + "=" + spec}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sup, err := supervisor.New(supervisor.Options{Runner: pool, Dir: dir})
+	if err != nil {
+		pool.Close()
+		t.Fatal(err)
+	}
+	pool.Attach(sup)
+	t.Cleanup(sup.Close)
+	onA, onB := host.OneAppPerHost(pool)
+	for _, id := range []string{onA, onB} {
+		deploy(t, sup, id, counter)
+		if code, body := do(sup, "POST", id, "/?k=x"); code != 200 {
+			t.Fatalf("write %s: %d %s", id, code, body)
+		}
+	}
+	own, other := appFile(t, dir, onA), appFile(t, dir, onB)
+	b, _ := json.Marshal(probeSpec{Paths: map[string]string{"own": own, "other": other, "supervisor": filepath.Join(dir, "supervisor.sqlite")}})
+	if err := os.WriteFile(spec, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Host 0 (onA's) restarts, and its new process probes once confined.
+	victim := pool.PIDs()[0]
+	syscall.Kill(victim, syscall.SIGKILL)
+	res := readProbe(t, out)
+	if m, ok := res.Report.Get("landlock"); !ok || !m.Applied {
+		confinetest.Missing(t, "landlock", m.Detail)
+	}
+	t.Logf("host %s: opened %v", res.Apps, res.Opened)
+	if res.Opened["own"] != "" {
+		t.Errorf("the host cannot open its own app's database %s: %s", own, res.Opened["own"])
+	}
+	if res.Opened["other"] == "" {
+		t.Errorf("the host opened the database of an app on another host: %s", other)
+	}
+	if res.Opened["supervisor"] == "" {
+		t.Errorf("the host opened the supervisor's database")
+	}
+	// The restarted host still serves its app, with its data.
+	if code, body := do(sup, "GET", onA, "/keys"); code != 200 || body != "x" {
+		t.Fatalf("after the restart: %d %s", code, body)
+	}
+}
+
+// readProbe waits for the probe's line.
+func readProbe(t *testing.T, out string) probeResult {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if f, err := os.Open(out); err == nil {
+			sc := bufio.NewScanner(f)
+			for sc.Scan() {
+				var res probeResult
+				if json.Unmarshal(sc.Bytes(), &res) == nil && res.Opened != nil {
+					f.Close()
+					return res
+				}
+			}
+			f.Close()
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("the restarted host printed no probe result")
+	return probeResult{}
+}
