@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -181,4 +182,80 @@ func readProbe(t *testing.T, out string) probeResult {
 	}
 	t.Fatal("the restarted host printed no probe result")
 	return probeResult{}
+}
+
+// Hosts without a required confinement layer (simulated: the sandbox
+// skips it) are refused, naming the layer and the fix, unless the operator
+// allows them; the state of each layer is a metric either way.
+func TestUnconfinedHostsRefused(t *testing.T) {
+	exe, _ := os.Executable()
+	start := func(dir string, allow bool, disable string) (*host.Pool, error) {
+		return host.NewPool(host.PoolOptions{Hosts: 1, AppsDir: filepath.Join(dir, "apps"), MemoryBudget: 64 << 20, AllowUnconfined: allow,
+			Command: func() *exec.Cmd { return exec.Command(exe, "-test.run=^$") },
+			Env:     []string{"WARREN_HOST_TEST_CHILD=1", sandbox.DisableEnv + "=" + disable}})
+	}
+	metrics := func(pool *host.Pool, dir string) string {
+		t.Helper()
+		sup, err := supervisor.New(supervisor.Options{Runner: pool, Dir: dir})
+		if err != nil {
+			pool.Close()
+			t.Fatal(err)
+		}
+		pool.Attach(sup)
+		defer sup.Close()
+		rec := httptest.NewRecorder()
+		sup.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		return rec.Body.String()
+	}
+	for _, layer := range []string{"landlock", "seccomp"} {
+		_, err := start(t.TempDir(), false, layer)
+		if err == nil || !strings.Contains(err.Error(), "without "+layer) || !strings.Contains(err.Error(), "--allow-unconfined") || !strings.Contains(err.Error(), "fix: ") {
+			t.Fatalf("hosts without %s: %v", layer, err)
+		}
+		t.Logf("refused: %v", err)
+	}
+	// Allowed: the hosts run, and the metric says which layer is missing.
+	dir := t.TempDir()
+	pool, err := start(dir, true, "seccomp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for pool.Confinement() == nil && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	m := metrics(pool, dir)
+	for _, want := range []string{`warren_host_confinement{layer="seccomp"} 0`, `warren_host_confinement{layer="rlimits"} 1`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s:\n%s", want, grepLines(m, "confinement"))
+		}
+	}
+	if !strings.Contains(m, `warren_host_confinement{layer="landlock"} 1`) {
+		if rep := pool.Confinement(); rep != nil {
+			lm, _ := rep.Get("landlock")
+			confinetest.Missing(t, "landlock", lm.Detail)
+		}
+	}
+	// Fully confined hosts start, with every layer at 1.
+	dir = t.TempDir()
+	pool, err = start(dir, false, "")
+	if err != nil {
+		if strings.Contains(err.Error(), "without") {
+			confinetest.Missing(t, "landlock", err.Error())
+		}
+		t.Fatal(err)
+	}
+	if m := metrics(pool, dir); strings.Contains(m, `warren_host_confinement{layer="landlock"} 0`) || strings.Contains(m, `warren_host_confinement{layer="seccomp"} 0`) || !strings.Contains(m, `warren_host_confinement{layer="seccomp"} 1`) {
+		t.Errorf("confined hosts:\n%s", grepLines(m, "confinement"))
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -59,6 +59,11 @@ type PoolOptions struct {
 	// HostCPUs is each host's cgroup CPU limit in cores (0: HostProcs).
 	HostCPUs float64
 	Log      *slog.Logger
+	// AllowUnconfined lets hosts run without a layer of sandbox.Required
+	// (Landlock, seccomp) they could not apply, with a warning. Otherwise
+	// NewPool waits for the first host's confinement report and fails,
+	// naming the layer and the fix, when one is missing.
+	AllowUnconfined bool
 	// Project, when set, is the wrangler project the hosts run (warren
 	// serve --config); the pool then has one host, which runs all of it.
 	Project *ProjectSpec
@@ -74,7 +79,10 @@ type Pool struct {
 	restarts atomic.Int64
 	oomKills atomic.Int64
 	closed   atomic.Bool
-	reported atomic.Bool   // a host's sandbox report was logged
+	reported atomic.Bool                    // a host's sandbox report was logged
+	confined atomic.Pointer[sandbox.Report] // the last host's report, with its cgroup
+	confOnce sync.Once
+	confUp   chan struct{} // closed at the first report
 	runs     runs          // one-shot runs in flight
 	nextRun  atomic.Uint64 // the host of the next run, in turn
 }
@@ -142,7 +150,7 @@ func NewPool(opts PoolOptions) (*Pool, error) {
 	if opts.HostMemory == 0 {
 		opts.HostMemory = max(uint64(opts.MemoryBudget)*4, 512<<20)
 	}
-	p := &Pool{opts: opts}
+	p := &Pool{opts: opts, confUp: make(chan struct{})}
 	cgMech := sandbox.ProbeCgroups()
 	for i := 0; i < opts.Hosts; i++ {
 		s := &slot{p: p, n: i}
@@ -169,8 +177,47 @@ func NewPool(opts PoolOptions) (*Pool, error) {
 		s.cur = pr
 		p.slots = append(p.slots, s)
 	}
+	if err := p.checkConfinement(); err != nil {
+		p.Close()
+		return nil, err
+	}
 	return p, nil
 }
+
+// confinementWait bounds the wait for the first host's confinement report.
+const confinementWait = 30 * time.Second
+
+// checkConfinement waits for the first host's confinement report and
+// refuses a pool whose hosts lack a required layer, unless the operator
+// allowed it (then a warning).
+func (p *Pool) checkConfinement() error {
+	if p.opts.AllowUnconfined {
+		return nil // the report is logged (a warning if a layer is missing) when it comes
+	}
+	select {
+	case <-p.confUp:
+	case <-time.After(confinementWait):
+		return fmt.Errorf("the hosts did not report their confinement within %v (see their errors above); to run them without it, pass --allow-unconfined (WARREN_ALLOW_UNCONFINED=1)", confinementWait)
+	}
+	missing := p.confined.Load().Unconfined()
+	if len(missing) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("the hosts would run untrusted code without ")
+	for i, m := range missing {
+		if i > 0 {
+			b.WriteString(" and without ")
+		}
+		fmt.Fprintf(&b, "%s (%s; fix: %s)", m.Name, m.Detail, sandbox.Fix(m.Name))
+	}
+	b.WriteString("; `warren doctor` says what this machine has. To run them so anyway, pass --allow-unconfined (WARREN_ALLOW_UNCONFINED=1)")
+	return errors.New(b.String())
+}
+
+// Confinement returns the layers the hosts run with (the last host's
+// report, and its cgroup), or nil before any host reported.
+func (p *Pool) Confinement() *sandbox.Report { return p.confined.Load() }
 
 // Attach gives the pool the supervisor whose apps it runs (for the hosts'
 // calls back: code, logs, outbound fetches).
@@ -187,7 +234,7 @@ func (p *Pool) start(s *slot) (*proc, error) {
 		return nil, err
 	}
 	cmd := p.opts.Command()
-	cmd.Env = append(append(sandbox.CleanEnv(), p.opts.Env...), "WARREN_HOST_APPS="+p.appsDir(s.n), fmt.Sprintf("WARREN_HOST_MEMORY=%d", p.opts.MemoryBudget), fmt.Sprintf("GOMAXPROCS=%d", p.opts.HostProcs))
+	cmd.Env = append(append(sandbox.CleanEnv(sandbox.DisableEnv), p.opts.Env...), "WARREN_HOST_APPS="+p.appsDir(s.n), fmt.Sprintf("WARREN_HOST_MEMORY=%d", p.opts.MemoryBudget), fmt.Sprintf("GOMAXPROCS=%d", p.opts.HostProcs))
 	cmd.ExtraFiles = []*os.File{ctl[1], calls[1]}
 	if cmd.Stdout == nil {
 		cmd.Stdout = os.Stderr
@@ -538,6 +585,12 @@ func (p *Pool) RunningApps() map[string]bool {
 // Stats sums the hosts' figures.
 func (p *Pool) Stats() supervisor.RunnerStats {
 	st := supervisor.RunnerStats{Hosts: int64(len(p.slots)), HostRestarts: p.restarts.Load()}
+	if rep := p.confined.Load(); rep != nil {
+		st.Confinement = map[string]bool{}
+		for _, m := range rep.Mechanisms {
+			st.Confinement[m.Name] = m.Applied
+		}
+	}
 	for _, s := range p.slots {
 		var h supervisor.RunnerStats
 		if p.ask(s, "/stats", &h) != nil {
@@ -641,7 +694,26 @@ func (p *Pool) calls(s *slot, w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(code)
 	case "/confined":
 		var rep sandbox.Report
-		if json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&rep) == nil && !p.reported.Swap(true) {
+		if json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&rep) != nil {
+			return
+		}
+		cg := sandbox.Mechanism{Name: "cgroup", Applied: s.cg != nil, Detail: "none"}
+		if s.cg != nil {
+			cg.Detail = s.cg.String()
+		}
+		rep.Add(cg)
+		p.confined.Store(&rep)
+		p.confOnce.Do(func() { close(p.confUp) })
+		if p.reported.Swap(true) {
+			return
+		}
+		if missing := rep.Unconfined(); len(missing) > 0 {
+			var names []string
+			for _, m := range missing {
+				names = append(names, m.Name)
+			}
+			p.opts.Log.Warn("HOSTS RUN UNCONFINED: untrusted code runs without "+strings.Join(names, " and ")+" (allowed by --allow-unconfined); `warren doctor` says why and what to do", "report", rep.String())
+		} else {
 			p.opts.Log.Info("host confinement", "report", rep.String())
 		}
 	case "/log":

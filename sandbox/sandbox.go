@@ -123,6 +123,56 @@ func (r Report) String() string {
 	return b.String()
 }
 
+// Required are the layers without which a host must not run untrusted code unless the
+// operator says so (warren serve --allow-unconfined): the file system and system call walls.
+var Required = []string{"landlock", "seccomp"}
+
+// Unconfined returns the Required layers that the report does not show applied (absent
+// from it, or not available).
+func (r Report) Unconfined() []Mechanism {
+	var out []Mechanism
+	for _, name := range Required {
+		m, ok := r.Get(name)
+		if !ok {
+			m = Mechanism{Name: name, Detail: "not reported"}
+		}
+		if !m.Applied {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Fix says what gives this machine a missing layer.
+func Fix(layer string) string {
+	switch layer {
+	case "landlock":
+		return "run a kernel with Landlock (Linux 5.13 or later built with CONFIG_SECURITY_LANDLOCK=y, with landlock in the lsm= boot parameter or CONFIG_LSM; check: cat /sys/kernel/security/lsm)"
+	case "seccomp":
+		return "run a kernel with seccomp filters (CONFIG_SECCOMP_FILTER=y, Linux 4.14 or later), and outside a container whose own seccomp profile refuses the seccomp system call"
+	case "cgroup":
+		return "run warren serve as root with the cgroup v1 memory, cpu and pids controllers, or on cgroup v2 with the memory, cpu and pids controllers delegated to its cgroup (systemd: Delegate=yes)"
+	case "user":
+		return "run warren serve as root (it starts the hosts as --host-user), or as a user of its own"
+	}
+	return ""
+}
+
+// DisableEnv names layers (comma-separated: landlock, seccomp) that Confine skips and
+// reports NOT AVAILABLE, as on a kernel without them: for tests of what happens then
+// (warren serve refusing to start). A host is given it only through its parent.
+const DisableEnv = "WARREN_SANDBOX_DISABLE"
+
+// disabled reports whether DisableEnv names layer.
+func disabled(layer string) bool {
+	for _, l := range strings.Split(os.Getenv(DisableEnv), ",") {
+		if strings.TrimSpace(l) == layer {
+			return true
+		}
+	}
+	return false
+}
+
 // safeEnv are the variables CleanEnv always passes on when they are set: time zone, locale
 // and the Go runtime's own settings.
 var safeEnv = []string{"TZ", "LANG", "LC_ALL", "LC_CTYPE", "GOMAXPROCS", "GOGC", "GOMEMLIMIT", "GODEBUG", "GOTRACEBACK"}

@@ -53,9 +53,12 @@ type ServeCommand struct {
 	// "inprocess".
 	Isolation string
 	// Hosts is the number of host processes with --isolation=process.
-	Hosts  int
-	Stdout io.Writer
-	Stderr io.Writer
+	Hosts int
+	// AllowUnconfined starts the hosts even when the machine lacks a
+	// confinement layer (Landlock, seccomp), with a warning.
+	AllowUnconfined bool
+	Stdout          io.Writer
+	Stderr          io.Writer
 
 	// Ready, if set, receives the bound address once the server listens.
 	Ready func(addr string)
@@ -80,6 +83,7 @@ func (c *ServeCommand) ParseFlags(args []string) error {
 	}
 	fs.StringVar(&c.Isolation, "isolation", envOr("WARREN_ISOLATION", defIso), `where apps run: "process" (a pool of confined host processes; the default on Linux) or "inprocess" (in this process: for development and embedding) (WARREN_ISOLATION)`)
 	fs.IntVar(&c.Hosts, "hosts", envInt("WARREN_HOSTS", max(runtime.NumCPU(), 2)), "host processes with --isolation=process (WARREN_HOSTS)")
+	fs.BoolVar(&c.AllowUnconfined, "allow-unconfined", os.Getenv("WARREN_ALLOW_UNCONFINED") == "1", "with --isolation=process, start even if this machine cannot confine the hosts with Landlock or seccomp (a loud warning instead of a refusal; `warren doctor` says what is missing) (WARREN_ALLOW_UNCONFINED=1)")
 	if err := fs.Parse(args); err != nil {
 		return parseError(err)
 	}
@@ -178,7 +182,7 @@ func (c *ServeCommand) Run(ctx context.Context) error {
 		// The one host is all the project has: it may use every core
 		// (WARREN_HOST_PROCS overrides; docs/DECISIONS.md).
 		procs := hostProcs(runtime.NumCPU())
-		pool, err := host.NewPool(host.PoolOptions{AppsDir: c.Data, MemoryBudget: int64(c.AppMemoryMB) << 20, Log: log, HostProcs: procs,
+		pool, err := host.NewPool(host.PoolOptions{AppsDir: c.Data, MemoryBudget: int64(c.AppMemoryMB) << 20, Log: log, HostProcs: procs, AllowUnconfined: c.AllowUnconfined,
 			Project: &host.ProjectSpec{Config: cfg, Code: code, Outbound: out, Logs: projectLogs(log)}})
 		if err != nil {
 			return fmt.Errorf("start the project in a host process: %w (use --isolation=inprocess to run it in this process)", err)
@@ -202,7 +206,7 @@ func (c *ServeCommand) Run(ctx context.Context) error {
 			Egress: supervisor.PublicEgress, MemoryBudget: int64(c.AppMemoryMB) << 20, Log: log}
 		var pool *host.Pool
 		if c.Isolation == "process" {
-			pool, err = host.NewPool(host.PoolOptions{Hosts: c.Hosts, AppsDir: filepath.Join(c.Data, "apps"), HostsDir: filepath.Join(c.Data, "hosts"), HostProcs: hostProcs(1),
+			pool, err = host.NewPool(host.PoolOptions{Hosts: c.Hosts, AppsDir: filepath.Join(c.Data, "apps"), HostsDir: filepath.Join(c.Data, "hosts"), HostProcs: hostProcs(1), AllowUnconfined: c.AllowUnconfined,
 				MemoryBudget: int64(c.AppMemoryMB) << 20 / int64(c.Hosts), Log: log})
 			if err != nil {
 				return fmt.Errorf("start the host processes: %w (use --isolation=inprocess to run apps in this process)", err)
