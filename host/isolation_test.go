@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http/httptest"
 	"os"
@@ -98,8 +99,16 @@ func appFile(t *testing.T, dir, id string) string {
 
 // A subverted engine in one host cannot open the database of an app on
 // another host, while it opens its own apps' databases: each host may
-// write (and read) only its own folder.
+// write (and read) only its own folder. "landlock" keeps the hosts root
+// (without capabilities), so that Landlock alone stops it; "user" is the
+// default, where a host started by root also chroots into its folder and
+// runs as nobody.
 func TestHostReachesOnlyItsApps(t *testing.T) {
+	t.Run("landlock", func(t *testing.T) { reachesOnlyItsApps(t, &sandbox.User{UID: 0}) })
+	t.Run("user", func(t *testing.T) { reachesOnlyItsApps(t, nil) })
+}
+
+func reachesOnlyItsApps(t *testing.T, user *sandbox.User) {
 	dir := t.TempDir()
 	spec, out := filepath.Join(dir, "probe.json"), filepath.Join(dir, "probe.out")
 	outf, err := os.OpenFile(out, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
@@ -108,7 +117,7 @@ func TestHostReachesOnlyItsApps(t *testing.T) {
 	}
 	defer outf.Close()
 	exe, _ := os.Executable()
-	pool, err := host.NewPool(host.PoolOptions{Hosts: 2, AppsDir: filepath.Join(dir, "apps"), MemoryBudget: 64 << 20,
+	pool, err := host.NewPool(host.PoolOptions{Hosts: 2, AppsDir: filepath.Join(dir, "apps"), MemoryBudget: 64 << 20, HostUser: user,
 		Command: func() *exec.Cmd {
 			c := exec.Command(exe, "-test.run=^$")
 			c.Stdout = outf
@@ -141,10 +150,27 @@ func TestHostReachesOnlyItsApps(t *testing.T) {
 	victim := pool.PIDs()[0]
 	syscall.Kill(victim, syscall.SIGKILL)
 	res := readProbe(t, out)
-	if m, ok := res.Report.Get("landlock"); !ok || !m.Applied {
+	if m, ok := res.Report.Get("landlock"); (!ok || !m.Applied) && (user != nil || os.Geteuid() != 0) {
 		confinetest.Missing(t, "landlock", m.Detail)
 	}
-	t.Logf("host %s: opened %v", res.Apps, res.Opened)
+	t.Logf("host %s as uid %d: opened %v", res.Apps, res.EUID, res.Opened)
+	if os.Geteuid() == 0 && user == nil {
+		// A host started by root runs as nobody: seen from inside and from /proc.
+		if res.UID == 0 || res.EUID == 0 {
+			t.Errorf("the host runs as uid %d (effective %d)", res.UID, res.EUID)
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pool.PIDs()[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, "Uid:") || strings.HasPrefix(line, "Gid:") {
+				if f := strings.Fields(line); len(f) != 5 || f[1] != "65534" || f[2] != "65534" || f[3] != "65534" || f[4] != "65534" {
+					t.Errorf("the host's %q, want 65534 for each", line)
+				}
+			}
+		}
+	}
 	if res.Opened["own"] != "" {
 		t.Errorf("the host cannot open its own app's database %s: %s", own, res.Opened["own"])
 	}

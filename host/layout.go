@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 
 	"github.com/warrenhq/warren/supervisor"
 )
@@ -116,4 +117,24 @@ func PlaceApps(flat, hostsDir string, hosts int) (int, error) {
 		os.Remove(d)
 	}
 	return moved, nil
+}
+
+// chownTree makes uid:gid the owner of dir and everything below it (a
+// host's folder: the files an older version or the control plane made as
+// root), changing only what differs, so a start where nothing changed
+// costs a walk of the folder.
+func chownTree(dir string, uid, gid int) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) == uid && int(st.Gid) == gid {
+			return nil
+		}
+		return os.Lchown(p, uid, gid)
+	})
 }

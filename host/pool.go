@@ -59,6 +59,13 @@ type PoolOptions struct {
 	// HostCPUs is each host's cgroup CPU limit in cores (0: HostProcs).
 	HostCPUs float64
 	Log      *slog.Logger
+	// HostUser is the user hosts run as when this process is root: each
+	// host, once set up, chroots into its folder and becomes this user,
+	// which the pool makes the owner of the hosts' folders. Nil: nobody
+	// (65534:65534); UID 0: hosts stay root (without capabilities). Unused
+	// when this process is not root (hosts run as its user) and with a
+	// Project.
+	HostUser *sandbox.User
 	// AllowUnconfined lets hosts run without a layer of sandbox.Required
 	// (Landlock, seccomp) they could not apply, with a warning. Otherwise
 	// NewPool waits for the first host's confinement report and fails,
@@ -140,6 +147,26 @@ func NewPool(opts PoolOptions) (*Pool, error) {
 		if moved > 0 {
 			opts.Log.Info("app folders moved to their hosts' folders", "moved", moved, "hosts", opts.Hosts, "ms", time.Since(t0).Milliseconds())
 		}
+		if os.Geteuid() != 0 {
+			opts.HostUser = nil
+		} else if opts.HostUser == nil {
+			opts.HostUser = &sandbox.User{UID: 65534, GID: 65534}
+		}
+		if u := opts.HostUser; u != nil && u.UID != 0 {
+			t0 := time.Now()
+			for n := 0; n < opts.Hosts; n++ {
+				if err := chownTree(slotDir(opts.HostsDir, n), u.UID, u.GID); err != nil {
+					return nil, fmt.Errorf("give the hosts' folders to user %d:%d: %w", u.UID, u.GID, err)
+				}
+			}
+			if d := time.Since(t0); d > time.Second {
+				opts.Log.Info("hosts' folders given to their user", "uid", u.UID, "ms", d.Milliseconds())
+			}
+		} else {
+			opts.HostUser = nil
+		}
+	} else {
+		opts.HostUser = nil
 	}
 	if opts.HostProcs <= 0 {
 		opts.HostProcs = 1
@@ -235,6 +262,10 @@ func (p *Pool) start(s *slot) (*proc, error) {
 	}
 	cmd := p.opts.Command()
 	cmd.Env = append(append(sandbox.CleanEnv(sandbox.DisableEnv), p.opts.Env...), "WARREN_HOST_APPS="+p.appsDir(s.n), fmt.Sprintf("WARREN_HOST_MEMORY=%d", p.opts.MemoryBudget), fmt.Sprintf("GOMAXPROCS=%d", p.opts.HostProcs))
+	if u := p.opts.HostUser; u != nil {
+		// The host chroots into its folder and becomes this user as it confines itself.
+		cmd.Env = append(cmd.Env, "WARREN_HOST_ROOT="+slotDir(p.opts.HostsDir, s.n), fmt.Sprintf("WARREN_HOST_UID=%d", u.UID), fmt.Sprintf("WARREN_HOST_GID=%d", u.GID))
+	}
 	cmd.ExtraFiles = []*os.File{ctl[1], calls[1]}
 	if cmd.Stdout == nil {
 		cmd.Stdout = os.Stderr

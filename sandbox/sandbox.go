@@ -39,6 +39,17 @@ type Policy struct {
 	// write, truncate and remove files and folders in. They must exist.
 	ReadWrite []string
 
+	// User, when set, is the user the process becomes (all threads: supplementary groups
+	// dropped, real, effective and saved ids set). It needs the process to start as root (or
+	// with CAP_SETUID and CAP_SETGID); a process already running as that user is left as it
+	// is.
+	User *User
+	// Root, when set, is a folder the process is chrooted into, after Landlock (so the paths
+	// of the Policy are the ones outside) and before it changes its user: it then sees
+	// nothing else of the file system, even by permission bits. It needs the process to start
+	// as root (CAP_SYS_CHROOT), and is useful only with User (root could leave it).
+	Root string
+
 	// MaxAddressSpace is RLIMIT_AS in bytes (0: unchanged). It bounds address space, not
 	// memory: a Go process maps about 1.2 GiB as it starts, and, built with cgo (the
 	// default where gcc is installed), 8 MiB more per OS thread for its stack and, unless
@@ -54,6 +65,11 @@ type Policy struct {
 	MaxProcesses uint64
 }
 
+// User is a numeric user and group.
+type User struct {
+	UID, GID int
+}
+
 // DefaultReadOnly returns the read-only paths a Go host process needs after it has started:
 // its own executable, the time zone database (time.Local is loaded lazily), and the
 // random and null devices (SQLite's unix VFS reads /dev/urandom).
@@ -67,7 +83,7 @@ func DefaultReadOnly() []string {
 
 // Mechanism is one confinement layer and what became of it.
 type Mechanism struct {
-	Name    string `json:"name"`              // landlock, seccomp, rlimits, capabilities, cgroup
+	Name    string `json:"name"`              // landlock, seccomp, rlimits, capabilities, user, cgroup
 	Applied bool   `json:"applied"`           // false: not available on this machine
 	Detail  string `json:"detail"`            // what was applied, or why it is not available
 	Missing string `json:"missing,omitempty"` // applied, but parts the kernel does not have

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"io"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -30,4 +33,67 @@ func TestServeRefusesUnconfinedHosts(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// warren serve run by root starts its hosts as --host-user (nobody by
+// default), never as root.
+func TestServeHostsRunAsUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: hosts run as the server's user otherwise")
+	}
+	for _, tc := range []struct{ flag, want string }{{"", "65534"}, {"12345:23456", "12345"}} {
+		args := []string{"--data", t.TempDir(), "--isolation", "process", "--hosts", "2"}
+		if tc.flag != "" {
+			args = append(args, "--host-user", tc.flag)
+		}
+		_, _, stop := serveWith(t, args...)
+		var uids []string
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) {
+			uids = childUIDs(t)
+			if len(uids) == 2 && uids[0] == tc.want && uids[1] == tc.want {
+				break
+			}
+			time.Sleep(50 * time.Millisecond) // a host becomes the user as it confines itself
+		}
+		if len(uids) != 2 || uids[0] != tc.want || uids[1] != tc.want {
+			t.Errorf("--host-user %q: the hosts' real, effective, saved uids: %v, want %s", tc.flag, uids, tc.want)
+		}
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := (&ServeCommand{Stderr: io.Discard}).ParseFlags([]string{"--host-user", "no-such-user-here"}); err == nil || !strings.Contains(err.Error(), "useradd") {
+		t.Fatalf("an unknown user: %v", err)
+	}
+}
+
+// childUIDs returns, for each child process of this one, its uid when its
+// real, effective and saved uids agree ("mixed" otherwise).
+func childUIDs(t *testing.T) []string {
+	entries, _ := os.ReadDir("/proc")
+	var out []string
+	for _, e := range entries {
+		b, err := os.ReadFile("/proc/" + e.Name() + "/status")
+		if err != nil {
+			continue
+		}
+		var ppid, uid string
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "PPid:"); ok {
+				ppid = strings.TrimSpace(v)
+			}
+			if v, ok := strings.CutPrefix(line, "Uid:"); ok {
+				f := strings.Fields(v)
+				uid = f[0]
+				if f[1] != f[0] || f[2] != f[0] {
+					uid = "mixed"
+				}
+			}
+		}
+		if ppid == strconv.Itoa(os.Getpid()) {
+			out = append(out, uid)
+		}
+	}
+	return out
 }
