@@ -277,3 +277,23 @@ func seccompAvailable() (bool, string) {
 		return false, fmt.Sprintf("seccomp(SECCOMP_GET_ACTION_AVAIL): %v", e)
 	}
 }
+
+// Available reports, without confining anything, which layers this kernel offers (landlock
+// with its ABI, seccomp) and whether this process may make cgroups: what Confine and
+// CgroupFor would find (warren doctor).
+func Available() []Mechanism {
+	ll := Mechanism{Name: "landlock"}
+	if abi, why := landlockABI(); abi > 0 {
+		ll.Applied, ll.Detail = true, fmt.Sprintf("ABI %d", abi)
+		ll.Missing = strings.Join(landlockMissing(abi), "; ")
+	} else {
+		ll.Detail = why
+	}
+	sc := Mechanism{Name: "seccomp", Detail: "filters with SECCOMP_RET_ERRNO and TSYNC"}
+	if ok, why := seccompAvailable(); ok {
+		sc.Applied = true
+	} else {
+		sc.Detail = why
+	}
+	return []Mechanism{ll, sc, ProbeCgroups()}
+}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"io"
 	"os"
 	"strconv"
@@ -8,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/warrenhq/warren/internal/confinetest"
 	"github.com/warrenhq/warren/sandbox"
 )
 
@@ -96,4 +99,40 @@ func childUIDs(t *testing.T) []string {
 		}
 	}
 	return out
+}
+
+// warren doctor reports each layer and whether warren serve would start:
+// exit status 0 on this machine, 1 when a required layer is missing
+// (simulated), 0 again with --allow-unconfined.
+func TestDoctor(t *testing.T) {
+	doctor := func(args ...string) (string, error) {
+		var out, errOut bytes.Buffer
+		err := Run(context.Background(), append([]string{"doctor"}, args...), &out, &errOut)
+		return out.String() + errOut.String(), err
+	}
+	out, err := doctor()
+	t.Logf("%s", out)
+	for _, want := range []string{"The kernel offers:", "landlock", "seccomp", "cgroup", "A test host", "capabilities"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+	if err != nil {
+		if strings.Contains(out, "would REFUSE") {
+			confinetest.Missing(t, "landlock", out)
+		}
+		t.Fatalf("doctor: %v", err)
+	}
+	if !strings.Contains(out, "would start") {
+		t.Fatalf("doctor does not say the server would start:\n%s", out)
+	}
+	t.Setenv(sandbox.DisableEnv, "landlock")
+	out, err = doctor()
+	if err == nil || !strings.Contains(out, "would REFUSE to start: its hosts would run without landlock") || !strings.Contains(out, "landlock: run a kernel with Landlock") || !strings.Contains(out, "--allow-unconfined") {
+		t.Fatalf("doctor without landlock: %v\n%s", err, out)
+	}
+	out, err = doctor("--allow-unconfined")
+	if err != nil || !strings.Contains(out, "would start WITHOUT landlock") {
+		t.Fatalf("doctor --allow-unconfined without landlock: %v\n%s", err, out)
+	}
 }
