@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/warrenhq/warren/supervisor"
@@ -119,10 +120,11 @@ func PlaceApps(flat, hostsDir string, hosts int) (int, error) {
 	return moved, nil
 }
 
-// chownTree makes uid:gid the owner of dir and everything below it (a
-// host's folder: the files an older version or the control plane made as
-// root), changing only what differs, so a start where nothing changed
-// costs a walk of the folder.
+// chownTree makes uid:gid the owner of a host's folder dir and everything
+// below it (what an older version, or a host that ran as root, made). An
+// app's folder that already has that owner is taken as done (a host that
+// runs as the user makes only files of its own; moves keep owners), so a
+// start where nothing changed costs an lstat per app, not per file.
 func chownTree(dir string, uid, gid int) error {
 	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -133,6 +135,9 @@ func chownTree(dir string, uid, gid int) error {
 			return err
 		}
 		if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) == uid && int(st.Gid) == gid {
+			if rel, _ := filepath.Rel(dir, p); d.IsDir() && strings.Count(rel, string(filepath.Separator)) == 1 {
+				return fs.SkipDir // apps/<id>, done before
+			}
 			return nil
 		}
 		return os.Lchown(p, uid, gid)
