@@ -24,7 +24,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -61,6 +63,12 @@ const (
 type ChildOptions struct {
 	// AppsDir holds one folder per app.
 	AppsDir string
+	// Root, when set, is the folder (holding AppsDir) the host chroots
+	// into as it confines itself, and User the user it then becomes
+	// (WARREN_HOST_ROOT, WARREN_HOST_UID, WARREN_HOST_GID: a host
+	// started by root). AppsDir is then used by its path inside Root.
+	Root string
+	User *sandbox.User
 	// MemoryBudget of the host's live apps.
 	MemoryBudget int64
 	// Control is fd 3 (requests from the control plane), Calls fd 4 (the
@@ -84,7 +92,28 @@ func ChildFromEnv() (ChildOptions, error) {
 		return ChildOptions{}, fmt.Errorf("warren host: fd 4 is not the calls socket: %w", err)
 	}
 	mem, _ := strconv.ParseInt(os.Getenv("WARREN_HOST_MEMORY"), 10, 64)
-	return ChildOptions{AppsDir: os.Getenv("WARREN_HOST_APPS"), MemoryBudget: mem, Control: ctl, Calls: calls}, nil
+	opts := ChildOptions{AppsDir: os.Getenv("WARREN_HOST_APPS"), Root: os.Getenv("WARREN_HOST_ROOT"), MemoryBudget: mem, Control: ctl, Calls: calls}
+	if v := os.Getenv("WARREN_HOST_UID"); v != "" {
+		uid, err1 := strconv.Atoi(v)
+		gid, err2 := strconv.Atoi(os.Getenv("WARREN_HOST_GID"))
+		if err := errors.Join(err1, err2); err != nil {
+			return ChildOptions{}, fmt.Errorf("warren host: WARREN_HOST_UID/GID: %w", err)
+		}
+		opts.User = &sandbox.User{UID: uid, GID: gid}
+	}
+	return opts, nil
+}
+
+// inside returns the path of AppsDir as the host sees it once chrooted.
+func (o ChildOptions) inside() (string, error) {
+	if o.Root == "" {
+		return o.AppsDir, nil
+	}
+	rel, err := filepath.Rel(o.Root, o.AppsDir)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", fmt.Errorf("warren host: the apps folder %s is not inside the root %s", o.AppsDir, o.Root)
+	}
+	return filepath.Join("/", rel), nil
 }
 
 // RunChild serves the control plane until the control socket closes.
@@ -96,16 +125,28 @@ func RunChild(opts ChildOptions) error {
 	if err := os.MkdirAll(tempDir(opts.AppsDir), 0o700); err != nil {
 		return err
 	}
-	os.Setenv("TMPDIR", tempDir(opts.AppsDir))
+	if opts.Confine == nil { // an unconfined host (tests): no chroot or user either
+		opts.Root, opts.User = "", nil
+	}
+	if opts.User != nil {
+		if err := os.Lchown(tempDir(opts.AppsDir), opts.User.UID, opts.User.GID); err != nil {
+			return err
+		}
+	}
+	dir, err := opts.inside() // the paths below are used once confined (and chrooted)
+	if err != nil {
+		return err
+	}
+	os.Setenv("TMPDIR", tempDir(dir))
 	rt, err := worker.NewRuntime(&quickjs.Engine{})
 	if err != nil {
 		return err
 	}
-	c := &child{calls: wire.NewConn(opts.Calls, nil), rt: rt, dir: opts.AppsDir}
+	c := &child{calls: wire.NewConn(opts.Calls, nil), rt: rt, dir: dir}
 	c.loader = loader.New(rt, loader.Options{Limits: warren.DefaultLimits})
 	defer c.loader.Close()
 	defer c.closeProject()
-	c.apps = supervisor.NewInProcess(supervisor.InProcessOptions{Runtime: rt, Dir: opts.AppsDir, MemoryBudget: opts.MemoryBudget, Logs: c.log})
+	c.apps = supervisor.NewInProcess(supervisor.InProcessOptions{Runtime: rt, Dir: dir, MemoryBudget: opts.MemoryBudget, Logs: c.log})
 	defer c.apps.Close()
 	if opts.Confine != nil {
 		if err := opts.Confine(c.reportConfinement); err != nil {

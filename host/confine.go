@@ -5,18 +5,25 @@ import (
 	"encoding/json"
 	"net/http"
 	"path/filepath"
+	"time"
 
 	"github.com/warrenhq/warren/sandbox"
 )
 
 // Confine returns the sandbox a host process applies to itself once it is
 // set up: Landlock (read its binary and what a Go process needs, write
-// only the apps' folder), seccomp (no exec, ptrace, new sockets, mounts or
-// privilege changes), rlimits, all capabilities dropped. The report goes
-// to the control plane, which logs it once.
+// only its apps' folder), a chroot into its own folder and an unprivileged
+// user when started by root (opts.Root, opts.User), seccomp (no exec,
+// ptrace, new sockets, mounts or privilege changes), rlimits, all
+// capabilities dropped. The report goes to the control plane, which logs
+// it once.
 func Confine(opts ChildOptions) func(report func(sandbox.Report)) error {
 	return func(report func(sandbox.Report)) error {
-		rep, err := sandbox.Confine(sandbox.Policy{ReadOnly: sandbox.DefaultReadOnly(), ReadWrite: []string{opts.AppsDir}, MaxOpenFiles: 8192})
+		if opts.Root != "" {
+			_ = time.Local.String() // load the time zone while /etc/localtime is in reach
+		}
+		rep, err := sandbox.Confine(sandbox.Policy{ReadOnly: sandbox.DefaultReadOnly(), ReadWrite: []string{opts.AppsDir}, MaxOpenFiles: 8192,
+			Root: opts.Root, User: opts.User})
 		if report != nil {
 			report(rep)
 		}

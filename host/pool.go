@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"log/slog"
 	"net"
@@ -14,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,8 +32,16 @@ import (
 type PoolOptions struct {
 	// Hosts is the number of host processes (0: 2).
 	Hosts int
-	// AppsDir holds one folder per app; hosts may write only there.
+	// AppsDir is the flat apps folder (<data>/apps: one folder per app, the
+	// layout of --isolation=inprocess and of earlier versions); with a
+	// Project, the one folder its host may write.
 	AppsDir string
+	// HostsDir holds one folder per host (layout.go): host n keeps its
+	// apps in <HostsDir>/<n>/apps/<id> and may write only below
+	// <HostsDir>/<n>. NewPool first moves the app folders it finds in
+	// AppsDir or under the wrong host there (PlaceApps). Empty: "hosts"
+	// beside AppsDir. Unused with a Project.
+	HostsDir string
 	// MemoryBudget of each host's live apps.
 	MemoryBudget int64
 	// Command returns the command that starts one host process (its
@@ -51,6 +59,18 @@ type PoolOptions struct {
 	// HostCPUs is each host's cgroup CPU limit in cores (0: HostProcs).
 	HostCPUs float64
 	Log      *slog.Logger
+	// HostUser is the user hosts run as when this process is root: each
+	// host, once set up, chroots into its folder and becomes this user,
+	// which the pool makes the owner of the hosts' folders. Nil: nobody
+	// (65534:65534); UID 0: hosts stay root (without capabilities). Unused
+	// when this process is not root (hosts run as its user) and with a
+	// Project.
+	HostUser *sandbox.User
+	// AllowUnconfined lets hosts run without a layer of sandbox.Required
+	// (Landlock, seccomp) they could not apply, with a warning. Otherwise
+	// NewPool waits for the first host's confinement report and fails,
+	// naming the layer and the fix, when one is missing.
+	AllowUnconfined bool
 	// Project, when set, is the wrangler project the hosts run (warren
 	// serve --config); the pool then has one host, which runs all of it.
 	Project *ProjectSpec
@@ -66,7 +86,10 @@ type Pool struct {
 	restarts atomic.Int64
 	oomKills atomic.Int64
 	closed   atomic.Bool
-	reported atomic.Bool   // a host's sandbox report was logged
+	reported atomic.Bool                    // a host's sandbox report was logged
+	confined atomic.Pointer[sandbox.Report] // the last host's report, with its cgroup
+	confOnce sync.Once
+	confUp   chan struct{} // closed at the first report
 	runs     runs          // one-shot runs in flight
 	nextRun  atomic.Uint64 // the host of the next run, in turn
 }
@@ -112,6 +135,39 @@ func NewPool(opts PoolOptions) (*Pool, error) {
 	if err := os.MkdirAll(opts.AppsDir, 0o700); err != nil {
 		return nil, err
 	}
+	if opts.Project == nil {
+		if opts.HostsDir == "" {
+			opts.HostsDir = filepath.Join(filepath.Dir(opts.AppsDir), "hosts")
+		}
+		t0 := time.Now()
+		moved, err := PlaceApps(opts.AppsDir, opts.HostsDir, opts.Hosts)
+		if err != nil {
+			return nil, fmt.Errorf("place the apps' folders in their hosts' folders: %w", err)
+		}
+		if moved > 0 {
+			opts.Log.Info("app folders moved to their hosts' folders", "moved", moved, "hosts", opts.Hosts, "ms", time.Since(t0).Milliseconds())
+		}
+		if os.Geteuid() != 0 {
+			opts.HostUser = nil
+		} else if opts.HostUser == nil {
+			opts.HostUser = &sandbox.User{UID: 65534, GID: 65534}
+		}
+		if u := opts.HostUser; u != nil && u.UID != 0 {
+			t0 := time.Now()
+			for n := 0; n < opts.Hosts; n++ {
+				if err := chownTree(slotDir(opts.HostsDir, n), u.UID, u.GID); err != nil {
+					return nil, fmt.Errorf("give the hosts' folders to user %d:%d: %w", u.UID, u.GID, err)
+				}
+			}
+			if d := time.Since(t0); d > time.Second {
+				opts.Log.Info("hosts' folders given to their user", "uid", u.UID, "ms", d.Milliseconds())
+			}
+		} else {
+			opts.HostUser = nil
+		}
+	} else {
+		opts.HostUser = nil
+	}
 	if opts.HostProcs <= 0 {
 		opts.HostProcs = 1
 	}
@@ -121,7 +177,7 @@ func NewPool(opts PoolOptions) (*Pool, error) {
 	if opts.HostMemory == 0 {
 		opts.HostMemory = max(uint64(opts.MemoryBudget)*4, 512<<20)
 	}
-	p := &Pool{opts: opts}
+	p := &Pool{opts: opts, confUp: make(chan struct{})}
 	cgMech := sandbox.ProbeCgroups()
 	for i := 0; i < opts.Hosts; i++ {
 		s := &slot{p: p, n: i}
@@ -148,8 +204,47 @@ func NewPool(opts PoolOptions) (*Pool, error) {
 		s.cur = pr
 		p.slots = append(p.slots, s)
 	}
+	if err := p.checkConfinement(); err != nil {
+		p.Close()
+		return nil, err
+	}
 	return p, nil
 }
+
+// confinementWait bounds the wait for the first host's confinement report.
+const confinementWait = 30 * time.Second
+
+// checkConfinement waits for the first host's confinement report and
+// refuses a pool whose hosts lack a required layer, unless the operator
+// allowed it (then a warning).
+func (p *Pool) checkConfinement() error {
+	if p.opts.AllowUnconfined {
+		return nil // the report is logged (a warning if a layer is missing) when it comes
+	}
+	select {
+	case <-p.confUp:
+	case <-time.After(confinementWait):
+		return fmt.Errorf("the hosts did not report their confinement within %v (see their errors above); to run them without it, pass --allow-unconfined (WARREN_ALLOW_UNCONFINED=1)", confinementWait)
+	}
+	missing := p.confined.Load().Unconfined()
+	if len(missing) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("the hosts would run untrusted code without ")
+	for i, m := range missing {
+		if i > 0 {
+			b.WriteString(" and without ")
+		}
+		fmt.Fprintf(&b, "%s (%s; fix: %s)", m.Name, m.Detail, sandbox.Fix(m.Name))
+	}
+	b.WriteString("; `warren doctor` says what this machine has. To run them so anyway, pass --allow-unconfined (WARREN_ALLOW_UNCONFINED=1)")
+	return errors.New(b.String())
+}
+
+// Confinement returns the layers the hosts run with (the last host's
+// report, and its cgroup), or nil before any host reported.
+func (p *Pool) Confinement() *sandbox.Report { return p.confined.Load() }
 
 // Attach gives the pool the supervisor whose apps it runs (for the hosts'
 // calls back: code, logs, outbound fetches).
@@ -166,9 +261,18 @@ func (p *Pool) start(s *slot) (*proc, error) {
 		return nil, err
 	}
 	cmd := p.opts.Command()
-	cmd.Env = append(append(sandbox.CleanEnv(), p.opts.Env...), "WARREN_HOST_APPS="+p.opts.AppsDir, fmt.Sprintf("WARREN_HOST_MEMORY=%d", p.opts.MemoryBudget), fmt.Sprintf("GOMAXPROCS=%d", p.opts.HostProcs))
+	cmd.Env = append(append(sandbox.CleanEnv(sandbox.DisableEnv), p.opts.Env...), "WARREN_HOST_APPS="+p.appsDir(s.n), fmt.Sprintf("WARREN_HOST_MEMORY=%d", p.opts.MemoryBudget), fmt.Sprintf("GOMAXPROCS=%d", p.opts.HostProcs))
+	if u := p.opts.HostUser; u != nil {
+		// The host chroots into its folder and becomes this user as it confines itself.
+		cmd.Env = append(cmd.Env, "WARREN_HOST_ROOT="+slotDir(p.opts.HostsDir, s.n), fmt.Sprintf("WARREN_HOST_UID=%d", u.UID), fmt.Sprintf("WARREN_HOST_GID=%d", u.GID))
+	}
 	cmd.ExtraFiles = []*os.File{ctl[1], calls[1]}
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if cmd.Stdout == nil {
+		cmd.Stdout = os.Stderr
+	}
+	if cmd.Stderr == nil {
+		cmd.Stderr = os.Stderr
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	start := cmd.Start
 	if s.cg != nil {
@@ -280,11 +384,23 @@ func (p *Pool) watchConns(s *slot, pr *proc) {
 	pr.cmd.Process.Kill()
 }
 
-// slotOf places an app on one host, always the same.
+// slotOf places an app on one host, always the same (placement).
 func (p *Pool) slotOf(app string) *slot {
-	h := fnv.New32a()
-	h.Write([]byte(app))
-	return p.slots[int(h.Sum32()%uint32(len(p.slots)))]
+	return p.slots[placement(app, p.opts.Hosts)]
+}
+
+// appsDir is the folder of host n's apps: the only one it may write.
+func (p *Pool) appsDir(n int) string {
+	if p.opts.Project != nil {
+		return p.opts.AppsDir
+	}
+	return slotAppsDir(p.opts.HostsDir, n)
+}
+
+// AppDir returns the folder of app's data (its host's, layout.go): the
+// supervisor measures and removes it there.
+func (p *Pool) AppDir(app string) string {
+	return filepath.Join(p.appsDir(placement(app, p.opts.Hosts)), app)
 }
 
 // proc returns the slot's live process, waiting a little for a restart.
@@ -500,6 +616,12 @@ func (p *Pool) RunningApps() map[string]bool {
 // Stats sums the hosts' figures.
 func (p *Pool) Stats() supervisor.RunnerStats {
 	st := supervisor.RunnerStats{Hosts: int64(len(p.slots)), HostRestarts: p.restarts.Load()}
+	if rep := p.confined.Load(); rep != nil {
+		st.Confinement = map[string]bool{}
+		for _, m := range rep.Mechanisms {
+			st.Confinement[m.Name] = m.Applied
+		}
+	}
 	for _, s := range p.slots {
 		var h supervisor.RunnerStats
 		if p.ask(s, "/stats", &h) != nil {
@@ -603,7 +725,26 @@ func (p *Pool) calls(s *slot, w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(code)
 	case "/confined":
 		var rep sandbox.Report
-		if json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&rep) == nil && !p.reported.Swap(true) {
+		if json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&rep) != nil {
+			return
+		}
+		cg := sandbox.Mechanism{Name: "cgroup", Applied: s.cg != nil, Detail: "none"}
+		if s.cg != nil {
+			cg.Detail = s.cg.String()
+		}
+		rep.Add(cg)
+		p.confined.Store(&rep)
+		p.confOnce.Do(func() { close(p.confUp) })
+		if p.reported.Swap(true) {
+			return
+		}
+		if missing := rep.Unconfined(); len(missing) > 0 {
+			var names []string
+			for _, m := range missing {
+				names = append(names, m.Name)
+			}
+			p.opts.Log.Warn("HOSTS RUN UNCONFINED: untrusted code runs without "+strings.Join(names, " and ")+" (allowed by --allow-unconfined); `warren doctor` says why and what to do", "report", rep.String())
+		} else {
 			p.opts.Log.Info("host confinement", "report", rep.String())
 		}
 	case "/log":

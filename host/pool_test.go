@@ -36,6 +36,7 @@ func TestMain(m *testing.M) {
 			if os.Getenv("WARREN_HOST_TEST_NOCONFINE") == "" {
 				opts.Confine = host.Confine(opts) // tests run confined hosts, as warren serve does
 			}
+			opts.Confine = probeConfine(opts.Confine) // TestHostReachesOnlyItsApps
 			stop := startChildProfile()
 			err = host.RunChild(opts)
 			stop()

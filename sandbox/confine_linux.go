@@ -15,8 +15,9 @@ import (
 	"kernel.org/pub/linux/libs/security/libcap/psx"
 )
 
-// Confine confines the calling process for good: rlimits, capabilities, Landlock, seccomp,
-// in that order, each on every thread of the process. It is meant to be called once, by the
+// Confine confines the calling process for good: rlimits, the capability bounding set,
+// Landlock, the chroot and the user (Policy.Root, Policy.User), the remaining capabilities,
+// seccomp, in that order, each on every thread of the process. It is meant to be called once, by the
 // worker process itself, early (before it is given untrusted code, and before it starts
 // goroutines that open files). There is no way back.
 //
@@ -37,18 +38,39 @@ func Confine(p Policy) (Report, error) {
 			return r, fmt.Errorf("sandbox: read-write path %s is not a folder", d)
 		}
 	}
+	if p.Root != "" {
+		if p.User == nil || p.User.UID == 0 {
+			return r, errors.New("sandbox: Policy.Root needs a Policy.User other than root (root could leave the chroot, and psx, which drops root's capabilities, needs /proc)")
+		}
+		if fi, err := os.Stat(p.Root); err != nil || !fi.IsDir() {
+			return r, fmt.Errorf("sandbox: root folder %s: not a folder (%v)", p.Root, err)
+		}
+	}
 
 	m, err := applyRlimits(p)
 	r.Add(m)
 	if err != nil {
 		return r, err
 	}
-	m, err = dropCapabilities()
+	// The bounding set needs CAP_SETPCAP, which a change of user takes away; the other
+	// sets are emptied after it, since changing the user needs CAP_SETUID and CAP_SETGID
+	// (and the chroot CAP_SYS_CHROOT).
+	had, err := dropBoundingSet()
+	if err != nil {
+		r.Add(Mechanism{Name: "capabilities"})
+		return r, err
+	}
+	m, err = applyLandlock(p)
 	r.Add(m)
 	if err != nil {
 		return r, err
 	}
-	m, err = applyLandlock(p)
+	m, err = changeUser(p)
+	r.Add(m)
+	if err != nil {
+		return r, err
+	}
+	m, err = dropCapabilities(had)
 	r.Add(m)
 	if err != nil {
 		return r, err
@@ -121,22 +143,14 @@ func vmSize() uint64 {
 // which runs the system call on all of them). Without capabilities a worker running as
 // root cannot override file permissions, raise its rlimits, signal other users' processes,
 // load modules or change its credentials.
-func dropCapabilities() (Mechanism, error) {
+func dropCapabilities(had bool) (Mechanism, error) {
 	m := Mechanism{Name: "capabilities", Applied: true}
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	var data [2]unix.CapUserData
 	if err := unix.Capget(&hdr, &data[0]); err != nil {
 		return m, fmt.Errorf("sandbox: capget: %w", err)
 	}
-	had := data[0].Effective|data[0].Permitted|data[1].Effective|data[1].Permitted != 0
-	if had {
-		// The bounding set only matters across execve, which seccomp denies; emptied
-		// anyway, while CAP_SETPCAP is still held.
-		for c := 0; c <= unix.CAP_LAST_CAP; c++ {
-			if _, _, e := psx.Syscall6(unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0, 0); e != 0 && e != unix.EINVAL {
-				return m, fmt.Errorf("sandbox: dropping capability %d from the bounding set: %w", c, e)
-			}
-		}
+	if data[0].Effective|data[0].Permitted|data[1].Effective|data[1].Permitted != 0 {
 		hdr = unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 		data = [2]unix.CapUserData{}
 		if _, _, e := psx.Syscall3(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0); e != 0 {
@@ -147,8 +161,80 @@ func dropCapabilities() (Mechanism, error) {
 			m.Detail += ", running as root"
 		}
 		m.Detail += ")"
+	} else if had {
+		m.Detail = "all dropped on every thread (the change of user took them; the bounding set emptied before)"
 	} else {
 		m.Detail = "none held"
+	}
+	return m, nil
+}
+
+// dropBoundingSet empties the capability bounding set of every thread when the process
+// holds capabilities (it then has CAP_SETPCAP), and reports whether it held any. The
+// bounding set only matters across execve, which seccomp denies; emptied anyway.
+func dropBoundingSet() (bool, error) {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return false, fmt.Errorf("sandbox: capget: %w", err)
+	}
+	if data[0].Effective|data[0].Permitted|data[1].Effective|data[1].Permitted == 0 {
+		return false, nil
+	}
+	for c := 0; c <= unix.CAP_LAST_CAP; c++ {
+		if _, _, e := psx.Syscall6(unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0, 0); e != 0 && e != unix.EINVAL {
+			return true, fmt.Errorf("sandbox: dropping capability %d from the bounding set: %w", c, e)
+		}
+	}
+	return true, nil
+}
+
+// changeUser chroots the process into Policy.Root and makes it Policy.User, on every thread
+// (psx). A change of credentials clears the parent-death signal, so it is set again.
+func changeUser(p Policy) (Mechanism, error) {
+	m := Mechanism{Name: "user"}
+	if p.Root != "" {
+		if err := unix.Chroot(p.Root); err != nil {
+			return m, fmt.Errorf("sandbox: chroot %s: %w", p.Root, err)
+		}
+		if err := unix.Chdir("/"); err != nil {
+			return m, fmt.Errorf("sandbox: chdir / in the chroot: %w", err)
+		}
+	}
+	var pdeath int32
+	unix.Prctl(unix.PR_GET_PDEATHSIG, uintptr(unsafe.Pointer(&pdeath)), 0, 0, 0)
+	if u := p.User; u != nil && (os.Getuid() != u.UID || os.Geteuid() != u.UID || os.Getgid() != u.GID || os.Getegid() != u.GID) {
+		if u.UID == 0 {
+			return m, errors.New("sandbox: Policy.User is root")
+		}
+		// Go's syscall package changes the ids of every thread (through the C library's
+		// broadcast in a cgo build), without /proc, which psx needs and a chroot hides.
+		// The group first: setresgid needs CAP_SETGID, which setresuid takes away.
+		if err := syscall.Setgroups(nil); err != nil {
+			return m, fmt.Errorf("sandbox: setgroups: %w", err)
+		}
+		if err := syscall.Setresgid(u.GID, u.GID, u.GID); err != nil {
+			return m, fmt.Errorf("sandbox: setresgid %d: %w", u.GID, err)
+		}
+		if err := syscall.Setresuid(u.UID, u.UID, u.UID); err != nil {
+			return m, fmt.Errorf("sandbox: setresuid %d: %w", u.UID, err)
+		}
+		// The parent-death signal is per thread, and any thread that has it gets the
+		// process killed with its parent: setting it on this one is enough.
+		if pdeath != 0 {
+			if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(pdeath), 0, 0, 0); err != nil {
+				return m, fmt.Errorf("sandbox: prctl(PR_SET_PDEATHSIG) after the change of user: %w", err)
+			}
+		}
+	}
+	uid, gid := os.Geteuid(), os.Getegid()
+	m.Applied = uid != 0 && os.Getuid() != 0
+	m.Detail = fmt.Sprintf("uid %d, gid %d", uid, gid)
+	if !m.Applied {
+		m.Detail += ": runs as root (capabilities dropped)"
+	}
+	if p.Root != "" {
+		m.Detail += ", chrooted into " + p.Root
 	}
 	return m, nil
 }
@@ -190,4 +276,24 @@ func seccompAvailable() (bool, string) {
 	default:
 		return false, fmt.Sprintf("seccomp(SECCOMP_GET_ACTION_AVAIL): %v", e)
 	}
+}
+
+// Available reports, without confining anything, which layers this kernel offers (landlock
+// with its ABI, seccomp) and whether this process may make cgroups: what Confine and
+// CgroupFor would find (warren doctor).
+func Available() []Mechanism {
+	ll := Mechanism{Name: "landlock"}
+	if abi, why := landlockABI(); abi > 0 {
+		ll.Applied, ll.Detail = true, fmt.Sprintf("ABI %d", abi)
+		ll.Missing = strings.Join(landlockMissing(abi), "; ")
+	} else {
+		ll.Detail = why
+	}
+	sc := Mechanism{Name: "seccomp", Detail: "filters with SECCOMP_RET_ERRNO and TSYNC"}
+	if ok, why := seccompAvailable(); ok {
+		sc.Applied = true
+	} else {
+		sc.Detail = why
+	}
+	return []Mechanism{ll, sc, ProbeCgroups()}
 }

@@ -46,3 +46,12 @@ func (c *Cgroup) Remove() error                { return nil }
 
 // ProbeCgroups reports that there are no cgroups outside Linux.
 func ProbeCgroups() Mechanism { return Mechanism{Name: "cgroup", Detail: errNotLinux.Error()} }
+
+// Available reports that no layer exists outside Linux.
+func Available() []Mechanism {
+	var out []Mechanism
+	for _, n := range []string{"landlock", "seccomp", "cgroup"} {
+		out = append(out, Mechanism{Name: n, Detail: errNotLinux.Error()})
+	}
+	return out
+}

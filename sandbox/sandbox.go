@@ -39,6 +39,17 @@ type Policy struct {
 	// write, truncate and remove files and folders in. They must exist.
 	ReadWrite []string
 
+	// User, when set, is the user the process becomes (all threads: supplementary groups
+	// dropped, real, effective and saved ids set). It needs the process to start as root (or
+	// with CAP_SETUID and CAP_SETGID); a process already running as that user is left as it
+	// is.
+	User *User
+	// Root, when set, is a folder the process is chrooted into, after Landlock (so the paths
+	// of the Policy are the ones outside) and before it changes its user: it then sees
+	// nothing else of the file system, even by permission bits. It needs the process to start
+	// as root (CAP_SYS_CHROOT), and is useful only with User (root could leave it).
+	Root string
+
 	// MaxAddressSpace is RLIMIT_AS in bytes (0: unchanged). It bounds address space, not
 	// memory: a Go process maps about 1.2 GiB as it starts, and, built with cgo (the
 	// default where gcc is installed), 8 MiB more per OS thread for its stack and, unless
@@ -54,6 +65,11 @@ type Policy struct {
 	MaxProcesses uint64
 }
 
+// User is a numeric user and group.
+type User struct {
+	UID, GID int
+}
+
 // DefaultReadOnly returns the read-only paths a Go host process needs after it has started:
 // its own executable, the time zone database (time.Local is loaded lazily), and the
 // random and null devices (SQLite's unix VFS reads /dev/urandom).
@@ -67,7 +83,7 @@ func DefaultReadOnly() []string {
 
 // Mechanism is one confinement layer and what became of it.
 type Mechanism struct {
-	Name    string `json:"name"`              // landlock, seccomp, rlimits, capabilities, cgroup
+	Name    string `json:"name"`              // landlock, seccomp, rlimits, capabilities, user, cgroup
 	Applied bool   `json:"applied"`           // false: not available on this machine
 	Detail  string `json:"detail"`            // what was applied, or why it is not available
 	Missing string `json:"missing,omitempty"` // applied, but parts the kernel does not have
@@ -121,6 +137,56 @@ func (r Report) String() string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// Required are the layers without which a host must not run untrusted code unless the
+// operator says so (warren serve --allow-unconfined): the file system and system call walls.
+var Required = []string{"landlock", "seccomp"}
+
+// Unconfined returns the Required layers that the report does not show applied (absent
+// from it, or not available).
+func (r Report) Unconfined() []Mechanism {
+	var out []Mechanism
+	for _, name := range Required {
+		m, ok := r.Get(name)
+		if !ok {
+			m = Mechanism{Name: name, Detail: "not reported"}
+		}
+		if !m.Applied {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Fix says what gives this machine a missing layer.
+func Fix(layer string) string {
+	switch layer {
+	case "landlock":
+		return "run a kernel with Landlock (Linux 5.13 or later built with CONFIG_SECURITY_LANDLOCK=y, with landlock in the lsm= boot parameter or CONFIG_LSM; check: cat /sys/kernel/security/lsm)"
+	case "seccomp":
+		return "run a kernel with seccomp filters (CONFIG_SECCOMP_FILTER=y, Linux 4.14 or later), and outside a container whose own seccomp profile refuses the seccomp system call"
+	case "cgroup":
+		return "run warren serve as root with the cgroup v1 memory, cpu and pids controllers, or on cgroup v2 with the memory, cpu and pids controllers delegated to its cgroup (systemd: Delegate=yes)"
+	case "user":
+		return "run warren serve as root (it starts the hosts as --host-user), or as a user of its own"
+	}
+	return ""
+}
+
+// DisableEnv names layers (comma-separated: landlock, seccomp) that Confine skips and
+// reports NOT AVAILABLE, as on a kernel without them: for tests of what happens then
+// (warren serve refusing to start). A host is given it only through its parent.
+const DisableEnv = "WARREN_SANDBOX_DISABLE"
+
+// disabled reports whether DisableEnv names layer.
+func disabled(layer string) bool {
+	for _, l := range strings.Split(os.Getenv(DisableEnv), ",") {
+		if strings.TrimSpace(l) == layer {
+			return true
+		}
+	}
+	return false
 }
 
 // safeEnv are the variables CleanEnv always passes on when they are set: time zone, locale

@@ -58,6 +58,7 @@ var (
 	descHosts        = prometheus.NewDesc("warren_hosts", "Host processes running apps (0 with --isolation=inprocess).", nil, nil)
 	descHostRestarts = prometheus.NewDesc("warren_host_restarts_total", "Host processes restarted after they crashed or were killed.", nil, nil)
 	descHostRSS      = prometheus.NewDesc("warren_hosts_resident_memory_bytes", "Resident memory of all host processes (0 with --isolation=inprocess).", nil, nil)
+	descConfinement  = prometheus.NewDesc("warren_host_confinement", "1 when the hosts run with this confinement layer, 0 when without (docs/SECURITY.md, \"Host confinement\"); absent with --isolation=inprocess.", []string{"layer"}, nil)
 	descAppReq       = prometheus.NewDesc("warren_app_requests_total", "Requests per app since start (top apps; the rest under app=\"_other\").", []string{"app"}, nil)
 	descAppErr       = prometheus.NewDesc("warren_app_errors_total", "Failed requests per app since start (top apps; the rest under app=\"_other\").", []string{"app"}, nil)
 	descAppCPU       = prometheus.NewDesc("warren_app_cpu_seconds_total", "JavaScript CPU time per app since start (top apps; the rest under app=\"_other\").", []string{"app"}, nil)
@@ -65,7 +66,7 @@ var (
 
 // Describe implements prometheus.Collector.
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descApps, descHosts, descHostRestarts, descHostRSS, descLive, descIsolates, descIsolatesNew, descCold, descEvict, descRate, descAppReq, descAppErr, descAppCPU} {
+	for _, d := range []*prometheus.Desc{descApps, descHosts, descHostRestarts, descHostRSS, descLive, descIsolates, descIsolatesNew, descCold, descEvict, descRate, descConfinement, descAppReq, descAppErr, descAppCPU} {
 		ch <- d
 	}
 }
@@ -94,6 +95,13 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descHostRestarts, prometheus.CounterValue, float64(st.HostRestarts))
 	ch <- prometheus.MustNewConstMetric(descHostRSS, prometheus.GaugeValue, float64(st.HostRSS))
 	ch <- prometheus.MustNewConstMetric(descRate, prometheus.CounterValue, float64(m.rateLimited.Load()))
+	for layer, on := range st.Confinement {
+		v := 0.0
+		if on {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(descConfinement, prometheus.GaugeValue, v, layer)
+	}
 	sort.Slice(rows, func(i, j int) bool {
 		if rows[i].req != rows[j].req {
 			return rows[i].req > rows[j].req

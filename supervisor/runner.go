@@ -62,4 +62,8 @@ type RunnerStats struct {
 	Live, ColdStarts, Evictions, LoaderWorkers, Isolates int64
 	Hosts, HostRestarts                                  int64
 	HostRSS                                              int64 // bytes, all host processes
+	// Confinement is, per layer of the hosts' sandbox (landlock, seccomp,
+	// rlimits, capabilities, cgroup...), whether it is applied; nil when
+	// apps do not run in hosts.
+	Confinement map[string]bool
 }

@@ -487,6 +487,9 @@ func (s *Supervisor) loadApps() error {
 
 func (s *Supervisor) newApp(id, parent string) *app {
 	a := &app{id: id, parentID: parent, dir: filepath.Join(s.opts.Dir, "apps", id), logs: newLogRing(s.opts.LogLines)}
+	if r, ok := s.runner.(interface{ AppDir(id string) string }); ok {
+		a.dir = r.AppDir(id) // host.Pool: the folder of the app's host
+	}
 	a.rate.limit = func() int { return s.quotasOf(a).RequestsPerMinute }
 	return a
 }

@@ -31,7 +31,7 @@ var connEnv = [][2]string{
 }
 
 // commandOrder is the order of the commands in the help.
-var commandOrder = []string{"serve", "run", "deploy", "apps", "versions", "logs", "usage", "rollback", "rm", "load", "completion", "version", "help"}
+var commandOrder = []string{"serve", "doctor", "run", "deploy", "apps", "versions", "logs", "usage", "rollback", "rm", "load", "completion", "version", "help"}
 
 var commandHelps = map[string]commandHelp{
 	"serve": {Usage: "warren serve [flags]",
@@ -55,7 +55,14 @@ var commandHelps = map[string]commandHelp{
 			{"WARREN_ISOLATION", "as --isolation"},
 			{"WARREN_HOSTS", "as --hosts"},
 			{"WARREN_HOST_PROCS", "GOMAXPROCS of each host process (default 1 for apps, every core for a --config project)"},
+			{"WARREN_HOST_USER", "as --host-user"},
+			{"WARREN_ALLOW_UNCONFINED", "1: as --allow-unconfined"},
 		}},
+	"doctor": {Usage: "warren doctor [--host-user U] [--allow-unconfined]",
+		Summary: "Print, for this machine, each confinement layer of the host processes (does the kernel offer it? did a\n" +
+			"test host, started as warren serve starts one, apply it?), the cgroups, the hosts' user, whether\n" +
+			"warren serve --isolation=process would start, and what to do. Exit status 1 when it would refuse.",
+		Env: [][2]string{{"WARREN_HOST_USER", "as --host-user"}, {"WARREN_ALLOW_UNCONFINED", "1: as --allow-unconfined"}}},
 	"run": {Usage: "warren run FILE [--path /x] [--method GET] [--json]",
 		Summary: "Run FILE (.js or .ts, or a .json bundle) once as a Dynamic Worker, in this process, and print\nits response and console output.",
 		Args:    "file"},
@@ -171,6 +178,8 @@ func commandFlags(name string) []string {
 		err = (&RunCommand{Stdout: fc, Stderr: fc}).ParseFlags([]string{"-h"})
 	case "load":
 		err = (&LoadCommand{Stdout: fc, Stderr: fc}).ParseFlags([]string{"-h"})
+	case "doctor":
+		err = (&DoctorCommand{Stdout: fc, Stderr: fc}).ParseFlags([]string{"-h"})
 	default:
 		if _, ok := adminCommands[name]; ok {
 			err = (&AdminCommand{Name: name, Stdout: fc, Stderr: fc}).ParseFlags([]string{"-h"})

@@ -45,6 +45,10 @@ Usage:
         Settings also come from WARREN_LISTEN, WARREN_DATA, WARREN_ADMIN_TOKEN,
         WARREN_ADMIN_TOKEN_FILE, WARREN_DOMAIN, WARREN_EGRESS and WARREN_CONFIG;
         warren serve --help lists them all.
+  warren doctor [--host-user U] [--allow-unconfined]
+        Check how this machine confines the host processes (Landlock, seccomp,
+        cgroups, the hosts' user) and whether warren serve would start; exit 1
+        when it would refuse.
   warren run FILE [--path /x] [--method GET] [--json]
         Run FILE (.js or .ts, or a .json bundle) once as a Dynamic Worker and
         print its response and console output.
@@ -123,6 +127,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return c.Run(ctx)
 	case "load":
 		c := &LoadCommand{Stdout: stdout, Stderr: flagOut}
+		if err := c.ParseFlags(args[1:]); err != nil {
+			return err
+		}
+		c.Stderr = stderr
+		return c.Run(ctx)
+	case "doctor":
+		c := &DoctorCommand{Stdout: stdout, Stderr: flagOut}
 		if err := c.ParseFlags(args[1:]); err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/user"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -24,6 +25,7 @@ import (
 	"github.com/warrenhq/warren/host"
 	"github.com/warrenhq/warren/js/quickjs"
 	"github.com/warrenhq/warren/loader"
+	"github.com/warrenhq/warren/sandbox"
 	"github.com/warrenhq/warren/supervisor"
 	"github.com/warrenhq/warren/worker"
 )
@@ -53,9 +55,15 @@ type ServeCommand struct {
 	// "inprocess".
 	Isolation string
 	// Hosts is the number of host processes with --isolation=process.
-	Hosts  int
-	Stdout io.Writer
-	Stderr io.Writer
+	Hosts int
+	// AllowUnconfined starts the hosts even when the machine lacks a
+	// confinement layer (Landlock, seccomp), with a warning.
+	AllowUnconfined bool
+	// HostUser is the user the hosts run as when the server runs as root:
+	// a name or uid[:gid] ("" or "nobody": 65534; "root": they stay root).
+	HostUser string
+	Stdout   io.Writer
+	Stderr   io.Writer
 
 	// Ready, if set, receives the bound address once the server listens.
 	Ready func(addr string)
@@ -80,6 +88,8 @@ func (c *ServeCommand) ParseFlags(args []string) error {
 	}
 	fs.StringVar(&c.Isolation, "isolation", envOr("WARREN_ISOLATION", defIso), `where apps run: "process" (a pool of confined host processes; the default on Linux) or "inprocess" (in this process: for development and embedding) (WARREN_ISOLATION)`)
 	fs.IntVar(&c.Hosts, "hosts", envInt("WARREN_HOSTS", max(runtime.NumCPU(), 2)), "host processes with --isolation=process (WARREN_HOSTS)")
+	fs.BoolVar(&c.AllowUnconfined, "allow-unconfined", os.Getenv("WARREN_ALLOW_UNCONFINED") == "1", "with --isolation=process, start even if this machine cannot confine the hosts with Landlock or seccomp (a loud warning instead of a refusal; `warren doctor` says what is missing) (WARREN_ALLOW_UNCONFINED=1)")
+	fs.StringVar(&c.HostUser, "host-user", envOr("WARREN_HOST_USER", "nobody"), "when run as root, the user the host processes run as, chrooted into their own folders (a name, or uid[:gid]; \"root\" keeps them root, without capabilities) (WARREN_HOST_USER)")
 	if err := fs.Parse(args); err != nil {
 		return parseError(err)
 	}
@@ -103,6 +113,9 @@ func (c *ServeCommand) ParseFlags(args []string) error {
 	}
 	if c.Hosts < 1 || c.Hosts > 256 {
 		return fmt.Errorf("--hosts must be 1 to 256, not %d", c.Hosts)
+	}
+	if _, err := hostUser(c.HostUser); err != nil {
+		return err
 	}
 	if c.Egress != "none" && c.Egress != "public" {
 		return fmt.Errorf("--egress must be none or public, not %q", c.Egress)
@@ -178,7 +191,7 @@ func (c *ServeCommand) Run(ctx context.Context) error {
 		// The one host is all the project has: it may use every core
 		// (WARREN_HOST_PROCS overrides; docs/DECISIONS.md).
 		procs := hostProcs(runtime.NumCPU())
-		pool, err := host.NewPool(host.PoolOptions{AppsDir: c.Data, MemoryBudget: int64(c.AppMemoryMB) << 20, Log: log, HostProcs: procs,
+		pool, err := host.NewPool(host.PoolOptions{AppsDir: c.Data, MemoryBudget: int64(c.AppMemoryMB) << 20, Log: log, HostProcs: procs, AllowUnconfined: c.AllowUnconfined,
 			Project: &host.ProjectSpec{Config: cfg, Code: code, Outbound: out, Logs: projectLogs(log)}})
 		if err != nil {
 			return fmt.Errorf("start the project in a host process: %w (use --isolation=inprocess to run it in this process)", err)
@@ -202,12 +215,19 @@ func (c *ServeCommand) Run(ctx context.Context) error {
 			Egress: supervisor.PublicEgress, MemoryBudget: int64(c.AppMemoryMB) << 20, Log: log}
 		var pool *host.Pool
 		if c.Isolation == "process" {
-			pool, err = host.NewPool(host.PoolOptions{Hosts: c.Hosts, AppsDir: filepath.Join(c.Data, "apps"), HostProcs: hostProcs(1),
+			hu, _ := hostUser(c.HostUser)
+			if hu != nil && hu.UID == 0 && os.Geteuid() == 0 {
+				log.Warn("--host-user root: the hosts run as root (without capabilities), not as a user of their own")
+			}
+			pool, err = host.NewPool(host.PoolOptions{Hosts: c.Hosts, AppsDir: filepath.Join(c.Data, "apps"), HostsDir: filepath.Join(c.Data, "hosts"), HostProcs: hostProcs(1), AllowUnconfined: c.AllowUnconfined, HostUser: hu,
 				MemoryBudget: int64(c.AppMemoryMB) << 20 / int64(c.Hosts), Log: log})
 			if err != nil {
 				return fmt.Errorf("start the host processes: %w (use --isolation=inprocess to run apps in this process)", err)
 			}
 			opts.Runner = pool
+		} else if _, err := host.PlaceApps(filepath.Join(c.Data, "apps"), filepath.Join(c.Data, "hosts"), 0); err != nil {
+			// Apps last run in host processes: their folders come back to <data>/apps.
+			return fmt.Errorf("move the apps' folders out of the hosts' folders: %w", err)
 		}
 		sup, err := supervisor.New(opts)
 		if err != nil {
@@ -281,4 +301,44 @@ func (c *ServeCommand) adminToken(log *slog.Logger) (string, error) {
 	fmt.Fprintf(c.Stderr, "\nAdmin token (saved in %s; shown only this once):\n\n    %s\n\nUse it as: export WARREN_ADMIN_TOKEN=%s\n\n", path, tok, tok)
 	log.Info("admin token generated", "file", path)
 	return tok, nil
+}
+
+// hostUser resolves --host-user: a user name (its uid and primary group),
+// or uid[:gid] (gid defaults to uid); nobody is 65534:65534 where the
+// system has no such user.
+func hostUser(v string) (*sandbox.User, error) {
+	if v == "" {
+		v = "nobody"
+	}
+	if id, gid, ok := strings.Cut(v, ":"); ok || isDigits(v) {
+		uid, err1 := strconv.Atoi(id)
+		g := uid
+		var err2 error
+		if ok {
+			g, err2 = strconv.Atoi(gid)
+		}
+		if err1 != nil || err2 != nil || uid < 0 || g < 0 {
+			return nil, fmt.Errorf("--host-user must be a user name or uid[:gid], not %q", v)
+		}
+		return &sandbox.User{UID: uid, GID: g}, nil
+	}
+	u, err := user.Lookup(v)
+	if err != nil {
+		if v == "nobody" {
+			return &sandbox.User{UID: 65534, GID: 65534}, nil
+		}
+		return nil, fmt.Errorf("--host-user %q: %w (create it, e.g. useradd --system --no-create-home %s, or give uid:gid)", v, err, v)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return &sandbox.User{UID: uid, GID: gid}, nil
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
