@@ -41,9 +41,17 @@ type Server struct {
 	Limits warren.Limits
 	// Outbound is the egress policy for one-shot runs (nil: deny).
 	Outbound *worker.Outbound
-	// Runs, when set, runs one-shot code (host.Pool: in a host process);
-	// otherwise it runs in this process on Loader.
+	// Runs, when set, runs one-shot code (host.Pool: in a host process of
+	// its own, never one that holds apps); otherwise it runs in this
+	// process on Loader.
 	Runs OneShotRunner
+	// RunAPI says who may use POST /api/v1/run: RunAPIToken (the zero
+	// value: a caller with the admin token or RunToken), RunAPIOpen (anyone
+	// who reaches the listener) or RunAPIOff (no one).
+	RunAPI RunAccess
+	// RunToken, when set, is a second bearer token that allows one-shot
+	// runs (and nothing else); the admin token allows them too.
+	RunToken string
 	// MaxConcurrentRuns bounds one-shot runs in flight (each holds an
 	// isolate); past it, runs get 503 with Retry-After. Zero means
 	// DefaultMaxConcurrentRuns.
@@ -69,6 +77,25 @@ type Server struct {
 // response, with the code's logs to sink.
 type OneShotRunner interface {
 	RunOnce(ctx context.Context, lc *worker.LoadCode, req *http.Request, sink worker.LogSink) (*http.Response, error)
+}
+
+// RunAccess says who may use POST /api/v1/run.
+type RunAccess string
+
+// Run API modes (warren serve --run-api).
+const (
+	RunAPIToken RunAccess = "token" // the admin token or the run token (the default; also "")
+	RunAPIOpen  RunAccess = "open"  // anyone who reaches the listener
+	RunAPIOff   RunAccess = "off"   // no one: the route answers 404
+)
+
+// ParseRunAccess reads a --run-api value.
+func ParseRunAccess(v string) (RunAccess, error) {
+	switch a := RunAccess(v); a {
+	case RunAPIToken, RunAPIOpen, RunAPIOff:
+		return a, nil
+	}
+	return "", fmt.Errorf("--run-api must be token, open or off, not %q", v)
 }
 
 // DefaultMaxConcurrentRuns is the default of Server.MaxConcurrentRuns.
@@ -201,8 +228,33 @@ type Envelope struct {
 	DurationMs   float64             `json:"durationMs"`
 }
 
+// runAllowed answers a run the server's RunAPI refuses, and reports
+// whether the caller may run code; authenticated says the caller gave a
+// valid token (it then gets errors in full).
+func (s *Server) runAllowed(w http.ResponseWriter, r *http.Request) (ok, authenticated bool) {
+	authenticated = bearer(r, s.AdminToken) || bearer(r, s.RunToken)
+	switch s.RunAPI {
+	case RunAPIOff:
+		respond.Error(w, &warren.Error{Code: warren.CodeNotFound, Message: "the run API is off on this server",
+			Hint: "the operator turns it on with warren serve --run-api=token (callers then need a token) or --run-api=open"})
+		return false, false
+	case RunAPIOpen:
+		return true, authenticated
+	}
+	if !authenticated {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="warren"`)
+		respond.Error(w, &warren.Error{Code: warren.CodeUnauthorized, Message: "the run API needs a token: it runs any code it is sent",
+			Hint: "send Authorization: Bearer <token>, the admin token (WARREN_ADMIN_TOKEN, or the admin.token file in the data folder) or the run token (--run-token-file); an operator who wants anyone to run code starts the server with --run-api=open"})
+		return false, false
+	}
+	return true, true
+}
+
 func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	if ok, _ := s.runAllowed(w, r); !ok {
+		return
+	}
 	// The body is read before a run slot is taken, so slow uploads hold
 	// connections (bounded by the server's read timeout), not run slots.
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRunBody))

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -54,13 +55,22 @@ type PoolOptions struct {
 	// Project, when set, is the wrangler project the hosts run (warren
 	// serve --config); the pool then has one host, which runs all of it.
 	Project *ProjectSpec
+	// RunHosts is the number of host processes of one-shot runs (RunOnce),
+	// apart from the apps' hosts: a run never shares a process with an
+	// app. 0: 1; negative: none (RunOnce then fails). A project's pool
+	// has none.
+	RunHosts int
+	// RunsDir is the one folder the run hosts may write (their temporary
+	// files); it holds no app's data. Empty: "runs" beside AppsDir.
+	RunsDir string
 }
 
 // Pool is a supervisor.Runner that runs apps in host processes. Bind it
 // to the supervisor with Attach before serving.
 type Pool struct {
-	opts  PoolOptions
-	slots []*slot
+	opts     PoolOptions
+	slots    []*slot // the apps' hosts
+	runSlots []*slot // the hosts of one-shot runs, which never hold an app
 
 	sup      atomic.Pointer[supervisor.Supervisor]
 	restarts atomic.Int64
@@ -75,6 +85,7 @@ type Pool struct {
 type slot struct {
 	p   *Pool
 	n   int
+	run bool            // a host of one-shot runs
 	cg  *sandbox.Cgroup // nil where cgroups are not available
 	mu  sync.Mutex
 	cur *proc
@@ -121,10 +132,26 @@ func NewPool(opts PoolOptions) (*Pool, error) {
 	if opts.HostMemory == 0 {
 		opts.HostMemory = max(uint64(opts.MemoryBudget)*4, 512<<20)
 	}
+	runHosts := opts.RunHosts
+	switch {
+	case opts.Project != nil || runHosts < 0:
+		runHosts = 0
+	case runHosts == 0:
+		runHosts = 1
+	}
+	if runHosts > 0 {
+		if opts.RunsDir == "" {
+			opts.RunsDir = filepath.Join(filepath.Dir(filepath.Clean(opts.AppsDir)), "runs")
+		}
+		if err := os.MkdirAll(opts.RunsDir, 0o700); err != nil {
+			return nil, err
+		}
+	}
 	p := &Pool{opts: opts}
 	cgMech := sandbox.ProbeCgroups()
-	for i := 0; i < opts.Hosts; i++ {
-		s := &slot{p: p, n: i}
+	// Hosts 0 to Hosts-1 run apps; the ones after them, runs.
+	for i := 0; i < opts.Hosts+runHosts; i++ {
+		s := &slot{p: p, n: i, run: i >= opts.Hosts}
 		if cgMech.Applied {
 			cg, err := sandbox.CgroupFor(fmt.Sprintf("host-%d-%d", os.Getpid(), i), sandbox.CgroupLimits{MemoryBytes: opts.HostMemory, CPUs: opts.HostCPUs, MaxPids: 4096})
 			if err != nil {
@@ -146,7 +173,11 @@ func NewPool(opts PoolOptions) (*Pool, error) {
 			return nil, err
 		}
 		s.cur = pr
-		p.slots = append(p.slots, s)
+		if s.run {
+			p.runSlots = append(p.runSlots, s)
+		} else {
+			p.slots = append(p.slots, s)
+		}
 	}
 	return p, nil
 }
@@ -166,7 +197,11 @@ func (p *Pool) start(s *slot) (*proc, error) {
 		return nil, err
 	}
 	cmd := p.opts.Command()
-	cmd.Env = append(append(sandbox.CleanEnv(), p.opts.Env...), "WARREN_HOST_APPS="+p.opts.AppsDir, fmt.Sprintf("WARREN_HOST_MEMORY=%d", p.opts.MemoryBudget), fmt.Sprintf("GOMAXPROCS=%d", p.opts.HostProcs))
+	dir := p.opts.AppsDir
+	if s.run {
+		dir = p.opts.RunsDir // a run host sees no app's data
+	}
+	cmd.Env = append(append(sandbox.CleanEnv(), p.opts.Env...), "WARREN_HOST_APPS="+dir, fmt.Sprintf("WARREN_HOST_MEMORY=%d", p.opts.MemoryBudget), fmt.Sprintf("GOMAXPROCS=%d", p.opts.HostProcs))
 	cmd.ExtraFiles = []*os.File{ctl[1], calls[1]}
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -515,6 +550,12 @@ func (p *Pool) Stats() supervisor.RunnerStats {
 		st.Isolates += h.Isolates
 		st.HostRSS += rss(pr.cmd.Process.Pid)
 	}
+	for _, s := range p.runSlots {
+		s.mu.Lock()
+		pr := s.cur
+		s.mu.Unlock()
+		st.HostRSS += rss(pr.cmd.Process.Pid)
+	}
 	return st
 }
 
@@ -522,6 +563,17 @@ func (p *Pool) Stats() supervisor.RunnerStats {
 func (p *Pool) PIDs() []int {
 	var out []int
 	for _, s := range p.slots {
+		s.mu.Lock()
+		out = append(out, s.cur.cmd.Process.Pid)
+		s.mu.Unlock()
+	}
+	return out
+}
+
+// RunPIDs returns the process ids of the hosts of one-shot runs.
+func (p *Pool) RunPIDs() []int {
+	var out []int
+	for _, s := range p.runSlots {
 		s.mu.Lock()
 		out = append(out, s.cur.cmd.Process.Pid)
 		s.mu.Unlock()
@@ -537,7 +589,7 @@ func (p *Pool) Close() {
 	if p.closed.Swap(true) {
 		return
 	}
-	for _, s := range p.slots {
+	for _, s := range append(p.slots[:len(p.slots):len(p.slots)], p.runSlots...) {
 		s.mu.Lock()
 		pr := s.cur
 		s.mu.Unlock()

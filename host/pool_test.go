@@ -370,7 +370,7 @@ func TestRunsInHosts(t *testing.T) {
 		done <- err
 	}()
 	<-started
-	for _, pid := range pool.PIDs() {
+	for _, pid := range pool.RunPIDs() {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 	if err := <-done; warren.ErrorCode(err) != warren.CodeUnavailable {
@@ -378,6 +378,69 @@ func TestRunsInHosts(t *testing.T) {
 	}
 	if n := host.RunsInFlight(pool); n != 0 {
 		t.Fatalf("%d runs still registered after their host died", n)
+	}
+}
+
+// One-shot runs (anyone's code, with the run API open) never run in a host
+// that holds tenant apps: they have hosts of their own, apart from the
+// apps' processes.
+func TestRunsNeverOnAppHosts(t *testing.T) {
+	s, pool := newPoolSup(t, 2)
+	onA, onB := host.OneAppPerHost(pool)
+	for _, id := range []string{onA, onB} { // both app hosts hold a live app
+		deploy(t, s, id, counter)
+		if code, body := do(s, "POST", id, "/?k=a"); code != 200 || body != "ok" {
+			t.Fatalf("%s: %d %s", id, code, body)
+		}
+	}
+	src := `export default { async fetch() { await new Promise(r => setTimeout(r, 400)); return new Response("slept") } }`
+	const runs = 4
+	var wg sync.WaitGroup
+	errs := make(chan error, runs)
+	for i := 0; i < runs; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := pool.RunOnce(context.Background(), &worker.LoadCode{Code: warren.SingleModule("run.js", src), Outbound: worker.DenyAll}, httptest.NewRequest("GET", "http://localhost/", nil), nil)
+			if err != nil {
+				errs <- err
+				return
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if string(b) != "slept" {
+				errs <- fmt.Errorf("run answered %q", b)
+			}
+		}()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		on, n := host.RunsOnAppHosts(pool)
+		if on > 0 {
+			t.Errorf("%d of %d runs in flight are on a host that runs apps", on, n)
+			break
+		}
+		if n == runs || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	apps := map[int]bool{}
+	for _, pid := range pool.PIDs() {
+		apps[pid] = true
+	}
+	if len(pool.RunPIDs()) == 0 {
+		t.Fatal("the pool has no host for runs")
+	}
+	for _, pid := range pool.RunPIDs() {
+		if apps[pid] {
+			t.Errorf("run host %d is also an apps host (%v)", pid, pool.PIDs())
+		}
 	}
 }
 

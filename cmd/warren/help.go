@@ -54,6 +54,8 @@ var commandHelps = map[string]commandHelp{
 			{"WARREN_APP_MEMORY_MB", "as --app-memory"},
 			{"WARREN_ISOLATION", "as --isolation"},
 			{"WARREN_HOSTS", "as --hosts"},
+			{"WARREN_RUN_API", "as --run-api"},
+			{"WARREN_RUN_TOKEN_FILE", "as --run-token-file"},
 			{"WARREN_HOST_PROCS", "GOMAXPROCS of each host process (default 1 for apps, every core for a --config project)"},
 		}},
 	"run": {Usage: "warren run FILE [--path /x] [--method GET] [--json]",
