@@ -252,8 +252,21 @@ func (s *Server) runAllowed(w http.ResponseWriter, r *http.Request) (ok, authent
 
 func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	if ok, _ := s.runAllowed(w, r); !ok {
+	rid := respond.NewRequestID()
+	w.Header().Set(respond.RequestIDHeader, rid)
+	ok, authenticated := s.runAllowed(w, r)
+	if !ok {
 		return
+	}
+	// An anonymous caller (--run-api=open) gets a failure's code and the
+	// request id; its text (Go errors, paths) goes to the server's log. A
+	// caller with a token gets it whole, stack included.
+	shown := func(err error) *warren.Error {
+		e := respond.AsError(err)
+		if authenticated {
+			return e
+		}
+		return respond.Public(e)
 	}
 	// The body is read before a run slot is taken, so slow uploads hold
 	// connections (bounded by the server's read timeout), not run slots.
@@ -328,19 +341,20 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 	}
 	env := Envelope{Logs: logs}
 	if err != nil {
-		s.Log.Info("run failed", "error", err.Error(), "code", warren.ErrorCode(err))
+		s.Log.Info("run failed", "error", err.Error(), "code", warren.ErrorCode(err), "requestId", rid)
 		if !envelope {
-			respond.Error(w, err)
+			respond.ErrorWithID(w, shown(err), rid)
 			return
 		}
 		mu.Lock()
 		env.Logs = logs
 		mu.Unlock()
-		env.Error = respond.AsError(err)
+		env.Error = shown(err)
 		env.DurationMs = msSince(start)
 		respond.JSON(w, statusOf(env.Error.Code), env)
 		return
 	}
+	resp.Header.Del(respond.RequestIDHeader) // the platform's, not the code's
 	if !envelope {
 		if err := respond.Copy(w, resp); err != nil {
 			// The body failed halfway: end the connection so the client
@@ -359,7 +373,8 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 	}
 	env.Status, env.Headers = resp.StatusCode, resp.Header
 	if err != nil {
-		env.Error = respond.AsError(err)
+		s.Log.Info("run failed", "error", err.Error(), "code", warren.ErrorCode(err), "requestId", rid)
+		env.Error = shown(err)
 	}
 	if utf8.Valid(b) {
 		env.Body = string(b)

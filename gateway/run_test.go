@@ -58,3 +58,22 @@ func TestRunAPIAccess(t *testing.T) {
 		t.Error("--run-api=public accepted")
 	}
 }
+
+// A run's failure reaches a caller with a token whole (message, stack);
+// an anonymous caller of an open run API gets its code and a request id.
+func TestRunErrorsByCaller(t *testing.T) {
+	thrower := `export default { fetch() { throw new TypeError("detail-for-the-author") } }`
+	base := runServer(t, gateway.RunAPIOpen)
+	code, body, h := call(t, "POST", base+"/api/v1/run", token, "", "application/javascript", thrower)
+	if code != 500 || !strings.Contains(body, "detail-for-the-author") || !strings.Contains(body, `"stack"`) || h.Get("Warren-Request-Id") == "" {
+		t.Fatalf("with a token: %d %s %v", code, body, h)
+	}
+	code, body, h = call(t, "POST", base+"/api/v1/run", "", "", "application/javascript", thrower)
+	if rid := h.Get("Warren-Request-Id"); code != 500 || strings.Contains(body, "detail-for-the-author") || strings.Contains(body, `"stack"`) || rid == "" || !strings.Contains(body, `"requestId": "`+rid+`"`) {
+		t.Fatalf("anonymous: %d %s %v", code, body, h)
+	}
+	code, body, _ = call(t, "POST", base+"/api/v1/run?envelope=1", "", "", "application/javascript", thrower)
+	if code != 500 || strings.Contains(body, `"stack"`) || !strings.Contains(body, `"exception"`) {
+		t.Fatalf("anonymous envelope: %d %s", code, body)
+	}
+}

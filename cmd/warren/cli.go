@@ -547,8 +547,12 @@ func (c *AdminCommand) printLogLine(b []byte) error {
 
 func formatLogLine(l supervisor.LogLine) string {
 	if l.Method == "" {
+		msg := l.Message
+		if l.RequestID != "" { // a failed request: the id its client got as Warren-Request-Id
+			msg = "[request " + escapeControls(l.RequestID, false) + "] " + msg
+		}
 		// A stack's lines, indented under the line's own.
-		return strings.ReplaceAll(strings.TrimRight(l.Message, "\n"), "\n", "\n    ")
+		return strings.ReplaceAll(strings.TrimRight(msg, "\n"), "\n", "\n    ")
 	}
 	s := fmt.Sprintf("%s %s → %d", l.Method, l.Path, l.Status)
 	if l.Level == "request" {
