@@ -90,6 +90,42 @@ type slot struct {
 	mu  sync.Mutex
 	cur *proc
 	up  chan struct{} // closed when cur is set after a restart
+
+	counters hostCounters
+}
+
+// hostCounters accumulate a host's counters (cold starts, evictions,
+// isolates created) across its restarts: a new host process counts from
+// zero, so what its earlier processes counted is kept in base, and the
+// sums the pool reports (Prometheus counters) never go down.
+type hostCounters struct {
+	mu   sync.Mutex
+	pr   *proc    // the process last read
+	last [3]int64 // its counters then
+	base [3]int64 // the counts of the slot's earlier processes
+}
+
+// read adds what process pr reports (when ok) and returns the slot's
+// totals.
+func (c *hostCounters) read(pr *proc, v [3]int64, ok bool) [3]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ok {
+		if pr != c.pr { // a new process: its predecessor's counts are final
+			for i := range c.base {
+				c.base[i] += c.last[i]
+			}
+			c.pr, c.last = pr, [3]int64{}
+		}
+		for i := range v {
+			c.last[i] = max(c.last[i], v[i])
+		}
+	}
+	var out [3]int64
+	for i := range out {
+		out[i] = c.base[i] + c.last[i]
+	}
+	return out
 }
 
 // proc is one running host process.
@@ -517,6 +553,23 @@ func (p *Pool) ask(s *slot, path string, v any) error {
 	return json.NewDecoder(io.LimitReader(resp.Body, maxAnswer)).Decode(v)
 }
 
+// askProc is ask, and returns the host process that answered.
+func (p *Pool) askProc(s *slot, path string, v any) (*proc, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
+	defer cancel()
+	pr, err := s.proc(ctx)
+	if err != nil {
+		return nil, err
+	}
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://host"+path, nil)
+	resp, _, err := pr.client.RoundTripSignals(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return pr, json.NewDecoder(io.LimitReader(resp.Body, maxAnswer)).Decode(v)
+}
+
 // RunningApps asks every host which apps have their code in memory.
 func (p *Pool) RunningApps() map[string]bool {
 	out := map[string]bool{}
@@ -537,17 +590,18 @@ func (p *Pool) Stats() supervisor.RunnerStats {
 	st := supervisor.RunnerStats{Hosts: int64(len(p.slots)), HostRestarts: p.restarts.Load()}
 	for _, s := range p.slots {
 		var h supervisor.RunnerStats
-		if p.ask(s, "/stats", &h) != nil {
+		pr, err := p.askProc(s, "/stats", &h)
+		// The counters come from the slot's accumulation (also while its
+		// host restarts); the gauges from the host that answered.
+		c := s.counters.read(pr, [3]int64{h.ColdStarts, h.Evictions, h.Isolates}, err == nil)
+		st.ColdStarts += c[0]
+		st.Evictions += c[1]
+		st.Isolates += c[2]
+		if err != nil {
 			continue
 		}
-		s.mu.Lock()
-		pr := s.cur
-		s.mu.Unlock()
 		st.Live += h.Live
-		st.ColdStarts += h.ColdStarts
-		st.Evictions += h.Evictions
 		st.LoaderWorkers += h.LoaderWorkers
-		st.Isolates += h.Isolates
 		st.HostRSS += rss(pr.cmd.Process.Pid)
 	}
 	for _, s := range p.runSlots {

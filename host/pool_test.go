@@ -382,6 +382,42 @@ func TestRunsInHosts(t *testing.T) {
 	}
 }
 
+// The counters the hosts keep (cold starts, isolates created) restart from
+// zero with a new host process; the pool accumulates them, so the sums it
+// reports to /metrics never go down when a host is killed.
+func TestHostCountersSurviveRestart(t *testing.T) {
+	s, pool := newPoolSup(t, 1)
+	deploy(t, s, "obj", counter)
+	deploy(t, s, "stateless", `export default { fetch() { return new Response("hi") } }`)
+	for _, id := range []string{"obj", "stateless"} {
+		if code, _ := do(s, "GET", id, "/keys"); code != 200 {
+			t.Fatalf("%s: %d", id, code)
+		}
+	}
+	before := pool.Stats()
+	if before.ColdStarts == 0 || before.Isolates == 0 {
+		t.Fatalf("no cold start or isolate counted: %+v", before)
+	}
+	victim := pool.PIDs()[0]
+	syscall.Kill(victim, syscall.SIGKILL)
+	deadline := time.Now().Add(20 * time.Second)
+	for pool.PIDs()[0] == victim && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	after := pool.Stats()
+	if after.ColdStarts < before.ColdStarts || after.Isolates < before.Isolates || after.Evictions < before.Evictions {
+		t.Fatalf("counters went down across a host restart: before %+v, after %+v", before, after)
+	}
+	for _, id := range []string{"obj", "stateless"} { // they start again on the new host
+		if code, _ := do(s, "GET", id, "/keys"); code != 200 {
+			t.Fatalf("%s after the restart: %d", id, code)
+		}
+	}
+	if again := pool.Stats(); again.ColdStarts <= before.ColdStarts || again.Isolates <= before.Isolates {
+		t.Fatalf("the new host's counts are not added: before %+v, now %+v", before, again)
+	}
+}
+
 // One-shot runs (anyone's code, with the run API open) never run in a host
 // that holds tenant apps: they have hosts of their own, apart from the
 // apps' processes.
