@@ -215,9 +215,13 @@ func (s *Server) appLogs(w http.ResponseWriter, r *http.Request) {
 	}
 	ping := time.NewTicker(15 * time.Second)
 	defer ping.Stop()
+	stopping := s.stop()
 	for {
 		select {
 		case <-r.Context().Done():
+			return
+		case <-stopping:
+			fmt.Fprintf(w, "event: end\ndata: {\"reason\":\"server shutting down\"}\n\n")
 			return
 		case l, ok := <-ch:
 			if !ok {

@@ -71,6 +71,24 @@ type Server struct {
 
 	semOnce sync.Once
 	sem     chan struct{}
+
+	stopOnce, closeOnce sync.Once
+	stopping            chan struct{} // closed by Shutdown
+}
+
+// Shutdown ends the streams that would otherwise outlive a graceful
+// shutdown (followed logs, which end with "event: end", reason "server
+// shutting down"). Register it with http.Server.RegisterOnShutdown: the
+// server's Shutdown waits for active connections, and a follower's never
+// ends by itself.
+func (s *Server) Shutdown() {
+	ch := s.stop()
+	s.closeOnce.Do(func() { close(ch) })
+}
+
+func (s *Server) stop() chan struct{} {
+	s.stopOnce.Do(func() { s.stopping = make(chan struct{}) })
+	return s.stopping
 }
 
 // OneShotRunner runs one-shot code: loads lc, sends it req and returns its

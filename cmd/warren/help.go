@@ -71,7 +71,8 @@ var commandHelps = map[string]commandHelp{
 		Summary: "List the versions kept of app ID (the last 10), newest first; * marks the current one.",
 		Env:     connEnv, Args: "app"},
 	"logs": {Usage: "warren logs ID [-f] [-n N] [flags]",
-		Summary: "Print the app's last N log lines; -f follows new ones until interrupted or the app is deleted.\n" +
+		Summary: "Print the app's last N log lines; -f follows new ones until interrupted, the app is deleted\n" +
+			"or the server shuts down.\n" +
 			"Control characters in the app's output are shown escaped (\\x1b, \\r, ...): an app cannot move\n" +
 			"the cursor, rewrite lines or talk to the terminal.",
 		Env: connEnv, Args: "app"},

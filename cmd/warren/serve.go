@@ -245,6 +245,7 @@ func (c *ServeCommand) Run(ctx context.Context) error {
 		gw.Apps, gw.AdminToken, gw.Domain = sup, token, strings.ToLower(c.Domain)
 	}
 	srv := &http.Server{Handler: gw.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	srv.RegisterOnShutdown(gw.Shutdown) // followed logs end at once, cleanly
 	c.warnExposure(ln.Addr(), gw, log)
 	log.Info("warren listening", "addr", "http://"+ln.Addr().String(), "data", c.Data, "engine", rt.Engine().Name(), "runAPI", string(gw.RunAPI))
 	if c.Ready != nil {
