@@ -49,10 +49,14 @@ func (s *Server) routeApps(mux *http.ServeMux) {
 	mux.HandleFunc("/apps/{id}/{rest...}", s.appTraffic)
 }
 
-func (s *Server) authorized(r *http.Request) bool {
+func (s *Server) authorized(r *http.Request) bool { return bearer(r, s.AdminToken) }
+
+// bearer reports whether r carries token (never an empty one) as its
+// bearer token.
+func bearer(r *http.Request, token string) bool {
 	scheme, tok, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
 	ok = ok && strings.EqualFold(scheme, "Bearer") // auth schemes are case-insensitive (RFC 9110 11.1)
-	return ok && s.AdminToken != "" && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.AdminToken)) == 1
+	return ok && token != "" && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(token)) == 1
 }
 
 // appHost returns the app id of a request to {id}.<Domain>, if it is one.
@@ -211,9 +215,13 @@ func (s *Server) appLogs(w http.ResponseWriter, r *http.Request) {
 	}
 	ping := time.NewTicker(15 * time.Second)
 	defer ping.Stop()
+	stopping := s.stop()
 	for {
 		select {
 		case <-r.Context().Done():
+			return
+		case <-stopping:
+			fmt.Fprintf(w, "event: end\ndata: {\"reason\":\"server shutting down\"}\n\n")
 			return
 		case l, ok := <-ch:
 			if !ok {

@@ -39,7 +39,7 @@ func BenchmarkRunEndToEnd(b *testing.B) {
 	}
 	ld := loader.New(rt, loader.Options{})
 	defer ld.Close()
-	srv := &gateway.Server{Loader: ld, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	srv := &gateway.Server{Loader: ld, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), RunAPI: gateway.RunAPIOpen}
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 	client := ts.Client()

@@ -41,9 +41,17 @@ type Server struct {
 	Limits warren.Limits
 	// Outbound is the egress policy for one-shot runs (nil: deny).
 	Outbound *worker.Outbound
-	// Runs, when set, runs one-shot code (host.Pool: in a host process);
-	// otherwise it runs in this process on Loader.
+	// Runs, when set, runs one-shot code (host.Pool: in a host process of
+	// its own, never one that holds apps); otherwise it runs in this
+	// process on Loader.
 	Runs OneShotRunner
+	// RunAPI says who may use POST /api/v1/run: RunAPIToken (the zero
+	// value: a caller with the admin token or RunToken), RunAPIOpen (anyone
+	// who reaches the listener) or RunAPIOff (no one).
+	RunAPI RunAccess
+	// RunToken, when set, is a second bearer token that allows one-shot
+	// runs (and nothing else); the admin token allows them too.
+	RunToken string
 	// MaxConcurrentRuns bounds one-shot runs in flight (each holds an
 	// isolate); past it, runs get 503 with Retry-After. Zero means
 	// DefaultMaxConcurrentRuns.
@@ -63,12 +71,49 @@ type Server struct {
 
 	semOnce sync.Once
 	sem     chan struct{}
+
+	stopOnce, closeOnce sync.Once
+	stopping            chan struct{} // closed by Shutdown
+}
+
+// Shutdown ends the streams that would otherwise outlive a graceful
+// shutdown (followed logs, which end with "event: end", reason "server
+// shutting down"). Register it with http.Server.RegisterOnShutdown: the
+// server's Shutdown waits for active connections, and a follower's never
+// ends by itself.
+func (s *Server) Shutdown() {
+	ch := s.stop()
+	s.closeOnce.Do(func() { close(ch) })
+}
+
+func (s *Server) stop() chan struct{} {
+	s.stopOnce.Do(func() { s.stopping = make(chan struct{}) })
+	return s.stopping
 }
 
 // OneShotRunner runs one-shot code: loads lc, sends it req and returns its
 // response, with the code's logs to sink.
 type OneShotRunner interface {
 	RunOnce(ctx context.Context, lc *worker.LoadCode, req *http.Request, sink worker.LogSink) (*http.Response, error)
+}
+
+// RunAccess says who may use POST /api/v1/run.
+type RunAccess string
+
+// Run API modes (warren serve --run-api).
+const (
+	RunAPIToken RunAccess = "token" // the admin token or the run token (the default; also "")
+	RunAPIOpen  RunAccess = "open"  // anyone who reaches the listener
+	RunAPIOff   RunAccess = "off"   // no one: the route answers 404
+)
+
+// ParseRunAccess reads a --run-api value.
+func ParseRunAccess(v string) (RunAccess, error) {
+	switch a := RunAccess(v); a {
+	case RunAPIToken, RunAPIOpen, RunAPIOff:
+		return a, nil
+	}
+	return "", fmt.Errorf("--run-api must be token, open or off, not %q", v)
 }
 
 // DefaultMaxConcurrentRuns is the default of Server.MaxConcurrentRuns.
@@ -201,8 +246,46 @@ type Envelope struct {
 	DurationMs   float64             `json:"durationMs"`
 }
 
+// runAllowed answers a run the server's RunAPI refuses, and reports
+// whether the caller may run code; authenticated says the caller gave a
+// valid token (it then gets errors in full).
+func (s *Server) runAllowed(w http.ResponseWriter, r *http.Request) (ok, authenticated bool) {
+	authenticated = bearer(r, s.AdminToken) || bearer(r, s.RunToken)
+	switch s.RunAPI {
+	case RunAPIOff:
+		respond.Error(w, &warren.Error{Code: warren.CodeNotFound, Message: "the run API is off on this server",
+			Hint: "the operator turns it on with warren serve --run-api=token (callers then need a token) or --run-api=open"})
+		return false, false
+	case RunAPIOpen:
+		return true, authenticated
+	}
+	if !authenticated {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="warren"`)
+		respond.Error(w, &warren.Error{Code: warren.CodeUnauthorized, Message: "the run API needs a token: it runs any code it is sent",
+			Hint: "send Authorization: Bearer <token>, the admin token (WARREN_ADMIN_TOKEN, or the admin.token file in the data folder) or the run token (--run-token-file); an operator who wants anyone to run code starts the server with --run-api=open"})
+		return false, false
+	}
+	return true, true
+}
+
 func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	rid := respond.NewRequestID()
+	w.Header().Set(respond.RequestIDHeader, rid)
+	ok, authenticated := s.runAllowed(w, r)
+	if !ok {
+		return
+	}
+	// An anonymous caller (--run-api=open) gets a failure's code and the
+	// request id; its text (Go errors, paths) goes to the server's log. A
+	// caller with a token gets it whole, stack included.
+	shown := func(err error) *warren.Error {
+		e := respond.AsError(err)
+		if authenticated {
+			return e
+		}
+		return respond.Public(e)
+	}
 	// The body is read before a run slot is taken, so slow uploads hold
 	// connections (bounded by the server's read timeout), not run slots.
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRunBody))
@@ -276,19 +359,20 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 	}
 	env := Envelope{Logs: logs}
 	if err != nil {
-		s.Log.Info("run failed", "error", err.Error(), "code", warren.ErrorCode(err))
+		s.Log.Info("run failed", "error", err.Error(), "code", warren.ErrorCode(err), "requestId", rid)
 		if !envelope {
-			respond.Error(w, err)
+			respond.ErrorWithID(w, shown(err), rid)
 			return
 		}
 		mu.Lock()
 		env.Logs = logs
 		mu.Unlock()
-		env.Error = respond.AsError(err)
+		env.Error = shown(err)
 		env.DurationMs = msSince(start)
 		respond.JSON(w, statusOf(env.Error.Code), env)
 		return
 	}
+	resp.Header.Del(respond.RequestIDHeader) // the platform's, not the code's
 	if !envelope {
 		if err := respond.Copy(w, resp); err != nil {
 			// The body failed halfway: end the connection so the client
@@ -307,7 +391,8 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 	}
 	env.Status, env.Headers = resp.StatusCode, resp.Header
 	if err != nil {
-		env.Error = respond.AsError(err)
+		s.Log.Info("run failed", "error", err.Error(), "code", warren.ErrorCode(err), "requestId", rid)
+		env.Error = shown(err)
 	}
 	if utf8.Valid(b) {
 		env.Body = string(b)

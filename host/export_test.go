@@ -22,3 +22,19 @@ func OneAppPerHost(p *Pool) (onA, onB string) {
 	}
 	return onA, onB
 }
+
+// RunsOnAppHosts returns, of the one-shot runs in flight, how many were
+// sent to a host that runs apps, and how many there are.
+func RunsOnAppHosts(p *Pool) (onAppHosts, inFlight int) {
+	p.runs.mu.Lock()
+	defer p.runs.mu.Unlock()
+	for _, r := range p.runs.m {
+		inFlight++
+		for _, s := range p.slots {
+			if r.slot == s {
+				onAppHosts++
+			}
+		}
+	}
+	return onAppHosts, inFlight
+}

@@ -74,13 +74,22 @@ type PoolOptions struct {
 	// Project, when set, is the wrangler project the hosts run (warren
 	// serve --config); the pool then has one host, which runs all of it.
 	Project *ProjectSpec
+	// RunHosts is the number of host processes of one-shot runs (RunOnce),
+	// apart from the apps' hosts: a run never shares a process with an
+	// app. 0: 1; negative: none (RunOnce then fails). A project's pool
+	// has none.
+	RunHosts int
+	// RunsDir is the one folder the run hosts may write (their temporary
+	// files); it holds no app's data. Empty: "runs" beside AppsDir.
+	RunsDir string
 }
 
 // Pool is a supervisor.Runner that runs apps in host processes. Bind it
 // to the supervisor with Attach before serving.
 type Pool struct {
-	opts  PoolOptions
-	slots []*slot
+	opts     PoolOptions
+	slots    []*slot // the apps' hosts
+	runSlots []*slot // the hosts of one-shot runs, which never hold an app
 
 	sup      atomic.Pointer[supervisor.Supervisor]
 	restarts atomic.Int64
@@ -98,10 +107,47 @@ type Pool struct {
 type slot struct {
 	p   *Pool
 	n   int
+	run bool            // a host of one-shot runs
 	cg  *sandbox.Cgroup // nil where cgroups are not available
 	mu  sync.Mutex
 	cur *proc
 	up  chan struct{} // closed when cur is set after a restart
+
+	counters hostCounters
+}
+
+// hostCounters accumulate a host's counters (cold starts, evictions,
+// isolates created) across its restarts: a new host process counts from
+// zero, so what its earlier processes counted is kept in base, and the
+// sums the pool reports (Prometheus counters) never go down.
+type hostCounters struct {
+	mu   sync.Mutex
+	pr   *proc    // the process last read
+	last [3]int64 // its counters then
+	base [3]int64 // the counts of the slot's earlier processes
+}
+
+// read adds what process pr reports (when ok) and returns the slot's
+// totals.
+func (c *hostCounters) read(pr *proc, v [3]int64, ok bool) [3]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ok {
+		if pr != c.pr { // a new process: its predecessor's counts are final
+			for i := range c.base {
+				c.base[i] += c.last[i]
+			}
+			c.pr, c.last = pr, [3]int64{}
+		}
+		for i := range v {
+			c.last[i] = max(c.last[i], v[i])
+		}
+	}
+	var out [3]int64
+	for i := range out {
+		out[i] = c.base[i] + c.last[i]
+	}
+	return out
 }
 
 // proc is one running host process.
@@ -177,10 +223,31 @@ func NewPool(opts PoolOptions) (*Pool, error) {
 	if opts.HostMemory == 0 {
 		opts.HostMemory = max(uint64(opts.MemoryBudget)*4, 512<<20)
 	}
+	runHosts := opts.RunHosts
+	switch {
+	case opts.Project != nil || runHosts < 0:
+		runHosts = 0
+	case runHosts == 0:
+		runHosts = 1
+	}
+	if runHosts > 0 {
+		if opts.RunsDir == "" {
+			opts.RunsDir = filepath.Join(filepath.Dir(filepath.Clean(opts.AppsDir)), "runs")
+		}
+		if err := os.MkdirAll(opts.RunsDir, 0o700); err != nil {
+			return nil, err
+		}
+		if u := opts.HostUser; u != nil {
+			if err := chownTree(opts.RunsDir, u.UID, u.GID); err != nil {
+				return nil, fmt.Errorf("give the run hosts' folder to user %d:%d: %w", u.UID, u.GID, err)
+			}
+		}
+	}
 	p := &Pool{opts: opts, confUp: make(chan struct{})}
 	cgMech := sandbox.ProbeCgroups()
-	for i := 0; i < opts.Hosts; i++ {
-		s := &slot{p: p, n: i}
+	// Hosts 0 to Hosts-1 run apps; the ones after them, runs.
+	for i := 0; i < opts.Hosts+runHosts; i++ {
+		s := &slot{p: p, n: i, run: i >= opts.Hosts}
 		if cgMech.Applied {
 			cg, err := sandbox.CgroupFor(fmt.Sprintf("host-%d-%d", os.Getpid(), i), sandbox.CgroupLimits{MemoryBytes: opts.HostMemory, CPUs: opts.HostCPUs, MaxPids: 4096})
 			if err != nil {
@@ -202,7 +269,11 @@ func NewPool(opts PoolOptions) (*Pool, error) {
 			return nil, err
 		}
 		s.cur = pr
-		p.slots = append(p.slots, s)
+		if s.run {
+			p.runSlots = append(p.runSlots, s)
+		} else {
+			p.slots = append(p.slots, s)
+		}
 	}
 	if err := p.checkConfinement(); err != nil {
 		p.Close()
@@ -261,10 +332,14 @@ func (p *Pool) start(s *slot) (*proc, error) {
 		return nil, err
 	}
 	cmd := p.opts.Command()
-	cmd.Env = append(append(sandbox.CleanEnv(sandbox.DisableEnv), p.opts.Env...), "WARREN_HOST_APPS="+p.appsDir(s.n), fmt.Sprintf("WARREN_HOST_MEMORY=%d", p.opts.MemoryBudget), fmt.Sprintf("GOMAXPROCS=%d", p.opts.HostProcs))
+	dir, root := p.appsDir(s.n), slotDir(p.opts.HostsDir, s.n)
+	if s.run {
+		dir, root = p.opts.RunsDir, p.opts.RunsDir // a run host sees no app's data
+	}
+	cmd.Env = append(append(sandbox.CleanEnv(sandbox.DisableEnv), p.opts.Env...), "WARREN_HOST_APPS="+dir, fmt.Sprintf("WARREN_HOST_MEMORY=%d", p.opts.MemoryBudget), fmt.Sprintf("GOMAXPROCS=%d", p.opts.HostProcs))
 	if u := p.opts.HostUser; u != nil {
 		// The host chroots into its folder and becomes this user as it confines itself.
-		cmd.Env = append(cmd.Env, "WARREN_HOST_ROOT="+slotDir(p.opts.HostsDir, s.n), fmt.Sprintf("WARREN_HOST_UID=%d", u.UID), fmt.Sprintf("WARREN_HOST_GID=%d", u.GID))
+		cmd.Env = append(cmd.Env, "WARREN_HOST_ROOT="+root, fmt.Sprintf("WARREN_HOST_UID=%d", u.UID), fmt.Sprintf("WARREN_HOST_GID=%d", u.GID))
 	}
 	cmd.ExtraFiles = []*os.File{ctl[1], calls[1]}
 	if cmd.Stdout == nil {
@@ -598,6 +673,23 @@ func (p *Pool) ask(s *slot, path string, v any) error {
 	return json.NewDecoder(io.LimitReader(resp.Body, maxAnswer)).Decode(v)
 }
 
+// askProc is ask, and returns the host process that answered.
+func (p *Pool) askProc(s *slot, path string, v any) (*proc, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
+	defer cancel()
+	pr, err := s.proc(ctx)
+	if err != nil {
+		return nil, err
+	}
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://host"+path, nil)
+	resp, _, err := pr.client.RoundTripSignals(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return pr, json.NewDecoder(io.LimitReader(resp.Body, maxAnswer)).Decode(v)
+}
+
 // RunningApps asks every host which apps have their code in memory.
 func (p *Pool) RunningApps() map[string]bool {
 	out := map[string]bool{}
@@ -624,17 +716,24 @@ func (p *Pool) Stats() supervisor.RunnerStats {
 	}
 	for _, s := range p.slots {
 		var h supervisor.RunnerStats
-		if p.ask(s, "/stats", &h) != nil {
+		pr, err := p.askProc(s, "/stats", &h)
+		// The counters come from the slot's accumulation (also while its
+		// host restarts); the gauges from the host that answered.
+		c := s.counters.read(pr, [3]int64{h.ColdStarts, h.Evictions, h.Isolates}, err == nil)
+		st.ColdStarts += c[0]
+		st.Evictions += c[1]
+		st.Isolates += c[2]
+		if err != nil {
 			continue
 		}
+		st.Live += h.Live
+		st.LoaderWorkers += h.LoaderWorkers
+		st.HostRSS += rss(pr.cmd.Process.Pid)
+	}
+	for _, s := range p.runSlots {
 		s.mu.Lock()
 		pr := s.cur
 		s.mu.Unlock()
-		st.Live += h.Live
-		st.ColdStarts += h.ColdStarts
-		st.Evictions += h.Evictions
-		st.LoaderWorkers += h.LoaderWorkers
-		st.Isolates += h.Isolates
 		st.HostRSS += rss(pr.cmd.Process.Pid)
 	}
 	return st
@@ -651,6 +750,17 @@ func (p *Pool) PIDs() []int {
 	return out
 }
 
+// RunPIDs returns the process ids of the hosts of one-shot runs.
+func (p *Pool) RunPIDs() []int {
+	var out []int
+	for _, s := range p.runSlots {
+		s.mu.Lock()
+		out = append(out, s.cur.cmd.Process.Pid)
+		s.mu.Unlock()
+	}
+	return out
+}
+
 // HostOf returns which host runs app.
 func (p *Pool) HostOf(app string) int { return p.slotOf(app).n }
 
@@ -659,7 +769,7 @@ func (p *Pool) Close() {
 	if p.closed.Swap(true) {
 		return
 	}
-	for _, s := range p.slots {
+	for _, s := range append(p.slots[:len(p.slots):len(p.slots)], p.runSlots...) {
 		s.mu.Lock()
 		pr := s.cur
 		s.mu.Unlock()

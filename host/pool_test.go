@@ -199,8 +199,9 @@ func TestHostCrashContained(t *testing.T) {
 					t.Errorf("app on the surviving host failed: %d %s", code, body)
 				} else {
 					aFailures.Add(1)
-					if code != 503 || !strings.Contains(body, "host") {
-						t.Errorf("app on the killed host: want a 503 naming the host, got %d %s", code, body)
+					// The client gets 503 unavailable (the app's log names the host).
+					if code != 503 || !strings.Contains(body, `"code": "unavailable"`) {
+						t.Errorf("app on the killed host: want a 503 unavailable, got %d %s", code, body)
 					}
 				}
 			}
@@ -281,7 +282,7 @@ func TestHostMemoryLimit(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			if code, body := do(s, "GET", fmt.Sprintf("hog%d", i), "/"); code == 503 && strings.Contains(body, "host") {
+			if code, body := do(s, "GET", fmt.Sprintf("hog%d", i), "/"); code == 503 && strings.Contains(body, `"code": "unavailable"`) { // a host crash, not the isolate's memory limit
 				crashed.Add(1)
 			}
 		}(i)
@@ -371,7 +372,7 @@ func TestRunsInHosts(t *testing.T) {
 		done <- err
 	}()
 	<-started
-	for _, pid := range pool.PIDs() {
+	for _, pid := range pool.RunPIDs() {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 	if err := <-done; warren.ErrorCode(err) != warren.CodeUnavailable {
@@ -379,6 +380,105 @@ func TestRunsInHosts(t *testing.T) {
 	}
 	if n := host.RunsInFlight(pool); n != 0 {
 		t.Fatalf("%d runs still registered after their host died", n)
+	}
+}
+
+// The counters the hosts keep (cold starts, isolates created) restart from
+// zero with a new host process; the pool accumulates them, so the sums it
+// reports to /metrics never go down when a host is killed.
+func TestHostCountersSurviveRestart(t *testing.T) {
+	s, pool := newPoolSup(t, 1)
+	deploy(t, s, "obj", counter)
+	deploy(t, s, "stateless", `export default { fetch() { return new Response("hi") } }`)
+	for _, id := range []string{"obj", "stateless"} {
+		if code, _ := do(s, "GET", id, "/keys"); code != 200 {
+			t.Fatalf("%s: %d", id, code)
+		}
+	}
+	before := pool.Stats()
+	if before.ColdStarts == 0 || before.Isolates == 0 {
+		t.Fatalf("no cold start or isolate counted: %+v", before)
+	}
+	victim := pool.PIDs()[0]
+	syscall.Kill(victim, syscall.SIGKILL)
+	deadline := time.Now().Add(20 * time.Second)
+	for pool.PIDs()[0] == victim && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	after := pool.Stats()
+	if after.ColdStarts < before.ColdStarts || after.Isolates < before.Isolates || after.Evictions < before.Evictions {
+		t.Fatalf("counters went down across a host restart: before %+v, after %+v", before, after)
+	}
+	for _, id := range []string{"obj", "stateless"} { // they start again on the new host
+		if code, _ := do(s, "GET", id, "/keys"); code != 200 {
+			t.Fatalf("%s after the restart: %d", id, code)
+		}
+	}
+	if again := pool.Stats(); again.ColdStarts <= before.ColdStarts || again.Isolates <= before.Isolates {
+		t.Fatalf("the new host's counts are not added: before %+v, now %+v", before, again)
+	}
+}
+
+// One-shot runs (anyone's code, with the run API open) never run in a host
+// that holds tenant apps: they have hosts of their own, apart from the
+// apps' processes.
+func TestRunsNeverOnAppHosts(t *testing.T) {
+	s, pool := newPoolSup(t, 2)
+	onA, onB := host.OneAppPerHost(pool)
+	for _, id := range []string{onA, onB} { // both app hosts hold a live app
+		deploy(t, s, id, counter)
+		if code, body := do(s, "POST", id, "/?k=a"); code != 200 || body != "ok" {
+			t.Fatalf("%s: %d %s", id, code, body)
+		}
+	}
+	src := `export default { async fetch() { await new Promise(r => setTimeout(r, 400)); return new Response("slept") } }`
+	const runs = 4
+	var wg sync.WaitGroup
+	errs := make(chan error, runs)
+	for i := 0; i < runs; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := pool.RunOnce(context.Background(), &worker.LoadCode{Code: warren.SingleModule("run.js", src), Outbound: worker.DenyAll}, httptest.NewRequest("GET", "http://localhost/", nil), nil)
+			if err != nil {
+				errs <- err
+				return
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if string(b) != "slept" {
+				errs <- fmt.Errorf("run answered %q", b)
+			}
+		}()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		on, n := host.RunsOnAppHosts(pool)
+		if on > 0 {
+			t.Errorf("%d of %d runs in flight are on a host that runs apps", on, n)
+			break
+		}
+		if n == runs || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	apps := map[int]bool{}
+	for _, pid := range pool.PIDs() {
+		apps[pid] = true
+	}
+	if len(pool.RunPIDs()) == 0 {
+		t.Fatal("the pool has no host for runs")
+	}
+	for _, pid := range pool.RunPIDs() {
+		if apps[pid] {
+			t.Errorf("run host %d is also an apps host (%v)", pid, pool.PIDs())
+		}
 	}
 }
 

@@ -74,10 +74,13 @@ func (rs *runs) remove(id string) {
 	rs.mu.Unlock()
 }
 
-// RunOnce loads lc as a one-shot Dynamic Worker in a host, sends it req
-// and returns its response; its logs go to sink. The hosts take runs in
-// turn.
+// RunOnce loads lc as a one-shot Dynamic Worker in a host of runs (never
+// one that holds apps: PoolOptions.RunHosts), sends it req and returns its
+// response; its logs go to sink. The run hosts take runs in turn.
 func (p *Pool) RunOnce(ctx context.Context, lc *worker.LoadCode, req *http.Request, sink worker.LogSink) (*http.Response, error) {
+	if len(p.runSlots) == 0 {
+		return nil, &warren.Error{Code: warren.CodeUnavailable, Message: "this server runs no one-shot code (it has no host for runs)", Hint: "the operator enables runs with warren serve --run-api=token"}
+	}
 	code, err := json.Marshal(lc.Code)
 	if err != nil {
 		return nil, err
@@ -87,7 +90,7 @@ func (p *Pool) RunOnce(ctx context.Context, lc *worker.LoadCode, req *http.Reque
 		out = worker.DenyAll
 	}
 	n := p.nextRun.Add(1)
-	s := p.slots[int(n%uint64(len(p.slots)))]
+	s := p.runSlots[int(n%uint64(len(p.runSlots)))]
 	id := p.runs.add(&run{sink: sink, out: out, slot: s})
 	fwd := forward(ctx, req, kindRun)
 	fwd.Header.Set(hdrRun, id)

@@ -52,3 +52,35 @@ func TestCopy(t *testing.T) {
 type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// What an app's client sees of a failure keeps the code and the limit
+// name, never the exception's message and stack or an internal error's
+// text; the request id rides along.
+func TestPublicError(t *testing.T) {
+	for _, e := range []*warren.Error{
+		{Code: warren.CodeException, Message: "TypeError: secret-detail (at app.ts:3:15)", Name: "TypeError", Stack: "at fetch (app.ts:3:15)", Hint: "secret hint"},
+		{Code: warren.CodeInternal, Message: "open /var/lib/warren/apps/x/facets/secret-detail.sqlite: permission denied"},
+		{Code: warren.CodeUnavailable, Message: "the app's host process (3) crashed: secret-detail"},
+		{Code: warren.CodeLimit, Limit: "CPU time", Message: "secret-detail exceeded", Hint: "cpuMs secret-detail"},
+		{Code: warren.CodeTooLarge, Limit: "response headers", Message: "secret-detail headers"},
+		{Code: warren.CodeEgress, Message: "fetch(secret-detail.internal) refused"},
+	} {
+		p := Public(e)
+		rec := httptest.NewRecorder()
+		ErrorWithID(rec, p, "0123456789abcdef")
+		body := rec.Body.String()
+		if rec.Code != e.Code.HTTPStatus() || strings.Contains(body, "secret") || strings.Contains(body, "stack") || strings.Contains(body, "app.ts") {
+			t.Errorf("%s: %d %s", e.Code, rec.Code, body)
+		}
+		if !strings.Contains(body, `"requestId": "0123456789abcdef"`) || !strings.Contains(body, `"code": "`+string(e.Code)+`"`) || (e.Limit != "" && !strings.Contains(body, e.Limit)) {
+			t.Errorf("%s: %s", e.Code, body)
+		}
+	}
+	// The client's own oversized request keeps its words.
+	if p := Public(&warren.Error{Code: warren.CodeTooLarge, Limit: "request body", Message: "the request body is larger than 10 bytes"}); p.Message != "the request body is larger than 10 bytes" {
+		t.Errorf("%+v", p)
+	}
+	if a, b := NewRequestID(), NewRequestID(); len(a) != 16 || a == b {
+		t.Errorf("request ids %q %q", a, b)
+	}
+}

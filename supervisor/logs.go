@@ -21,6 +21,9 @@ type LogLine struct {
 	Status     int       `json:"status,omitempty"`
 	DurationMs float64   `json:"durationMs,omitempty"`
 	CPUMs      float64   `json:"cpuMs,omitempty"`
+	// RequestID is the id of the request a "request" or "error" line is
+	// about (the client got it as Warren-Request-Id).
+	RequestID string `json:"requestId,omitempty"`
 }
 
 // logRing keeps the last lines of one app and feeds followers.

@@ -3,7 +3,9 @@ package supervisor
 import (
 	"net/http"
 	"sort"
+	"sync"
 	"sync/atomic"
+	"weak"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -24,6 +26,27 @@ type metrics struct {
 	errors   prometheus.Counter
 
 	rateLimited atomic.Int64
+
+	// Counters never go down (Prometheus takes a decrease for a restart
+	// of the process): mu guards what Collect remembers to ensure it.
+	mu      sync.Mutex
+	runner  [4]int64              // the highest runner counters reported (cold starts, evictions, isolates, host restarts)
+	series  map[string]*appSeries // per app id, kept after a deletion
+	other   [3]int64              // the _other series: requests, errors, CPU µs
+	otherOn bool                  // _other has been reported
+}
+
+// appSeries is what the per-app counters of one app id have reported. An
+// app's totals live in its meter, which a deletion drops and a new deploy
+// of the id starts from zero: base keeps the earlier instances' counts.
+// What an app counted while outside the top apps went to _other and stays
+// there (inOther), so neither its series nor _other goes down when it
+// enters or leaves the top.
+type appSeries struct {
+	inst    weak.Pointer[app] // the instance last read
+	last    [3]int64          // its totals then
+	base    [3]int64          // the totals of the id's earlier instances
+	inOther [3]int64          // of base+last, the part reported under _other
 }
 
 func newMetrics(s *Supervisor) *metrics {
@@ -76,23 +99,32 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	s := m.s
 	s.mu.RLock()
 	type row struct {
-		id            string
-		req, err, cpu int64
+		id  string
+		a   *app
+		cur [3]int64 // requests, errors, CPU µs of this instance
 	}
 	rows := make([]row, 0, len(s.apps))
 	for _, a := range s.apps {
-		rows = append(rows, row{a.id, a.use.totalRequests.Load(), a.use.totalErrors.Load(), a.use.totalCPUUS.Load()})
+		rows = append(rows, row{a.id, a, [3]int64{a.use.totalRequests.Load(), a.use.totalErrors.Load(), a.use.totalCPUUS.Load()}})
 	}
 	s.mu.RUnlock()
 	ch <- prometheus.MustNewConstMetric(descApps, prometheus.GaugeValue, float64(len(rows)))
 	st := s.runner.Stats()
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	// A runner's counters are kept from going down (host.Pool accumulates
+	// them across host restarts; this holds for any runner).
+	for i, v := range []int64{st.ColdStarts, st.Evictions, st.Isolates, st.HostRestarts} {
+		m.runner[i] = max(m.runner[i], v)
+	}
 	ch <- prometheus.MustNewConstMetric(descLive, prometheus.GaugeValue, float64(st.Live))
 	ch <- prometheus.MustNewConstMetric(descIsolates, prometheus.GaugeValue, float64(st.LoaderWorkers))
-	ch <- prometheus.MustNewConstMetric(descIsolatesNew, prometheus.CounterValue, float64(st.Isolates))
-	ch <- prometheus.MustNewConstMetric(descCold, prometheus.CounterValue, float64(st.ColdStarts))
-	ch <- prometheus.MustNewConstMetric(descEvict, prometheus.CounterValue, float64(st.Evictions))
+	ch <- prometheus.MustNewConstMetric(descIsolatesNew, prometheus.CounterValue, float64(m.runner[2]))
+	ch <- prometheus.MustNewConstMetric(descCold, prometheus.CounterValue, float64(m.runner[0]))
+	ch <- prometheus.MustNewConstMetric(descEvict, prometheus.CounterValue, float64(m.runner[1]))
 	ch <- prometheus.MustNewConstMetric(descHosts, prometheus.GaugeValue, float64(st.Hosts))
-	ch <- prometheus.MustNewConstMetric(descHostRestarts, prometheus.CounterValue, float64(st.HostRestarts))
+	ch <- prometheus.MustNewConstMetric(descHostRestarts, prometheus.CounterValue, float64(m.runner[3]))
 	ch <- prometheus.MustNewConstMetric(descHostRSS, prometheus.GaugeValue, float64(st.HostRSS))
 	ch <- prometheus.MustNewConstMetric(descRate, prometheus.CounterValue, float64(m.rateLimited.Load()))
 	for layer, on := range st.Confinement {
@@ -102,28 +134,65 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(descConfinement, prometheus.GaugeValue, v, layer)
 	}
-	sort.Slice(rows, func(i, j int) bool {
-		if rows[i].req != rows[j].req {
-			return rows[i].req > rows[j].req
+
+	// Each app's totals since the id was first seen, and what they grew by
+	// since the last scrape.
+	if m.series == nil {
+		m.series = map[string]*appSeries{}
+	}
+	type ranked struct {
+		id    string
+		sr    *appSeries
+		total [3]int64
+		delta [3]int64
+	}
+	rs := make([]ranked, 0, len(rows))
+	for _, r := range rows {
+		sr := m.series[r.id]
+		if sr == nil {
+			sr = &appSeries{inst: weak.Make(r.a)}
+			m.series[r.id] = sr
+		} else if sr.inst.Value() != r.a { // deleted and deployed again
+			for i := range sr.base {
+				sr.base[i] += sr.last[i]
+			}
+			sr.inst, sr.last = weak.Make(r.a), [3]int64{}
 		}
-		return rows[i].id < rows[j].id
+		var k ranked
+		k.id, k.sr = r.id, sr
+		for i := range r.cur {
+			v := max(r.cur[i], sr.last[i])
+			k.delta[i] = v - sr.last[i]
+			sr.last[i] = v
+			k.total[i] = sr.base[i] + v
+		}
+		rs = append(rs, k)
+	}
+	sort.Slice(rs, func(i, j int) bool {
+		if rs[i].total[0] != rs[j].total[0] {
+			return rs[i].total[0] > rs[j].total[0]
+		}
+		return rs[i].id < rs[j].id
 	})
-	var other row
-	for i, r := range rows {
+	for i, k := range rs {
 		if i >= MetricsTopApps {
-			other.req += r.req
-			other.err += r.err
-			other.cpu += r.cpu
+			// Outside the top apps, what the app did since the last scrape
+			// is counted under _other, for good.
+			for j := range k.delta {
+				k.sr.inOther[j] += k.delta[j]
+				m.other[j] += k.delta[j]
+			}
+			m.otherOn = true
 			continue
 		}
-		ch <- prometheus.MustNewConstMetric(descAppReq, prometheus.CounterValue, float64(r.req), r.id)
-		ch <- prometheus.MustNewConstMetric(descAppErr, prometheus.CounterValue, float64(r.err), r.id)
-		ch <- prometheus.MustNewConstMetric(descAppCPU, prometheus.CounterValue, float64(r.cpu)/1e6, r.id)
+		ch <- prometheus.MustNewConstMetric(descAppReq, prometheus.CounterValue, float64(k.total[0]-k.sr.inOther[0]), k.id)
+		ch <- prometheus.MustNewConstMetric(descAppErr, prometheus.CounterValue, float64(k.total[1]-k.sr.inOther[1]), k.id)
+		ch <- prometheus.MustNewConstMetric(descAppCPU, prometheus.CounterValue, float64(k.total[2]-k.sr.inOther[2])/1e6, k.id)
 	}
-	if len(rows) > MetricsTopApps {
-		ch <- prometheus.MustNewConstMetric(descAppReq, prometheus.CounterValue, float64(other.req), "_other")
-		ch <- prometheus.MustNewConstMetric(descAppErr, prometheus.CounterValue, float64(other.err), "_other")
-		ch <- prometheus.MustNewConstMetric(descAppCPU, prometheus.CounterValue, float64(other.cpu)/1e6, "_other")
+	if m.otherOn {
+		ch <- prometheus.MustNewConstMetric(descAppReq, prometheus.CounterValue, float64(m.other[0]), "_other")
+		ch <- prometheus.MustNewConstMetric(descAppErr, prometheus.CounterValue, float64(m.other[1]), "_other")
+		ch <- prometheus.MustNewConstMetric(descAppCPU, prometheus.CounterValue, float64(m.other[2])/1e6, "_other")
 	}
 }
 

@@ -18,14 +18,22 @@ const MaxAppRequestBody = 32 << 20
 // ServeApp forwards r to app id, which sees path (the part after
 // /apps/{id}, or the whole path under {id}.<domain>). An unknown app is a
 // 404 with a JSON body and touches nothing on disk.
+//
+// Every answer carries a request id (respond.RequestIDHeader), which the
+// app also receives. The client of an app is anyone: when the app's code
+// or its runner fails, the client gets the error's code (and a limit's
+// name) with the request id (respond.Public), while the app's log gets
+// the whole error, with its stack, under the same id.
 func (s *Supervisor) ServeApp(w http.ResponseWriter, r *http.Request, id, path string) {
+	rid := respond.NewRequestID()
+	w.Header().Set(respond.RequestIDHeader, rid)
 	if err := ValidateID(id); err != nil {
-		respond.Error(w, err)
+		respond.ErrorWithID(w, err, rid)
 		return
 	}
 	a := s.lookup(id)
 	if a == nil {
-		respond.Error(w, notFound(id))
+		respond.ErrorWithID(w, notFound(id), rid)
 		return
 	}
 	start := time.Now()
@@ -34,20 +42,21 @@ func (s *Supervisor) ServeApp(w http.ResponseWriter, r *http.Request, id, path s
 		if a.rate.firstRefusal() {
 			s.log.Warn("app quota hit", "app", id, "quota", "requestsPerMinute", "limit", limit)
 		}
-		a.logs.add(LogLine{Time: start.UTC(), Level: "quota", Message: fmt.Sprintf("request refused: more than %d requests this minute (requestsPerMinute quota)", limit), Method: r.Method, Path: path, Status: http.StatusTooManyRequests})
+		a.logs.add(LogLine{Time: start.UTC(), Level: "quota", Message: fmt.Sprintf("request refused: more than %d requests this minute (requestsPerMinute quota)", limit), Method: r.Method, Path: path, Status: http.StatusTooManyRequests, RequestID: rid})
 		s.metrics.rateLimited.Add(1)
 		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
-		respond.Error(w, &warren.Error{Code: warren.CodeRateLimited, Limit: "requestsPerMinute", Message: fmt.Sprintf("app %q is over its quota of %d requests per minute", id, limit), Hint: "retry after the number of seconds in the Retry-After header, or ask the operator to raise requestsPerMinute"})
+		respond.ErrorWithID(w, &warren.Error{Code: warren.CodeRateLimited, Limit: "requestsPerMinute", Message: fmt.Sprintf("app %q is over its quota of %d requests per minute", id, limit), Hint: "retry after the number of seconds in the Retry-After header, or ask the operator to raise requestsPerMinute"}, rid)
 		return
 	}
 	info := &RequestInfo{Method: r.Method, Path: path, Header: r.Header}
 	if h := s.opts.Hooks.BeforeRequest; h != nil {
 		if err := h(r.Context(), id, info); err != nil {
-			respond.Error(w, err)
+			respond.ErrorWithID(w, err, rid) // the operator's own words
 			return
 		}
 	}
 	req := r.Clone(r.Context())
+	req.Header.Set(respond.RequestIDHeader, rid) // over whatever the client sent
 	req.URL.Path, req.URL.RawPath = path, ""
 	req.RequestURI = ""
 	req.URL.Host = r.Host
@@ -76,12 +85,21 @@ func (s *Supervisor) ServeApp(w http.ResponseWriter, r *http.Request, id, path s
 		if e.Code == warren.CodeLimit {
 			s.log.Warn("app quota hit", "app", id, "quota", e.Limit, "error", e.Message)
 		}
-		if e.Code != warren.CodeException { // the isolate logs its own exceptions, with the stack
-			a.logs.add(LogLine{Time: time.Now().UTC(), Level: "error", Message: e.Error()})
+		// The whole error goes to the app's log (an exception's stack too:
+		// the isolate's own exception line does not know the request);
+		// the client gets its code and the request id.
+		full := e.Error()
+		if e.Stack != "" {
+			full += "\n" + e.Stack
 		}
-		respond.Error(w, e)
+		a.logs.add(LogLine{Time: time.Now().UTC(), Level: "error", Message: full, RequestID: rid})
+		if e.Code == warren.CodeInternal {
+			s.log.Error("app request failed", "app", id, "requestId", rid, "error", e.Error())
+		}
+		respond.ErrorWithID(w, respond.Public(e), rid)
 	} else {
 		status = resp.StatusCode
+		resp.Header.Del(respond.RequestIDHeader) // the platform's, not the app's
 		if cerr := respond.Copy(w, resp); cerr != nil {
 			// The body broke midway (the app failed, or its host died):
 			// meter and log it, then end the connection so the client
@@ -98,7 +116,7 @@ func (s *Supervisor) ServeApp(w http.ResponseWriter, r *http.Request, id, path s
 	a.use.add(u)
 	s.metrics.observe(u)
 	a.logs.add(LogLine{Time: time.Now().UTC(), Level: "request", Method: r.Method, Path: path, Status: status,
-		DurationMs: ms(u.Wall), CPUMs: ms(u.CPU)})
+		DurationMs: ms(u.Wall), CPUMs: ms(u.CPU), RequestID: rid})
 	if h := s.opts.Hooks.AfterRequest; h != nil {
 		h(id, info, u)
 	}

@@ -434,7 +434,7 @@ export class App extends DurableObject {
 	// The follower got the same lines as they happened.
 	var followed []string
 	timeout := time.After(10 * time.Second)
-	for len(followed) < 5 {
+	for len(followed) < 6 {
 		select {
 		case l := <-ch:
 			followed = append(followed, l.Level)
@@ -442,7 +442,7 @@ export class App extends DurableObject {
 			t.Fatalf("follower got %v", followed)
 		}
 	}
-	if strings.Join(followed, ",") != "log,request,log,exception,request" {
+	if strings.Join(followed, ",") != "log,request,log,exception,error,request" {
 		t.Fatalf("followed %v", followed)
 	}
 	if last, _ := s.Logs("logger", 1); len(last) != 1 || last[0].Level != "request" {

@@ -81,7 +81,7 @@ func (c *AdminCommand) ParseFlags(args []string) error {
 	case "versions":
 		nargs = []int{1}
 	case "logs":
-		fs.BoolVar(&c.Follow, "f", false, "follow: print new lines as they arrive, until interrupted or the app is deleted")
+		fs.BoolVar(&c.Follow, "f", false, "follow: print new lines as they arrive, until interrupted, the app is deleted or the server shuts down")
 		fs.BoolVar(&c.Follow, "follow", false, "same as -f")
 		fs.IntVar(&c.Lines, "n", 100, "how many of the kept lines to print first (0: all)")
 		nargs = []int{1}
@@ -479,7 +479,8 @@ func (c *AdminCommand) logs(ctx context.Context) error {
 }
 
 // followLogs prints the kept lines, then new ones as the server sends them
-// (server-sent events), until ctx is done or the app is deleted.
+// (server-sent events), until ctx is done, the app is deleted or the
+// server shuts down.
 func (c *AdminCommand) followLogs(ctx context.Context) error {
 	resp, err := c.do(ctx, "GET", appPath(c.Args[0])+"/logs?follow=1&limit="+strconv.Itoa(c.Lines), nil, http.Header{"Accept": {"text/event-stream"}})
 	if err != nil {
@@ -504,7 +505,13 @@ func (c *AdminCommand) followLogs(ctx context.Context) error {
 		switch {
 		case line == "":
 			if event == "end" {
-				fmt.Fprintf(c.Stderr, "-- app %s was deleted; end of its log\n", c.Args[0])
+				var end struct{ Reason string }
+				json.Unmarshal(data, &end)
+				if end.Reason == "server shutting down" {
+					fmt.Fprintf(c.Stderr, "-- the server at %s is shutting down; no more lines of %s follow\n", c.URL, c.Args[0])
+				} else {
+					fmt.Fprintf(c.Stderr, "-- app %s was deleted; end of its log\n", c.Args[0])
+				}
 				return nil
 			}
 			if len(data) > 0 && (event == "" || event == "log") {
@@ -547,8 +554,12 @@ func (c *AdminCommand) printLogLine(b []byte) error {
 
 func formatLogLine(l supervisor.LogLine) string {
 	if l.Method == "" {
+		msg := l.Message
+		if l.RequestID != "" { // a failed request: the id its client got as Warren-Request-Id
+			msg = "[request " + escapeControls(l.RequestID, false) + "] " + msg
+		}
 		// A stack's lines, indented under the line's own.
-		return strings.ReplaceAll(strings.TrimRight(l.Message, "\n"), "\n", "\n    ")
+		return strings.ReplaceAll(strings.TrimRight(msg, "\n"), "\n", "\n    ")
 	}
 	s := fmt.Sprintf("%s %s → %d", l.Method, l.Path, l.Status)
 	if l.Level == "request" {

@@ -54,6 +54,8 @@ var commandHelps = map[string]commandHelp{
 			{"WARREN_APP_MEMORY_MB", "as --app-memory"},
 			{"WARREN_ISOLATION", "as --isolation"},
 			{"WARREN_HOSTS", "as --hosts"},
+			{"WARREN_RUN_API", "as --run-api"},
+			{"WARREN_RUN_TOKEN_FILE", "as --run-token-file"},
 			{"WARREN_HOST_PROCS", "GOMAXPROCS of each host process (default 1 for apps, every core for a --config project)"},
 			{"WARREN_HOST_USER", "as --host-user"},
 			{"WARREN_ALLOW_UNCONFINED", "1: as --allow-unconfined"},
@@ -76,7 +78,8 @@ var commandHelps = map[string]commandHelp{
 		Summary: "List the versions kept of app ID (the last 10), newest first; * marks the current one.",
 		Env:     connEnv, Args: "app"},
 	"logs": {Usage: "warren logs ID [-f] [-n N] [flags]",
-		Summary: "Print the app's last N log lines; -f follows new ones until interrupted or the app is deleted.\n" +
+		Summary: "Print the app's last N log lines; -f follows new ones until interrupted, the app is deleted\n" +
+			"or the server shuts down.\n" +
 			"Control characters in the app's output are shown escaped (\\x1b, \\r, ...): an app cannot move\n" +
 			"the cursor, rewrite lines or talk to the terminal.",
 		Env: connEnv, Args: "app"},

@@ -5,22 +5,39 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
-// startServe runs the real `warren serve` on a free loopback port.
+// testRunToken is the run token of startServe's server; post sends it.
+const testRunToken = "test-run-token-0123456789"
+
+// startServe runs the real `warren serve` on a free loopback port, with
+// testRunToken as its run token.
 func startServe(t *testing.T) string {
+	t.Helper()
+	tf := filepath.Join(t.TempDir(), "run.token")
+	if err := os.WriteFile(tf, []byte(testRunToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return startServeWith(t, io.Discard, "--listen", "127.0.0.1:0", "--run-token-file", tf)
+}
+
+// startServeWith runs `warren serve` with args (and a data folder of its
+// own), its log to stderr.
+func startServeWith(t *testing.T, stderr io.Writer, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)
 	done := make(chan error, 1)
-	c := &ServeCommand{Stdout: io.Discard, Stderr: io.Discard, Ready: func(a string) { addrc <- a }}
-	if err := c.ParseFlags([]string{"--listen", "127.0.0.1:0", "--data", t.TempDir()}); err != nil {
+	c := &ServeCommand{Stdout: io.Discard, Stderr: stderr, Ready: func(a string) { addrc <- a }}
+	if err := c.ParseFlags(append([]string{"--data", t.TempDir()}, args...)); err != nil {
 		t.Fatal(err)
 	}
 	go func() { done <- c.Run(ctx) }()
@@ -45,6 +62,7 @@ func post(t *testing.T, url, ctype, body string) (*http.Response, string) {
 	t.Helper()
 	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
 	req.Header.Set("Content-Type", ctype)
+	req.Header.Set("Authorization", "Bearer "+testRunToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -84,6 +102,63 @@ func TestServeHealthAndRun(t *testing.T) {
 	if r.StatusCode != 200 || body != "hello world" {
 		t.Fatalf("bundle: %d %q", r.StatusCode, body)
 	}
+}
+
+// The run API runs any code: warren serve refuses callers without a token
+// unless the operator opens it (--run-api=open), and warns at start-up
+// when it listens beyond loopback (plain HTTP, no TLS).
+func TestServeRunAPIAccess(t *testing.T) {
+	var logs syncBuffer
+	base := startServeWith(t, &logs, "--listen", "127.0.0.1:0")
+	run := func(base, auth string) (int, string) {
+		req, _ := http.NewRequest("POST", base+"/api/v1/run", strings.NewReader(`export default { fetch() { return new Response("ran") } }`))
+		req.Header.Set("Content-Type", "application/javascript")
+		if auth != "" {
+			req.Header.Set("Authorization", "Bearer "+auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := run(base, ""); code != 401 || !strings.Contains(body, "unauthorized") {
+		t.Fatalf("a run without a token: %d %s", code, body)
+	}
+	if strings.Contains(logs.String(), "not a loopback address") {
+		t.Errorf("warned on loopback: %s", logs.String())
+	}
+	var logs2 syncBuffer
+	open := startServeWith(t, &logs2, "--listen", "0.0.0.0:0", "--run-api", "open")
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(open, "http://"))
+	if code, body := run("http://127.0.0.1:"+port, ""); code != 200 || body != "ran" {
+		t.Fatalf("open run API: %d %s", code, body)
+	}
+	for _, want := range []string{"which is not a loopback address, and serves plain HTTP", "TLS-terminating reverse proxy", "--run-api=open: anyone who reaches this address can run code"} {
+		if !strings.Contains(logs2.String(), want) {
+			t.Errorf("start-up output lacks %q:\n%s", want, logs2.String())
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a server's log and a test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func TestServeRunErrors(t *testing.T) {

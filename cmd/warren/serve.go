@@ -62,8 +62,13 @@ type ServeCommand struct {
 	// HostUser is the user the hosts run as when the server runs as root:
 	// a name or uid[:gid] ("" or "nobody": 65534; "root": they stay root).
 	HostUser string
-	Stdout   io.Writer
-	Stderr   io.Writer
+	// RunAPI says who may use POST /api/v1/run: "token" (the admin token
+	// or the run token), "open" or "off".
+	RunAPI string
+	// RunTokenFile holds a token that allows one-shot runs only.
+	RunTokenFile string
+	Stdout       io.Writer
+	Stderr       io.Writer
 
 	// Ready, if set, receives the bound address once the server listens.
 	Ready func(addr string)
@@ -90,11 +95,16 @@ func (c *ServeCommand) ParseFlags(args []string) error {
 	fs.IntVar(&c.Hosts, "hosts", envInt("WARREN_HOSTS", max(runtime.NumCPU(), 2)), "host processes with --isolation=process (WARREN_HOSTS)")
 	fs.BoolVar(&c.AllowUnconfined, "allow-unconfined", os.Getenv("WARREN_ALLOW_UNCONFINED") == "1", "with --isolation=process, start even if this machine cannot confine the hosts with Landlock or seccomp (a loud warning instead of a refusal; `warren doctor` says what is missing) (WARREN_ALLOW_UNCONFINED=1)")
 	fs.StringVar(&c.HostUser, "host-user", envOr("WARREN_HOST_USER", "nobody"), "when run as root, the user the host processes run as, chrooted into their own folders (a name, or uid[:gid]; \"root\" keeps them root, without capabilities) (WARREN_HOST_USER)")
+	fs.StringVar(&c.RunAPI, "run-api", envOr("WARREN_RUN_API", "token"), `who may run code with POST /api/v1/run: "token" (a caller with the admin token or the run token), "open" (anyone who reaches the listener) or "off" (WARREN_RUN_API)`)
+	fs.StringVar(&c.RunTokenFile, "run-token-file", envOr("WARREN_RUN_TOKEN_FILE", ""), "read a token that allows POST /api/v1/run (and nothing else) from this file (WARREN_RUN_TOKEN_FILE)")
 	if err := fs.Parse(args); err != nil {
 		return parseError(err)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if _, err := gateway.ParseRunAccess(c.RunAPI); err != nil {
+		return err
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -180,7 +190,12 @@ func (c *ServeCommand) Run(ctx context.Context) error {
 	if c.Egress == "public" {
 		out = &worker.Outbound{Direct: egress.New(false, nil)}
 	}
-	gw := &gateway.Server{Loader: ld, Log: log, Outbound: out}
+	gw := &gateway.Server{Loader: ld, Log: log, Outbound: out, RunAPI: gateway.RunAccess(c.RunAPI)}
+	if c.RunTokenFile != "" {
+		if gw.RunToken, err = readTokenFile(c.RunTokenFile, "the run token", "--run-token-file (WARREN_RUN_TOKEN_FILE)", log); err != nil {
+			return err
+		}
+	}
 	if c.Config != "" && c.Isolation == "process" {
 		// The whole project runs in one host process; this process reads
 		// and bundles it, serves HTTP and makes its outbound requests.
@@ -219,8 +234,13 @@ func (c *ServeCommand) Run(ctx context.Context) error {
 			if hu != nil && hu.UID == 0 && os.Geteuid() == 0 {
 				log.Warn("--host-user root: the hosts run as root (without capabilities), not as a user of their own")
 			}
+			runHosts := 1 // one-shot runs never share a host with apps
+			if gw.RunAPI == gateway.RunAPIOff {
+				runHosts = -1
+			}
 			pool, err = host.NewPool(host.PoolOptions{Hosts: c.Hosts, AppsDir: filepath.Join(c.Data, "apps"), HostsDir: filepath.Join(c.Data, "hosts"), HostProcs: hostProcs(1), AllowUnconfined: c.AllowUnconfined, HostUser: hu,
-				MemoryBudget: int64(c.AppMemoryMB) << 20 / int64(c.Hosts), Log: log})
+				MemoryBudget: int64(c.AppMemoryMB) << 20 / int64(c.Hosts), Log: log,
+				RunHosts: runHosts, RunsDir: filepath.Join(c.Data, "runs")})
 			if err != nil {
 				return fmt.Errorf("start the host processes: %w (use --isolation=inprocess to run apps in this process)", err)
 			}
@@ -239,13 +259,15 @@ func (c *ServeCommand) Run(ctx context.Context) error {
 		if pool != nil {
 			pool.Attach(sup)
 			gw.Runs = pool
-			log.Info("apps run in host processes", "hosts", c.Hosts, "pids", fmt.Sprint(pool.PIDs()))
+			log.Info("apps run in host processes", "hosts", c.Hosts, "pids", fmt.Sprint(pool.PIDs()), "runPids", fmt.Sprint(pool.RunPIDs()))
 		}
 		defer sup.Close()
 		gw.Apps, gw.AdminToken, gw.Domain = sup, token, strings.ToLower(c.Domain)
 	}
 	srv := &http.Server{Handler: gw.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
-	log.Info("warren listening", "addr", "http://"+ln.Addr().String(), "data", c.Data, "engine", rt.Engine().Name())
+	srv.RegisterOnShutdown(gw.Shutdown) // followed logs end at once, cleanly
+	c.warnExposure(ln.Addr(), gw, log)
+	log.Info("warren listening", "addr", "http://"+ln.Addr().String(), "data", c.Data, "engine", rt.Engine().Name(), "runAPI", string(gw.RunAPI))
 	if c.Ready != nil {
 		c.Ready(ln.Addr().String())
 	}
@@ -275,18 +297,7 @@ func (c *ServeCommand) adminToken(log *slog.Logger) (string, error) {
 		return c.AdminToken, nil
 	}
 	if c.AdminTokenFile != "" {
-		b, err := os.ReadFile(c.AdminTokenFile)
-		if err != nil {
-			return "", fmt.Errorf("read the admin token from --admin-token-file (WARREN_ADMIN_TOKEN_FILE): %w", err)
-		}
-		tok := strings.TrimSpace(string(b))
-		if len(tok) < 16 || strings.ContainsAny(tok, " \t\r\n") {
-			return "", fmt.Errorf("the admin token in %s must be one line of at least 16 characters, without spaces", c.AdminTokenFile)
-		}
-		if fi, err := os.Stat(c.AdminTokenFile); err == nil && fi.Mode().Perm()&0o077 != 0 {
-			log.Warn("the admin token file can be read by other users: chmod 600 it", "file", c.AdminTokenFile, "mode", fi.Mode().Perm().String())
-		}
-		return tok, nil
+		return readTokenFile(c.AdminTokenFile, "the admin token", "--admin-token-file (WARREN_ADMIN_TOKEN_FILE)", log)
 	}
 	path := filepath.Join(c.Data, "admin.token")
 	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 16 {
@@ -341,4 +352,40 @@ func isDigits(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// readTokenFile reads a token (what, e.g. "the admin token") from file,
+// given by flag: one line of at least 16 characters without spaces; a file
+// other users can read is warned about.
+func readTokenFile(file, what, flag string, log *slog.Logger) (string, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("read %s from %s: %w", what, flag, err)
+	}
+	tok := strings.TrimSpace(string(b))
+	if len(tok) < 16 || strings.ContainsAny(tok, " \t\r\n") {
+		return "", fmt.Errorf("%s in %s must be one line of at least 16 characters, without spaces", what, file)
+	}
+	if fi, err := os.Stat(file); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		log.Warn(what+" file can be read by other users: chmod 600 it", "file", file, "mode", fi.Mode().Perm().String())
+	}
+	return tok, nil
+}
+
+// warnExposure warns, loudly, when the listener is not on loopback: Warren
+// serves plain HTTP (tokens and app traffic cross the network in clear),
+// and with --run-api=open anyone who reaches it can run code.
+func (c *ServeCommand) warnExposure(addr net.Addr, gw *gateway.Server, log *slog.Logger) {
+	if ta, ok := addr.(*net.TCPAddr); ok && ta.IP.IsLoopback() {
+		return
+	}
+	msg := fmt.Sprintf("Warren listens on %s, which is not a loopback address, and serves plain HTTP: the admin token, run tokens and app traffic cross the network unencrypted. Put a TLS-terminating reverse proxy (Caddy, nginx, a load balancer) in front and listen on 127.0.0.1, or firewall the port to the proxy.", addr)
+	log.Warn(msg, "listen", addr.String())
+	fmt.Fprintf(c.Stderr, "\nWARNING: %s\n", msg)
+	if gw.RunAPI == gateway.RunAPIOpen && gw.Project == nil {
+		open := "--run-api=open: anyone who reaches this address can run code on this machine with POST /api/v1/run (sandboxed, but with your CPU and memory). Use --run-api=token unless that is what you want."
+		log.Warn(open, "listen", addr.String())
+		fmt.Fprintf(c.Stderr, "WARNING: %s\n", open)
+	}
+	fmt.Fprintln(c.Stderr)
 }

@@ -200,7 +200,11 @@ func (s *server) deployJSON(id string, bundle map[string]any) result {
 
 // ---------------------------------------------------------------------------
 // Expectations: `status=503 body~"CPU time" body!~"secret" body="x" bodyerr
-// header:Name~"v" len>=N len<=N`.
+// header:Name~"v" len>=N len<=N requestid log~"text"`. An app's client sees
+// a failure's code (and a limit's name) with a request id, not its text:
+// `requestid` checks that the error names the id of the response's
+// Warren-Request-Id header, `log~` that the app's log has text on a line of
+// that request (app cases only).
 
 type check struct {
 	kind, arg, want string
@@ -214,8 +218,8 @@ func parseExpect(s string) ([]check, error) {
 		if i >= 0 {
 			key = s[:i]
 		}
-		if key == "bodyerr" {
-			out = append(out, check{kind: "bodyerr"})
+		if key == "bodyerr" || key == "requestid" {
+			out = append(out, check{kind: key})
 			s = s[len(key):]
 			continue
 		}
@@ -266,6 +270,18 @@ func (r result) verify(checks []check) error {
 			if r.bodyErr == nil {
 				errs = append(errs, "the body was complete; want it aborted")
 			}
+		case c.kind == "requestid":
+			var e struct {
+				Error struct {
+					RequestID string `json:"requestId"`
+				} `json:"error"`
+			}
+			json.Unmarshal([]byte(r.body), &e)
+			if rid := r.header.Get("Warren-Request-Id"); rid == "" || e.Error.RequestID != rid {
+				errs = append(errs, fmt.Sprintf("the error's requestId %q is not the response's Warren-Request-Id %q", e.Error.RequestID, rid))
+			}
+		case c.kind == "log":
+			// checked by the case, which can read the app's log (logged)
 		case c.kind == "status":
 			if (strconv.Itoa(r.status) == c.want) != (c.arg == "=") {
 				errs = append(errs, fmt.Sprintf("status %d, want %s%s", r.status, c.arg, c.want))
@@ -445,6 +461,49 @@ func (c *appCase) run(s *server) error {
 		}
 		if err := got.verify(r.expect); err != nil {
 			return fmt.Errorf("request %d (%s %s): %v", i+1, r.method, r.path, err)
+		}
+		if err := s.logged(c.name, got, r.expect); err != nil {
+			return fmt.Errorf("request %d (%s %s): %v", i+1, r.method, r.path, err)
+		}
+	}
+	return nil
+}
+
+// logged checks that every answer carries a request id and, for each
+// `log~"text"` check, that the app's log has text on a line of that
+// request (the error line with the whole message and stack).
+func (s *server) logged(app string, got result, checks []check) error {
+	if got.err != nil {
+		return nil
+	}
+	rid := got.header.Get("Warren-Request-Id")
+	if rid == "" {
+		return fmt.Errorf("no Warren-Request-Id header (status %d)", got.status)
+	}
+	var lines []supervisor.LogLine
+	for _, c := range checks {
+		if c.kind != "log" {
+			continue
+		}
+		if lines == nil {
+			r := s.admin("GET", "/api/v1/apps/"+app+"/logs", "", nil)
+			dec := json.NewDecoder(strings.NewReader(r.body))
+			for {
+				var l supervisor.LogLine
+				if dec.Decode(&l) != nil {
+					break
+				}
+				lines = append(lines, l)
+			}
+		}
+		found := false
+		for _, l := range lines {
+			if l.RequestID == rid && (c.arg == "~" && strings.Contains(l.Message, c.want)) {
+				found = true
+			}
+		}
+		if !found {
+			return fmt.Errorf("the app's log has no line of request %s with %q (%d lines)", rid, c.want, len(lines))
 		}
 	}
 	return nil

@@ -1,7 +1,7 @@
 // hostile: a busy loop in fetch
 // deploy: {"limits": {"cpuMs": 50}}
 // request: GET /spin
-// expect: status=503 body~"CPU time" body~"cpuMs"
+// expect: status=503 body~"CPU time" requestid log~"cpuMs"
 // request: GET /
 // expect: status=200 body="fresh isolate"
 import { DurableObject } from "cloudflare:workers";

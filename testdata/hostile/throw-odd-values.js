@@ -4,7 +4,7 @@
 // request: GET /proxy
 // expect: status=500 body~"exception"
 // request: GET /null
-// expect: status=500 body~"exception" body~"Uncaught null" body!~"memory"
+// expect: status=500 body~"exception" body!~"memory" requestid log~"null"
 // request: GET /count
 // expect: status=200 body="4"
 // request: GET /tostring

@@ -1,0 +1,74 @@
+package supervisor_test
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/warrenhq/warren/supervisor"
+)
+
+// An app's client is anyone: when the app throws, it gets the error's code
+// and a request id, never the exception's message or stack; the app's log
+// has them, under the same id. Every answer carries the id, the app sees
+// it, and neither the client nor the app can set it.
+func TestAppErrorsArePublicWithRequestID(t *testing.T) {
+	s := newSup(t, supervisor.Options{})
+	deploy(t, s, "thrower", `export default { fetch(req) {
+  const p = new URL(req.url).pathname;
+  if (p === "/throw") throw new TypeError("secret-db-password=hunter2");
+  if (p === "/spin") { for (;;) {} }
+  return new Response(req.headers.get("warren-request-id"), { headers: { "Warren-Request-Id": "forged-by-app" } });
+} }`)
+	logOf := func() string {
+		lines, _ := s.Logs("thrower", 0)
+		b, _ := json.Marshal(lines)
+		return string(b)
+	}
+	code, body, h := get(t, s, "thrower", "/throw")
+	rid := h.Get("Warren-Request-Id")
+	if code != 500 || len(rid) != 16 {
+		t.Fatalf("%d %q %v", code, body, h)
+	}
+	var e struct {
+		Error struct{ Code, Message, Stack, Name, RequestID string }
+	}
+	if err := json.Unmarshal([]byte(body), &e); err != nil {
+		t.Fatal(err)
+	}
+	if e.Error.Code != "exception" || e.Error.RequestID != rid || e.Error.Stack != "" || e.Error.Name != "" ||
+		strings.Contains(body, "hunter2") || strings.Contains(body, "TypeError") || strings.Contains(body, "app.js") {
+		t.Fatalf("the client saw: %s", body)
+	}
+	var errLine map[string]any
+	lines, _ := s.Logs("thrower", 0)
+	for _, l := range lines {
+		b, _ := json.Marshal(l)
+		if strings.Contains(string(b), rid) && l.Level == "error" {
+			json.Unmarshal(b, &errLine)
+		}
+	}
+	if msg, _ := errLine["message"].(string); !strings.Contains(msg, "TypeError: secret-db-password=hunter2") || !strings.Contains(msg, "app.js:3") {
+		t.Fatalf("the app's log has no error line with the message and stack under %s: %s", rid, logOf())
+	}
+	// A limit keeps its name.
+	if code, body, h := get(t, s, "thrower", "/spin"); code != 503 || !strings.Contains(body, `"limit": "CPU time"`) || !strings.Contains(body, h.Get("Warren-Request-Id")) {
+		t.Fatalf("limit: %d %s", code, body)
+	}
+	// A success carries the id too; the app receives it and cannot forge it.
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "http://x/ok", nil)
+	req.Header.Set("Warren-Request-Id", "forged-by-client")
+	s.ServeApp(rec, req, "thrower", "/ok")
+	if rid := rec.Header().Get("Warren-Request-Id"); rec.Code != 200 || len(rid) != 16 || rec.Body.String() != rid || len(rec.Header().Values("Warren-Request-Id")) != 1 {
+		t.Fatalf("ok: %d %q %v", rec.Code, rec.Body, rec.Header())
+	}
+	if !strings.Contains(logOf(), `"requestId":"`+rec.Header().Get("Warren-Request-Id")+`"`) {
+		t.Fatalf("the request line lacks its id: %s", logOf())
+	}
+	// An unknown app's 404 carries one as well.
+	if code, body, h := get(t, s, "ghost", "/"); code != 404 || h.Get("Warren-Request-Id") == "" || !strings.Contains(body, "requestId") {
+		t.Fatalf("404: %d %s %v", code, body, h)
+	}
+}
