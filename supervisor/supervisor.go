@@ -123,6 +123,11 @@ type Supervisor struct {
 
 	metrics *metrics
 
+	// flushMu makes usage flushes take turns; commitUsage commits one
+	// (tx.Commit; tests make it fail).
+	flushMu     sync.Mutex
+	commitUsage func(*sql.Tx) error
+
 	stop chan struct{}
 	done chan struct{}
 }
@@ -177,7 +182,8 @@ func New(opts Options) (*Supervisor, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Supervisor{opts: opts, runner: opts.Runner, db: db, log: opts.Log, apps: map[string]*app{}, stop: make(chan struct{}), done: make(chan struct{})}
+	s := &Supervisor{opts: opts, runner: opts.Runner, db: db, log: opts.Log, apps: map[string]*app{}, stop: make(chan struct{}), done: make(chan struct{}),
+		commitUsage: (*sql.Tx).Commit}
 	if s.runner == nil {
 		s.runner = NewInProcess(InProcessOptions{Runtime: opts.Runtime, Dir: filepath.Join(opts.Dir, "apps"), MemoryBudget: opts.MemoryBudget, IdleTimeout: opts.IdleTimeout, Logs: s.WorkerLog})
 	}

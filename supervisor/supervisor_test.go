@@ -553,3 +553,36 @@ func TestParseDeployment(t *testing.T) {
 		t.Fatalf("refused deploys created apps: %s", b)
 	}
 }
+
+// A flush that fails (here its commit, rolled back as on a full disk or a
+// locked database) loses no usage: the next flush writes all of it, once.
+func TestUsageKeptWhenFlushFails(t *testing.T) {
+	s := newSup(t, supervisor.Options{FlushInterval: time.Hour})
+	deploy(t, s, "m", counterJS)
+	deploy(t, s, "n", counterJS)
+	for i := 0; i < 3; i++ {
+		get(t, s, "m", "/")
+	}
+	get(t, s, "n", "/")
+	supervisor.FailUsageCommits(s, 1, fmt.Errorf("database is locked"))
+	supervisor.Flush(s) // fails
+	get(t, s, "m", "/") // counted after the failed flush
+	rows, err := s.Usage("", "all")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{"m": 4, "n": 1}
+	if len(rows) != 2 {
+		t.Fatalf("usage after a failed flush: %+v", rows)
+	}
+	for _, r := range rows {
+		if r.Requests != want[r.App] || r.RowsWritten != want[r.App] || r.CPUMs <= 0 {
+			t.Errorf("usage of %s after a failed flush: %+v, want %d requests", r.App, r, want[r.App])
+		}
+	}
+	// Nothing is written twice.
+	supervisor.Flush(s)
+	if rows, _ := s.Usage("m", "all"); len(rows) != 1 || rows[0].Requests != 4 {
+		t.Errorf("usage after another flush: %+v", rows)
+	}
+}
