@@ -486,7 +486,7 @@ func (s *Supervisor) loadApps() error {
 }
 
 func (s *Supervisor) newApp(id, parent string) *app {
-	a := &app{id: id, parentID: parent, dir: filepath.Join(s.opts.Dir, "apps", id), logs: newLogRing(s.opts.LogLines)}
+	a := &app{id: id, parentID: parent, dir: filepath.Join(s.opts.Dir, "apps", id), logs: newLogRing(s.opts.LogLines, s.opts.LogBytes, s.opts.LogLineBytes)}
 	a.rate.limit = func() int { return s.quotasOf(a).RequestsPerMinute }
 	return a
 }

@@ -66,8 +66,14 @@ type Options struct {
 	// MaxVersions is how many versions of each app are kept for rollback
 	// (0: 10).
 	MaxVersions int
-	// LogLines is the size of each app's log buffer (0: 1000 lines).
+	// LogLines is the most lines each app's log buffer keeps (0: 1000).
 	LogLines int
+	// LogBytes is the most bytes each app's log buffer keeps, the oldest
+	// lines going first (0: DefaultLogBytes, 1 MiB).
+	LogBytes int
+	// LogLineBytes is the most bytes one log line keeps; a longer one is
+	// cut, with a marker (0: DefaultLogLineBytes, 16 KiB).
+	LogLineBytes int
 	// FlushInterval is how often usage is written to the database (0: 1 s).
 	// Usage counted since the last flush is lost if the process is killed.
 	FlushInterval time.Duration
@@ -167,6 +173,12 @@ func New(opts Options) (*Supervisor, error) {
 	}
 	if opts.LogLines <= 0 {
 		opts.LogLines = 1000
+	}
+	if opts.LogBytes <= 0 {
+		opts.LogBytes = DefaultLogBytes
+	}
+	if opts.LogLineBytes <= 0 {
+		opts.LogLineBytes = DefaultLogLineBytes
 	}
 	if opts.FlushInterval <= 0 {
 		opts.FlushInterval = time.Second

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/egress"
@@ -584,5 +585,67 @@ func TestUsageKeptWhenFlushFails(t *testing.T) {
 	supervisor.Flush(s)
 	if rows, _ := s.Usage("m", "all"); len(rows) != 1 || rows[0].Requests != 4 {
 		t.Errorf("usage after another flush: %+v", rows)
+	}
+}
+
+// One app's log holds at most LogBytes, each line at most LogLineBytes
+// (cut with a marker), whatever comes in: here 1 MiB entries, as a host
+// may send.
+func TestLogBytesBounded(t *testing.T) {
+	s := newSup(t, supervisor.Options{})
+	deploy(t, s, "flood", `export default { fetch() { return new Response("ok") } }`)
+	big := strings.Repeat("é", 1<<19) // 1 MiB, two bytes a character
+	for i := 0; i < 2000; i++ {
+		s.WorkerLog("flood", worker.LogEntry{Time: time.Now(), Level: "log", Message: fmt.Sprint(i, " ", big)})
+	}
+	lines, _ := s.Logs("flood", 0)
+	total := 0
+	for _, l := range lines {
+		total += len(l.Message)
+		if len(l.Message) > supervisor.DefaultLogLineBytes {
+			t.Fatalf("a line of %d bytes kept", len(l.Message))
+		}
+	}
+	if total > supervisor.DefaultLogBytes || len(lines) < 32 {
+		t.Fatalf("%d lines of %d bytes kept, want at most %d bytes and the last dozens of lines", len(lines), total, supervisor.DefaultLogBytes)
+	}
+	last := lines[len(lines)-1].Message
+	if !strings.HasPrefix(last, "1999 éé") || !strings.HasSuffix(last, "bytes cut: a log line keeps 16384]") || !utf8.ValidString(last) {
+		t.Fatalf("last line: %.40q … %q", last, last[len(last)-60:])
+	}
+}
+
+// What bounds the log is the stack after the worker maps it to the app's
+// modules: a long module name in every frame of a deep stack is counted at
+// its full length.
+func TestLogBoundedAfterStackMapping(t *testing.T) {
+	s := newSup(t, supervisor.Options{})
+	long := strings.Repeat("m", 500) + ".js" // the longest a module name may be (512)
+	code := &warren.WorkerCode{MainModule: "app.js", Modules: map[string]warren.Module{
+		"app.js": {Kind: warren.ModuleESM, Text: `import { deep } from "./` + long + `";
+export default { fetch() { for (let i = 0; i < 3; i++) { try { deep(60) } catch (e) { console.error(e.stack) } } return new Response("ok") } }`},
+		long: {Kind: warren.ModuleESM, Text: "export function deep(n) {\n  if (n === 0) throw new Error('deep');\n  return deep(n - 1) + 1;\n}"},
+	}}
+	if _, _, err := s.Deploy(context.Background(), "names", &supervisor.Deployment{WorkerCode: *code}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		if code, body, _ := get(t, s, "names", "/"); code != 200 {
+			t.Fatalf("%d %s", code, body)
+		}
+	}
+	lines, _ := s.Logs("names", 0)
+	total, mapped := 0, 0
+	for _, l := range lines {
+		total += len(l.Message)
+		if len(l.Message) > supervisor.DefaultLogLineBytes {
+			t.Fatalf("a line of %d bytes kept", len(l.Message))
+		}
+		if strings.Contains(l.Message, long+":2:") {
+			mapped++
+		}
+	}
+	if total > supervisor.DefaultLogBytes || mapped < 10 {
+		t.Fatalf("%d lines (%d with mapped frames) of %d bytes kept", len(lines), mapped, total)
 	}
 }
