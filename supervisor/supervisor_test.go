@@ -649,3 +649,60 @@ export default { fetch() { for (let i = 0; i < 3; i++) { try { deep(60) } catch 
 		t.Fatalf("%d lines (%d with mapped frames) of %d bytes kept", len(lines), mapped, total)
 	}
 }
+
+// Code that could serve no request is refused at deploy, naming why and
+// the fix, and the running version keeps serving; code whose handler is
+// there, however it is written, is accepted.
+func TestDeployRefusesCodeWithoutHandler(t *testing.T) {
+	s := newSup(t, supervisor.Options{})
+	deploy(t, s, "h", `export default { fetch() { return new Response("v1") } }`)
+	const do = `import { DurableObject, WorkerEntrypoint } from "cloudflare:workers";` + "\n"
+	for _, c := range []struct{ src, want string }{
+		{``, "its default export is an object without a fetch() function"},
+		{`// nothing here`, "its default export is an object without a fetch() function"},
+		{`export default {}`, "its default export is an object without a fetch() function"},
+		{`export default { fetch: 42 }`, "its default export is an object without a fetch() function"},
+		{`export default { get fetch() { throw new Error("no") } }`, "without a fetch() function"},
+		{`export default class { fetch() { return new Response("x") } }`, "does not extend WorkerEntrypoint"},
+		{do + `export default class extends WorkerEntrypoint {}`, "extends WorkerEntrypoint but has no fetch() method"},
+		{do + `export default class extends DurableObject { fetch() { return new Response("x") } }`, "the default export is a Durable Object class"},
+		{`export class App {}`, "class App, the app's class, has no fetch() method"},
+		{do + `export class App extends DurableObject { hello() { return 1 } }`, "class App, the app's class, has no fetch() method"},
+		{do + `export class Counter extends DurableObject {}` + "\nexport default { fetch() { return new Response(\"x\") } }", "class Counter, the app's class, has no fetch() method"},
+		{do + `export default function fetch() { return new Response("fn") }`, "neither a Durable Object class nor a default fetch handler"},
+	} {
+		_, _, err := s.Deploy(context.Background(), "h", &supervisor.Deployment{WorkerCode: *warren.SingleModule("app.js", c.src)})
+		if warren.ErrorCode(err) != warren.CodeBadCode || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("deploy of %q: %v, want bad_code %q", c.src, err, c.want)
+		}
+		if code, body, _ := get(t, s, "h", "/"); code != 200 || body != "v1" {
+			t.Fatalf("after the refused deploy of %q: %d %s", c.src, code, body)
+		}
+	}
+	// A getter that spins is stopped by the CPU limit and refused.
+	_, _, err := s.Deploy(context.Background(), "h", &supervisor.Deployment{WorkerCode: *warren.SingleModule("app.js", `export default { get fetch() { for (;;) {} } }`), Limits: supervisor.Quotas{CPUMs: 50}})
+	if warren.ErrorCode(err) != warren.CodeBadCode {
+		t.Errorf("spinning getter: %v", err)
+	}
+	for i, src := range []string{
+		`export default { async fetch() { return new Response("ok") } }`,
+		`export default { get fetch() { return () => new Response("ok") } }`,
+		`export default new Proxy({}, { get() { return () => new Response("ok") } })`,
+		`module.exports = { fetch() { return new Response("ok") } }`,
+		do + `export default class extends WorkerEntrypoint { fetch() { return new Response("ok") } }`,
+		do + `export default class extends WorkerEntrypoint { fetch = () => new Response("ok") }`,
+		`export class App { fetch() { return new Response("ok") } }`,
+		`export class App { fetch = () => new Response("ok") }`,
+		do + "class Base extends DurableObject { fetch() { return new Response(\"ok\") } }\nexport class App extends Base {}",
+		do + "class Base extends DurableObject { constructor(c, e) { super(c, e); this.fetch = () => new Response(\"ok\") } }\nexport class App extends Base {}",
+	} {
+		id := fmt.Sprintf("ok%d", i)
+		if _, _, err := s.Deploy(context.Background(), id, &supervisor.Deployment{WorkerCode: *warren.SingleModule("app.js", src)}); err != nil {
+			t.Errorf("deploy of %q: %v", src, err)
+			continue
+		}
+		if code, body, _ := get(t, s, id, "/"); code != 200 || body != "ok" {
+			t.Errorf("%q: %d %s", src, code, body)
+		}
+	}
+}
