@@ -36,9 +36,13 @@ type Deployment struct {
 	ClassName string   `json:"className,omitempty"`
 	Limits    Quotas   `json:"limits"`
 	Egress    []string `json:"egress,omitempty"`
-	// KeepSettings keeps the running version's limits and egress (a deploy
-	// of one module, which cannot carry them).
-	KeepSettings bool `json:"-"`
+	// KeepLimits and KeepEgress keep the app's current limits or egress
+	// instead of setting them from Limits and Egress: ParseDeployment sets
+	// them for a deploy that does not carry the setting (one module, or a
+	// JSON bundle without the key), so every format keeps what it does not
+	// set. For a new app, keeping is the defaults and no network.
+	KeepLimits bool `json:"-"`
+	KeepEgress bool `json:"-"`
 }
 
 // ParseDeployment reads a deploy body: a JSON bundle
@@ -55,11 +59,19 @@ func ParseDeployment(contentType string, body []byte) (*Deployment, error) {
 			return nil, &warren.Error{Code: warren.CodeBadRequest, Message: "the JSON bundle is not valid: " + err.Error(),
 				Hint: `send {"mainModule": "index.js", "modules": {"index.js": "..."}, "className": "App", "limits": {"storageBytes": 1048576, "memoryMB": 64, "cpuMs": 50, "requestsPerMinute": 600}, "egress": ["api.example.com"]}`}
 		}
+		// A key that is absent (or null) keeps the app's setting.
+		var set struct {
+			Limits json.RawMessage `json:"limits"`
+			Egress json.RawMessage `json:"egress"`
+		}
+		json.Unmarshal(body, &set) // valid: decoded above
+		d.KeepLimits = len(set.Limits) == 0 || string(set.Limits) == "null"
+		d.KeepEgress = len(set.Egress) == 0 || string(set.Egress) == "null"
 		return &d, nil
 	case "application/javascript", "text/javascript", "application/x-javascript", "application/ecmascript":
-		return &Deployment{WorkerCode: *warren.SingleModule("app.js", string(body)), KeepSettings: true}, nil
+		return &Deployment{WorkerCode: *warren.SingleModule("app.js", string(body)), KeepLimits: true, KeepEgress: true}, nil
 	case "application/typescript", "text/typescript", "application/x-typescript", "video/mp2t":
-		return &Deployment{WorkerCode: *warren.SingleModule("app.ts", string(body)), KeepSettings: true}, nil
+		return &Deployment{WorkerCode: *warren.SingleModule("app.ts", string(body)), KeepLimits: true, KeepEgress: true}, nil
 	}
 	return nil, &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("unsupported Content-Type %q for a deploy", contentType),
 		Hint: "send the module as application/javascript or application/typescript, or a JSON bundle as application/json"}
@@ -93,7 +105,16 @@ func (s *Supervisor) Deploy(ctx context.Context, id string, d *Deployment) (v *V
 			return nil, false, &warren.Error{Code: warren.CodeBadRequest, Message: err.Error(), Hint: `list hosts such as "api.example.com", "*.example.org" or "api.example.com:8443" (no scheme or path; without a port, 80 for http and 443 for https)`}
 		}
 	}
-	class, err := s.runner.Validate(ctx, id, d, d.Limits.Or(s.opts.Defaults))
+	// The code is checked under the quotas it will run under.
+	limits := d.Limits
+	if a := s.lookup(id); a != nil && d.KeepLimits {
+		a.mu.Lock()
+		limits = a.quotas
+		a.mu.Unlock()
+	} else if d.KeepLimits {
+		limits = Quotas{}
+	}
+	class, err := s.runner.Validate(ctx, id, d, limits.Or(s.opts.Defaults))
 	if err != nil {
 		return nil, false, err
 	}
@@ -124,12 +145,18 @@ func (s *Supervisor) Deploy(ctx context.Context, id string, d *Deployment) (v *V
 		s.db.QueryRow(`SELECT COALESCE(MAX(version), 0) FROM versions WHERE app = ?`, id).Scan(&max)
 		next = max + 1
 	}
-	if d.KeepSettings && a.ver != nil {
-		d.Limits, d.Egress = a.quotas, a.egress
+	// What the deploy does not set, the app keeps (a new app: the defaults
+	// and no network).
+	limits, allow := d.Limits, d.Egress
+	if d.KeepLimits {
+		limits = a.quotas
 	}
-	quotas, _ := json.Marshal(d.Limits)
-	egressJSON, _ := json.Marshal(d.Egress)
-	if d.Egress == nil {
+	if d.KeepEgress {
+		allow = a.egress
+	}
+	quotas, _ := json.Marshal(limits)
+	egressJSON, _ := json.Marshal(allow)
+	if allow == nil {
 		egressJSON = []byte("[]")
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
@@ -154,7 +181,7 @@ func (s *Supervisor) Deploy(ctx context.Context, id string, d *Deployment) (v *V
 		return nil, false, storeError(err)
 	}
 	v = &Version{Version: next, Created: now, Hash: hash, ClassName: class, Size: len(code)}
-	s.switchTo(a, v, d.Limits, d.Egress)
+	s.switchTo(a, v, limits, allow)
 	if created {
 		s.mu.Lock()
 		s.apps[id] = a

@@ -706,3 +706,65 @@ func TestDeployRefusesCodeWithoutHandler(t *testing.T) {
 		}
 	}
 }
+
+// Every deploy format keeps the app's quotas and egress unless it sets
+// them: a JSON bundle without limits or egress (as warren deploy sends a
+// .tsx or .jsx file) keeps them like a one-module deploy does.
+func TestDeployFormatsKeepSettings(t *testing.T) {
+	s := newSup(t, supervisor.Options{})
+	parse := func(ct, body string) *supervisor.Deployment {
+		t.Helper()
+		d, err := supervisor.ParseDeployment(ct, []byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	const handler = `export default { fetch() { return new Response("ok") } }`
+	bundle := func(extra string) string {
+		b, _ := json.Marshal(map[string]any{"mainModule": "app.js", "modules": map[string]string{"app.js": handler}})
+		return strings.TrimSuffix(string(b), "}") + extra + "}"
+	}
+	set := supervisor.Quotas{CPUMs: 50, RequestsPerMinute: 600}
+	check := func(what string, want supervisor.Quotas, egress string) {
+		t.Helper()
+		info, err := s.App("k")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Overrides != want || strings.Join(info.Egress, ",") != egress {
+			t.Errorf("after %s: limits %+v egress %q, want %+v %q", what, info.Overrides, info.Egress, want, egress)
+		}
+	}
+	deployAs := func(what string, d *supervisor.Deployment) {
+		t.Helper()
+		if _, _, err := s.Deploy(context.Background(), "k", d); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	deployAs("a bundle with settings", parse("application/json", bundle(`,"limits":{"cpuMs":50,"requestsPerMinute":600},"egress":["api.example.com"]`)))
+	check("a bundle with settings", set, "api.example.com")
+	tsx, _ := json.Marshal(map[string]any{"mainModule": "app.tsx", "modules": map[string]string{"app.tsx": `export default { fetch(): Response { return new Response(<b>ok</b> ? "ok" : "") } }; const React = { createElement: () => 1 };`}})
+	for _, f := range []struct{ what, ct, body string }{
+		{"a bundle without settings", "application/json", bundle("")},
+		{"a .tsx bundle (warren deploy app.tsx)", "application/json", string(tsx)},
+		{"a bundle with null settings", "application/json", bundle(`,"limits":null,"egress":null`)},
+		{"one JavaScript module", "application/javascript", handler},
+		{"one TypeScript module", "application/typescript", handler},
+	} {
+		deployAs(f.what, parse(f.ct, f.body))
+		check(f.what, set, "api.example.com")
+	}
+	// What a bundle sets, it sets: limits alone, then egress alone.
+	deployAs("limits {}", parse("application/json", bundle(`,"limits":{}`)))
+	check("limits {}", supervisor.Quotas{}, "api.example.com")
+	deployAs("egress []", parse("application/json", bundle(`,"limits":{"cpuMs":50},"egress":[]`)))
+	check("egress []", supervisor.Quotas{CPUMs: 50}, "")
+	// A new app deployed without settings gets the defaults and no network.
+	if _, _, err := s.Deploy(context.Background(), "fresh", parse("application/json", bundle(""))); err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := s.App("fresh"); info.Overrides != (supervisor.Quotas{}) || len(info.Egress) != 0 {
+		t.Errorf("fresh app: %+v", info)
+	}
+}
