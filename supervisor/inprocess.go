@@ -310,7 +310,7 @@ func (l *InProcess) acquire(ctx context.Context, la *runningApp, spec *AppSpec) 
 			out = &worker.Outbound{Direct: spec.Outbound}
 		}
 		limits, code := isolateLimits(spec.Quotas), spec.Code
-		la.stub = l.loader.Get(fmt.Sprintf("app:%s@%d", spec.ID, spec.Version), func(ctx context.Context) (*worker.LoadCode, error) {
+		la.stub = l.loader.Get(appCodeID(spec.ID, spec.Version), func(ctx context.Context) (*worker.LoadCode, error) {
 			c, err := code(ctx)
 			if err != nil {
 				return nil, err
@@ -357,7 +357,9 @@ func (l *InProcess) closeLocked(la *runningApp) {
 }
 
 // Stop closes the app's running code; the next request loads its current
-// version.
+// version under its current quotas and egress. The loader's Worker of the
+// version is discarded too: a change of quotas keeps the version, and the
+// loader would otherwise hand back the Worker it holds under the old ones.
 func (l *InProcess) Stop(id string) {
 	l.mu.Lock()
 	la := l.apps[id]
@@ -365,10 +367,17 @@ func (l *InProcess) Stop(id string) {
 	if la != nil {
 		la.mu.Lock()
 		l.closeLocked(la)
+		if la.stub != nil {
+			l.loader.Abort(appCodeID(id, la.version))
+		}
 		la.stub = nil
 		la.mu.Unlock()
 	}
 }
+
+// appCodeID is the loader's id of an app's version ("app:<id>@<version>",
+// which workerLog reads back).
+func appCodeID(id string, version int) string { return fmt.Sprintf("app:%s@%d", id, version) }
 
 // RunningApps returns the apps whose code is in memory.
 func (l *InProcess) RunningApps() map[string]bool {

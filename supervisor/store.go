@@ -102,7 +102,7 @@ func (s *Supervisor) Deploy(ctx context.Context, id string, d *Deployment) (v *V
 	}
 	for _, h := range d.Egress {
 		if err := egress.CheckPattern(h); err != nil {
-			return nil, false, &warren.Error{Code: warren.CodeBadRequest, Message: err.Error(), Hint: `list hosts such as "api.example.com", "*.example.org" or "api.example.com:8443" (no scheme or path; without a port, 80 for http and 443 for https)`}
+			return nil, false, &warren.Error{Code: warren.CodeBadRequest, Message: err.Error(), Hint: egressHint}
 		}
 	}
 	// The code is checked under the quotas it will run under.
@@ -191,6 +191,8 @@ func (s *Supervisor) Deploy(ctx context.Context, id string, d *Deployment) (v *V
 	a.logs.add(LogLine{Time: now, Level: "deploy", Message: fmt.Sprintf("version %d deployed (class %q, %d bytes of code)", next, class, len(code))})
 	return v, created, nil
 }
+
+const egressHint = `list hosts such as "api.example.com", "*.example.org" or "api.example.com:8443" (no scheme or path; without a port, 80 for http and 443 for https)`
 
 func listOr(names []string) string {
 	if len(names) == 0 {
@@ -438,10 +440,16 @@ func PublicEgress(allow []string) worker.Fetcher { return egress.New(false, allo
 
 // storeError explains a failure to write the supervisor's database.
 func storeError(err error) error {
+	return storeErrorOf(err, "the deploy", "the running version keeps serving")
+}
+
+// storeErrorOf explains a failure to store what (which did not happen),
+// saying what stays as it was.
+func storeErrorOf(err error, what, kept string) error {
 	if strings.Contains(err.Error(), "disk is full") || strings.Contains(err.Error(), "SQLITE_FULL") {
-		return &warren.Error{Code: warren.CodeUnavailable, Message: "the deploy could not be stored: the server's disk is full", Hint: "the running version keeps serving; retry once the operator has freed disk space"}
+		return &warren.Error{Code: warren.CodeUnavailable, Message: what + " could not be stored: the server's disk is full", Hint: kept + "; retry once the operator has freed disk space"}
 	}
-	return &warren.Error{Code: warren.CodeInternal, Message: "the deploy could not be stored: " + err.Error()}
+	return &warren.Error{Code: warren.CodeInternal, Message: what + " could not be stored: " + err.Error()}
 }
 
 // idPattern is what an app id may be: a DNS label, so that {id}.<domain>

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/warrenhq/warren/supervisor"
 )
 
 // cliServer is a real `warren serve` with the built-in supervisor.
@@ -680,5 +682,73 @@ func TestCLIServerNotRunning(t *testing.T) {
 	err = Run(context.Background(), []string{"apps", "--url", "http://" + ln.Addr().String(), "--token", "x"}, &out, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "answered HTTP 418: teapot") {
 		t.Fatalf("not warren: %v", err)
+	}
+}
+
+// warren limits prints an app's quotas and egress and sets those its flags
+// give, keeping the others; deploys of any format (a .tsx file included)
+// keep them.
+func TestCLILimits(t *testing.T) {
+	s := startCLIServer(t)
+	bundle, _ := json.Marshal(map[string]any{"mainModule": "a.js", "modules": map[string]string{"a.js": cliHelloJS},
+		"limits": map[string]int{"cpuMs": 50}, "egress": []string{"api.example.com"}})
+	s.ok(t, "deploy", "lim", cliFile(t, "b.json", string(bundle)))
+	out := s.ok(t, "limits", "lim")
+	for _, want := range []string{"requests per minute  6000", "platform default", "CPU per request      50 ms", "memory               64 MiB", "storage              256.0 MiB", "egress               api.example.com"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("limits: no %q in\n%s", want, out)
+		}
+	}
+	out = s.ok(t, "limits", "lim", "--rpm", "2", "--storage-mb", "1", "--egress", "a.example.com, *.b.example.org:8443")
+	if !strings.Contains(out, "Limits of lim set") || !regexp.MustCompile(`requests per minute\s+2\s+app`).MatchString(out) ||
+		!regexp.MustCompile(`CPU per request\s+50 ms\s+app`).MatchString(out) || !regexp.MustCompile(`storage\s+1.0 MiB\s+app`).MatchString(out) ||
+		!strings.Contains(out, "a.example.com,*.b.example.org:8443") {
+		t.Fatalf("limits set:\n%s", out)
+	}
+	// Deploys keep them, whatever the format.
+	tsx := cliFile(t, "app.tsx", `export default { fetch(): Response { return new Response(String(<i/> !== undefined)) } }; const React = { createElement: () => 1 };`)
+	for _, f := range []string{tsx, cliFile(t, "a.js", cliHelloJS), cliFile(t, "a.ts", cliHelloJS)} {
+		s.ok(t, "deploy", "lim", f)
+	}
+	var l supervisor.AppLimits
+	if err := json.Unmarshal([]byte(s.ok(t, "limits", "lim", "--json")), &l); err != nil {
+		t.Fatal(err)
+	}
+	if l.Overrides != (supervisor.Quotas{CPUMs: 50, RequestsPerMinute: 2, StorageBytes: 1 << 20}) || strings.Join(l.Egress, " ") != "a.example.com *.b.example.org:8443" || l.Defaults.RequestsPerMinute != 6000 {
+		t.Fatalf("after deploys: %+v", l)
+	}
+	// The rate applies.
+	s.get(t, "/apps/lim/")
+	s.get(t, "/apps/lim/")
+	if st, body := s.get(t, "/apps/lim/"); st != 429 {
+		t.Fatalf("over --rpm 2: %d %s", st, body)
+	}
+	// A new CPU quota applies to the next request, in the app's host
+	// process too (its code restarts under it).
+	s.ok(t, "deploy", "spin", cliFile(t, "spin.js", `export default { fetch(req) { const end = Date.now() + Number(new URL(req.url).searchParams.get("ms")); while (Date.now() < end) {} return new Response("done") } }`))
+	if st, body := s.get(t, "/apps/spin/?ms=100"); st != 200 || body != "done" {
+		t.Fatalf("spin: %d %s", st, body)
+	}
+	s.ok(t, "limits", "spin", "--cpu-ms", "20")
+	if st, body := s.get(t, "/apps/spin/?ms=300"); st != 503 || !strings.Contains(body, "CPU time") {
+		t.Fatalf("spin over --cpu-ms 20: %d %s", st, body)
+	}
+	// Back to the defaults and no network.
+	out = s.ok(t, "limits", "lim", "--rpm", "0", "--cpu-ms", "0", "--storage-mb", "0", "--egress", "")
+	if !regexp.MustCompile(`requests per minute\s+6000\s+platform default`).MatchString(out) || !strings.Contains(out, "none (no network)") {
+		t.Fatalf("limits reset:\n%s", out)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"limits", "lim", "--memory-mb", "1"}, "limits.memoryMB = 1 is not allowed"},
+		{[]string{"limits", "lim", "--egress", "http://x.com/"}, "egress"},
+		{[]string{"limits", "ghost"}, `no app "ghost"`},
+		{[]string{"limits", "lim", "--rpm", "-1"}, "--rpm must be 0"},
+	} {
+		if _, errOut, err := s.cli(t, c.args...); err == nil || !strings.Contains(err.Error()+errOut, c.want) {
+			t.Errorf("%v: %v %s", c.args, err, errOut)
+		}
 	}
 }

@@ -31,7 +31,7 @@ var connEnv = [][2]string{
 }
 
 // commandOrder is the order of the commands in the help.
-var commandOrder = []string{"serve", "run", "deploy", "apps", "versions", "logs", "usage", "rollback", "rm", "load", "completion", "version", "help"}
+var commandOrder = []string{"serve", "run", "deploy", "apps", "versions", "limits", "logs", "usage", "rollback", "rm", "load", "completion", "version", "help"}
 
 var commandHelps = map[string]commandHelp{
 	"serve": {Usage: "warren serve [flags]",
@@ -68,6 +68,11 @@ var commandHelps = map[string]commandHelp{
 	"versions": {Usage: "warren versions ID [flags]",
 		Summary: "List the versions kept of app ID (the last 10), newest first; * marks the current one.",
 		Env:     connEnv, Args: "app"},
+	"limits": {Usage: "warren limits ID [--rpm N] [--cpu-ms N] [--memory-mb N] [--storage-mb N] [--egress HOSTS] [flags]",
+		Summary: "Print app ID's quotas and egress: its own, else the platform's defaults. With flags, set those\n" +
+			"(0: back to the platform default; --egress '': no network) and keep the others; the change applies\n" +
+			"from the app's next request, and later deploys keep it.",
+		Env: connEnv, Args: "app"},
 	"logs": {Usage: "warren logs ID [-f] [-n N] [flags]",
 		Summary: "Print the app's last N log lines; -f follows new ones until interrupted or the app is deleted.\n" +
 			"Control characters in the app's output are shown escaped (\\x1b, \\r, ...): an app cannot move\n" +
