@@ -26,9 +26,9 @@ type cliServer struct {
 	url, token, data string
 }
 
-// startCLIServer runs `warren serve` on a free loopback port with a fresh data
-// folder; the admin token is the one the server generates into it.
-func startCLIServer(t *testing.T) *cliServer {
+// startCLIServer runs `warren serve [flags]` on a free loopback port with a
+// fresh data folder; the admin token is the one the server generates into it.
+func startCLIServer(t *testing.T, flags ...string) *cliServer {
 	t.Helper()
 	t.Setenv("WARREN_ADMIN_TOKEN", "")
 	t.Setenv("WARREN_URL", "")
@@ -37,7 +37,7 @@ func startCLIServer(t *testing.T) *cliServer {
 	addrc := make(chan string, 1)
 	done := make(chan error, 1)
 	c := &ServeCommand{Stdout: io.Discard, Stderr: io.Discard, Ready: func(a string) { addrc <- a }}
-	if err := c.ParseFlags([]string{"--listen", "127.0.0.1:0", "--data", data}); err != nil {
+	if err := c.ParseFlags(append([]string{"--listen", "127.0.0.1:0", "--data", data}, flags...)); err != nil {
 		t.Fatal(err)
 	}
 	go func() { done <- c.Run(ctx) }()
@@ -749,6 +749,57 @@ func TestCLILimits(t *testing.T) {
 	} {
 		if _, errOut, err := s.cli(t, c.args...); err == nil || !strings.Contains(err.Error()+errOut, c.want) {
 			t.Errorf("%v: %v %s", c.args, err, errOut)
+		}
+	}
+}
+
+// The platform's default quotas are flags and variables of warren serve;
+// an app's own limits override them.
+func TestServeDefaultQuotas(t *testing.T) {
+	t.Setenv("WARREN_DEFAULT_CPU_MS", "20")
+	s := startCLIServer(t, "--default-rpm", "2", "--default-memory-mb", "32", "--default-storage-mb", "8")
+	const spin = `export default { fetch(req) { const end = Date.now() + Number(new URL(req.url).searchParams.get("ms")); while (Date.now() < end) {} return new Response("done") } }`
+	s.ok(t, "deploy", "plain", cliFile(t, "spin.js", spin))
+	var l supervisor.AppLimits
+	if err := json.Unmarshal([]byte(s.ok(t, "limits", "plain", "--json")), &l); err != nil {
+		t.Fatal(err)
+	}
+	want := supervisor.Quotas{RequestsPerMinute: 2, CPUMs: 20, MemoryMB: 32, StorageBytes: 8 << 20}
+	if l.Defaults != want || l.Limits != want || l.Overrides != (supervisor.Quotas{}) {
+		t.Fatalf("limits: %+v", l)
+	}
+	if st, body := s.get(t, "/apps/plain/?ms=300"); st != 503 || !strings.Contains(body, "CPU time") {
+		t.Fatalf("past --default-cpu-ms: %d %s", st, body)
+	}
+	s.get(t, "/apps/plain/?ms=0")
+	if st, body := s.get(t, "/apps/plain/?ms=0"); st != 429 {
+		t.Fatalf("past --default-rpm: %d %s", st, body)
+	}
+	// The app's own limits win.
+	bundle, _ := json.Marshal(map[string]any{"mainModule": "a.js", "modules": map[string]string{"a.js": spin}, "limits": map[string]int{"requestsPerMinute": 100, "cpuMs": 2000}})
+	s.ok(t, "deploy", "own", cliFile(t, "b.json", string(bundle)))
+	for i := 0; i < 3; i++ {
+		if st, body := s.get(t, "/apps/own/?ms=100"); st != 200 {
+			t.Fatalf("own limits, request %d: %d %s", i, st, body)
+		}
+	}
+	// Invalid values are refused at start.
+	for _, c := range []struct {
+		env, val string
+		args     []string
+		want     string
+	}{
+		{"", "", []string{"--default-memory-mb", "2"}, "--default-memory-mb"},
+		{"", "", []string{"--default-cpu-ms", "400000"}, "--default-cpu-ms"},
+		{"", "", []string{"--default-rpm", "-1"}, "--default-rpm"},
+		{"WARREN_DEFAULT_RPM", "lots", nil, "WARREN_DEFAULT_RPM"},
+	} {
+		if c.env != "" {
+			t.Setenv(c.env, c.val)
+		}
+		err := (&ServeCommand{Stdout: io.Discard, Stderr: io.Discard}).ParseFlags(c.args)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v %s=%s: %v", c.args, c.env, c.val, err)
 		}
 	}
 }

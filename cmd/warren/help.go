@@ -42,7 +42,9 @@ var commandHelps = map[string]commandHelp{
 			"Outbound requests of apps go to the hosts their deploy allows (\"egress\"): an entry \"host\" or\n" +
 			"\"*.domain\" allows that host on the default port of the scheme only (80 for http, 443 for https);\n" +
 			"\"host:port\" allows that port, \"host:*\" any port; never loopback, private, link-local or other\n" +
-			"internal addresses (checked after DNS).",
+			"internal addresses (checked after DNS).\n\n" +
+			"Apps run under quotas: their own (a deploy bundle's limits, or warren limits), else the platform's\n" +
+			"defaults, set by the --default-* flags.",
 		Env: [][2]string{
 			{"WARREN_LISTEN", "as --listen"},
 			{"WARREN_DATA", "as --data"},
@@ -54,6 +56,10 @@ var commandHelps = map[string]commandHelp{
 			{"WARREN_APP_MEMORY_MB", "as --app-memory"},
 			{"WARREN_ISOLATION", "as --isolation"},
 			{"WARREN_HOSTS", "as --hosts"},
+			{"WARREN_DEFAULT_RPM", "as --default-rpm"},
+			{"WARREN_DEFAULT_CPU_MS", "as --default-cpu-ms"},
+			{"WARREN_DEFAULT_MEMORY_MB", "as --default-memory-mb"},
+			{"WARREN_DEFAULT_STORAGE_MB", "as --default-storage-mb"},
 			{"WARREN_HOST_PROCS", "GOMAXPROCS of each host process (default 1 for apps, every core for a --config project)"},
 		}},
 	"run": {Usage: "warren run FILE [--path /x] [--method GET] [--json]",

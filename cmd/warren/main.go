@@ -44,7 +44,8 @@ Usage:
         generated on first start). --config runs one Worker project instead.
         Settings also come from WARREN_LISTEN, WARREN_DATA, WARREN_ADMIN_TOKEN,
         WARREN_ADMIN_TOKEN_FILE, WARREN_DOMAIN, WARREN_EGRESS and WARREN_CONFIG;
-        warren serve --help lists them all.
+        warren serve --help lists them all. The quotas of apps that set none:
+        --default-rpm, --default-cpu-ms, --default-memory-mb, --default-storage-mb.
   warren run FILE [--path /x] [--method GET] [--json]
         Run FILE (.js or .ts, or a .json bundle) once as a Dynamic Worker and
         print its response and console output.
