@@ -14,8 +14,9 @@
 //
 //   - policy: supervisor.go (Supervisor, Options, Hooks), store.go (apps
 //     and versions in supervisor.sqlite: deploy, rollback, delete),
-//     quotas.go (quotas, requests-per-minute windows), meter.go (usage),
-//     logs.go (per-app logs), metrics.go (Prometheus);
+//     limits.go (an app's quotas and egress apart from deploys), quotas.go
+//     (quotas, requests-per-minute windows), meter.go (usage), logs.go
+//     (per-app logs), metrics.go (Prometheus);
 //   - running code: runner.go (the Runner contract between policy and
 //     execution), inprocess.go (InProcess, the Runner in this process;
 //     host.Pool is the other);
