@@ -41,6 +41,8 @@ func (s *Server) routeApps(mux *http.ServeMux) {
 	mux.HandleFunc("PUT /api/v1/apps/{id}", admin(s.deployApp))
 	mux.HandleFunc("DELETE /api/v1/apps/{id}", admin(s.deleteApp))
 	mux.HandleFunc("POST /api/v1/apps/{id}/rollback", admin(s.rollbackApp))
+	mux.HandleFunc("GET /api/v1/apps/{id}/limits", admin(s.appLimits))
+	mux.HandleFunc("PUT /api/v1/apps/{id}/limits", admin(s.setAppLimits))
 	mux.HandleFunc("GET /api/v1/apps/{id}/logs", admin(s.appLogs))
 	mux.HandleFunc("GET /api/v1/apps/{id}/usage", admin(s.usage))
 	mux.HandleFunc("GET /api/v1/usage", admin(s.usage))
@@ -159,6 +161,44 @@ func (s *Server) rollbackApp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	respond.JSON(w, http.StatusOK, map[string]any{"app": id, "version": v})
+}
+
+// maxLimitsBody bounds the body of PUT /api/v1/apps/{id}/limits.
+const maxLimitsBody = 1 << 20
+
+func (s *Server) appLimits(w http.ResponseWriter, r *http.Request) {
+	l, err := s.Apps.Limits(r.PathValue("id"))
+	if err != nil {
+		respond.Error(w, err)
+		return
+	}
+	respond.JSON(w, http.StatusOK, l)
+}
+
+// setAppLimits sets the quotas and egress the body gives, keeping the
+// others.
+func (s *Server) setAppLimits(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if err := supervisor.ValidateID(id); err != nil {
+		respond.Error(w, err)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxLimitsBody))
+	if err != nil {
+		respond.Error(w, &warren.Error{Code: warren.CodeBadRequest, Message: "reading the limits: " + err.Error()})
+		return
+	}
+	c, err := supervisor.ParseLimitsChange(body)
+	if err != nil {
+		respond.Error(w, err)
+		return
+	}
+	l, err := s.Apps.SetLimits(id, c)
+	if err != nil {
+		respond.Error(w, err)
+		return
+	}
+	respond.JSON(w, http.StatusOK, l)
 }
 
 // appLogs serves the app's log as JSON lines, or with ?follow=1 as

@@ -94,57 +94,127 @@ func (l *InProcess) Validate(ctx context.Context, id string, d *Deployment, q Qu
 	}
 	inst, err := l.rt.NewInstance(prog, worker.Config{CodeID: "deploy-check", Limits: isolateLimits(q)})
 	if err != nil {
-		// The module's top level threw or hit a limit: the code is bad.
-		var e *warren.Error
-		if errors.As(err, &e) && (e.Code == warren.CodeException || e.Code == warren.CodeLimit) {
-			bad := *e
-			bad.Code = warren.CodeBadCode
-			bad.Message = "the code fails while loading: " + e.Message
-			if bad.Hint == "" {
-				bad.Hint = "fix the module's top-level code (it runs once when the app starts)"
-			}
-			return "", &bad
-		}
-		return "", err
+		return "", badCode(err, "the code fails while loading: ", "fix the module's top-level code (it runs once when the app starts)")
 	}
 	defer func() { go inst.Close() }() // off the deploy's path
 	exports, err := inst.Exports(ctx)
 	if err != nil {
-		return "", err
+		// A getter or proxy trap on an export threw past its catch or hit
+		// a limit.
+		return "", badCode(err, "the code fails while its exports are read: ", "make the default export a plain object with a fetch method, and the app's class a plain class")
 	}
 	return chooseClass(exports, d.ClassName)
 }
 
-// chooseClass picks the class to run from a module's exports.
-func chooseClass(exports map[string]string, named string) (string, error) {
+// badCode makes an exception or limit error of the app's code a bad_code
+// error (the deploy is refused); other errors are returned as they are.
+func badCode(err error, prefix, hint string) error {
+	var e *warren.Error
+	if errors.As(err, &e) && (e.Code == warren.CodeException || e.Code == warren.CodeLimit) {
+		bad := *e
+		bad.Code = warren.CodeBadCode
+		bad.Message = prefix + e.Message
+		if bad.Hint == "" {
+			bad.Hint = hint
+		}
+		return &bad
+	}
+	return err
+}
+
+// export is one export as worker.Instance.Exports describes it.
+type export struct {
+	kind                             string // class, function, object, other; "" when there is none
+	fetch, durableObject, entrypoint bool
+}
+
+func parseExport(desc string) export {
+	f := strings.Fields(desc)
+	if len(f) == 0 {
+		return export{}
+	}
+	e := export{kind: f[0]}
+	for _, t := range f[1:] {
+		switch t {
+		case "fetch":
+			e.fetch = true
+		case "DurableObject":
+			e.durableObject = true
+		case "WorkerEntrypoint":
+			e.entrypoint = true
+		}
+	}
+	return e
+}
+
+// chooseClass picks the class to run from a module's exports ("" for the
+// default export's fetch handler) and refuses code that could serve no
+// request: a class or default export without a fetch handler, or a default
+// export that is a class the runtime cannot call.
+func chooseClass(descs map[string]string, named string) (string, error) {
+	exports := map[string]export{}
 	var classes []string
-	for name, kind := range exports {
-		if kind == "class" {
+	for name, desc := range descs {
+		e := parseExport(desc)
+		exports[name] = e
+		if e.kind == "class" {
 			classes = append(classes, name)
 		}
 	}
 	sort.Strings(classes)
 	if named != "" {
-		if exports[named] != "class" {
+		if exports[named].kind != "class" {
 			return "", &warren.Error{Code: warren.CodeBadCode, Message: fmt.Sprintf("the code does not export a class named %q (its exported classes: %s)", named, listOr(classes)),
 				Hint: fmt.Sprintf("add `export class %s extends DurableObject { ... }` to the main module, or set className to one of its classes", named)}
 		}
-		return named, nil
+		return named, classServes(named, exports[named])
 	}
-	if exports["App"] == "class" {
-		return "App", nil
+	if exports["App"].kind == "class" {
+		return "App", classServes("App", exports["App"])
 	}
 	if len(classes) == 1 && classes[0] != "default" {
-		return classes[0], nil
+		return classes[0], classServes(classes[0], exports[classes[0]])
 	}
-	if k := exports["default"]; k == "object" || k == "class" {
-		return "", nil
+	if def := exports["default"]; def.kind == "object" || def.kind == "class" {
+		return "", defaultServes(def)
 	}
 	if len(classes) > 1 {
 		return "", &warren.Error{Code: warren.CodeBadCode, Message: fmt.Sprintf("the code exports several classes (%s) and no className says which one is the app", listOr(classes)), Hint: `set "className" in the JSON bundle, or ?className= on the deploy`}
 	}
 	return "", &warren.Error{Code: warren.CodeBadCode, Message: "the code exports neither a Durable Object class nor a default fetch handler",
 		Hint: "export class App extends DurableObject { fetch(request) { ... } } (imported from \"cloudflare:workers\"), or export default { fetch(request) { ... } }"}
+}
+
+// classServes refuses the app's class when it has no fetch method: every
+// request to the app calls it.
+func classServes(name string, e export) error {
+	if e.fetch {
+		return nil
+	}
+	return &warren.Error{Code: warren.CodeBadCode, Message: fmt.Sprintf("class %s, the app's class, has no fetch() method, so the app could serve no request (its requests go to the class's fetch)", name),
+		Hint: fmt.Sprintf("add fetch(request) { return new Response(\"...\") } to class %s (export class %s extends DurableObject, imported from \"cloudflare:workers\")", name, name)}
+}
+
+// defaultServes refuses a default export that no request could call: an
+// object without a fetch function, a Durable Object class, or a class
+// that does not extend WorkerEntrypoint or has no fetch method.
+func defaultServes(e export) error {
+	const handler = "export default { async fetch(request, env, ctx) { return new Response(\"...\") } }"
+	switch {
+	case e.kind == "object" && !e.fetch:
+		return &warren.Error{Code: warren.CodeBadCode, Message: "the code has no request handler: its default export is an object without a fetch() function (an empty module's default export is {})",
+			Hint: handler + ", or a Durable Object class: export class App extends DurableObject { fetch(request) { ... } }"}
+	case e.kind == "class" && e.durableObject:
+		return &warren.Error{Code: warren.CodeBadCode, Message: "the default export is a Durable Object class: an app runs a class it exports by name",
+			Hint: "export class App extends DurableObject { fetch(request) { ... } } (or give its name as className)"}
+	case e.kind == "class" && !e.entrypoint:
+		return &warren.Error{Code: warren.CodeBadCode, Message: "the default export is a class that does not extend WorkerEntrypoint, so no request could call it",
+			Hint: "import { WorkerEntrypoint } from \"cloudflare:workers\"; export default class extends WorkerEntrypoint { fetch(request) { ... } }, or " + handler}
+	case e.kind == "class" && !e.fetch:
+		return &warren.Error{Code: warren.CodeBadCode, Message: "the default export extends WorkerEntrypoint but has no fetch() method, so no request could call it",
+			Hint: "add fetch(request) { return new Response(\"...\") } to the class"}
+	}
+	return nil
 }
 
 // isolateLimits maps quotas to isolate limits.
@@ -240,7 +310,7 @@ func (l *InProcess) acquire(ctx context.Context, la *runningApp, spec *AppSpec) 
 			out = &worker.Outbound{Direct: spec.Outbound}
 		}
 		limits, code := isolateLimits(spec.Quotas), spec.Code
-		la.stub = l.loader.Get(fmt.Sprintf("app:%s@%d", spec.ID, spec.Version), func(ctx context.Context) (*worker.LoadCode, error) {
+		la.stub = l.loader.Get(appCodeID(spec.ID, spec.Version), func(ctx context.Context) (*worker.LoadCode, error) {
 			c, err := code(ctx)
 			if err != nil {
 				return nil, err
@@ -287,7 +357,9 @@ func (l *InProcess) closeLocked(la *runningApp) {
 }
 
 // Stop closes the app's running code; the next request loads its current
-// version.
+// version under its current quotas and egress. The loader's Worker of the
+// version is discarded too: a change of quotas keeps the version, and the
+// loader would otherwise hand back the Worker it holds under the old ones.
 func (l *InProcess) Stop(id string) {
 	l.mu.Lock()
 	la := l.apps[id]
@@ -295,10 +367,17 @@ func (l *InProcess) Stop(id string) {
 	if la != nil {
 		la.mu.Lock()
 		l.closeLocked(la)
+		if la.stub != nil {
+			l.loader.Abort(appCodeID(id, la.version))
+		}
 		la.stub = nil
 		la.mu.Unlock()
 	}
 }
+
+// appCodeID is the loader's id of an app's version ("app:<id>@<version>",
+// which workerLog reads back).
+func appCodeID(id string, version int) string { return fmt.Sprintf("app:%s@%d", id, version) }
 
 // RunningApps returns the apps whose code is in memory.
 func (l *InProcess) RunningApps() map[string]bool {

@@ -1,9 +1,10 @@
 package supervisor
 
 import (
+	"strconv"
 	"sync"
-
 	"time"
+	"unicode/utf8"
 
 	"github.com/warrenhq/warren/worker"
 )
@@ -26,34 +27,76 @@ type LogLine struct {
 	RequestID string `json:"requestId,omitempty"`
 }
 
-// logRing keeps the last lines of one app and feeds followers.
+// Log bounds: what one app's log may hold in the control plane's memory.
+const (
+	// DefaultLogLineBytes is the most bytes one log line keeps (its
+	// message; a request's path keeps at most 2 KiB); past it the message
+	// is cut and ends with a marker saying how much was cut.
+	DefaultLogLineBytes = 16 << 10
+	// DefaultLogBytes is the most bytes one app's log buffer holds (the
+	// lines' text and a fixed cost per line); past it the oldest lines go.
+	DefaultLogBytes = 1 << 20
+	// logLineCost is what a line costs beyond its text (the LogLine).
+	logLineCost = 112
+	maxLogPath  = 2 << 10
+	maxLogToken = 64 // a method or level
+)
+
+// logRing keeps the last lines of one app, within a number of lines and a
+// number of bytes, and feeds followers.
 type logRing struct {
-	mu     sync.Mutex
-	max    int
-	lines  []LogLine // grows to max, then is overwritten in a ring
-	next   int
-	full   bool
-	subs   map[chan LogLine]struct{}
-	closed bool
+	mu       sync.Mutex
+	maxLines int
+	maxBytes int
+	maxLine  int
+	lines    []LogLine // oldest first; dropped from the front
+	bytes    int       // the cost of lines
+	subs     map[chan LogLine]struct{}
+	closed   bool
 }
 
-func newLogRing(n int) *logRing {
+func newLogRing(lines, bytes, lineBytes int) *logRing {
 	// Lines are allocated as they come: most apps log little, and 10,000
 	// apps with a preallocated buffer each would hold a gigabyte.
-	return &logRing{max: n}
+	return &logRing{maxLines: lines, maxBytes: bytes, maxLine: lineBytes}
+}
+
+func lineCost(l *LogLine) int {
+	return logLineCost + len(l.Level) + len(l.Message) + len(l.Method) + len(l.Path)
+}
+
+// truncateLog cuts s to at most max bytes (on a character boundary), the
+// end saying how much was cut.
+func truncateLog(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	marker := func(cut int) string {
+		return "…[" + strconv.Itoa(cut) + " bytes cut: a log line keeps " + strconv.Itoa(max) + "]"
+	}
+	keep := max - len(marker(len(s))) // the final marker is no longer
+	if keep < 0 {
+		keep = 0
+	}
+	for keep > 0 && !utf8.RuneStart(s[keep]) {
+		keep--
+	}
+	return s[:keep] + marker(len(s)-keep)
 }
 
 func (l *logRing) add(line LogLine) {
+	line.Message = truncateLog(line.Message, l.maxLine)
+	line.Path = truncateLog(line.Path, min(maxLogPath, l.maxLine))
+	line.Method = truncateLog(line.Method, maxLogToken)
+	line.Level = truncateLog(line.Level, maxLogToken)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !l.full {
-		l.lines = append(l.lines, line)
-		if len(l.lines) == l.max {
-			l.full = true
-		}
-	} else {
-		l.lines[l.next] = line
-		l.next = (l.next + 1) % l.max
+	l.lines = append(l.lines, line)
+	l.bytes += lineCost(&line)
+	for len(l.lines) > 1 && (len(l.lines) > l.maxLines || l.bytes > l.maxBytes) {
+		l.bytes -= lineCost(&l.lines[0])
+		l.lines[0] = LogLine{} // its strings can go
+		l.lines = l.lines[1:]
 	}
 	for ch := range l.subs {
 		select {
@@ -67,17 +110,11 @@ func (l *logRing) add(line LogLine) {
 func (l *logRing) last(n int) []LogLine {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var all []LogLine
-	if l.full {
-		all = append(all, l.lines[l.next:]...)
-		all = append(all, l.lines[:l.next]...)
-	} else {
-		all = append(all, l.lines...)
-	}
+	all := l.lines
 	if n > 0 && len(all) > n {
 		all = all[len(all)-n:]
 	}
-	return all
+	return append([]LogLine(nil), all...)
 }
 
 // follow subscribes to new lines; cancel ends it. The channel is closed

@@ -51,42 +51,70 @@ func (s *Supervisor) flush() {
 	s.flushApps(apps)
 }
 
+// flushApps writes the apps' pending usage in one transaction. The
+// counters are read, not reset, before the commit: only once it succeeds
+// is what it wrote taken off them (usage counted meanwhile stays), so a
+// flush that fails (a full disk, a locked database) loses nothing and the
+// next one writes it. Flushes take turns, so that two never write the same
+// counts.
 func (s *Supervisor) flushApps(apps []*app) {
 	if len(apps) == 0 {
 		return
 	}
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
 	hour := time.Now().UTC().Truncate(time.Hour).Unix()
+	type written struct {
+		m    *meter
+		vals [7]int64
+	}
+	done := make([]written, 0, len(apps))
+	failed := func(msg string, err error, app string) {
+		// Nothing was taken off the counters: the next flush writes it all.
+		for _, a := range apps {
+			a.use.pending.Store(true)
+		}
+		s.log.Error(msg, "app", app, "error", err)
+	}
 	tx, err := s.db.Begin()
 	if err != nil {
-		s.log.Error("usage not written", "error", err)
+		failed("usage not written (kept for the next flush)", err, "")
 		return
 	}
+	defer tx.Rollback()
 	for _, a := range apps {
-		a.use.pending.Store(false)
 		m := &a.use
-		vals := []int64{m.requests.Swap(0), m.errors.Swap(0), m.cpuUS.Swap(0), m.wallUS.Swap(0), m.rowsRead.Swap(0), m.rowsWritten.Swap(0), m.outbound.Swap(0), dirSize(a.dir)}
+		m.pending.Store(false) // before reading: a request counted meanwhile sets it again
+		w := written{m: m, vals: [7]int64{m.requests.Load(), m.errors.Load(), m.cpuUS.Load(), m.wallUS.Load(), m.rowsRead.Load(), m.rowsWritten.Load(), m.outbound.Load()}}
+		v := w.vals
 		_, err := tx.Exec(`INSERT INTO usage (app, hour, requests, errors, cpu_us, wall_us, rows_read, rows_written, outbound, storage_bytes)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT(app, hour) DO UPDATE SET requests = requests + excluded.requests, errors = errors + excluded.errors,
 			cpu_us = cpu_us + excluded.cpu_us, wall_us = wall_us + excluded.wall_us, rows_read = rows_read + excluded.rows_read,
 			rows_written = rows_written + excluded.rows_written, outbound = outbound + excluded.outbound,
 			storage_bytes = MAX(storage_bytes, excluded.storage_bytes)`,
-			a.id, hour, vals[0], vals[1], vals[2], vals[3], vals[4], vals[5], vals[6], vals[7])
+			a.id, hour, v[0], v[1], v[2], v[3], v[4], v[5], v[6], dirSize(a.dir))
 		if err != nil {
-			// Put the counts back for the next flush.
-			m.requests.Add(vals[0])
-			m.errors.Add(vals[1])
-			m.cpuUS.Add(vals[2])
-			m.wallUS.Add(vals[3])
-			m.rowsRead.Add(vals[4])
-			m.rowsWritten.Add(vals[5])
-			m.outbound.Add(vals[6])
-			m.pending.Store(true)
-			s.log.Error("usage not written", "app", a.id, "error", err)
+			// SQLite may have rolled the whole transaction back (a full
+			// disk, a busy database): write nothing this time.
+			failed("usage not written (kept for the next flush)", err, a.id)
+			return
 		}
+		done = append(done, w)
 	}
-	if err := tx.Commit(); err != nil {
-		s.log.Error("usage not written", "error", err)
+	if err := s.commitUsage(tx); err != nil {
+		failed("usage not written (kept for the next flush)", err, "")
+		return
+	}
+	for _, w := range done {
+		m, v := w.m, w.vals
+		m.requests.Add(-v[0])
+		m.errors.Add(-v[1])
+		m.cpuUS.Add(-v[2])
+		m.wallUS.Add(-v[3])
+		m.rowsRead.Add(-v[4])
+		m.rowsWritten.Add(-v[5])
+		m.outbound.Add(-v[6])
 	}
 }
 

@@ -36,9 +36,13 @@ type Deployment struct {
 	ClassName string   `json:"className,omitempty"`
 	Limits    Quotas   `json:"limits"`
 	Egress    []string `json:"egress,omitempty"`
-	// KeepSettings keeps the running version's limits and egress (a deploy
-	// of one module, which cannot carry them).
-	KeepSettings bool `json:"-"`
+	// KeepLimits and KeepEgress keep the app's current limits or egress
+	// instead of setting them from Limits and Egress: ParseDeployment sets
+	// them for a deploy that does not carry the setting (one module, or a
+	// JSON bundle without the key), so every format keeps what it does not
+	// set. For a new app, keeping is the defaults and no network.
+	KeepLimits bool `json:"-"`
+	KeepEgress bool `json:"-"`
 }
 
 // ParseDeployment reads a deploy body: a JSON bundle
@@ -55,11 +59,19 @@ func ParseDeployment(contentType string, body []byte) (*Deployment, error) {
 			return nil, &warren.Error{Code: warren.CodeBadRequest, Message: "the JSON bundle is not valid: " + err.Error(),
 				Hint: `send {"mainModule": "index.js", "modules": {"index.js": "..."}, "className": "App", "limits": {"storageBytes": 1048576, "memoryMB": 64, "cpuMs": 50, "requestsPerMinute": 600}, "egress": ["api.example.com"]}`}
 		}
+		// A key that is absent (or null) keeps the app's setting.
+		var set struct {
+			Limits json.RawMessage `json:"limits"`
+			Egress json.RawMessage `json:"egress"`
+		}
+		json.Unmarshal(body, &set) // valid: decoded above
+		d.KeepLimits = len(set.Limits) == 0 || string(set.Limits) == "null"
+		d.KeepEgress = len(set.Egress) == 0 || string(set.Egress) == "null"
 		return &d, nil
 	case "application/javascript", "text/javascript", "application/x-javascript", "application/ecmascript":
-		return &Deployment{WorkerCode: *warren.SingleModule("app.js", string(body)), KeepSettings: true}, nil
+		return &Deployment{WorkerCode: *warren.SingleModule("app.js", string(body)), KeepLimits: true, KeepEgress: true}, nil
 	case "application/typescript", "text/typescript", "application/x-typescript", "video/mp2t":
-		return &Deployment{WorkerCode: *warren.SingleModule("app.ts", string(body)), KeepSettings: true}, nil
+		return &Deployment{WorkerCode: *warren.SingleModule("app.ts", string(body)), KeepLimits: true, KeepEgress: true}, nil
 	}
 	return nil, &warren.Error{Code: warren.CodeBadRequest, Message: fmt.Sprintf("unsupported Content-Type %q for a deploy", contentType),
 		Hint: "send the module as application/javascript or application/typescript, or a JSON bundle as application/json"}
@@ -90,10 +102,19 @@ func (s *Supervisor) Deploy(ctx context.Context, id string, d *Deployment) (v *V
 	}
 	for _, h := range d.Egress {
 		if err := egress.CheckPattern(h); err != nil {
-			return nil, false, &warren.Error{Code: warren.CodeBadRequest, Message: err.Error(), Hint: `list hosts such as "api.example.com", "*.example.org" or "api.example.com:8443" (no scheme or path; without a port, 80 for http and 443 for https)`}
+			return nil, false, &warren.Error{Code: warren.CodeBadRequest, Message: err.Error(), Hint: egressHint}
 		}
 	}
-	class, err := s.runner.Validate(ctx, id, d, d.Limits.Or(s.opts.Defaults))
+	// The code is checked under the quotas it will run under.
+	limits := d.Limits
+	if a := s.lookup(id); a != nil && d.KeepLimits {
+		a.mu.Lock()
+		limits = a.quotas
+		a.mu.Unlock()
+	} else if d.KeepLimits {
+		limits = Quotas{}
+	}
+	class, err := s.runner.Validate(ctx, id, d, limits.Or(s.opts.Defaults))
 	if err != nil {
 		return nil, false, err
 	}
@@ -124,12 +145,18 @@ func (s *Supervisor) Deploy(ctx context.Context, id string, d *Deployment) (v *V
 		s.db.QueryRow(`SELECT COALESCE(MAX(version), 0) FROM versions WHERE app = ?`, id).Scan(&max)
 		next = max + 1
 	}
-	if d.KeepSettings && a.ver != nil {
-		d.Limits, d.Egress = a.quotas, a.egress
+	// What the deploy does not set, the app keeps (a new app: the defaults
+	// and no network).
+	limits, allow := d.Limits, d.Egress
+	if d.KeepLimits {
+		limits = a.quotas
 	}
-	quotas, _ := json.Marshal(d.Limits)
-	egressJSON, _ := json.Marshal(d.Egress)
-	if d.Egress == nil {
+	if d.KeepEgress {
+		allow = a.egress
+	}
+	quotas, _ := json.Marshal(limits)
+	egressJSON, _ := json.Marshal(allow)
+	if allow == nil {
 		egressJSON = []byte("[]")
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
@@ -154,7 +181,7 @@ func (s *Supervisor) Deploy(ctx context.Context, id string, d *Deployment) (v *V
 		return nil, false, storeError(err)
 	}
 	v = &Version{Version: next, Created: now, Hash: hash, ClassName: class, Size: len(code)}
-	s.switchTo(a, v, d.Limits, d.Egress)
+	s.switchTo(a, v, limits, allow)
 	if created {
 		s.mu.Lock()
 		s.apps[id] = a
@@ -164,6 +191,8 @@ func (s *Supervisor) Deploy(ctx context.Context, id string, d *Deployment) (v *V
 	a.logs.add(LogLine{Time: now, Level: "deploy", Message: fmt.Sprintf("version %d deployed (class %q, %d bytes of code)", next, class, len(code))})
 	return v, created, nil
 }
+
+const egressHint = `list hosts such as "api.example.com", "*.example.org" or "api.example.com:8443" (no scheme or path; without a port, 80 for http and 443 for https)`
 
 func listOr(names []string) string {
 	if len(names) == 0 {
@@ -411,10 +440,16 @@ func PublicEgress(allow []string) worker.Fetcher { return egress.New(false, allo
 
 // storeError explains a failure to write the supervisor's database.
 func storeError(err error) error {
+	return storeErrorOf(err, "the deploy", "the running version keeps serving")
+}
+
+// storeErrorOf explains a failure to store what (which did not happen),
+// saying what stays as it was.
+func storeErrorOf(err error, what, kept string) error {
 	if strings.Contains(err.Error(), "disk is full") || strings.Contains(err.Error(), "SQLITE_FULL") {
-		return &warren.Error{Code: warren.CodeUnavailable, Message: "the deploy could not be stored: the server's disk is full", Hint: "the running version keeps serving; retry once the operator has freed disk space"}
+		return &warren.Error{Code: warren.CodeUnavailable, Message: what + " could not be stored: the server's disk is full", Hint: kept + "; retry once the operator has freed disk space"}
 	}
-	return &warren.Error{Code: warren.CodeInternal, Message: "the deploy could not be stored: " + err.Error()}
+	return &warren.Error{Code: warren.CodeInternal, Message: what + " could not be stored: " + err.Error()}
 }
 
 // idPattern is what an app id may be: a DNS label, so that {id}.<domain>
@@ -486,7 +521,7 @@ func (s *Supervisor) loadApps() error {
 }
 
 func (s *Supervisor) newApp(id, parent string) *app {
-	a := &app{id: id, parentID: parent, dir: filepath.Join(s.opts.Dir, "apps", id), logs: newLogRing(s.opts.LogLines)}
+	a := &app{id: id, parentID: parent, dir: filepath.Join(s.opts.Dir, "apps", id), logs: newLogRing(s.opts.LogLines, s.opts.LogBytes, s.opts.LogLineBytes)}
 	if r, ok := s.runner.(interface{ AppDir(id string) string }); ok {
 		a.dir = r.AppDir(id) // host.Pool: the folder of the app's host
 	}

@@ -14,8 +14,9 @@
 //
 //   - policy: supervisor.go (Supervisor, Options, Hooks), store.go (apps
 //     and versions in supervisor.sqlite: deploy, rollback, delete),
-//     quotas.go (quotas, requests-per-minute windows), meter.go (usage),
-//     logs.go (per-app logs), metrics.go (Prometheus);
+//     limits.go (an app's quotas and egress apart from deploys), quotas.go
+//     (quotas, requests-per-minute windows), meter.go (usage), logs.go
+//     (per-app logs), metrics.go (Prometheus);
 //   - running code: runner.go (the Runner contract between policy and
 //     execution), inprocess.go (InProcess, the Runner in this process;
 //     host.Pool is the other);
@@ -66,8 +67,14 @@ type Options struct {
 	// MaxVersions is how many versions of each app are kept for rollback
 	// (0: 10).
 	MaxVersions int
-	// LogLines is the size of each app's log buffer (0: 1000 lines).
+	// LogLines is the most lines each app's log buffer keeps (0: 1000).
 	LogLines int
+	// LogBytes is the most bytes each app's log buffer keeps, the oldest
+	// lines going first (0: DefaultLogBytes, 1 MiB).
+	LogBytes int
+	// LogLineBytes is the most bytes one log line keeps; a longer one is
+	// cut, with a marker (0: DefaultLogLineBytes, 16 KiB).
+	LogLineBytes int
 	// FlushInterval is how often usage is written to the database (0: 1 s).
 	// Usage counted since the last flush is lost if the process is killed.
 	FlushInterval time.Duration
@@ -123,6 +130,11 @@ type Supervisor struct {
 
 	metrics *metrics
 
+	// flushMu makes usage flushes take turns; commitUsage commits one
+	// (tx.Commit; tests make it fail).
+	flushMu     sync.Mutex
+	commitUsage func(*sql.Tx) error
+
 	stop chan struct{}
 	done chan struct{}
 }
@@ -163,6 +175,12 @@ func New(opts Options) (*Supervisor, error) {
 	if opts.LogLines <= 0 {
 		opts.LogLines = 1000
 	}
+	if opts.LogBytes <= 0 {
+		opts.LogBytes = DefaultLogBytes
+	}
+	if opts.LogLineBytes <= 0 {
+		opts.LogLineBytes = DefaultLogLineBytes
+	}
 	if opts.FlushInterval <= 0 {
 		opts.FlushInterval = time.Second
 	}
@@ -177,7 +195,8 @@ func New(opts Options) (*Supervisor, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Supervisor{opts: opts, runner: opts.Runner, db: db, log: opts.Log, apps: map[string]*app{}, stop: make(chan struct{}), done: make(chan struct{})}
+	s := &Supervisor{opts: opts, runner: opts.Runner, db: db, log: opts.Log, apps: map[string]*app{}, stop: make(chan struct{}), done: make(chan struct{}),
+		commitUsage: (*sql.Tx).Commit}
 	if s.runner == nil {
 		s.runner = NewInProcess(InProcessOptions{Runtime: opts.Runtime, Dir: filepath.Join(opts.Dir, "apps"), MemoryBudget: opts.MemoryBudget, IdleTimeout: opts.IdleTimeout, Logs: s.WorkerLog})
 	}

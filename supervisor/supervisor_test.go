@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/egress"
@@ -551,5 +552,219 @@ func TestParseDeployment(t *testing.T) {
 	b, _ := json.Marshal(s.Apps())
 	if string(b) != "[]" {
 		t.Fatalf("refused deploys created apps: %s", b)
+	}
+}
+
+// A flush that fails (here its commit, rolled back as on a full disk or a
+// locked database) loses no usage: the next flush writes all of it, once.
+func TestUsageKeptWhenFlushFails(t *testing.T) {
+	s := newSup(t, supervisor.Options{FlushInterval: time.Hour})
+	deploy(t, s, "m", counterJS)
+	deploy(t, s, "n", counterJS)
+	for i := 0; i < 3; i++ {
+		get(t, s, "m", "/")
+	}
+	get(t, s, "n", "/")
+	supervisor.FailUsageCommits(s, 1, fmt.Errorf("database is locked"))
+	supervisor.Flush(s) // fails
+	get(t, s, "m", "/") // counted after the failed flush
+	rows, err := s.Usage("", "all")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{"m": 4, "n": 1}
+	if len(rows) != 2 {
+		t.Fatalf("usage after a failed flush: %+v", rows)
+	}
+	for _, r := range rows {
+		if r.Requests != want[r.App] || r.RowsWritten != want[r.App] || r.CPUMs <= 0 {
+			t.Errorf("usage of %s after a failed flush: %+v, want %d requests", r.App, r, want[r.App])
+		}
+	}
+	// Nothing is written twice.
+	supervisor.Flush(s)
+	if rows, _ := s.Usage("m", "all"); len(rows) != 1 || rows[0].Requests != 4 {
+		t.Errorf("usage after another flush: %+v", rows)
+	}
+}
+
+// One app's log holds at most LogBytes, each line at most LogLineBytes
+// (cut with a marker), whatever comes in: here 1 MiB entries, as a host
+// may send.
+func TestLogBytesBounded(t *testing.T) {
+	s := newSup(t, supervisor.Options{})
+	deploy(t, s, "flood", `export default { fetch() { return new Response("ok") } }`)
+	big := strings.Repeat("é", 1<<19) // 1 MiB, two bytes a character
+	for i := 0; i < 2000; i++ {
+		s.WorkerLog("flood", worker.LogEntry{Time: time.Now(), Level: "log", Message: fmt.Sprint(i, " ", big)})
+	}
+	lines, _ := s.Logs("flood", 0)
+	total := 0
+	for _, l := range lines {
+		total += len(l.Message)
+		if len(l.Message) > supervisor.DefaultLogLineBytes {
+			t.Fatalf("a line of %d bytes kept", len(l.Message))
+		}
+	}
+	if total > supervisor.DefaultLogBytes || len(lines) < 32 {
+		t.Fatalf("%d lines of %d bytes kept, want at most %d bytes and the last dozens of lines", len(lines), total, supervisor.DefaultLogBytes)
+	}
+	last := lines[len(lines)-1].Message
+	if !strings.HasPrefix(last, "1999 éé") || !strings.HasSuffix(last, "bytes cut: a log line keeps 16384]") || !utf8.ValidString(last) {
+		t.Fatalf("last line: %.40q … %q", last, last[len(last)-60:])
+	}
+}
+
+// What bounds the log is the stack after the worker maps it to the app's
+// modules: a long module name in every frame of a deep stack is counted at
+// its full length.
+func TestLogBoundedAfterStackMapping(t *testing.T) {
+	s := newSup(t, supervisor.Options{})
+	long := strings.Repeat("m", 500) + ".js" // the longest a module name may be (512)
+	code := &warren.WorkerCode{MainModule: "app.js", Modules: map[string]warren.Module{
+		"app.js": {Kind: warren.ModuleESM, Text: `import { deep } from "./` + long + `";
+export default { fetch() { for (let i = 0; i < 3; i++) { try { deep(60) } catch (e) { console.error(e.stack) } } return new Response("ok") } }`},
+		long: {Kind: warren.ModuleESM, Text: "export function deep(n) {\n  if (n === 0) throw new Error('deep');\n  return deep(n - 1) + 1;\n}"},
+	}}
+	if _, _, err := s.Deploy(context.Background(), "names", &supervisor.Deployment{WorkerCode: *code}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		if code, body, _ := get(t, s, "names", "/"); code != 200 {
+			t.Fatalf("%d %s", code, body)
+		}
+	}
+	lines, _ := s.Logs("names", 0)
+	total, mapped := 0, 0
+	for _, l := range lines {
+		total += len(l.Message)
+		if len(l.Message) > supervisor.DefaultLogLineBytes {
+			t.Fatalf("a line of %d bytes kept", len(l.Message))
+		}
+		if strings.Contains(l.Message, long+":2:") {
+			mapped++
+		}
+	}
+	if total > supervisor.DefaultLogBytes || mapped < 10 {
+		t.Fatalf("%d lines (%d with mapped frames) of %d bytes kept", len(lines), mapped, total)
+	}
+}
+
+// Code that could serve no request is refused at deploy, naming why and
+// the fix, and the running version keeps serving; code whose handler is
+// there, however it is written, is accepted.
+func TestDeployRefusesCodeWithoutHandler(t *testing.T) {
+	s := newSup(t, supervisor.Options{})
+	deploy(t, s, "h", `export default { fetch() { return new Response("v1") } }`)
+	const do = `import { DurableObject, WorkerEntrypoint } from "cloudflare:workers";` + "\n"
+	for _, c := range []struct{ src, want string }{
+		{``, "its default export is an object without a fetch() function"},
+		{`// nothing here`, "its default export is an object without a fetch() function"},
+		{`export default {}`, "its default export is an object without a fetch() function"},
+		{`export default { fetch: 42 }`, "its default export is an object without a fetch() function"},
+		{`export default { get fetch() { throw new Error("no") } }`, "without a fetch() function"},
+		{`export default class { fetch() { return new Response("x") } }`, "does not extend WorkerEntrypoint"},
+		{do + `export default class extends WorkerEntrypoint {}`, "extends WorkerEntrypoint but has no fetch() method"},
+		{do + `export default class extends DurableObject { fetch() { return new Response("x") } }`, "the default export is a Durable Object class"},
+		{`export class App {}`, "class App, the app's class, has no fetch() method"},
+		{do + `export class App extends DurableObject { hello() { return 1 } }`, "class App, the app's class, has no fetch() method"},
+		{do + `export class Counter extends DurableObject {}` + "\nexport default { fetch() { return new Response(\"x\") } }", "class Counter, the app's class, has no fetch() method"},
+		{do + `export default function fetch() { return new Response("fn") }`, "neither a Durable Object class nor a default fetch handler"},
+	} {
+		_, _, err := s.Deploy(context.Background(), "h", &supervisor.Deployment{WorkerCode: *warren.SingleModule("app.js", c.src)})
+		if warren.ErrorCode(err) != warren.CodeBadCode || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("deploy of %q: %v, want bad_code %q", c.src, err, c.want)
+		}
+		if code, body, _ := get(t, s, "h", "/"); code != 200 || body != "v1" {
+			t.Fatalf("after the refused deploy of %q: %d %s", c.src, code, body)
+		}
+	}
+	// A getter that spins is stopped by the CPU limit and refused.
+	_, _, err := s.Deploy(context.Background(), "h", &supervisor.Deployment{WorkerCode: *warren.SingleModule("app.js", `export default { get fetch() { for (;;) {} } }`), Limits: supervisor.Quotas{CPUMs: 50}})
+	if warren.ErrorCode(err) != warren.CodeBadCode {
+		t.Errorf("spinning getter: %v", err)
+	}
+	for i, src := range []string{
+		`export default { async fetch() { return new Response("ok") } }`,
+		`export default { get fetch() { return () => new Response("ok") } }`,
+		`export default new Proxy({}, { get() { return () => new Response("ok") } })`,
+		`module.exports = { fetch() { return new Response("ok") } }`,
+		do + `export default class extends WorkerEntrypoint { fetch() { return new Response("ok") } }`,
+		do + `export default class extends WorkerEntrypoint { fetch = () => new Response("ok") }`,
+		`export class App { fetch() { return new Response("ok") } }`,
+		`export class App { fetch = () => new Response("ok") }`,
+		do + "class Base extends DurableObject { fetch() { return new Response(\"ok\") } }\nexport class App extends Base {}",
+		do + "class Base extends DurableObject { constructor(c, e) { super(c, e); this.fetch = () => new Response(\"ok\") } }\nexport class App extends Base {}",
+	} {
+		id := fmt.Sprintf("ok%d", i)
+		if _, _, err := s.Deploy(context.Background(), id, &supervisor.Deployment{WorkerCode: *warren.SingleModule("app.js", src)}); err != nil {
+			t.Errorf("deploy of %q: %v", src, err)
+			continue
+		}
+		if code, body, _ := get(t, s, id, "/"); code != 200 || body != "ok" {
+			t.Errorf("%q: %d %s", src, code, body)
+		}
+	}
+}
+
+// Every deploy format keeps the app's quotas and egress unless it sets
+// them: a JSON bundle without limits or egress (as warren deploy sends a
+// .tsx or .jsx file) keeps them like a one-module deploy does.
+func TestDeployFormatsKeepSettings(t *testing.T) {
+	s := newSup(t, supervisor.Options{})
+	parse := func(ct, body string) *supervisor.Deployment {
+		t.Helper()
+		d, err := supervisor.ParseDeployment(ct, []byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	const handler = `export default { fetch() { return new Response("ok") } }`
+	bundle := func(extra string) string {
+		b, _ := json.Marshal(map[string]any{"mainModule": "app.js", "modules": map[string]string{"app.js": handler}})
+		return strings.TrimSuffix(string(b), "}") + extra + "}"
+	}
+	set := supervisor.Quotas{CPUMs: 50, RequestsPerMinute: 600}
+	check := func(what string, want supervisor.Quotas, egress string) {
+		t.Helper()
+		info, err := s.App("k")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Overrides != want || strings.Join(info.Egress, ",") != egress {
+			t.Errorf("after %s: limits %+v egress %q, want %+v %q", what, info.Overrides, info.Egress, want, egress)
+		}
+	}
+	deployAs := func(what string, d *supervisor.Deployment) {
+		t.Helper()
+		if _, _, err := s.Deploy(context.Background(), "k", d); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	deployAs("a bundle with settings", parse("application/json", bundle(`,"limits":{"cpuMs":50,"requestsPerMinute":600},"egress":["api.example.com"]`)))
+	check("a bundle with settings", set, "api.example.com")
+	tsx, _ := json.Marshal(map[string]any{"mainModule": "app.tsx", "modules": map[string]string{"app.tsx": `export default { fetch(): Response { return new Response(<b>ok</b> ? "ok" : "") } }; const React = { createElement: () => 1 };`}})
+	for _, f := range []struct{ what, ct, body string }{
+		{"a bundle without settings", "application/json", bundle("")},
+		{"a .tsx bundle (warren deploy app.tsx)", "application/json", string(tsx)},
+		{"a bundle with null settings", "application/json", bundle(`,"limits":null,"egress":null`)},
+		{"one JavaScript module", "application/javascript", handler},
+		{"one TypeScript module", "application/typescript", handler},
+	} {
+		deployAs(f.what, parse(f.ct, f.body))
+		check(f.what, set, "api.example.com")
+	}
+	// What a bundle sets, it sets: limits alone, then egress alone.
+	deployAs("limits {}", parse("application/json", bundle(`,"limits":{}`)))
+	check("limits {}", supervisor.Quotas{}, "api.example.com")
+	deployAs("egress []", parse("application/json", bundle(`,"limits":{"cpuMs":50},"egress":[]`)))
+	check("egress []", supervisor.Quotas{CPUMs: 50}, "")
+	// A new app deployed without settings gets the defaults and no network.
+	if _, _, err := s.Deploy(context.Background(), "fresh", parse("application/json", bundle(""))); err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := s.App("fresh"); info.Overrides != (supervisor.Quotas{}) || len(info.Egress) != 0 {
+		t.Errorf("fresh app: %+v", info)
 	}
 }

@@ -44,8 +44,11 @@ func usageFrom(ctx context.Context) *Usage {
 func (in *Instance) CPUTime() time.Duration { return time.Duration(in.cpuTotal.Load()) }
 
 // Exports describes the module's exports: name → "class", "function",
-// "object" or "other". Deploy-time checks use it to refuse code that lacks
-// the class it is meant to run.
+// "object" or "other", followed (space-separated) by what makes the export
+// callable: "fetch" (an object whose fetch is a function; a class with a
+// fetch method, or that mentions fetch: a class field), "DurableObject" or
+// "WorkerEntrypoint" (a class that extends it). Deploy-time checks use it
+// to refuse code that lacks the class or handler it is meant to run.
 func (in *Instance) Exports(ctx context.Context) (map[string]string, error) {
 	type res struct {
 		v   any

@@ -1,7 +1,7 @@
 package main
 
-// The admin commands: deploy, apps, logs, usage, rollback and rm talk to
-// the admin API of a running `warren serve` (docs/API.md).
+// The admin commands: deploy, apps, versions, limits, logs, usage, rollback
+// and rm talk to the admin API of a running `warren serve` (docs/API.md).
 
 import (
 	"bufio"
@@ -28,7 +28,7 @@ import (
 
 // adminCommands are the commands that use the admin API (their help is
 // in commandHelps).
-var adminCommands = map[string]bool{"deploy": true, "apps": true, "versions": true, "logs": true, "usage": true, "rollback": true, "rm": true}
+var adminCommands = map[string]bool{"deploy": true, "apps": true, "versions": true, "limits": true, "logs": true, "usage": true, "rollback": true, "rm": true}
 
 // AdminCommand is one admin command with the connection settings every
 // admin command shares.
@@ -56,6 +56,11 @@ type AdminCommand struct {
 	Yes     bool   // rm --yes
 	Quiet   bool   // apps -q
 
+	// limits: the quotas and egress to set (only the flags given).
+	RPM, CPUMs, MemoryMB, StorageMB int
+	Egress                          string
+	setLimits                       map[string]bool // the limits flags given
+
 	tokenFrom string // where Token came from, for error messages
 	http      *http.Client
 }
@@ -79,6 +84,13 @@ func (c *AdminCommand) ParseFlags(args []string) error {
 		fs.BoolVar(&c.Quiet, "q", false, "print the app ids only, one a line")
 		nargs = []int{0}
 	case "versions":
+		nargs = []int{1}
+	case "limits":
+		fs.IntVar(&c.RPM, "rpm", 0, "requests per minute (0: the platform default)")
+		fs.IntVar(&c.CPUMs, "cpu-ms", 0, "CPU time per request, in milliseconds (0: the platform default)")
+		fs.IntVar(&c.MemoryMB, "memory-mb", 0, "isolate memory, in MiB, 8 to 4096 (0: the platform default)")
+		fs.IntVar(&c.StorageMB, "storage-mb", 0, "storage of the app's database, in MiB (0: the platform default)")
+		fs.StringVar(&c.Egress, "egress", "", "the hosts the app's fetch() may reach, comma-separated (api.example.com,*.example.org,host:8443); '' for no network")
 		nargs = []int{1}
 	case "logs":
 		fs.BoolVar(&c.Follow, "f", false, "follow: print new lines as they arrive, until interrupted, the app is deleted or the server shuts down")
@@ -112,6 +124,20 @@ func (c *AdminCommand) ParseFlags(args []string) error {
 	ok := false
 	for _, n := range nargs {
 		ok = ok || len(rest) == n
+	}
+	if c.Name == "limits" {
+		c.setLimits = map[string]bool{}
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "rpm", "cpu-ms", "memory-mb", "storage-mb", "egress":
+				c.setLimits[f.Name] = true
+			}
+		})
+		for name, v := range map[string]int{"rpm": c.RPM, "cpu-ms": c.CPUMs, "memory-mb": c.MemoryMB, "storage-mb": c.StorageMB} {
+			if v < 0 {
+				return fmt.Errorf("--%s must be 0 (the platform default) or more, not %d", name, v)
+			}
+		}
 	}
 	if !ok {
 		fmt.Fprintf(c.Stderr, "usage: %s\n(warren %s --help lists the flags)\n", commandHelps[c.Name].Usage, c.Name)
@@ -186,6 +212,8 @@ func (c *AdminCommand) Run(ctx context.Context) error {
 		return c.apps(ctx)
 	case "versions":
 		return c.versions(ctx)
+	case "limits":
+		return c.limits(ctx)
 	case "logs":
 		if c.Follow {
 			return c.followLogs(ctx)
@@ -450,6 +478,74 @@ func (c *AdminCommand) versions(ctx context.Context) error {
 	}
 	fmt.Fprintf(c.Stdout, "* current version of %s; go back with: warren rollback %s --version N\n", out.ID, out.ID)
 	return nil
+}
+
+// limits prints the app's quotas and egress, after setting those given
+// by flags (the others are kept).
+func (c *AdminCommand) limits(ctx context.Context) error {
+	id := c.Args[0]
+	var out supervisor.AppLimits
+	if len(c.setLimits) == 0 {
+		if err := c.call(ctx, "GET", appPath(id)+"/limits", nil, nil, &out); err != nil || c.JSON {
+			return err
+		}
+	} else {
+		var q supervisor.QuotasChange
+		set := func(flag string, v int, f **int) {
+			if c.setLimits[flag] {
+				*f = &v
+			}
+		}
+		set("rpm", c.RPM, &q.RequestsPerMinute)
+		set("cpu-ms", c.CPUMs, &q.CPUMs)
+		set("memory-mb", c.MemoryMB, &q.MemoryMB)
+		change := supervisor.LimitsChange{}
+		if c.setLimits["storage-mb"] {
+			b := int64(c.StorageMB) << 20
+			q.StorageBytes = &b
+		}
+		if q != (supervisor.QuotasChange{}) {
+			change.Limits = &q
+		}
+		if c.setLimits["egress"] {
+			hosts := []string{}
+			for _, h := range strings.Split(c.Egress, ",") {
+				if h = strings.TrimSpace(h); h != "" {
+					hosts = append(hosts, h)
+				}
+			}
+			change.Egress = &hosts
+		}
+		body, _ := json.Marshal(change)
+		if err := c.call(ctx, "PUT", appPath(id)+"/limits", bytes.NewReader(body), http.Header{"Content-Type": {"application/json"}}, &out); err != nil || c.JSON {
+			return err
+		}
+		fmt.Fprintf(c.Stdout, "Limits of %s set; they apply from its next request (its data is kept)\n", id)
+	}
+	tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "LIMIT\tVALUE\tFROM\tFLAG")
+	row := func(name string, eff, own int64, show func(int64) string, flag string) {
+		from := "app"
+		if own == 0 {
+			from = "platform default"
+		}
+		v := "no limit"
+		if eff > 0 {
+			v = show(eff)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t--%s\n", name, v, from, flag)
+	}
+	count := func(n int64) string { return strconv.FormatInt(n, 10) }
+	row("requests per minute", int64(out.Limits.RequestsPerMinute), int64(out.Overrides.RequestsPerMinute), count, "rpm")
+	row("CPU per request", int64(out.Limits.CPUMs), int64(out.Overrides.CPUMs), func(n int64) string { return count(n) + " ms" }, "cpu-ms")
+	row("memory", int64(out.Limits.MemoryMB), int64(out.Overrides.MemoryMB), func(n int64) string { return count(n) + " MiB" }, "memory-mb")
+	row("storage", out.Limits.StorageBytes, out.Overrides.StorageBytes, formatBytes, "storage-mb")
+	egress := "none (no network)"
+	if len(out.Egress) > 0 {
+		egress = escapeControls(strings.Join(out.Egress, ","), false)
+	}
+	fmt.Fprintf(tw, "egress\t%s\tapp\t--egress\n", egress)
+	return tw.Flush()
 }
 
 func (c *AdminCommand) logs(ctx context.Context) error {

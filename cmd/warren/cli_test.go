@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/warrenhq/warren/supervisor"
 )
 
 // cliServer is a real `warren serve` with the built-in supervisor.
@@ -24,9 +26,9 @@ type cliServer struct {
 	url, token, data string
 }
 
-// startCLIServer runs `warren serve` on a free loopback port with a fresh data
-// folder; the admin token is the one the server generates into it.
-func startCLIServer(t *testing.T) *cliServer {
+// startCLIServer runs `warren serve [flags]` on a free loopback port with a
+// fresh data folder; the admin token is the one the server generates into it.
+func startCLIServer(t *testing.T, flags ...string) *cliServer {
 	t.Helper()
 	t.Setenv("WARREN_ADMIN_TOKEN", "")
 	t.Setenv("WARREN_URL", "")
@@ -35,7 +37,7 @@ func startCLIServer(t *testing.T) *cliServer {
 	addrc := make(chan string, 1)
 	done := make(chan error, 1)
 	c := &ServeCommand{Stdout: io.Discard, Stderr: io.Discard, Ready: func(a string) { addrc <- a }}
-	if err := c.ParseFlags([]string{"--listen", "127.0.0.1:0", "--data", data}); err != nil {
+	if err := c.ParseFlags(append([]string{"--listen", "127.0.0.1:0", "--data", data}, flags...)); err != nil {
 		t.Fatal(err)
 	}
 	go func() { done <- c.Run(ctx) }()
@@ -680,5 +682,124 @@ func TestCLIServerNotRunning(t *testing.T) {
 	err = Run(context.Background(), []string{"apps", "--url", "http://" + ln.Addr().String(), "--token", "x"}, &out, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "answered HTTP 418: teapot") {
 		t.Fatalf("not warren: %v", err)
+	}
+}
+
+// warren limits prints an app's quotas and egress and sets those its flags
+// give, keeping the others; deploys of any format (a .tsx file included)
+// keep them.
+func TestCLILimits(t *testing.T) {
+	s := startCLIServer(t)
+	bundle, _ := json.Marshal(map[string]any{"mainModule": "a.js", "modules": map[string]string{"a.js": cliHelloJS},
+		"limits": map[string]int{"cpuMs": 50}, "egress": []string{"api.example.com"}})
+	s.ok(t, "deploy", "lim", cliFile(t, "b.json", string(bundle)))
+	out := s.ok(t, "limits", "lim")
+	for _, want := range []string{"requests per minute  6000", "platform default", "CPU per request      50 ms", "memory               64 MiB", "storage              256.0 MiB", "egress               api.example.com"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("limits: no %q in\n%s", want, out)
+		}
+	}
+	out = s.ok(t, "limits", "lim", "--rpm", "2", "--storage-mb", "1", "--egress", "a.example.com, *.b.example.org:8443")
+	if !strings.Contains(out, "Limits of lim set") || !regexp.MustCompile(`requests per minute\s+2\s+app`).MatchString(out) ||
+		!regexp.MustCompile(`CPU per request\s+50 ms\s+app`).MatchString(out) || !regexp.MustCompile(`storage\s+1.0 MiB\s+app`).MatchString(out) ||
+		!strings.Contains(out, "a.example.com,*.b.example.org:8443") {
+		t.Fatalf("limits set:\n%s", out)
+	}
+	// Deploys keep them, whatever the format.
+	tsx := cliFile(t, "app.tsx", `export default { fetch(): Response { return new Response(String(<i/> !== undefined)) } }; const React = { createElement: () => 1 };`)
+	for _, f := range []string{tsx, cliFile(t, "a.js", cliHelloJS), cliFile(t, "a.ts", cliHelloJS)} {
+		s.ok(t, "deploy", "lim", f)
+	}
+	var l supervisor.AppLimits
+	if err := json.Unmarshal([]byte(s.ok(t, "limits", "lim", "--json")), &l); err != nil {
+		t.Fatal(err)
+	}
+	if l.Overrides != (supervisor.Quotas{CPUMs: 50, RequestsPerMinute: 2, StorageBytes: 1 << 20}) || strings.Join(l.Egress, " ") != "a.example.com *.b.example.org:8443" || l.Defaults.RequestsPerMinute != 6000 {
+		t.Fatalf("after deploys: %+v", l)
+	}
+	// The rate applies.
+	s.get(t, "/apps/lim/")
+	s.get(t, "/apps/lim/")
+	if st, body := s.get(t, "/apps/lim/"); st != 429 {
+		t.Fatalf("over --rpm 2: %d %s", st, body)
+	}
+	// A new CPU quota applies to the next request, in the app's host
+	// process too (its code restarts under it).
+	s.ok(t, "deploy", "spin", cliFile(t, "spin.js", `export default { fetch(req) { const end = Date.now() + Number(new URL(req.url).searchParams.get("ms")); while (Date.now() < end) {} return new Response("done") } }`))
+	if st, body := s.get(t, "/apps/spin/?ms=100"); st != 200 || body != "done" {
+		t.Fatalf("spin: %d %s", st, body)
+	}
+	s.ok(t, "limits", "spin", "--cpu-ms", "20")
+	if st, body := s.get(t, "/apps/spin/?ms=300"); st != 503 || !strings.Contains(body, "CPU time") {
+		t.Fatalf("spin over --cpu-ms 20: %d %s", st, body)
+	}
+	// Back to the defaults and no network.
+	out = s.ok(t, "limits", "lim", "--rpm", "0", "--cpu-ms", "0", "--storage-mb", "0", "--egress", "")
+	if !regexp.MustCompile(`requests per minute\s+6000\s+platform default`).MatchString(out) || !strings.Contains(out, "none (no network)") {
+		t.Fatalf("limits reset:\n%s", out)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"limits", "lim", "--memory-mb", "1"}, "limits.memoryMB = 1 is not allowed"},
+		{[]string{"limits", "lim", "--egress", "http://x.com/"}, "egress"},
+		{[]string{"limits", "ghost"}, `no app "ghost"`},
+		{[]string{"limits", "lim", "--rpm", "-1"}, "--rpm must be 0"},
+	} {
+		if _, errOut, err := s.cli(t, c.args...); err == nil || !strings.Contains(err.Error()+errOut, c.want) {
+			t.Errorf("%v: %v %s", c.args, err, errOut)
+		}
+	}
+}
+
+// The platform's default quotas are flags and variables of warren serve;
+// an app's own limits override them.
+func TestServeDefaultQuotas(t *testing.T) {
+	t.Setenv("WARREN_DEFAULT_CPU_MS", "20")
+	s := startCLIServer(t, "--default-rpm", "2", "--default-memory-mb", "32", "--default-storage-mb", "8")
+	const spin = `export default { fetch(req) { const end = Date.now() + Number(new URL(req.url).searchParams.get("ms")); while (Date.now() < end) {} return new Response("done") } }`
+	s.ok(t, "deploy", "plain", cliFile(t, "spin.js", spin))
+	var l supervisor.AppLimits
+	if err := json.Unmarshal([]byte(s.ok(t, "limits", "plain", "--json")), &l); err != nil {
+		t.Fatal(err)
+	}
+	want := supervisor.Quotas{RequestsPerMinute: 2, CPUMs: 20, MemoryMB: 32, StorageBytes: 8 << 20}
+	if l.Defaults != want || l.Limits != want || l.Overrides != (supervisor.Quotas{}) {
+		t.Fatalf("limits: %+v", l)
+	}
+	if st, body := s.get(t, "/apps/plain/?ms=300"); st != 503 || !strings.Contains(body, "CPU time") {
+		t.Fatalf("past --default-cpu-ms: %d %s", st, body)
+	}
+	s.get(t, "/apps/plain/?ms=0")
+	if st, body := s.get(t, "/apps/plain/?ms=0"); st != 429 {
+		t.Fatalf("past --default-rpm: %d %s", st, body)
+	}
+	// The app's own limits win.
+	bundle, _ := json.Marshal(map[string]any{"mainModule": "a.js", "modules": map[string]string{"a.js": spin}, "limits": map[string]int{"requestsPerMinute": 100, "cpuMs": 2000}})
+	s.ok(t, "deploy", "own", cliFile(t, "b.json", string(bundle)))
+	for i := 0; i < 3; i++ {
+		if st, body := s.get(t, "/apps/own/?ms=100"); st != 200 {
+			t.Fatalf("own limits, request %d: %d %s", i, st, body)
+		}
+	}
+	// Invalid values are refused at start.
+	for _, c := range []struct {
+		env, val string
+		args     []string
+		want     string
+	}{
+		{"", "", []string{"--default-memory-mb", "2"}, "--default-memory-mb"},
+		{"", "", []string{"--default-cpu-ms", "400000"}, "--default-cpu-ms"},
+		{"", "", []string{"--default-rpm", "-1"}, "--default-rpm"},
+		{"WARREN_DEFAULT_RPM", "lots", nil, "WARREN_DEFAULT_RPM"},
+	} {
+		if c.env != "" {
+			t.Setenv(c.env, c.val)
+		}
+		err := (&ServeCommand{Stdout: io.Discard, Stderr: io.Discard}).ParseFlags(c.args)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v %s=%s: %v", c.args, c.env, c.val, err)
+		}
 	}
 }

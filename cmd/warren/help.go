@@ -31,7 +31,7 @@ var connEnv = [][2]string{
 }
 
 // commandOrder is the order of the commands in the help.
-var commandOrder = []string{"serve", "doctor", "run", "deploy", "apps", "versions", "logs", "usage", "rollback", "rm", "load", "completion", "version", "help"}
+var commandOrder = []string{"serve", "doctor", "run", "deploy", "apps", "versions", "limits", "logs", "usage", "rollback", "rm", "load", "completion", "version", "help"}
 
 var commandHelps = map[string]commandHelp{
 	"serve": {Usage: "warren serve [flags]",
@@ -42,7 +42,9 @@ var commandHelps = map[string]commandHelp{
 			"Outbound requests of apps go to the hosts their deploy allows (\"egress\"): an entry \"host\" or\n" +
 			"\"*.domain\" allows that host on the default port of the scheme only (80 for http, 443 for https);\n" +
 			"\"host:port\" allows that port, \"host:*\" any port; never loopback, private, link-local or other\n" +
-			"internal addresses (checked after DNS).",
+			"internal addresses (checked after DNS).\n\n" +
+			"Apps run under quotas: their own (a deploy bundle's limits, or warren limits), else the platform's\n" +
+			"defaults, set by the --default-* flags.",
 		Env: [][2]string{
 			{"WARREN_LISTEN", "as --listen"},
 			{"WARREN_DATA", "as --data"},
@@ -56,6 +58,10 @@ var commandHelps = map[string]commandHelp{
 			{"WARREN_HOSTS", "as --hosts"},
 			{"WARREN_RUN_API", "as --run-api"},
 			{"WARREN_RUN_TOKEN_FILE", "as --run-token-file"},
+			{"WARREN_DEFAULT_RPM", "as --default-rpm"},
+			{"WARREN_DEFAULT_CPU_MS", "as --default-cpu-ms"},
+			{"WARREN_DEFAULT_MEMORY_MB", "as --default-memory-mb"},
+			{"WARREN_DEFAULT_STORAGE_MB", "as --default-storage-mb"},
 			{"WARREN_HOST_PROCS", "GOMAXPROCS of each host process (default 1 for apps, every core for a --config project)"},
 			{"WARREN_HOST_USER", "as --host-user"},
 			{"WARREN_ALLOW_UNCONFINED", "1: as --allow-unconfined"},
@@ -77,6 +83,11 @@ var commandHelps = map[string]commandHelp{
 	"versions": {Usage: "warren versions ID [flags]",
 		Summary: "List the versions kept of app ID (the last 10), newest first; * marks the current one.",
 		Env:     connEnv, Args: "app"},
+	"limits": {Usage: "warren limits ID [--rpm N] [--cpu-ms N] [--memory-mb N] [--storage-mb N] [--egress HOSTS] [flags]",
+		Summary: "Print app ID's quotas and egress: its own, else the platform's defaults. With flags, set those\n" +
+			"(0: back to the platform default; --egress '': no network) and keep the others; the change applies\n" +
+			"from the app's next request, and later deploys keep it.",
+		Env: connEnv, Args: "app"},
 	"logs": {Usage: "warren logs ID [-f] [-n N] [flags]",
 		Summary: "Print the app's last N log lines; -f follows new ones until interrupted, the app is deleted\n" +
 			"or the server shuts down.\n" +

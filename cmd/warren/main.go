@@ -3,7 +3,7 @@
 //
 //	warren serve [--listen 127.0.0.1:8080] [--data ./warren-data]
 //	warren run FILE [--path /x]
-//	warren deploy ID FILE | apps | versions ID | logs ID [-f] | usage [ID] | rollback ID | rm ID
+//	warren deploy ID FILE | apps | versions ID | limits ID | logs ID [-f] | usage [ID] | rollback ID | rm ID
 //	warren help CMD | version | completion bash
 //	warren load [--apps M] [--clients N] [--duration T]
 package main
@@ -44,7 +44,8 @@ Usage:
         generated on first start). --config runs one Worker project instead.
         Settings also come from WARREN_LISTEN, WARREN_DATA, WARREN_ADMIN_TOKEN,
         WARREN_ADMIN_TOKEN_FILE, WARREN_DOMAIN, WARREN_EGRESS and WARREN_CONFIG;
-        warren serve --help lists them all.
+        warren serve --help lists them all. The quotas of apps that set none:
+        --default-rpm, --default-cpu-ms, --default-memory-mb, --default-storage-mb.
   warren doctor [--host-user U] [--allow-unconfined]
         Check how this machine confines the host processes (Landlock, seccomp,
         cgroups, the hosts' user) and whether warren serve would start; exit 1
@@ -61,6 +62,8 @@ Apps on a running server (the admin API of warren serve; see docs/API.md):
         List the apps.
   warren versions ID
         List the versions kept of the app.
+  warren limits ID [--rpm N] [--cpu-ms N] [--memory-mb N] [--storage-mb N] [--egress HOSTS]
+        Print the app's quotas and egress; with flags, set those (the others are kept).
   warren logs ID [-f] [-n 100]
         Print the app's last N log lines; -f follows new ones.
   warren usage [ID] [--period hour|day|month|all] [--csv]
@@ -118,7 +121,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		c.Stderr = stderr
 		return c.Run(ctx)
-	case "deploy", "apps", "versions", "logs", "usage", "rollback", "rm":
+	case "deploy", "apps", "versions", "limits", "logs", "usage", "rollback", "rm":
 		c := &AdminCommand{Name: args[0], Stdout: stdout, Stderr: flagOut}
 		if err := c.ParseFlags(args[1:]); err != nil {
 			return err

@@ -67,8 +67,12 @@ type ServeCommand struct {
 	RunAPI string
 	// RunTokenFile holds a token that allows one-shot runs only.
 	RunTokenFile string
-	Stdout       io.Writer
-	Stderr       io.Writer
+	// Defaults are the platform's quotas of every app that does not set
+	// its own (--default-rpm, --default-cpu-ms, --default-memory-mb,
+	// --default-storage-mb); 0: no quota of the platform's own.
+	Defaults supervisor.Quotas
+	Stdout   io.Writer
+	Stderr   io.Writer
 
 	// Ready, if set, receives the bound address once the server listens.
 	Ready func(addr string)
@@ -97,11 +101,45 @@ func (c *ServeCommand) ParseFlags(args []string) error {
 	fs.StringVar(&c.HostUser, "host-user", envOr("WARREN_HOST_USER", "nobody"), "when run as root, the user the host processes run as, chrooted into their own folders (a name, or uid[:gid]; \"root\" keeps them root, without capabilities) (WARREN_HOST_USER)")
 	fs.StringVar(&c.RunAPI, "run-api", envOr("WARREN_RUN_API", "token"), `who may run code with POST /api/v1/run: "token" (a caller with the admin token or the run token), "open" (anyone who reaches the listener) or "off" (WARREN_RUN_API)`)
 	fs.StringVar(&c.RunTokenFile, "run-token-file", envOr("WARREN_RUN_TOKEN_FILE", ""), "read a token that allows POST /api/v1/run (and nothing else) from this file (WARREN_RUN_TOKEN_FILE)")
+	def := supervisor.DefaultQuotas
+	var defStorageMB int
+	for _, d := range []struct {
+		name, env string
+		p         *int
+		def       int
+		usage     string
+	}{
+		{"default-rpm", "WARREN_DEFAULT_RPM", &c.Defaults.RequestsPerMinute, def.RequestsPerMinute, "requests per minute of an app that sets none (0: no limit)"},
+		{"default-cpu-ms", "WARREN_DEFAULT_CPU_MS", &c.Defaults.CPUMs, def.CPUMs, "CPU time per request of an app that sets none, in milliseconds, up to 300000 (0: the engine's 5 s)"},
+		{"default-memory-mb", "WARREN_DEFAULT_MEMORY_MB", &c.Defaults.MemoryMB, def.MemoryMB, "isolate memory of an app that sets none, in MiB, 8 to 4096 (0: the engine's 128)"},
+		{"default-storage-mb", "WARREN_DEFAULT_STORAGE_MB", &defStorageMB, int(def.StorageBytes >> 20), "database size of an app that sets none, in MiB (0: the engine's 1024)"},
+	} {
+		v := d.def
+		if e := os.Getenv(d.env); e != "" {
+			n, err := strconv.Atoi(strings.TrimSpace(e))
+			if err != nil {
+				return fmt.Errorf("%s=%q is not a number (it sets --%s)", d.env, e, d.name)
+			}
+			v = n
+		}
+		fs.IntVar(d.p, d.name, v, d.usage+" ("+d.env+")")
+	}
 	if err := fs.Parse(args); err != nil {
 		return parseError(err)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	c.Defaults.StorageBytes = int64(defStorageMB) << 20
+	switch q := c.Defaults; {
+	case q.RequestsPerMinute < 0:
+		return fmt.Errorf("--default-rpm (WARREN_DEFAULT_RPM) must be 0 (no limit) or more, not %d", q.RequestsPerMinute)
+	case q.CPUMs < 0 || q.CPUMs > 300000:
+		return fmt.Errorf("--default-cpu-ms (WARREN_DEFAULT_CPU_MS) must be 1 to 300000, or 0 (the engine's limit), not %d", q.CPUMs)
+	case q.MemoryMB < 0 || q.MemoryMB > 0 && q.MemoryMB < 8 || q.MemoryMB > 4096:
+		return fmt.Errorf("--default-memory-mb (WARREN_DEFAULT_MEMORY_MB) must be 8 to 4096, or 0 (the engine's limit), not %d", q.MemoryMB)
+	case defStorageMB < 0 || defStorageMB > 1<<30:
+		return fmt.Errorf("--default-storage-mb (WARREN_DEFAULT_STORAGE_MB) must be 1 or more, or 0 (the engine's limit), not %d", defStorageMB)
 	}
 	if _, err := gateway.ParseRunAccess(c.RunAPI); err != nil {
 		return err
@@ -226,7 +264,7 @@ func (c *ServeCommand) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		opts := supervisor.Options{Runtime: rt, Dir: c.Data, Defaults: supervisor.DefaultQuotas,
+		opts := supervisor.Options{Runtime: rt, Dir: c.Data, Defaults: c.Defaults,
 			Egress: supervisor.PublicEgress, MemoryBudget: int64(c.AppMemoryMB) << 20, Log: log}
 		var pool *host.Pool
 		if c.Isolation == "process" {

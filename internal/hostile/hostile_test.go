@@ -200,11 +200,11 @@ func (s *server) deployJSON(id string, bundle map[string]any) result {
 
 // ---------------------------------------------------------------------------
 // Expectations: `status=503 body~"CPU time" body!~"secret" body="x" bodyerr
-// header:Name~"v" len>=N len<=N requestid log~"text"`. An app's client sees
-// a failure's code (and a limit's name) with a request id, not its text:
-// `requestid` checks that the error names the id of the response's
-// Warren-Request-Id header, `log~` that the app's log has text on a line of
-// that request (app cases only).
+// header:Name~"v" len>=N len<=N linelen<=N requestid log~"text"` (linelen:
+// the body's longest line). An app's client sees a failure's code (and a
+// limit's name) with a request id, not its text: `requestid` checks that the
+// error names the id of the response's Warren-Request-Id header, `log~` that
+// the app's log has text on a line of that request (app cases only).
 
 type check struct {
 	kind, arg, want string
@@ -303,6 +303,15 @@ func (r result) verify(checks []check) error {
 			if c.arg == ">=" && len(r.body) < n || c.arg == "<=" && len(r.body) > n {
 				errs = append(errs, fmt.Sprintf("body length %d, want %s %d", len(r.body), c.arg, n))
 			}
+		case c.kind == "linelen":
+			n, _ := strconv.Atoi(c.want)
+			longest := 0
+			for _, l := range strings.Split(r.body, "\n") {
+				longest = max(longest, len(l))
+			}
+			if c.arg == ">=" && longest < n || c.arg == "<=" && longest > n {
+				errs = append(errs, fmt.Sprintf("longest line %d bytes, want %s %d", longest, c.arg, n))
+			}
 		case strings.HasPrefix(c.kind, "header:"):
 			v := strings.Join(r.header.Values(strings.TrimPrefix(c.kind, "header:")), ",")
 			if c.arg == "~" && !strings.Contains(v, c.want) || c.arg == "=" && v != c.want || c.arg == "!~" && strings.Contains(v, c.want) {
@@ -331,6 +340,7 @@ func (r result) verify(checks []check) error {
 //	// deploy-expect: status=400 body~"..."                  (default status=201)
 //	// request: GET /path [body="..."] [header:Name="v"] [sleep=300]  (any number, in order)
 //	// expect: status=503 body~"CPU time"                    (for the request before)
+//	// logs: len<=1200000 linelen<=17000                     (the app's log, GET /api/v1/apps/{case}/logs, after the requests)
 //
 // __BASE__ and __PORT__ in the source are replaced by the server's URL and
 // port.
@@ -351,6 +361,8 @@ type appCase struct {
 	deployText       string
 	source           string
 	requests         []*request
+	logsExpect       []check
+	logsText         string
 }
 
 func loadCases(t *testing.T) []*appCase {
@@ -403,6 +415,11 @@ func loadCases(t *testing.T) []*appCase {
 					}
 				}
 				c.requests = append(c.requests, r)
+			case "logs":
+				c.logsText = val
+				if c.logsExpect, err = parseExpect(val); err != nil {
+					t.Fatalf("%s: logs: %v", f, err)
+				}
 			case "expect":
 				if len(c.requests) == 0 {
 					t.Fatalf("%s: expect before any request", f)
@@ -464,6 +481,11 @@ func (c *appCase) run(s *server) error {
 		}
 		if err := s.logged(c.name, got, r.expect); err != nil {
 			return fmt.Errorf("request %d (%s %s): %v", i+1, r.method, r.path, err)
+		}
+	}
+	if len(c.logsExpect) > 0 {
+		if err := s.admin("GET", "/api/v1/apps/"+c.name+"/logs", "", nil).verify(c.logsExpect); err != nil {
+			return fmt.Errorf("logs: %v", err)
 		}
 	}
 	return nil
@@ -632,6 +654,9 @@ func TestHostileCorpus(t *testing.T) {
 		}
 		for _, r := range c.requests {
 			exp = append(exp, r.method+" "+r.path+": "+r.expectText)
+		}
+		if c.logsText != "" {
+			exp = append(exp, "logs: "+c.logsText)
 		}
 		rows = append(rows, row{c.name, c.what, strings.Join(exp, "; "), tryCase(t, s, c.name, c.what, c.run)})
 	}

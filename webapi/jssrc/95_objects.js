@@ -327,7 +327,13 @@ function _namespaceStub(capId) {
 }
 
 // _dispatch.exports describes the module's exports for deploy-time checks:
-// {name: "class" | "function" | "object" | "other"}.
+// {name: kind}, kind being "class", "function", "object" or "other", then,
+// space-separated, what makes it callable: "fetch" (an object whose fetch is
+// a function; a class whose prototype has a fetch method, or whose source or
+// an ancestor's mentions fetch: a class field), "DurableObject" or
+// "WorkerEntrypoint" (a class that extends it). Reading fetch may run the
+// app's getters or proxy traps: this runs in a turn, under the CPU limit,
+// and whatever throws counts as no fetch.
 _dispatch.exports = () => {
   const out = {};
   const keys = ObjectKeys(_exports || {});
@@ -336,12 +342,30 @@ _dispatch.exports = () => {
     const v = _exports[k];
     let kind = "other";
     if (typeof v === "function") {
-      kind = _test(_classDecl, FunctionPrototypeToString(v)) ? "class" : "function";
+      kind = _test(_classDecl, FunctionPrototypeToString(v)) ? "class" + _classTraits(v) : "function";
     } else if (v !== null && typeof v === "object") {
       kind = "object";
+      try { if (typeof v.fetch === "function") kind += " fetch"; } catch {}
     }
     out[k] = kind;
   }
   return JSONStringify(out);
 };
+
+function _classTraits(v) {
+  let t = "";
+  try {
+    if (_extends(v, DurableObject)) t += " DurableObject";
+    else if (_extends(v, WorkerEntrypoint)) t += " WorkerEntrypoint";
+  } catch {}
+  try {
+    let fetch = typeof v.prototype.fetch === "function";
+    for (let c = v, n = 0; !fetch && typeof c === "function" && c !== DurableObject && c !== WorkerEntrypoint && n < 100; c = ObjectGetPrototypeOf(c), n++) {
+      fetch = _test(_mentionsFetch, FunctionPrototypeToString(c));
+    }
+    if (fetch) t += " fetch";
+  } catch {}
+  return t;
+}
+const _mentionsFetch = /\bfetch\b/;
 const _classDecl = /^class[\s{]/;
