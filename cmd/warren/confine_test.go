@@ -20,7 +20,7 @@ import (
 // WARREN_ALLOW_UNCONFINED=1) starts it with a loud warning.
 func TestServeRefusesUnconfinedHosts(t *testing.T) {
 	t.Setenv(sandbox.DisableEnv, "seccomp")
-	err, _ := serveFails(t, "--listen", "127.0.0.1:0", "--data", t.TempDir(), "--isolation", "process", "--hosts", "2")
+	_, err := serveFails(t, "--listen", "127.0.0.1:0", "--data", t.TempDir(), "--isolation", "process", "--hosts", "2")
 	if err == nil || !strings.Contains(err.Error(), "without seccomp") || !strings.Contains(err.Error(), "--allow-unconfined") {
 		t.Fatalf("serve without seccomp: %v", err)
 	}

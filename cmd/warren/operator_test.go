@@ -62,7 +62,7 @@ func serveWith(t *testing.T, args ...string) (addr string, stderr *cliBuffer, st
 
 // serveFails runs `warren serve ARGS` expecting it to fail before it
 // listens, and returns the error.
-func serveFails(t *testing.T, args ...string) (error, string) {
+func serveFails(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -70,13 +70,13 @@ func serveFails(t *testing.T, args ...string) (error, string) {
 	ready := make(chan string, 1)
 	c := &ServeCommand{Stdout: &stderr, Stderr: &stderr, Ready: func(a string) { ready <- a }}
 	if err := c.ParseFlags(args); err != nil {
-		return err, stderr.String()
+		return stderr.String(), err
 	}
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
 	select {
 	case err := <-done:
-		return err, stderr.String()
+		return stderr.String(), err
 	case a := <-ready:
 		cancel()
 		<-done
@@ -84,7 +84,7 @@ func serveFails(t *testing.T, args ...string) (error, string) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("serve %v neither failed nor started", args)
 	}
-	return nil, ""
+	return "", nil
 }
 
 // A second server on a data folder in use refuses to start, naming the
@@ -93,7 +93,7 @@ func TestServeDataFolderLocked(t *testing.T) {
 	t.Setenv("WARREN_ADMIN_TOKEN", "")
 	data := t.TempDir()
 	_, _, stop := serveWith(t, "--data", data, "--isolation", "inprocess")
-	err, _ := serveFails(t, "--listen", "127.0.0.1:0", "--data", data, "--isolation", "inprocess")
+	_, err := serveFails(t, "--listen", "127.0.0.1:0", "--data", data, "--isolation", "inprocess")
 	if err == nil || !strings.Contains(err.Error(), "data folder "+data+" is in use") || !strings.Contains(err.Error(), fmt.Sprintf("pid %d", os.Getpid())) || !strings.Contains(err.Error(), "--data") {
 		t.Fatalf("second server on %s: %v", data, err)
 	}
@@ -115,7 +115,7 @@ func TestServeBusyPort(t *testing.T) {
 	}
 	defer ln.Close()
 	data := t.TempDir()
-	err, stderr := serveFails(t, "--listen", ln.Addr().String(), "--data", data, "--hosts", "2")
+	stderr, err := serveFails(t, "--listen", ln.Addr().String(), "--data", data, "--hosts", "2")
 	if err == nil || !strings.Contains(err.Error(), "listen on "+ln.Addr().String()) || !strings.Contains(err.Error(), "--listen") {
 		t.Fatalf("busy port: %v", err)
 	}
@@ -169,7 +169,7 @@ func TestServeAdminTokenFile(t *testing.T) {
 		t.Fatalf("both: %v", err)
 	}
 	short := cliFile(t, "short", "abc\n")
-	if err, _ := serveFails(t, "--listen", "127.0.0.1:0", "--data", t.TempDir(), "--isolation", "inprocess", "--admin-token-file", short); err == nil || !strings.Contains(err.Error(), short) || !strings.Contains(err.Error(), "16 characters") {
+	if _, err := serveFails(t, "--listen", "127.0.0.1:0", "--data", t.TempDir(), "--isolation", "inprocess", "--admin-token-file", short); err == nil || !strings.Contains(err.Error(), short) || !strings.Contains(err.Error(), "16 characters") {
 		t.Fatalf("short token file: %v", err)
 	}
 	// The help lists the flag and the variable, and shows no secret.
