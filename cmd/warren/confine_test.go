@@ -50,16 +50,25 @@ func TestServeHostsRunAsUser(t *testing.T) {
 			args = append(args, "--host-user", tc.flag)
 		}
 		_, _, stop := serveWith(t, args...)
+		// Two apps' hosts and one run host.
 		var uids []string
+		all := func() bool {
+			for _, u := range uids {
+				if u != tc.want {
+					return false
+				}
+			}
+			return len(uids) == 3
+		}
 		deadline := time.Now().Add(20 * time.Second)
 		for time.Now().Before(deadline) {
 			uids = childUIDs(t)
-			if len(uids) == 2 && uids[0] == tc.want && uids[1] == tc.want {
+			if all() {
 				break
 			}
 			time.Sleep(50 * time.Millisecond) // a host becomes the user as it confines itself
 		}
-		if len(uids) != 2 || uids[0] != tc.want || uids[1] != tc.want {
+		if !all() {
 			t.Errorf("--host-user %q: the hosts' real, effective, saved uids: %v, want %s", tc.flag, uids, tc.want)
 		}
 		if err := stop(); err != nil {
