@@ -221,30 +221,48 @@ func (in *Instance) encodeResponse(resp *http.Response, url string, text bool) (
 	return string(out), err
 }
 
-// readBuffered reads body whole, at most max bytes, counting what it holds
-// in in.buffered; the caller subtracts len of the result when done with it.
+// readBuffered reads a subrequest's body whole, at most max bytes, counting
+// what it holds in in.buffered; the caller subtracts len of the result when
+// done with it.
 func (in *Instance) readBuffered(body io.Reader, max int64) ([]byte, error) {
-	var buf []byte
-	chunk := make([]byte, 32<<10)
+	return in.readHeld(body, max,
+		func() error {
+			return &warren.Error{Code: warren.CodeTooLarge, Limit: "response body", Message: fmt.Sprintf("the response body is larger than the limit of %s", warren.Bytes(max)), Hint: "fetch less data (use Range requests or paging), or raise the responseBodyBytes limit"}
+		},
+		func() error {
+			return warren.LimitError("memory", warren.Bytes(in.limits.MemoryBytes), "the Worker's subrequests in flight hold more response data than its memory limit; fetch fewer or smaller responses at once, or stream them")
+		},
+		func(err error) error { return fmt.Errorf("reading the response body: %w", err) })
+}
+
+// readHeld reads body whole, at most max bytes (tooLarge past it), counting
+// every byte it holds in in.buffered against the isolate's memory limit
+// (overBudget past it); a read error is given to readErr. The buffer grows
+// as io.ReadAll's does, so a small body costs a small buffer.
+func (in *Instance) readHeld(body io.Reader, max int64, tooLarge, overBudget func() error, readErr func(error) error) ([]byte, error) {
+	buf := make([]byte, 0, 512)
 	for {
-		n, err := body.Read(chunk)
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := body.Read(buf[len(buf):cap(buf)])
 		if n > 0 {
 			if int64(len(buf)+n) > max {
 				in.buffered.Add(-int64(len(buf)))
-				return nil, &warren.Error{Code: warren.CodeTooLarge, Limit: "response body", Message: fmt.Sprintf("the response body is larger than the limit of %s", warren.Bytes(max)), Hint: "fetch less data (use Range requests or paging), or raise the responseBodyBytes limit"}
+				return nil, tooLarge()
 			}
 			if in.buffered.Add(int64(n)) > in.limits.MemoryBytes {
 				in.buffered.Add(-int64(len(buf) + n))
-				return nil, warren.LimitError("memory", warren.Bytes(in.limits.MemoryBytes), "the Worker's subrequests in flight hold more response data than its memory limit; fetch fewer or smaller responses at once, or stream them")
+				return nil, overBudget()
 			}
-			buf = append(buf, chunk[:n]...)
+			buf = buf[:len(buf)+n]
 		}
 		if err == io.EOF {
 			return buf, nil
 		}
 		if err != nil {
 			in.buffered.Add(-int64(len(buf)))
-			return nil, fmt.Errorf("reading the response body: %w", err)
+			return nil, readErr(err)
 		}
 	}
 }

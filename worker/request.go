@@ -92,29 +92,16 @@ func (in *Instance) fetchArgs(req *http.Request) (fetchRequest, error) {
 // readRequestBody reads body whole, at most max bytes, counting what it
 // holds in in.buffered (the caller gives back len of the result).
 func (in *Instance) readRequestBody(body io.Reader, max int64) ([]byte, error) {
-	var buf []byte
-	chunk := make([]byte, 32<<10)
-	for {
-		n, err := body.Read(chunk)
-		if n > 0 {
-			if int64(len(buf)+n) > max {
-				in.buffered.Add(-int64(len(buf)))
-				return nil, &warren.Error{Code: warren.CodeTooLarge, Limit: "request body", Message: fmt.Sprintf("the request body is larger than the limit of %d bytes", max), Hint: "send a smaller body, or raise the requestBodyBytes limit"}
-			}
-			if in.buffered.Add(int64(n)) > in.limits.MemoryBytes {
-				in.buffered.Add(-int64(len(buf) + n))
-				return nil, &warren.Error{Code: warren.CodeUnavailable, Message: fmt.Sprintf("the Worker has more request and subrequest body data waiting in memory than its memory limit (%s): the request was refused before it was delivered", warren.Bytes(in.limits.MemoryBytes)), Hint: "retry the request; send fewer large bodies to one Worker at once"}
-			}
-			buf = append(buf, chunk[:n]...)
-		}
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			in.buffered.Add(-int64(len(buf)))
-			return nil, &warren.Error{Code: warren.CodeBadRequest, Message: "reading the request body: " + err.Error()}
-		}
-	}
+	return in.readHeld(body, max,
+		func() error {
+			return &warren.Error{Code: warren.CodeTooLarge, Limit: "request body", Message: fmt.Sprintf("the request body is larger than the limit of %s", warren.Bytes(max)), Hint: "send a smaller body, or raise the requestBodyBytes limit"}
+		},
+		func() error {
+			return &warren.Error{Code: warren.CodeUnavailable, Message: fmt.Sprintf("the Worker has more request and subrequest body data waiting in memory than its memory limit (%s): the request was refused before it was delivered", warren.Bytes(in.limits.MemoryBytes)), Hint: "retry the request; send fewer large bodies to one Worker at once"}
+		},
+		func(err error) error {
+			return &warren.Error{Code: warren.CodeBadRequest, Message: "reading the request body: " + err.Error()}
+		})
 }
 
 // lowerASCII writes s in lowercase (header names are ASCII tokens).
