@@ -53,13 +53,7 @@ func processSupPool(b *testing.B, hosts int) (*supervisor.Supervisor, *host.Pool
 	if err != nil {
 		b.Fatal(err)
 	}
-	s, err := supervisor.New(supervisor.Options{Runner: pool, Dir: dir, Defaults: supervisor.Quotas{RequestsPerMinute: 1 << 30}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	pool.Attach(s)
-	b.Cleanup(s.Close)
-	return s, pool
+	return host.Supervise(b, pool, supervisor.Options{Dir: dir, Defaults: supervisor.Quotas{RequestsPerMinute: 1 << 30}}), pool
 }
 
 // cpuOf returns the CPU time (user + system) the processes have used, and

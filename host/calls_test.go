@@ -27,14 +27,7 @@ func poolWithSupervisor(t *testing.T, hosts int) (*Pool, *supervisor.Supervisor)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sup, err := supervisor.New(supervisor.Options{Runner: pool, Dir: dir})
-	if err != nil {
-		pool.Close()
-		t.Fatal(err)
-	}
-	pool.Attach(sup)
-	t.Cleanup(sup.Close)
-	return pool, sup
+	return pool, Supervise(t, pool, supervisor.Options{Dir: dir})
 }
 
 // A subverted host is answered only for its own apps and runs: it cannot

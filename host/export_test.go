@@ -1,12 +1,33 @@
 package host
 
-import "fmt"
+import (
+	"fmt"
+	"testing"
+
+	"github.com/warrenhq/warren/supervisor"
+)
 
 // RunsInFlight is the number of one-shot runs the pool has registered.
 func RunsInFlight(p *Pool) int {
 	p.runs.mu.Lock()
 	defer p.runs.mu.Unlock()
 	return len(p.runs.m)
+}
+
+// Supervise starts a supervisor over the pool with opts (its Runner is the
+// pool), attaches it to the pool and closes it when the test ends. If the
+// supervisor does not start, the pool is closed and the test fails.
+func Supervise(tb testing.TB, p *Pool, opts supervisor.Options) *supervisor.Supervisor {
+	tb.Helper()
+	opts.Runner = p
+	sup, err := supervisor.New(opts)
+	if err != nil {
+		p.Close()
+		tb.Fatal(err)
+	}
+	p.Attach(sup)
+	tb.Cleanup(sup.Close)
+	return sup
 }
 
 // OneAppPerHost returns two app ids that the pool (of two hosts or more)

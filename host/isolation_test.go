@@ -127,13 +127,7 @@ func reachesOnlyItsApps(t *testing.T, user *sandbox.User) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sup, err := supervisor.New(supervisor.Options{Runner: pool, Dir: dir})
-	if err != nil {
-		pool.Close()
-		t.Fatal(err)
-	}
-	pool.Attach(sup)
-	t.Cleanup(sup.Close)
+	sup := host.Supervise(t, pool, supervisor.Options{Dir: dir})
 	onA, onB := host.OneAppPerHost(pool)
 	for _, id := range []string{onA, onB} {
 		deploy(t, sup, id, counter)
@@ -222,12 +216,7 @@ func TestUnconfinedHostsRefused(t *testing.T) {
 	}
 	metrics := func(pool *host.Pool, dir string) string {
 		t.Helper()
-		sup, err := supervisor.New(supervisor.Options{Runner: pool, Dir: dir})
-		if err != nil {
-			pool.Close()
-			t.Fatal(err)
-		}
-		pool.Attach(sup)
+		sup := host.Supervise(t, pool, supervisor.Options{Dir: dir})
 		defer sup.Close()
 		rec := httptest.NewRecorder()
 		sup.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))

@@ -53,12 +53,7 @@ func TestUpgradeKeepsData(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sup, err := supervisor.New(supervisor.Options{Runner: pool, Dir: dir})
-		if err != nil {
-			pool.Close()
-			t.Fatal(err)
-		}
-		pool.Attach(sup)
+		sup := host.Supervise(t, pool, supervisor.Options{Dir: dir})
 		check(sup, fmt.Sprintf("%d hosts", n))
 		for _, id := range ids {
 			if want := filepath.Join(hosts, strconv.Itoa(pool.HostOf(id)), "apps", id); pool.AppDir(id) != want {

@@ -61,14 +61,8 @@ func newPoolSupMem(t *testing.T, hosts int, hostMemory uint64) (*supervisor.Supe
 	if err != nil {
 		t.Fatal(err)
 	}
-	sup, err := supervisor.New(supervisor.Options{Runner: pool, Dir: dir,
+	sup := host.Supervise(t, pool, supervisor.Options{Dir: dir,
 		Egress: func(allow []string) worker.Fetcher { return egress.New(true, allow) }})
-	if err != nil {
-		pool.Close()
-		t.Fatal(err)
-	}
-	pool.Attach(sup)
-	t.Cleanup(sup.Close)
 	return sup, pool
 }
 
