@@ -33,33 +33,12 @@ func startCLIServer(t *testing.T, flags ...string) *cliServer {
 	t.Setenv("WARREN_ADMIN_TOKEN", "")
 	t.Setenv("WARREN_URL", "")
 	data := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan string, 1)
-	done := make(chan error, 1)
-	c := &ServeCommand{Stdout: io.Discard, Stderr: io.Discard, Ready: func(a string) { addrc <- a }}
-	if err := c.ParseFlags(append([]string{"--listen", "127.0.0.1:0", "--data", data}, flags...)); err != nil {
-		t.Fatal(err)
-	}
-	go func() { done <- c.Run(ctx) }()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		t.Fatalf("serve exited: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not start")
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
+	url := startServeWith(t, data, io.Discard, append([]string{"--listen", "127.0.0.1:0"}, flags...)...)
 	tok, err := os.ReadFile(filepath.Join(data, "admin.token"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &cliServer{url: "http://" + addr, token: strings.TrimSpace(string(tok)), data: data}
+	return &cliServer{url: url, token: strings.TrimSpace(string(tok)), data: data}
 }
 
 // cli runs `warren ARGS --url URL --token TOKEN`.
@@ -246,16 +225,11 @@ func (s *cliServer) admin(t *testing.T, method, path string) []byte {
 	t.Helper()
 	req, _ := http.NewRequest(method, s.url+path, nil)
 	req.Header.Set("Authorization", "Bearer "+s.token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	resp, body := send(t, req)
 	if resp.StatusCode != 200 {
-		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, b)
+		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, body)
 	}
-	return b
+	return []byte(body)
 }
 
 func TestCLIDeployBrokenCodeKeepsOldVersion(t *testing.T) {

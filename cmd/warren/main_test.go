@@ -26,18 +26,18 @@ func startServe(t *testing.T) string {
 	if err := os.WriteFile(tf, []byte(testRunToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return startServeWith(t, io.Discard, "--listen", "127.0.0.1:0", "--run-token-file", tf)
+	return startServeWith(t, t.TempDir(), io.Discard, "--listen", "127.0.0.1:0", "--run-token-file", tf)
 }
 
-// startServeWith runs `warren serve` with args (and a data folder of its
-// own), its log to stderr.
-func startServeWith(t *testing.T, stderr io.Writer, args ...string) string {
+// startServeWith runs `warren serve` with args and the data folder data, its
+// log to stderr, and stops it when the test ends; it returns the base URL.
+func startServeWith(t *testing.T, data string, stderr io.Writer, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)
 	done := make(chan error, 1)
 	c := &ServeCommand{Stdout: io.Discard, Stderr: stderr, Ready: func(a string) { addrc <- a }}
-	if err := c.ParseFlags(append([]string{"--data", t.TempDir()}, args...)); err != nil {
+	if err := c.ParseFlags(append([]string{"--data", data}, args...)); err != nil {
 		t.Fatal(err)
 	}
 	go func() { done <- c.Run(ctx) }()
@@ -63,6 +63,13 @@ func post(t *testing.T, url, ctype, body string) (*http.Response, string) {
 	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
 	req.Header.Set("Content-Type", ctype)
 	req.Header.Set("Authorization", "Bearer "+testRunToken)
+	return send(t, req)
+}
+
+// send sends the request and returns the response with its body, read and
+// closed.
+func send(t *testing.T, req *http.Request) (*http.Response, string) {
+	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -109,20 +116,15 @@ func TestServeHealthAndRun(t *testing.T) {
 // when it listens beyond loopback (plain HTTP, no TLS).
 func TestServeRunAPIAccess(t *testing.T) {
 	var logs syncBuffer
-	base := startServeWith(t, &logs, "--listen", "127.0.0.1:0")
+	base := startServeWith(t, t.TempDir(), &logs, "--listen", "127.0.0.1:0")
 	run := func(base, auth string) (int, string) {
 		req, _ := http.NewRequest("POST", base+"/api/v1/run", strings.NewReader(`export default { fetch() { return new Response("ran") } }`))
 		req.Header.Set("Content-Type", "application/javascript")
 		if auth != "" {
 			req.Header.Set("Authorization", "Bearer "+auth)
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		resp, body := send(t, req)
+		return resp.StatusCode, body
 	}
 	if code, body := run(base, ""); code != 401 || !strings.Contains(body, "unauthorized") {
 		t.Fatalf("a run without a token: %d %s", code, body)
@@ -131,7 +133,7 @@ func TestServeRunAPIAccess(t *testing.T) {
 		t.Errorf("warned on loopback: %s", logs.String())
 	}
 	var logs2 syncBuffer
-	open := startServeWith(t, &logs2, "--listen", "0.0.0.0:0", "--run-api", "open")
+	open := startServeWith(t, t.TempDir(), &logs2, "--listen", "0.0.0.0:0", "--run-api", "open")
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(open, "http://"))
 	if code, body := run("http://127.0.0.1:"+port, ""); code != 200 || body != "ran" {
 		t.Fatalf("open run API: %d %s", code, body)

@@ -249,14 +249,8 @@ func TestServeSupervisorCodeSwap(t *testing.T) {
 	defer stop()
 	put := func(code string) {
 		req, _ := http.NewRequest("PUT", base+"/", strings.NewReader(code))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if string(b) != "deployed" {
-			t.Fatalf("deploy: %s", b)
+		if _, body := send(t, req); body != "deployed" {
+			t.Fatalf("deploy: %s", body)
 		}
 	}
 	put(`import { DurableObject } from "cloudflare:workers";
