@@ -1,6 +1,7 @@
 package warren
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -96,68 +97,43 @@ var DefaultLimits = Limits{
 
 // Or returns l with every zero field taken from d.
 func (l Limits) Or(d Limits) Limits {
-	if l.MemoryBytes == 0 {
-		l.MemoryBytes = d.MemoryBytes
-	}
-	if l.CPU == 0 {
-		l.CPU = d.CPU
-	}
-	if l.Wall == 0 {
-		l.Wall = d.Wall
-	}
-	if l.Subrequests == 0 {
-		l.Subrequests = d.Subrequests
-	}
-	if l.StackDepth == 0 {
-		l.StackDepth = d.StackDepth
-	}
-	if l.RequestBodyBytes == 0 {
-		l.RequestBodyBytes = d.RequestBodyBytes
-	}
-	if l.ResponseBodyBytes == 0 {
-		l.ResponseBodyBytes = d.ResponseBodyBytes
-	}
-	if l.Timers == 0 {
-		l.Timers = d.Timers
-	}
-	if l.LogBytes == 0 {
-		l.LogBytes = d.LogBytes
-	}
+	l.MemoryBytes = cmp.Or(l.MemoryBytes, d.MemoryBytes)
+	l.CPU = cmp.Or(l.CPU, d.CPU)
+	l.Wall = cmp.Or(l.Wall, d.Wall)
+	l.Subrequests = cmp.Or(l.Subrequests, d.Subrequests)
+	l.StackDepth = cmp.Or(l.StackDepth, d.StackDepth)
+	l.RequestBodyBytes = cmp.Or(l.RequestBodyBytes, d.RequestBodyBytes)
+	l.ResponseBodyBytes = cmp.Or(l.ResponseBodyBytes, d.ResponseBodyBytes)
+	l.Timers = cmp.Or(l.Timers, d.Timers)
+	l.LogBytes = cmp.Or(l.LogBytes, d.LogBytes)
 	return l
 }
 
 // Min returns the lower of each pair of set fields (a zero field takes the
 // other's value).
 func (l Limits) Min(o Limits) Limits {
-	// Only positive values are limits; zero and negative ones are unset.
-	minD := func(a, b time.Duration) time.Duration {
-		if b <= 0 {
-			return a
-		}
-		if a <= 0 || b < a {
-			return b
-		}
-		return a
-	}
-	minI := func(a, b int64) int64 {
-		if b <= 0 {
-			return a
-		}
-		if a <= 0 || b < a {
-			return b
-		}
-		return a
-	}
-	l.MemoryBytes = minI(l.MemoryBytes, o.MemoryBytes)
-	l.CPU = minD(l.CPU, o.CPU)
-	l.Wall = minD(l.Wall, o.Wall)
-	l.Subrequests = int(minI(int64(l.Subrequests), int64(o.Subrequests)))
-	l.StackDepth = int(minI(int64(l.StackDepth), int64(o.StackDepth)))
-	l.RequestBodyBytes = minI(l.RequestBodyBytes, o.RequestBodyBytes)
-	l.ResponseBodyBytes = minI(l.ResponseBodyBytes, o.ResponseBodyBytes)
-	l.Timers = int(minI(int64(l.Timers), int64(o.Timers)))
-	l.LogBytes = int(minI(int64(l.LogBytes), int64(o.LogBytes)))
+	l.MemoryBytes = minSet(l.MemoryBytes, o.MemoryBytes)
+	l.CPU = minSet(l.CPU, o.CPU)
+	l.Wall = minSet(l.Wall, o.Wall)
+	l.Subrequests = minSet(l.Subrequests, o.Subrequests)
+	l.StackDepth = minSet(l.StackDepth, o.StackDepth)
+	l.RequestBodyBytes = minSet(l.RequestBodyBytes, o.RequestBodyBytes)
+	l.ResponseBodyBytes = minSet(l.ResponseBodyBytes, o.ResponseBodyBytes)
+	l.Timers = minSet(l.Timers, o.Timers)
+	l.LogBytes = minSet(l.LogBytes, o.LogBytes)
 	return l
+}
+
+// minSet returns the lower of two limits. Only positive values are limits:
+// a zero or negative one is unset and takes the other's value.
+func minSet[T ~int | ~int64](a, b T) T {
+	if b <= 0 {
+		return a
+	}
+	if a <= 0 || b < a {
+		return b
+	}
+	return a
 }
 
 // LimitError reports that an invocation hit limit name at value, with how to

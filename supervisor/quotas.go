@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"cmp"
 	"fmt"
 	"sync"
 	"time"
@@ -25,18 +26,10 @@ type Quotas struct {
 
 // Or returns q with zero fields taken from def.
 func (q Quotas) Or(def Quotas) Quotas {
-	if q.StorageBytes == 0 {
-		q.StorageBytes = def.StorageBytes
-	}
-	if q.MemoryMB == 0 {
-		q.MemoryMB = def.MemoryMB
-	}
-	if q.CPUMs == 0 {
-		q.CPUMs = def.CPUMs
-	}
-	if q.RequestsPerMinute == 0 {
-		q.RequestsPerMinute = def.RequestsPerMinute
-	}
+	q.StorageBytes = cmp.Or(q.StorageBytes, def.StorageBytes)
+	q.MemoryMB = cmp.Or(q.MemoryMB, def.MemoryMB)
+	q.CPUMs = cmp.Or(q.CPUMs, def.CPUMs)
+	q.RequestsPerMinute = cmp.Or(q.RequestsPerMinute, def.RequestsPerMinute)
 	return q
 }
 
