@@ -2,13 +2,9 @@ package actor_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	goruntime "runtime"
-	"runtime/debug"
 	"sort"
 	"strconv"
 	"testing"
@@ -152,20 +148,6 @@ func BenchmarkFrontFetch(b *testing.B) {
 	}
 }
 
-func benchRSS(tb testing.TB) int64 {
-	goruntime.GC()
-	debug.FreeOSMemory()
-	b, err := os.ReadFile("/proc/self/statm")
-	if err != nil {
-		tb.Skipf("no /proc/self/statm: %v", err)
-	}
-	var size, resident int64
-	if _, err := fmt.Sscan(string(b), &size, &resident); err != nil {
-		tb.Fatalf("parse statm %q: %v", b, err)
-	}
-	return resident * int64(os.Getpagesize())
-}
-
 // BenchmarkIdleObjectRSS measures the resident memory of each idle active
 // Durable Object (its isolate, its open database, the namespace's record):
 // 1,000 objects each serve one request that makes one SQL write, and RSS
@@ -178,7 +160,7 @@ func BenchmarkIdleObjectRSS(b *testing.B) {
 	// One-time costs (engine, SQLite, template file) before the baseline.
 	benchGet(b, ns.Object(ns.IDFromName("warm")), "/write")
 	b.StopTimer()
-	before := benchRSS(b)
+	before := testrt.RSS(b)
 	b.StartTimer()
 	t0 := time.Now()
 	for i := 0; i < objects; i++ {
@@ -186,7 +168,7 @@ func BenchmarkIdleObjectRSS(b *testing.B) {
 	}
 	elapsed := time.Since(t0)
 	b.StopTimer()
-	after := benchRSS(b)
+	after := testrt.RSS(b)
 	if n := ns.Len(); n != objects+1 {
 		b.Fatalf("%d objects live, want %d", n, objects+1)
 	}

@@ -9,12 +9,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/warrenhq/warren/gateway"
+	"github.com/warrenhq/warren/internal/testrt"
 	"github.com/warrenhq/warren/js/quickjs"
 	"github.com/warrenhq/warren/loader"
 	"github.com/warrenhq/warren/worker"
@@ -73,11 +73,5 @@ func BenchmarkRunEndToEnd(b *testing.B) {
 		lat = append(lat, time.Since(t0))
 	}
 	b.StopTimer()
-	slices.Sort(lat)
-	pct := func(p float64) time.Duration {
-		i := int(p*float64(len(lat))+0.5) - 1
-		return lat[max(0, min(len(lat)-1, i))]
-	}
-	b.ReportMetric(float64(pct(0.50))/1e6, "p50-ms")
-	b.ReportMetric(float64(pct(0.99))/1e6, "p99-ms")
+	testrt.ReportLatencies(b, lat)
 }

@@ -6,19 +6,16 @@ package worker_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http/httptest"
-	"os"
 	goruntime "runtime"
-	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/warrenhq/warren"
+	"github.com/warrenhq/warren/internal/testrt"
 	"github.com/warrenhq/warren/worker"
 )
 
@@ -49,29 +46,11 @@ func benchFetch(tb testing.TB, in *worker.Instance, path string) string {
 	return string(b)
 }
 
-// benchReportLatencies reports the p50 and p99 of per-iteration latencies
-// in milliseconds.
-func benchReportLatencies(b *testing.B, lat []time.Duration) {
-	if len(lat) == 0 {
-		return
-	}
-	slices.Sort(lat)
-	pct := func(p float64) time.Duration {
-		i := int(p*float64(len(lat))+0.5) - 1
-		return lat[max(0, min(len(lat)-1, i))]
-	}
-	b.ReportMetric(float64(pct(0.50))/1e6, "p50-ms")
-	b.ReportMetric(float64(pct(0.99))/1e6, "p99-ms")
-}
-
 // BenchmarkNewInstanceFromBytecode measures making an Instance from a cached
 // Program (prelude + module bytecode evaluation, loop start) and closing it.
 func BenchmarkNewInstanceFromBytecode(b *testing.B) {
 	rt := runtime(b)
-	prog, err := rt.Compile(warren.SingleModule("index.js", benchSmallWorker))
-	if err != nil {
-		b.Fatal(err)
-	}
+	prog := compile(b, rt, benchSmallWorker)
 	lat := make([]time.Duration, 0, b.N)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -85,7 +64,7 @@ func BenchmarkNewInstanceFromBytecode(b *testing.B) {
 		lat = append(lat, time.Since(t0))
 	}
 	b.StopTimer()
-	benchReportLatencies(b, lat)
+	testrt.ReportLatencies(b, lat)
 }
 
 // benchTSModule is a realistic ~200-line TypeScript Worker: a router class,
@@ -347,22 +326,13 @@ func BenchmarkColdLoad200Lines(b *testing.B) {
 		in.Close()
 	}
 	b.StopTimer()
-	benchReportLatencies(b, lat)
+	testrt.ReportLatencies(b, lat)
 }
 
 // BenchmarkWarmFetch measures one Fetch (and reading the body) on a warm
 // instance of a trivial Worker, sequentially from one goroutine.
 func BenchmarkWarmFetch(b *testing.B) {
-	rt := runtime(b)
-	prog, err := rt.Compile(warren.SingleModule("index.js", benchTrivialWorker))
-	if err != nil {
-		b.Fatal(err)
-	}
-	in, err := rt.NewInstance(prog, worker.Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer in.Close()
+	in := newInstance(b, benchTrivialWorker, worker.Config{})
 	if got := benchFetch(b, in, "/"); got != "ok" {
 		b.Fatalf("body = %q", got)
 	}
@@ -375,22 +345,6 @@ func BenchmarkWarmFetch(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
 }
 
-// benchRSS returns the process's resident set size in bytes, after a full
-// GC that returns freed memory to the OS.
-func benchRSS(tb testing.TB) int64 {
-	goruntime.GC()
-	debug.FreeOSMemory()
-	b, err := os.ReadFile("/proc/self/statm")
-	if err != nil {
-		tb.Skipf("no /proc/self/statm: %v", err)
-	}
-	var size, resident int64
-	if _, err := fmt.Sscan(string(b), &size, &resident); err != nil {
-		tb.Fatalf("parse statm %q: %v", b, err)
-	}
-	return resident * int64(os.Getpagesize())
-}
-
 // benchIdleIsolates is how many idle isolates BenchmarkIdleIsolateRSS keeps.
 const benchIdleIsolates = 1000
 
@@ -401,10 +355,7 @@ const benchIdleIsolates = 1000
 // -benchtime 1x. ns/op is the time to create and warm one isolate.
 func BenchmarkIdleIsolateRSS(b *testing.B) {
 	rt := runtime(b)
-	prog, err := rt.Compile(warren.SingleModule("index.js", benchSmallWorker))
-	if err != nil {
-		b.Fatal(err)
-	}
+	prog := compile(b, rt, benchSmallWorker)
 	// Warm up one-time costs (engine globals, Go runtime, http machinery)
 	// with a throwaway instance before the baseline.
 	warm, err := rt.NewInstance(prog, worker.Config{})
@@ -415,7 +366,7 @@ func BenchmarkIdleIsolateRSS(b *testing.B) {
 	warm.Close()
 
 	b.StopTimer()
-	before := benchRSS(b)
+	before := testrt.RSS(b)
 	var ms0 goruntime.MemStats
 	goruntime.ReadMemStats(&ms0)
 	b.StartTimer()
@@ -436,7 +387,7 @@ func BenchmarkIdleIsolateRSS(b *testing.B) {
 	}
 	elapsed := time.Since(t0)
 	b.StopTimer()
-	after := benchRSS(b)
+	after := testrt.RSS(b)
 	var ms1 goruntime.MemStats
 	goruntime.ReadMemStats(&ms1)
 	goruntime.KeepAlive(ins)
@@ -454,10 +405,7 @@ func BenchmarkIdleIsolateRSS(b *testing.B) {
 // Close are outside the timed part).
 func BenchmarkNewInstanceRequestPath(b *testing.B) {
 	rt := runtime(b)
-	prog, err := rt.Compile(warren.SingleModule("index.js", benchSmallWorker))
-	if err != nil {
-		b.Fatal(err)
-	}
+	prog := compile(b, rt, benchSmallWorker)
 	lat := make([]time.Duration, 0, b.N)
 	b.ReportAllocs()
 	for range b.N {
@@ -470,5 +418,5 @@ func BenchmarkNewInstanceRequestPath(b *testing.B) {
 		lat = append(lat, time.Since(t0))
 		in.Close()
 	}
-	benchReportLatencies(b, lat)
+	testrt.ReportLatencies(b, lat)
 }

@@ -148,7 +148,7 @@ func TestRuntimeClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := rt.NewInstance(mustCompileWith(t, rt, `export default { fetch() { return new Response("ok") } }`), worker.Config{})
+	in, err := rt.NewInstance(compile(t, rt, `export default { fetch() { return new Response("ok") } }`), worker.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func TestRuntimeClose(t *testing.T) {
 		t.Fatalf("%d goroutines after Close, %d before", n, before)
 	}
 	// A closed Runtime still makes instances, booting VMs on the caller.
-	in, err = rt.NewInstance(mustCompileWith(t, rt, `export default { fetch() { return new Response("still") } }`), worker.Config{})
+	in, err = rt.NewInstance(compile(t, rt, `export default { fetch() { return new Response("still") } }`), worker.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,15 +170,6 @@ func TestRuntimeClose(t *testing.T) {
 	if _, body := get(t, in, "/"); body != "still" {
 		t.Fatalf("got %q", body)
 	}
-}
-
-func mustCompileWith(t *testing.T, rt *worker.Runtime, src string) *worker.Program {
-	t.Helper()
-	p, err := rt.Compile(warren.SingleModule("index.js", src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // A handler that waits on a promise nothing can settle fails at once with

@@ -14,14 +14,20 @@ import (
 
 func runtime(tb testing.TB) *worker.Runtime { return testrt.Runtime(tb) }
 
-// newInstance compiles src as index.js and starts an instance.
-func newInstance(tb testing.TB, src string, cfg worker.Config) *worker.Instance {
+// compile compiles src as index.js.
+func compile(tb testing.TB, rt *worker.Runtime, src string) *worker.Program {
 	tb.Helper()
-	p, err := runtime(tb).Compile(warren.SingleModule("index.js", src))
+	p, err := rt.Compile(warren.SingleModule("index.js", src))
 	if err != nil {
 		tb.Fatalf("Compile: %v", err)
 	}
-	in, err := runtime(tb).NewInstance(p, cfg)
+	return p
+}
+
+// newInstance compiles src as index.js and starts an instance.
+func newInstance(tb testing.TB, src string, cfg worker.Config) *worker.Instance {
+	tb.Helper()
+	in, err := runtime(tb).NewInstance(compile(tb, runtime(tb), src), cfg)
 	if err != nil {
 		tb.Fatalf("NewInstance: %v", err)
 	}

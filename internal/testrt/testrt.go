@@ -1,5 +1,7 @@
-// Package testrt gives tests one shared worker.Runtime per test process:
-// compiling the prelude and starting the pool of pre-booted VMs once.
+// Package testrt holds what the tests and benchmarks of several packages
+// share: one worker.Runtime per test process (compiling the prelude and
+// starting the pool of pre-booted VMs once), latency percentiles and the
+// process's resident memory.
 package testrt
 
 import (
