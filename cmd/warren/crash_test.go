@@ -50,56 +50,88 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 	rounds := 3
 	fmt.Sscan(os.Getenv("WARREN_CRASH_ROUNDS"), &rounds)
 	objects := []string{"a", "b", "c", "d"}
-	acked := map[string]map[string]bool{}
-	for _, o := range objects {
-		acked[o] = map[string]bool{}
-	}
-	var mu sync.Mutex
-	seq := 0
+	acked := newAcks(objects)
 	for round := 0; round < rounds; round++ {
 		cmd, base := startBinary(t, bin, dir, data)
 		// Everything acknowledged so far must be there.
-		verify(t, base, objects, acked, round)
-		ctx, cancel := context.WithCancel(context.Background())
-		var wg sync.WaitGroup
-		for w := 0; w < 4; w++ {
-			wg.Add(1)
-			go func(w int) {
-				defer wg.Done()
-				client := &http.Client{Timeout: 5 * time.Second}
-				for ctx.Err() == nil {
-					mu.Lock()
-					seq++
-					k := fmt.Sprintf("r%d-%d", round, seq)
-					mu.Unlock()
-					o := objects[rand.Intn(len(objects))]
-					resp, err := client.Get(base + "/put?o=" + o + "&k=" + k)
-					if err != nil {
-						return
-					}
-					b, _ := io.ReadAll(resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode == 200 && string(b) == "ok" {
-						mu.Lock()
-						acked[o][k] = true
-						mu.Unlock()
-					}
-				}
-			}(w)
-		}
-		time.Sleep(time.Duration(150+rand.Intn(350)) * time.Millisecond)
-		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
-		cancel()
-		wg.Wait()
+		verify(t, base, objects, acked.keys, round)
+		loadAndKill(cmd, func(client *http.Client) bool {
+			o, k := objects[rand.Intn(len(objects))], acked.next(round)
+			resp, err := client.Get(base + "/put?o=" + o + "&k=" + k)
+			return acked.record(o, k, resp, err)
+		})
 	}
 	cmd, base := startBinary(t, bin, dir, data)
 	defer func() { cmd.Process.Signal(syscall.SIGKILL); cmd.Wait() }()
-	n := verify(t, base, objects, acked, rounds)
+	n := verify(t, base, objects, acked.keys, rounds)
 	if n == 0 {
 		t.Fatal("no write was acknowledged; the test proved nothing")
 	}
 	t.Logf("%d kills, %d acknowledged writes, all present", rounds, n)
+}
+
+// acks are the writes a server acknowledged, by object or app, taken down
+// by the writers of a load.
+type acks struct {
+	mu   sync.Mutex
+	seq  int
+	keys map[string]map[string]bool // read when no load runs
+}
+
+func newAcks(names []string) *acks {
+	a := &acks{keys: map[string]map[string]bool{}}
+	for _, n := range names {
+		a.keys[n] = map[string]bool{}
+	}
+	return a
+}
+
+// next returns a key no write has used.
+func (a *acks) next(round int) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.seq++
+	return fmt.Sprintf("r%d-%d", round, a.seq)
+}
+
+// record reads the answer to the write of key to name and takes the key
+// down if the server acknowledged it (200 "ok"). It returns false when the
+// server could not be reached.
+func (a *acks) record(name, key string, resp *http.Response, err error) bool {
+	if err != nil {
+		return false
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode == 200 && string(b) == "ok" {
+		a.mu.Lock()
+		a.keys[name][key] = true
+		a.mu.Unlock()
+	}
+	return true
+}
+
+// loadAndKill runs load over and over on four goroutines (each stops when
+// load returns false), kills the server with SIGKILL at a random moment 150 to
+// 500 ms later and waits for the goroutines to end.
+func loadAndKill(cmd *exec.Cmd, load func(client *http.Client) bool) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			client := &http.Client{Timeout: 5 * time.Second}
+			for ctx.Err() == nil {
+				if !load(client) {
+					return
+				}
+			}
+		})
+	}
+	time.Sleep(time.Duration(150+rand.Intn(350)) * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	cancel()
+	wg.Wait()
 }
 
 func startBinary(t *testing.T, bin, dir, data string) (*exec.Cmd, string) {
@@ -169,10 +201,7 @@ func TestCrashAppsKeepAcknowledgedWrites(t *testing.T) {
 	rounds := 3
 	fmt.Sscan(os.Getenv("WARREN_CRASH_ROUNDS"), &rounds)
 	apps := []string{"a1", "a2", "a3"}
-	acked := map[string]map[string]bool{}
-	for _, a := range apps {
-		acked[a] = map[string]bool{}
-	}
+	acked := newAcks(apps)
 	start := func() (*exec.Cmd, string) {
 		cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data", data, "--admin-token", token)
 		return startCmd(t, cmd)
@@ -188,62 +217,34 @@ func TestCrashAppsKeepAcknowledgedWrites(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
-	var mu sync.Mutex
-	seq := 0
 	for round := 0; round <= rounds; round++ {
 		if round > 0 {
 			cmd, base = start()
 		}
-		verifyApps(t, base, apps, acked, round)
+		verifyApps(t, base, apps, acked.keys, round)
 		if round == rounds {
 			break
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		var wg sync.WaitGroup
-		for w := 0; w < 4; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				client := &http.Client{Timeout: 5 * time.Second}
-				for ctx.Err() == nil {
-					a := apps[rand.Intn(len(apps))]
-					if rand.Intn(3) == 0 { // a read
-						resp, err := client.Get(base + "/apps/" + a + "/count")
-						if err != nil {
-							return
-						}
-						io.Copy(io.Discard, resp.Body)
-						resp.Body.Close()
-						continue
-					}
-					mu.Lock()
-					seq++
-					k := fmt.Sprintf("r%d-%d", round, seq)
-					mu.Unlock()
-					resp, err := client.Post(base+"/apps/"+a+"/put?k="+k, "text/plain", nil)
-					if err != nil {
-						return
-					}
-					b, _ := io.ReadAll(resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode == 200 && string(b) == "ok" {
-						mu.Lock()
-						acked[a][k] = true
-						mu.Unlock()
-					}
+		loadAndKill(cmd, func(client *http.Client) bool {
+			a := apps[rand.Intn(len(apps))]
+			if rand.Intn(3) == 0 { // a read
+				resp, err := client.Get(base + "/apps/" + a + "/count")
+				if err != nil {
+					return false
 				}
-			}()
-		}
-		time.Sleep(time.Duration(150+rand.Intn(350)) * time.Millisecond)
-		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
-		cancel()
-		wg.Wait()
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				return true
+			}
+			k := acked.next(round)
+			resp, err := client.Post(base+"/apps/"+a+"/put?k="+k, "text/plain", nil)
+			return acked.record(a, k, resp, err)
+		})
 	}
 	defer func() { cmd.Process.Signal(syscall.SIGKILL); cmd.Wait() }()
 	n := 0
 	for _, a := range apps {
-		n += len(acked[a])
+		n += len(acked.keys[a])
 	}
 	if n == 0 {
 		t.Fatal("no write was acknowledged; the test proved nothing")
