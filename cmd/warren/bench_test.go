@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -31,26 +30,17 @@ func benchServer(b *testing.B) string {
 	os.WriteFile(filepath.Join(dir, "wrangler.jsonc"), []byte(`{"name": "bench", "main": "src/index.js",
 	  "durable_objects": {"bindings": [{"name": "COUNTER", "class_name": "Counter"}]},
 	  "migrations": [{"tag": "v1", "new_sqlite_classes": ["Counter"]}]}`), 0o644)
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan string, 1)
-	done := make(chan error, 1)
-	c := &ServeCommand{Stdout: io.Discard, Stderr: io.Discard, Ready: func(a string) { addrc <- a }}
-	args := []string{"--listen", "127.0.0.1:0", "--data", b.TempDir(), "--config", filepath.Join(dir, "wrangler.jsonc")}
-	if iso := os.Getenv("WARREN_BENCH_ISOLATION"); iso != "" { // else the default: a host process on Linux
+	args := benchIsolation("--listen", "127.0.0.1:0", "--config", filepath.Join(dir, "wrangler.jsonc"))
+	return startServeWith(b, b.TempDir(), io.Discard, args...)
+}
+
+// benchIsolation returns args with --isolation WARREN_BENCH_ISOLATION when
+// that is set (else the server's default: a host process on Linux).
+func benchIsolation(args ...string) []string {
+	if iso := os.Getenv("WARREN_BENCH_ISOLATION"); iso != "" {
 		args = append(args, "--isolation", iso)
 	}
-	if err := c.ParseFlags(args); err != nil {
-		b.Fatal(err)
-	}
-	go func() { done <- c.Run(ctx) }()
-	b.Cleanup(func() { cancel(); <-done })
-	select {
-	case a := <-addrc:
-		return "http://" + a
-	case err := <-done:
-		b.Fatalf("warren serve: %v", err)
-	}
-	return ""
+	return args
 }
 
 func hit(b *testing.B, client *http.Client, url string) {

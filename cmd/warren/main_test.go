@@ -31,7 +31,7 @@ func startServe(t *testing.T) string {
 
 // startServeWith runs `warren serve` with args and the data folder data, its
 // log to stderr, and stops it when the test ends; it returns the base URL.
-func startServeWith(t *testing.T, data string, stderr io.Writer, args ...string) string {
+func startServeWith(t testing.TB, data string, stderr io.Writer, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)

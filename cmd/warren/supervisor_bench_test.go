@@ -13,7 +13,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -71,29 +70,11 @@ type appServer struct {
 // process's plus that of its child processes (host processes under
 // --isolation=process).
 func startWarren(b *testing.B, budgetMiB int) *appServer {
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan string, 1)
-	done := make(chan error, 1)
-	c := &ServeCommand{Stdout: io.Discard, Stderr: io.Discard, Ready: func(a string) { addrc <- a }}
-	args := []string{"--listen", "127.0.0.1:0", "--data", b.TempDir(), "--admin-token", benchAdminToken}
+	args := benchIsolation("--listen", "127.0.0.1:0", "--admin-token", benchAdminToken)
 	if budgetMiB > 0 {
 		args = append(args, "--app-memory", strconv.Itoa(budgetMiB))
 	}
-	if iso := os.Getenv("WARREN_BENCH_ISOLATION"); iso != "" {
-		args = append(args, "--isolation", iso)
-	}
-	if err := c.ParseFlags(args); err != nil {
-		b.Fatal(err)
-	}
-	go func() { done <- c.Run(ctx) }()
-	var base string
-	select {
-	case a := <-addrc:
-		base = "http://" + a
-	case err := <-done:
-		b.Fatalf("warren serve: %v", err)
-	}
-	b.Cleanup(func() { cancel(); <-done })
+	base := startServeWith(b, b.TempDir(), io.Discard, args...)
 	return &appServer{name: "warren", base: base, client: &http.Client{}, rss: func(tb testing.TB) int64 {
 		runtime.GC()
 		debug.FreeOSMemory()
