@@ -256,6 +256,16 @@ func (s *appServer) touch(tb testing.TB, id string) string {
 	return s.do(tb, http.MethodGet, "/apps/"+id+"/", "", http.StatusOK)
 }
 
+// deployTouched deploys n apps, prefix0 to prefix<n-1>, one at a time, and
+// touches each once.
+func (s *appServer) deployTouched(tb testing.TB, prefix string, n int) {
+	for i := 0; i < n; i++ {
+		id := prefix + strconv.Itoa(i)
+		s.deploy(tb, id)
+		s.touch(tb, id)
+	}
+}
+
 // latencies collects per-iteration durations and reports percentiles.
 type latencies []time.Duration
 
@@ -407,10 +417,7 @@ const benchManyApps = 1000
 func BenchmarkAppRSS1000(b *testing.B) {
 	eachServer(b, 0, func(b *testing.B, s *appServer) {
 		pre := appPrefix()
-		for i := 0; i < 10; i++ { // one-time costs out of the baseline
-			s.deploy(b, pre+"warm"+strconv.Itoa(i))
-			s.touch(b, pre+"warm"+strconv.Itoa(i))
-		}
+		s.deployTouched(b, pre+"warm", 10) // one-time costs out of the baseline
 		b.StopTimer()
 		before := s.rss(b)
 		var heap0 int64
@@ -419,11 +426,7 @@ func BenchmarkAppRSS1000(b *testing.B) {
 		}
 		b.StartTimer()
 		t0 := time.Now()
-		for i := 0; i < benchManyApps; i++ {
-			id := pre + strconv.Itoa(i)
-			s.deploy(b, id)
-			s.touch(b, id)
-		}
+		s.deployTouched(b, pre, benchManyApps)
 		el := time.Since(t0)
 		b.StopTimer()
 		after := s.rss(b)
@@ -483,10 +486,7 @@ const (
 func BenchmarkAppsEvicted10000(b *testing.B) {
 	s := startWarren(b, benchEvictBudgetMiB)
 	pre := appPrefix()
-	for i := 0; i < 10; i++ {
-		s.deploy(b, pre+"warm"+strconv.Itoa(i))
-		s.touch(b, pre+"warm"+strconv.Itoa(i))
-	}
+	s.deployTouched(b, pre+"warm", 10)
 	base := s.rss(b)
 	self := strconv.Itoa(os.Getpid())
 	selfBase := procRSS(b, self) // this process: the control plane under --isolation=process
@@ -511,11 +511,7 @@ func BenchmarkAppsEvicted10000(b *testing.B) {
 	}()
 	b.ResetTimer()
 	t0 := time.Now()
-	for i := 0; i < benchEvictApps; i++ {
-		id := pre + strconv.Itoa(i)
-		s.deploy(b, id)
-		s.touch(b, id)
-	}
+	s.deployTouched(b, pre, benchEvictApps)
 	el := time.Since(t0)
 	b.StopTimer()
 	close(stop)
