@@ -419,16 +419,9 @@ func (l *InProcess) Close() {
 // background closes idle apps until Close.
 func (l *InProcess) background() {
 	defer close(l.done)
-	idle := time.NewTicker(l.opts.IdleTimeout / 4)
-	defer idle.Stop()
-	for {
-		select {
-		case <-l.stop:
-			return
-		case <-idle.C:
-			l.closeIdle(time.Now().Add(-l.opts.IdleTimeout).UnixNano())
-		}
-	}
+	every(l.opts.IdleTimeout/4, l.stop, func() {
+		l.closeIdle(time.Now().Add(-l.opts.IdleTimeout).UnixNano())
+	})
 }
 
 // maxLive is how many apps may be live under the memory budget, each

@@ -246,14 +246,19 @@ func (s *Supervisor) Close() {
 // background flushes usage until Close.
 func (s *Supervisor) background() {
 	defer close(s.done)
-	flush := time.NewTicker(s.opts.FlushInterval)
-	defer flush.Stop()
+	every(s.opts.FlushInterval, s.stop, s.flush)
+}
+
+// every calls f every d until stop is closed.
+func every(d time.Duration, stop <-chan struct{}, f func()) {
+	t := time.NewTicker(d)
+	defer t.Stop()
 	for {
 		select {
-		case <-s.stop:
+		case <-stop:
 			return
-		case <-flush.C:
-			s.flush()
+		case <-t.C:
+			f()
 		}
 	}
 }
