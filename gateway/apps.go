@@ -92,11 +92,16 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getApp(w http.ResponseWriter, r *http.Request) {
 	info, err := s.Apps.App(r.PathValue("id"))
+	reply(w, info, err)
+}
+
+// reply answers with err if there is one, else with v as JSON.
+func reply(w http.ResponseWriter, v any, err error) {
 	if err != nil {
 		respond.Error(w, err)
 		return
 	}
-	respond.JSON(w, http.StatusOK, info)
+	respond.JSON(w, http.StatusOK, v)
 }
 
 func (s *Server) deployApp(w http.ResponseWriter, r *http.Request) {
@@ -168,11 +173,7 @@ const maxLimitsBody = 1 << 20
 
 func (s *Server) appLimits(w http.ResponseWriter, r *http.Request) {
 	l, err := s.Apps.Limits(r.PathValue("id"))
-	if err != nil {
-		respond.Error(w, err)
-		return
-	}
-	respond.JSON(w, http.StatusOK, l)
+	reply(w, l, err)
 }
 
 // setAppLimits sets the quotas and egress the body gives, keeping the
@@ -194,11 +195,7 @@ func (s *Server) setAppLimits(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l, err := s.Apps.SetLimits(id, c)
-	if err != nil {
-		respond.Error(w, err)
-		return
-	}
-	respond.JSON(w, http.StatusOK, l)
+	reply(w, l, err)
 }
 
 // appLogs serves the app's log as JSON lines, or with ?follow=1 as
