@@ -97,6 +97,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return err
 }
 
+// flagCommand is a command of warren with flags.
+type flagCommand interface {
+	ParseFlags(args []string) error
+	Run(ctx context.Context) error
+}
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
@@ -106,42 +112,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if helpAsked(args[1:]) {
 		flagOut = stdout
 	}
+	// parseAndRun parses the command's flags, its Stderr (*cerr) at flagOut
+	// meanwhile, then runs it with its Stderr at stderr.
+	parseAndRun := func(c flagCommand, cerr *io.Writer) error {
+		*cerr = flagOut
+		if err := c.ParseFlags(args[1:]); err != nil {
+			return err
+		}
+		*cerr = stderr
+		return c.Run(ctx)
+	}
 	switch args[0] {
 	case "serve":
-		c := &ServeCommand{Stdout: stdout, Stderr: flagOut}
-		if err := c.ParseFlags(args[1:]); err != nil {
-			return err
-		}
-		c.Stderr = stderr
-		return c.Run(ctx)
+		c := &ServeCommand{Stdout: stdout}
+		return parseAndRun(c, &c.Stderr)
 	case "run":
-		c := &RunCommand{Stdout: stdout, Stderr: flagOut}
-		if err := c.ParseFlags(args[1:]); err != nil {
-			return err
-		}
-		c.Stderr = stderr
-		return c.Run(ctx)
+		c := &RunCommand{Stdout: stdout}
+		return parseAndRun(c, &c.Stderr)
 	case "deploy", "apps", "versions", "limits", "logs", "usage", "rollback", "rm":
-		c := &AdminCommand{Name: args[0], Stdout: stdout, Stderr: flagOut}
-		if err := c.ParseFlags(args[1:]); err != nil {
-			return err
-		}
-		c.Stderr = stderr
-		return c.Run(ctx)
+		c := &AdminCommand{Name: args[0], Stdout: stdout}
+		return parseAndRun(c, &c.Stderr)
 	case "load":
-		c := &LoadCommand{Stdout: stdout, Stderr: flagOut}
-		if err := c.ParseFlags(args[1:]); err != nil {
-			return err
-		}
-		c.Stderr = stderr
-		return c.Run(ctx)
+		c := &LoadCommand{Stdout: stdout}
+		return parseAndRun(c, &c.Stderr)
 	case "doctor":
-		c := &DoctorCommand{Stdout: stdout, Stderr: flagOut}
-		if err := c.ParseFlags(args[1:]); err != nil {
-			return err
-		}
-		c.Stderr = stderr
-		return c.Run(ctx)
+		c := &DoctorCommand{Stdout: stdout}
+		return parseAndRun(c, &c.Stderr)
 	case "host": // internal: a host process started by warren serve
 		return host.Main()
 	case "version", "--version", "-version":
