@@ -14,7 +14,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -358,26 +357,8 @@ func TestCLILogs(t *testing.T) {
 	}
 }
 
-// cliBuffer is a bytes.Buffer safe for a writer and a reader.
-type cliBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *cliBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *cliBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // cliWaitFor waits until out contains want, or fails after a generous deadline.
-func cliWaitFor(t *testing.T, out *cliBuffer, want string) {
+func cliWaitFor(t *testing.T, out *syncBuffer, want string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(out.String(), want) {
@@ -394,7 +375,7 @@ func TestCLILogsFollow(t *testing.T) {
 	s.get(t, "/apps/app/before")
 
 	// Follow, starting from the last kept line.
-	var out, errOut cliBuffer
+	var out, errOut syncBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(context.Background(), []string{"logs", "app", "-f", "-n", "1", "--url", s.url, "--token", s.token}, &out, &errOut)
@@ -413,7 +394,7 @@ func TestCLILogsFollow(t *testing.T) {
 
 	// A second follower, interrupted: it ends without an error.
 	ctx, cancel := context.WithCancel(context.Background())
-	var out2 cliBuffer
+	var out2 syncBuffer
 	done2 := make(chan error, 1)
 	go func() {
 		done2 <- Run(ctx, []string{"logs", "app", "--follow", "-n", "1", "--json", "--url", s.url, "--token", s.token}, &out2, io.Discard)

@@ -145,7 +145,8 @@ func TestServeRunAPIAccess(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a server's log and a test.
+// syncBuffer is a bytes.Buffer safe for a writer (a server's log, a
+// command's output) and a reader (the test).
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
@@ -163,13 +164,30 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// runCase is a request to the run API and its answer: the status and a
+// string in the body (an error answer's body is a JSON error).
+type runCase struct {
+	name, ctype, body string
+	status            int
+	want              string
+}
+
+// checkRuns sends each case to the run API of base, a subtest each.
+func checkRuns(t *testing.T, base string, cases []runCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r, body := post(t, base+"/api/v1/run", tc.ctype, tc.body)
+			if r.StatusCode != tc.status || !strings.Contains(body, tc.want) || (r.StatusCode >= 400 && !strings.Contains(body, `"error"`)) {
+				t.Fatalf("%d %s", r.StatusCode, body)
+			}
+		})
+	}
+}
+
 func TestServeRunErrors(t *testing.T) {
 	base := startServe(t)
-	cases := []struct {
-		name, ctype, body string
-		status            int
-		want              string
-	}{
+	checkRuns(t, base, []runCase{
 		{"syntax error", "application/javascript", "export default { fetch() { return 1 +  } }", 400, "worker.js:1:"},
 		{"unbundled import", "application/javascript", `import x from "lodash"; export default {}`, 400, "npm package"},
 		{"bad json", "application/json", `{"modules": `, 400, "not valid"},
@@ -180,15 +198,7 @@ func TestServeRunErrors(t *testing.T) {
 		{"cpu limit", "application/json", `{"modules": {"a.js": "export default { fetch() { for(;;){} } }"}, "limits": {"cpuMs": 50}}`, 503, "CPU time"},
 		{"egress", "application/javascript", `export default { async fetch() { return fetch("http://127.0.0.1:1/") } }`, 502, "globalOutbound"},
 		{"bad content type", "image/png", "x", 400, "Content-Type"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			r, body := post(t, base+"/api/v1/run", tc.ctype, tc.body)
-			if r.StatusCode != tc.status || !strings.Contains(body, tc.want) || !strings.Contains(body, `"error"`) {
-				t.Fatalf("%d %s", r.StatusCode, body)
-			}
-		})
-	}
+	})
 	// The server is still healthy after all that.
 	if r, _ := http.Get(base + "/healthz"); r.StatusCode != 200 {
 		t.Fatal("server unhealthy")
@@ -211,11 +221,7 @@ func TestRunCommand(t *testing.T) {
 // Findings of the hostile-input hunt, each a regression test.
 func TestServeHostileRuns(t *testing.T) {
 	base := startServe(t)
-	cases := []struct {
-		name, ctype, body string
-		status            int
-		want              string
-	}{
+	checkRuns(t, base, []runCase{
 		{"negative memory limit", "application/json", `{"modules": {"a.js": "export default { fetch() { return new Response('x') } }"}, "limits": {"memoryMb": -1}}`, 400, "limits.memoryMb"},
 		{"overflowing memory limit", "application/json", `{"modules": {"a.js": "export default {}"}, "limits": {"memoryMb": 8796093022208}}`, 400, "limits.memoryMb"},
 		{"negative cpu limit", "application/json", `{"modules": {"a.js": "export default {}"}, "limits": {"cpuMs": -5}}`, 400, "limits.cpuMs"},
@@ -226,15 +232,7 @@ func TestServeHostileRuns(t *testing.T) {
 		{"status 0", "application/javascript", `export default { fetch() { return new Response("x", { status: 0 }) } }`, 500, "200 to 599"},
 		{"status property laid over", "application/javascript", `export default { fetch() { const r = new Response("x"); Object.defineProperty(r, "status", { value: 101 }); return r } }`, 200, "x"},
 		{"code too large", "application/javascript", "export default {}\n//" + strings.Repeat("x", 3<<20), 413, "larger than"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			r, body := post(t, base+"/api/v1/run", tc.ctype, tc.body)
-			if r.StatusCode != tc.status || !strings.Contains(body, tc.want) {
-				t.Fatalf("%d %s", r.StatusCode, body)
-			}
-		})
-	}
+	})
 	// Framing headers from the Worker are dropped; the server frames the body.
 	r, body := post(t, base+"/api/v1/run", "application/javascript", `export default { fetch() { return new Response("hello world", { headers: { "content-length": "3", "transfer-encoding": "chunked", "connection": "upgrade", "x-ok": "1" } }) } }`)
 	if body != "hello world" || r.Header.Get("X-Ok") != "1" || r.Header.Get("Connection") == "upgrade" {

@@ -28,12 +28,12 @@ import (
 
 // serveWith starts `warren serve ARGS` (with --listen 127.0.0.1:0 unless
 // ARGS set it) and returns its address and its stderr; stop ends it.
-func serveWith(t *testing.T, args ...string) (addr string, stderr *cliBuffer, stop func() error) {
+func serveWith(t *testing.T, args ...string) (addr string, stderr *syncBuffer, stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)
 	done := make(chan error, 1)
-	stderr = &cliBuffer{}
+	stderr = &syncBuffer{}
 	c := &ServeCommand{Stdout: stderr, Stderr: stderr, Ready: func(a string) { addrc <- a }}
 	if err := c.ParseFlags(append([]string{"--listen", "127.0.0.1:0"}, args...)); err != nil {
 		t.Fatal(err)
@@ -66,7 +66,7 @@ func serveFails(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stderr cliBuffer
+	var stderr syncBuffer
 	ready := make(chan string, 1)
 	c := &ServeCommand{Stdout: &stderr, Stderr: &stderr, Ready: func(a string) { ready <- a }}
 	if err := c.ParseFlags(args); err != nil {
@@ -218,7 +218,7 @@ func TestCLILogsEscapeControls(t *testing.T) {
 			t.Errorf("logs --json changed the message: %q", m["message"])
 		}
 	}
-	var fout cliBuffer
+	var fout syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

@@ -40,7 +40,7 @@ func TestShutdownEndsLogFollowers(t *testing.T) {
 	s := &cliServer{url: url, token: strings.TrimSpace(string(tok)), data: data}
 	s.ok(t, "deploy", "app", cliFile(t, "a.js", cliHelloJS))
 
-	var out, errOut cliBuffer
+	var out, errOut syncBuffer
 	followed := make(chan error, 1)
 	go func() {
 		followed <- Run(context.Background(), []string{"logs", "app", "-f", "--url", s.url, "--token", s.token}, &out, &errOut)
