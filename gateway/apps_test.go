@@ -23,10 +23,16 @@ func appsServer(t *testing.T) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(sup.Close)
-	gw := &gateway.Server{Loader: loader.New(rt, loader.Options{}), Log: slog.New(slog.DiscardHandler), Apps: sup, AdminToken: token, Domain: "apps.test"}
+	return serve(t, &gateway.Server{Loader: loader.New(rt, loader.Options{}), Apps: sup, AdminToken: token, Domain: "apps.test"}).URL
+}
+
+// serve starts gw, its log discarded, on a test server closed when the
+// test ends.
+func serve(tb testing.TB, gw *gateway.Server) *httptest.Server {
+	gw.Log = slog.New(slog.DiscardHandler)
 	srv := httptest.NewServer(gw.Handler())
-	t.Cleanup(srv.Close)
-	return srv.URL
+	tb.Cleanup(srv.Close)
+	return srv
 }
 
 func call(t *testing.T, method, url, tok, host, ctype, body string) (int, string, http.Header) {

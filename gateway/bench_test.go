@@ -6,9 +6,7 @@ package gateway_test
 
 import (
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -39,9 +37,7 @@ func BenchmarkRunEndToEnd(b *testing.B) {
 	}
 	ld := loader.New(rt, loader.Options{})
 	defer ld.Close()
-	srv := &gateway.Server{Loader: ld, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), RunAPI: gateway.RunAPIOpen}
-	ts := httptest.NewServer(srv.Handler())
-	defer ts.Close()
+	ts := serve(b, &gateway.Server{Loader: ld, RunAPI: gateway.RunAPIOpen})
 	client := ts.Client()
 	url := ts.URL + "/api/v1/run"
 

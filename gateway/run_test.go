@@ -1,8 +1,6 @@
 package gateway_test
 
 import (
-	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -17,10 +15,7 @@ func runServer(t *testing.T, mode gateway.RunAccess) string {
 	rt := testrt.Runtime(t)
 	ld := loader.New(rt, loader.Options{})
 	t.Cleanup(ld.Close)
-	gw := &gateway.Server{Loader: ld, Log: slog.New(slog.DiscardHandler), AdminToken: token, RunToken: runToken, RunAPI: mode}
-	srv := httptest.NewServer(gw.Handler())
-	t.Cleanup(srv.Close)
-	return srv.URL
+	return serve(t, &gateway.Server{Loader: ld, AdminToken: token, RunToken: runToken, RunAPI: mode}).URL
 }
 
 const hello = `export default { fetch() { return new Response("ran") } }`
