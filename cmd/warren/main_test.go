@@ -33,29 +33,44 @@ func startServe(t *testing.T) string {
 // log to stderr, and stops it when the test ends; it returns the base URL.
 func startServeWith(t testing.TB, data string, stderr io.Writer, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan string, 1)
-	done := make(chan error, 1)
-	c := &ServeCommand{Stdout: io.Discard, Stderr: stderr, Ready: func(a string) { addrc <- a }}
-	if err := c.ParseFlags(append([]string{"--data", data}, args...)); err != nil {
-		t.Fatal(err)
-	}
-	go func() { done <- c.Run(ctx) }()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		t.Fatalf("serve exited: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not start")
-	}
+	url, stop := runServe(t, io.Discard, stderr, append([]string{"--data", data}, args...)...)
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return "http://" + addr
+	return url
+}
+
+// runServe runs `warren serve ARGS` with its output to stdout and stderr,
+// waits until it listens and returns its base URL, and stop, which ends it
+// (at the latest when the test ends) and returns its error.
+func runServe(t testing.TB, stdout, stderr io.Writer, args ...string) (url string, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	c := &ServeCommand{Stdout: stdout, Stderr: stderr, Ready: func(a string) { addrc <- a }}
+	if err := c.ParseFlags(args); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	go func() { done <- c.Run(ctx) }()
+	select {
+	case a := <-addrc:
+		url = "http://" + a
+	case err := <-done:
+		cancel()
+		t.Fatalf("serve %v exited: %v", args, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	stop = sync.OnceValue(func() error {
+		cancel()
+		return <-done
+	})
+	t.Cleanup(func() { stop() })
+	return url, stop
 }
 
 func post(t *testing.T, url, ctype, body string) (*http.Response, string) {

@@ -30,34 +30,9 @@ import (
 // ARGS set it) and returns its address and its stderr; stop ends it.
 func serveWith(t *testing.T, args ...string) (addr string, stderr *syncBuffer, stop func() error) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan string, 1)
-	done := make(chan error, 1)
 	stderr = &syncBuffer{}
-	c := &ServeCommand{Stdout: stderr, Stderr: stderr, Ready: func(a string) { addrc <- a }}
-	if err := c.ParseFlags(append([]string{"--listen", "127.0.0.1:0"}, args...)); err != nil {
-		t.Fatal(err)
-	}
-	go func() { done <- c.Run(ctx) }()
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		cancel()
-		t.Fatalf("serve %v exited: %v\n%s", args, err, stderr)
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not start")
-	}
-	stopped := false
-	stop = func() error {
-		if stopped {
-			return nil
-		}
-		stopped = true
-		cancel()
-		return <-done
-	}
-	t.Cleanup(func() { stop() })
-	return addr, stderr, stop
+	url, stop := runServe(t, stderr, stderr, append([]string{"--listen", "127.0.0.1:0"}, args...)...)
+	return strings.TrimPrefix(url, "http://"), stderr, stop
 }
 
 // serveFails runs `warren serve ARGS` expecting it to fail before it

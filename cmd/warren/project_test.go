@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 const wranglerJSONC = `{
@@ -62,26 +61,13 @@ func writeProject(t *testing.T) string {
 	return dir
 }
 
-func serveProject(t *testing.T, config, data string) (string, *strings.Builder, func()) {
+// serveProject runs `warren serve --config config` on the data folder
+// data; it returns the base URL, the server's log and stop.
+func serveProject(t *testing.T, config, data string) (string, *syncBuffer, func() error) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan string, 1)
-	done := make(chan error, 1)
-	logs := &strings.Builder{}
-	c := &ServeCommand{Stdout: io.Discard, Stderr: logs, Ready: func(a string) { addrc <- a }}
-	if err := c.ParseFlags([]string{"--listen", "127.0.0.1:0", "--data", data, "--config", config}); err != nil {
-		t.Fatal(err)
-	}
-	go func() { done <- c.Run(ctx) }()
-	select {
-	case a := <-addrc:
-		return "http://" + a, logs, func() { cancel(); <-done }
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not start")
-	}
-	return "", nil, nil
+	logs := &syncBuffer{}
+	url, stop := runServe(t, io.Discard, logs, "--listen", "127.0.0.1:0", "--data", data, "--config", config)
+	return url, logs, stop
 }
 
 func body(t *testing.T, url string) string {
