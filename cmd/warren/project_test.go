@@ -185,14 +185,22 @@ export default { async fetch(req, env, ctx) {
 } }
 `
 
-func TestServeSupervisorSample(t *testing.T) {
+// serveSupervisor serves a project whose main module, worker.js, is src: a
+// supervisor with a Durable Object class AppRunner and a Worker Loader
+// binding LOADER. It returns the base URL.
+func serveSupervisor(t *testing.T, src string) string {
+	t.Helper()
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "worker.js"), []byte(supervisorSample), 0o644)
+	os.WriteFile(filepath.Join(dir, "worker.js"), []byte(src), 0o644)
 	os.WriteFile(filepath.Join(dir, "wrangler.jsonc"), []byte(`{ "compatibility_date": "2026-04-01", "main": "worker.js",
   "migrations": [ { "tag": "v1", "new_sqlite_classes": ["AppRunner"] } ],
   "worker_loaders": [ { "binding": "LOADER" } ] }`), 0o644)
-	base, _, stop := serveProject(t, filepath.Join(dir, "wrangler.jsonc"), t.TempDir())
-	defer stop()
+	base, _, _ := serveProject(t, filepath.Join(dir, "wrangler.jsonc"), t.TempDir())
+	return base
+}
+
+func TestServeSupervisorSample(t *testing.T) {
+	base := serveSupervisor(t, supervisorSample)
 	for i := 1; i <= 3; i++ {
 		if got, want := body(t, base+"/"), fmt.Sprintf("You've visited this page %d times.", i); got != want {
 			t.Fatalf("request %d: got %q, want %q", i, got, want)
@@ -226,13 +234,7 @@ export default { fetch(req, env, ctx) { return ctx.exports.AppRunner.getByName(n
 `
 
 func TestServeSupervisorCodeSwap(t *testing.T) {
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "worker.js"), []byte(swapSupervisor), 0o644)
-	os.WriteFile(filepath.Join(dir, "wrangler.jsonc"), []byte(`{ "compatibility_date": "2026-04-01", "main": "worker.js",
-  "migrations": [ { "tag": "v1", "new_sqlite_classes": ["AppRunner"] } ],
-  "worker_loaders": [ { "binding": "LOADER" } ] }`), 0o644)
-	base, _, stop := serveProject(t, filepath.Join(dir, "wrangler.jsonc"), t.TempDir())
-	defer stop()
+	base := serveSupervisor(t, swapSupervisor)
 	put := func(code string) {
 		req, _ := http.NewRequest("PUT", base+"/", strings.NewReader(code))
 		if _, body := send(t, req); body != "deployed" {
