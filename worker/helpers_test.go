@@ -12,11 +12,12 @@ import (
 	"github.com/warrenhq/warren/worker"
 )
 
-func mustCompile(tb testing.TB, src string) *worker.Program {
+// compile compiles src as index.js.
+func compile(tb testing.TB, rt *worker.Runtime, src string) *worker.Program {
 	tb.Helper()
-	p, err := runtime(tb).Compile(warren.SingleModule("index.js", src))
+	p, err := rt.Compile(warren.SingleModule("index.js", src))
 	if err != nil {
-		tb.Fatal(err)
+		tb.Fatalf("Compile: %v", err)
 	}
 	return p
 }

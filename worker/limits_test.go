@@ -65,11 +65,7 @@ func TestLimits(t *testing.T) {
 				t.Fatalf("error should name the limit and say how to fix it: %+v", we)
 			}
 			// Another isolate from the same program is unaffected.
-			other, err := runtime(t).NewInstance(mustCompile(t, `export default { fetch() { return new Response("alive") } }`), worker.Config{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer other.Close()
+			other := newInstance(t, `export default { fetch() { return new Response("alive") } }`, worker.Config{})
 			if _, body := get(t, other, "/"); body != "alive" {
 				t.Fatalf("other isolate answered %q", body)
 			}

@@ -131,7 +131,7 @@ func TestEgressIntercepted(t *testing.T) {
 
 // Many isolates on parallel goroutines; run with -race.
 func TestParallelIsolates(t *testing.T) {
-	p := mustCompile(t, `let n = 0; export default { async fetch(req) { await null; n++; return new Response(new URL(req.url).pathname + ":" + n) } }`)
+	p := compile(t, runtime(t), `let n = 0; export default { async fetch(req) { await null; n++; return new Response(new URL(req.url).pathname + ":" + n) } }`)
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
 	for g := 0; g < 8; g++ {

@@ -7,22 +7,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/warrenhq/warren"
 	"github.com/warrenhq/warren/internal/testrt"
 	"github.com/warrenhq/warren/worker"
 )
 
 func runtime(tb testing.TB) *worker.Runtime { return testrt.Runtime(tb) }
-
-// compile compiles src as index.js.
-func compile(tb testing.TB, rt *worker.Runtime, src string) *worker.Program {
-	tb.Helper()
-	p, err := rt.Compile(warren.SingleModule("index.js", src))
-	if err != nil {
-		tb.Fatalf("Compile: %v", err)
-	}
-	return p
-}
 
 // newInstance compiles src as index.js and starts an instance.
 func newInstance(tb testing.TB, src string, cfg worker.Config) *worker.Instance {
