@@ -471,6 +471,19 @@ func (c *Conn) reserve(n, out int) (int, <-chan struct{}) {
 	return n, nil
 }
 
+// unreserve gives back n bytes of connection credit that reserve took
+// for data this end then did not send.
+func (c *Conn) unreserve(n int) {
+	if n == 0 {
+		return
+	}
+	c.fmu.Lock()
+	defer c.fmu.Unlock()
+	c.sendAvail += n
+	close(c.credit)
+	c.credit = make(chan struct{})
+}
+
 // ResetError is a stream the peer abandoned.
 type ResetError struct{ Reason string }
 
@@ -801,11 +814,16 @@ func (s *stream) sendBody(pre, p, post []byte) error {
 		fl = flagFromInit
 	}
 	buf := pre
+	unsent := 0 // connection credit taken for the data in buf
 	for {
 		s.mu.Lock()
 		if s.sendErr != nil {
 			err := s.sendErr
 			s.mu.Unlock()
+			// The stream ended while buf was being filled (a reset from
+			// the peer between two frames): its data is never sent, so
+			// the credit it took goes back, or it is lost for good.
+			s.c.unreserve(unsent)
 			return err
 		}
 		n := min(len(p), s.window, chunk)
@@ -819,7 +837,7 @@ func (s *stream) sendBody(pre, p, post []byte) error {
 				if err := s.c.write(buf); err != nil {
 					return err
 				}
-				buf = nil
+				buf, unsent = nil, 0
 			}
 			var cancelled <-chan struct{}
 			if s.ctx != nil {
@@ -840,6 +858,7 @@ func (s *stream) sendBody(pre, p, post []byte) error {
 		s.mu.Unlock()
 		if n > 0 {
 			buf = appendFrame(buf, fData, fl, s.id, p[:n])
+			unsent += n
 			p = p[n:]
 		}
 		if len(p) == 0 {
@@ -853,7 +872,7 @@ func (s *stream) sendBody(pre, p, post []byte) error {
 			if err := s.c.write(buf); err != nil {
 				return err
 			}
-			buf = nil
+			buf, unsent = nil, 0
 		}
 	}
 }
@@ -1027,10 +1046,16 @@ func (c *Conn) roundTrip(req *http.Request, signals bool) (*http.Response, *Sign
 			return nil, nil, fmt.Errorf("wire: reading the request body: %w", err)
 		}
 		err = s.sendBody(appendFrame(nil, fHeaders, flagFromInit, s.id, head), b, s.endFrame(nil))
-		if err != nil {
+		switch {
+		case err == nil:
+			s.markSent()
+		case errors.Is(err, errResponseEnded):
+			// The body waited for window and the whole response came
+			// meanwhile: it is the answer, as with a large body (pump).
+		default:
+			s.dropBody() // what came of the response: no one reads it
 			return nil, nil, err
 		}
-		s.markSent()
 	} else {
 		if err := c.write(appendFrame(nil, fHeaders, flagFromInit, s.id, head)); err != nil {
 			return nil, nil, err
