@@ -33,6 +33,10 @@ const MaxRunBody = 2 << 20
 // maxRunLogBytes bounds the console output a run returns in its envelope.
 const maxRunLogBytes = 1 << 20
 
+// MaxEnvelopeBody bounds the body a run's envelope carries: the control
+// plane holds it (and its JSON) while it answers, for each run in flight.
+const MaxEnvelopeBody = 1 << 20
+
 // Server serves the gateway's routes.
 type Server struct {
 	Loader *loader.Loader
@@ -240,10 +244,13 @@ type Envelope struct {
 	Status       int                 `json:"status,omitempty"`
 	Headers      map[string][]string `json:"headers,omitempty"`
 	Body         string              `json:"body"`
-	BodyEncoding string              `json:"bodyEncoding,omitempty"` // "base64" when the body is not UTF-8
-	Logs         []worker.LogEntry   `json:"logs"`
-	Error        *warren.Error       `json:"error,omitempty"`
-	DurationMs   float64             `json:"durationMs"`
+	BodyEncoding string              `json:"bodyEncoding,omitempty"` // "base64" when the body is not printable UTF-8
+	// BodyTruncated says the body was longer than MaxEnvelopeBody and is
+	// cut there.
+	BodyTruncated bool              `json:"bodyTruncated,omitempty"`
+	Logs          []worker.LogEntry `json:"logs"`
+	Error         *warren.Error     `json:"error,omitempty"`
+	DurationMs    float64           `json:"durationMs"`
 }
 
 // runAllowed answers a run the server's RunAPI refuses, and reports
@@ -382,7 +389,10 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
+	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxEnvelopeBody+1))
+	if len(b) > MaxEnvelopeBody {
+		b, env.BodyTruncated = b[:MaxEnvelopeBody], true
+	}
 	mu.Lock()
 	env.Logs = logs
 	mu.Unlock()
@@ -394,13 +404,24 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 		s.Log.Info("run failed", "error", err.Error(), "code", warren.ErrorCode(err), "requestId", rid)
 		env.Error = shown(err)
 	}
-	if utf8.Valid(b) {
+	if utf8.Valid(b) && !hasControls(b) {
 		env.Body = string(b)
-	} else {
+	} else { // bytes, or text whose JSON escapes would take six bytes a byte
 		env.Body, env.BodyEncoding = base64.StdEncoding.EncodeToString(b), "base64"
 	}
 	env.DurationMs = msSince(start)
 	respond.JSON(w, http.StatusOK, env)
+}
+
+// hasControls reports C0 controls other than tab, newline and carriage
+// return, or DEL.
+func hasControls(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 func msSince(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }

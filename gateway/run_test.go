@@ -72,3 +72,22 @@ func TestRunErrorsByCaller(t *testing.T) {
 		t.Fatalf("anonymous envelope: %d %s", code, body)
 	}
 }
+
+// A run's envelope carries at most MaxEnvelopeBody of its body, and bytes
+// JSON would escape six to one as base64: a 32 MiB body of NULs became a
+// 201 MB answer held whole in the control plane, per run in flight.
+func TestRunEnvelopeBounded(t *testing.T) {
+	base := runServer(t, "")
+	big := `export default { fetch() { return new Response(new Uint8Array(8 << 20)) } }`
+	code, body, _ := call(t, "POST", base+"/api/v1/run?envelope=1", token, "", "application/javascript", big)
+	if code != 200 || !strings.Contains(body, `"bodyTruncated": true`) || !strings.Contains(body, `"bodyEncoding": "base64"`) {
+		t.Fatalf("%d %.300s", code, body)
+	}
+	if len(body) > gateway.MaxEnvelopeBody*4/3+64<<10 {
+		t.Fatalf("the envelope of an 8 MiB body is %d bytes", len(body))
+	}
+	code, body, _ = call(t, "POST", base+"/api/v1/run?envelope=1", token, "", "application/javascript", hello)
+	if code != 200 || !strings.Contains(body, `"body": "ran"`) || strings.Contains(body, "bodyTruncated") {
+		t.Fatalf("small: %d %s", code, body)
+	}
+}

@@ -66,16 +66,33 @@ func JSON(w http.ResponseWriter, status int, v any) {
 
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
-// Copy sends resp to w and closes its body: its header as it is (its
-// Content-Length when known), a body of known length in one go, a stream
-// chunk by chunk, flushed as chunks arrive. It returns the error of a body
+// notCopied are the headers Copy never passes on: framing and hop-by-hop
+// headers (the server frames the answer itself, from resp.ContentLength)
+// and the platform's request id.
+var notCopied = map[string]bool{
+	"Connection": true, "Keep-Alive": true, "Proxy-Connection": true, "Transfer-Encoding": true,
+	"Te": true, "Trailer": true, "Upgrade": true, "Content-Length": true, RequestIDHeader: true,
+}
+
+// Copy sends resp to w and closes its body: its header with names in their
+// canonical form (a host's answer crosses the host protocol with its names
+// as the host wrote them, and net/http knows framing headers only in that
+// form) and without notCopied, its Content-Length when known, a body of
+// known length in one go, a stream chunk by chunk, flushed as chunks arrive. It returns the error of a body
 // that broke midway (the caller should then abort the response, with
 // panic(http.ErrAbortHandler), so that the client does not take a short
 // body for a whole one); a client that went away is not an error.
 func Copy(w http.ResponseWriter, resp *http.Response) error {
 	defer resp.Body.Close()
 	h := w.Header()
+	copied := http.Header{}
 	for k, v := range resp.Header {
+		ck := http.CanonicalHeaderKey(k)
+		if !notCopied[ck] {
+			copied[ck] = append(copied[ck], v...)
+		}
+	}
+	for k, v := range copied {
 		h[k] = v
 	}
 	if resp.ContentLength >= 0 {

@@ -84,3 +84,37 @@ func TestPublicError(t *testing.T) {
 		t.Errorf("request ids %q %q", a, b)
 	}
 }
+
+// A header list that crossed the host protocol keeps its names as the host
+// wrote them: Copy passes them on canonical, without framing headers or a
+// second request id (a subverted host sent "content-length: 0" beside the
+// server's chunked framing, and "warren-request-id: forged").
+func TestCopyCanonicalWithoutFraming(t *testing.T) {
+	rec := httptest.NewRecorder()
+	rec.Header().Set(RequestIDHeader, "real")
+	resp := &http.Response{StatusCode: 200, ContentLength: -1, Header: http.Header{
+		"content-length":    {"0"},
+		"transfer-encoding": {"identity"},
+		"warren-request-id": {"forged"},
+		"x-app":             {"a"},
+		"X-App":             {"b"},
+	}, Body: io.NopCloser(strings.NewReader("body"))}
+	if err := Copy(rec, resp); err != nil {
+		t.Fatal(err)
+	}
+	h := rec.Result().Header
+	if got := h.Values(RequestIDHeader); len(got) != 1 || got[0] != "real" {
+		t.Fatalf("request id %q", got)
+	}
+	for k := range h {
+		if k != http.CanonicalHeaderKey(k) {
+			t.Errorf("header %q passed on as the host wrote it", k)
+		}
+	}
+	if h.Get("Content-Length") != "" || h.Get("Transfer-Encoding") != "" {
+		t.Errorf("framing headers passed on: %v", h)
+	}
+	if got := h.Values("X-App"); len(got) != 2 {
+		t.Errorf("X-App %q", got)
+	}
+}
