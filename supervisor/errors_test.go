@@ -2,9 +2,11 @@ package supervisor_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/warrenhq/warren/supervisor"
 )
@@ -70,5 +72,29 @@ func TestAppErrorsArePublicWithRequestID(t *testing.T) {
 	// An unknown app's 404 carries one as well.
 	if code, body, h := get(t, s, "ghost", "/"); code != 404 || h.Get("Warren-Request-Id") == "" || !strings.Contains(body, "requestId") {
 		t.Fatalf("404: %d %s %v", code, body, h)
+	}
+}
+
+// A request body that breaks as the client sends it (a bad chunk, a
+// connection closed before its Content-Length) is the client's failure: a
+// 400, not metered as the app's error (before, any anonymous client could
+// raise an app's error count with broken uploads).
+func TestClientBodyFailureIsNotTheAppsError(t *testing.T) {
+	s := newSup(t, supervisor.Options{})
+	deploy(t, s, "upload", `export default { async fetch(req) { return new Response(String((await req.text()).length)) } }`)
+	for i := 0; i < 3; i++ {
+		rec := httptest.NewRecorder()
+		body := io.MultiReader(strings.NewReader("partial upload"), iotest.ErrReader(io.ErrUnexpectedEOF))
+		s.ServeApp(rec, httptest.NewRequest("POST", "http://x/apps/upload/", body), "upload", "/")
+		if rec.Code != 400 {
+			t.Fatalf("a broken upload: %d %s", rec.Code, rec.Body)
+		}
+	}
+	if code, body, _ := get(t, s, "upload", "/"); code != 200 || body != "0" {
+		t.Fatalf("%d %s", code, body)
+	}
+	rows, err := s.Usage("upload", "all")
+	if err != nil || len(rows) != 1 || rows[0].Requests != 4 || rows[0].Errors != 0 {
+		t.Fatalf("usage %+v %v: the client's broken uploads were metered as the app's errors", rows, err)
 	}
 }

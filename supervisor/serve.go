@@ -76,10 +76,15 @@ func (s *Supervisor) ServeApp(w http.ResponseWriter, r *http.Request, id, path s
 	status := 0
 	if err != nil {
 		e := respond.AsError(err)
-		if body.over != nil {
+		switch {
+		case body.over != nil:
 			// Whatever the runner made of the failed read, the client sent
 			// too much.
 			e = respond.AsError(body.over)
+		case body.failed != nil:
+			// The client's body broke (a bad chunk, a connection closed
+			// before its Content-Length): the client's fault, not the app's.
+			e = &warren.Error{Code: warren.CodeBadRequest, Message: "the request body could not be read: " + body.failed.Error(), Hint: "send the whole body (its Content-Length, or valid chunks)"}
 		}
 		status = e.Code.HTTPStatus()
 		if e.Code == warren.CodeLimit {
@@ -109,7 +114,9 @@ func (s *Supervisor) ServeApp(w http.ResponseWriter, r *http.Request, id, path s
 		}
 	}
 
-	u := RequestUsage{Status: status, Wall: time.Since(start), Error: err != nil || status >= 500}
+	// A failure the client caused is not the app's error.
+	clientFault := body.over != nil || body.failed != nil
+	u := RequestUsage{Status: status, Wall: time.Since(start), Error: !clientFault && (err != nil || status >= 500)}
 	if ru != nil {
 		u.CPU, u.RowsRead, u.RowsWritten = ru.CPU, ru.RowsRead, ru.RowsWritten
 	}
@@ -124,17 +131,22 @@ func (s *Supervisor) ServeApp(w http.ResponseWriter, r *http.Request, id, path s
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// cappedBody remembers that a request body went past its cap.
+// cappedBody remembers that a request body went past its cap (over), or
+// broke as the client sent it (failed).
 type cappedBody struct {
 	io.ReadCloser
-	over error
+	over   error
+	failed error
 }
 
 func (b *cappedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	var mb *http.MaxBytesError
-	if errors.As(err, &mb) {
+	switch {
+	case errors.As(err, &mb):
 		b.over = err
+	case err != nil && err != io.EOF:
+		b.failed = err
 	}
 	return n, err
 }
