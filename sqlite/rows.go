@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync"
 	"unsafe"
 
 	"modernc.org/libc"
@@ -28,24 +29,53 @@ type rawRows struct {
 	empty bool // the statement returned no row
 }
 
+// rawFields are the indexes of the fields rawOf reads, found once per
+// driver type (reflection by name costs more than a point query's read).
+type rawFields struct {
+	ok              bool
+	pstmt, c, empty int
+	tls             int
+}
+
+var rawLayouts sync.Map // reflect.Type of the driver's rows → rawFields
+
+func rawLayout(t reflect.Type) rawFields {
+	if f, ok := rawLayouts.Load(t); ok {
+		return f.(rawFields)
+	}
+	var f rawFields
+	e := t.Elem()
+	ps, okP := e.FieldByName("pstmt")
+	c, okC := e.FieldByName("c")
+	empty, okE := e.FieldByName("empty")
+	if okP && okC && okE && ps.Type.Kind() == reflect.Uintptr && empty.Type.Kind() == reflect.Bool &&
+		c.Type.Kind() == reflect.Pointer && c.Type.Elem().Kind() == reflect.Struct && len(ps.Index) == 1 && len(c.Index) == 1 && len(empty.Index) == 1 {
+		if tls, ok := c.Type.Elem().FieldByName("tls"); ok && tls.Type == reflect.TypeOf((*libc.TLS)(nil)) && len(tls.Index) == 1 {
+			f = rawFields{ok: true, pstmt: ps.Index[0], c: c.Index[0], empty: empty.Index[0], tls: tls.Index[0]}
+		}
+	}
+	rawLayouts.Store(t, f)
+	return f
+}
+
 // rawOf finds the statement behind the driver's rows (its fields are not
-// exported: they are read by name and type, so a driver that changes them
+// exported: they are found by name and type, so a driver that changes them
 // is seen, and its rows are read through Next).
 func rawOf(r driver.Rows) (rawRows, bool) {
 	v := reflect.ValueOf(r)
 	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
 		return rawRows{}, false
 	}
+	f := rawLayout(v.Type())
+	if !f.ok {
+		return rawRows{}, false
+	}
 	e := v.Elem()
-	ps, c, empty := e.FieldByName("pstmt"), e.FieldByName("c"), e.FieldByName("empty")
-	if !ps.IsValid() || ps.Kind() != reflect.Uintptr || !empty.IsValid() || empty.Kind() != reflect.Bool ||
-		!c.IsValid() || c.Kind() != reflect.Pointer || c.IsNil() || c.Elem().Kind() != reflect.Struct {
+	c := e.Field(f.c)
+	if c.IsNil() {
 		return rawRows{}, false
 	}
-	tls := c.Elem().FieldByName("tls")
-	if !tls.IsValid() || tls.Type() != reflect.TypeOf((*libc.TLS)(nil)) {
-		return rawRows{}, false
-	}
+	ps, empty, tls := e.Field(f.pstmt), e.Field(f.empty), c.Elem().Field(f.tls)
 	raw := rawRows{
 		tls:   *(**libc.TLS)(unsafe.Pointer(tls.UnsafeAddr())),
 		pstmt: *(*uintptr)(unsafe.Pointer(ps.UnsafeAddr())),
