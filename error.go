@@ -9,17 +9,18 @@ type Code string
 
 // Error codes.
 const (
-	CodeBadCode      Code = "bad_code"      // the code cannot be loaded (400)
-	CodeBadRequest   Code = "bad_request"   // the request is malformed (400)
-	CodeNotFound     Code = "not_found"     // no such app, entrypoint or method (404)
-	CodeLimit        Code = "limit"         // an invocation hit a resource limit (503 to the client)
-	CodeTooLarge     Code = "too_large"     // a body exceeded its size limit (413)
-	CodeEgress       Code = "egress_denied" // outbound network refused by policy
-	CodeException    Code = "exception"     // the code threw (500)
-	CodeInternal     Code = "internal"      // a bug in Warren (500)
-	CodeUnavailable  Code = "unavailable"   // try again later (503)
-	CodeUnauthorized Code = "unauthorized"  // a missing or wrong admin token (401)
-	CodeRateLimited  Code = "rate_limited"  // a requests-per-minute quota was hit (429)
+	CodeBadCode          Code = "bad_code"           // the code cannot be loaded (400)
+	CodeBadRequest       Code = "bad_request"        // the request is malformed (400)
+	CodeNotFound         Code = "not_found"          // no such app, entrypoint or method (404)
+	CodeLimit            Code = "limit"              // an invocation hit a resource limit (503 to the client)
+	CodeTooLarge         Code = "too_large"          // a body exceeded its size limit (413)
+	CodeEgress           Code = "egress_denied"      // outbound network refused by policy
+	CodeException        Code = "exception"          // the code threw (500)
+	CodeInternal         Code = "internal"           // a bug in Warren (500)
+	CodeUnavailable      Code = "unavailable"        // try again later (503)
+	CodeUnauthorized     Code = "unauthorized"       // a missing or wrong admin token (401)
+	CodeRateLimited      Code = "rate_limited"       // a requests-per-minute quota was hit (429)
+	CodeMethodNotAllowed Code = "method_not_allowed" // a known route, another method (405)
 )
 
 // Error is an error with a stable code, a message that says what went wrong,
@@ -67,6 +68,8 @@ func (c Code) HTTPStatus() int {
 		return 401
 	case CodeNotFound:
 		return 404
+	case CodeMethodNotAllowed:
+		return 405
 	case CodeTooLarge:
 		return 413
 	case CodeRateLimited:

@@ -142,8 +142,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if allow := allowedMethods(mux, r); allow != "" { // a known route, another method
 			w.Header().Set("Allow", allow)
-			respond.JSON(w, http.StatusMethodNotAllowed, map[string]any{"error": map[string]string{"code": "method_not_allowed",
-				"message": fmt.Sprintf("%s is not a method of %s", r.Method, r.URL.Path), "hint": "use " + allow + "; see docs/API.md"}})
+			respond.Error(w, &warren.Error{Code: warren.CodeMethodNotAllowed, Message: fmt.Sprintf("%s is not a method of %s", r.Method, r.URL.Path), Hint: "use " + allow + "; see docs/API.md"})
 			return
 		}
 		respond.Error(w, &warren.Error{Code: warren.CodeNotFound, Message: fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path), Hint: hint})

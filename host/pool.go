@@ -740,20 +740,14 @@ func (p *Pool) Stats() supervisor.RunnerStats {
 }
 
 // PIDs returns the host processes' ids (for tests and operators).
-func (p *Pool) PIDs() []int {
-	var out []int
-	for _, s := range p.slots {
-		s.mu.Lock()
-		out = append(out, s.cur.cmd.Process.Pid)
-		s.mu.Unlock()
-	}
-	return out
-}
+func (p *Pool) PIDs() []int { return pids(p.slots) }
 
 // RunPIDs returns the process ids of the hosts of one-shot runs.
-func (p *Pool) RunPIDs() []int {
+func (p *Pool) RunPIDs() []int { return pids(p.runSlots) }
+
+func pids(slots []*slot) []int {
 	var out []int
-	for _, s := range p.runSlots {
+	for _, s := range slots {
 		s.mu.Lock()
 		out = append(out, s.cur.cmd.Process.Pid)
 		s.mu.Unlock()

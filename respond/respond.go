@@ -66,13 +66,22 @@ func JSON(w http.ResponseWriter, status int, v any) {
 
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
-// notCopied are the headers Copy never passes on: framing and hop-by-hop
-// headers (the server frames the answer itself, from resp.ContentLength)
-// and the platform's request id.
-var notCopied = map[string]bool{
+// framing are the hop-by-hop and framing headers: the HTTP server frames
+// an answer itself, so neither a Worker's response nor a copied one may set
+// them.
+var framing = map[string]bool{
 	"Connection": true, "Keep-Alive": true, "Proxy-Connection": true, "Transfer-Encoding": true,
-	"Te": true, "Trailer": true, "Upgrade": true, "Content-Length": true, RequestIDHeader: true,
+	"Te": true, "Trailer": true, "Upgrade": true, "Content-Length": true,
 }
+
+// Framing reports whether name (canonical) is a framing or hop-by-hop
+// header.
+func Framing(name string) bool { return framing[name] }
+
+// notCopied reports the headers Copy never passes on: framing ones (the
+// server frames the answer from resp.ContentLength) and the platform's
+// request id.
+func notCopied(name string) bool { return framing[name] || name == RequestIDHeader }
 
 // Copy sends resp to w and closes its body: its header with names in their
 // canonical form (a host's answer crosses the host protocol with its names
@@ -88,7 +97,7 @@ func Copy(w http.ResponseWriter, resp *http.Response) error {
 	copied := http.Header{}
 	for k, v := range resp.Header {
 		ck := http.CanonicalHeaderKey(k)
-		if !notCopied[ck] {
+		if !notCopied(ck) {
 			copied[ck] = append(copied[ck], v...)
 		}
 	}

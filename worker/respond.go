@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/warrenhq/warren"
+	"github.com/warrenhq/warren/respond"
 	"github.com/warrenhq/warren/webapi"
 	"golang.org/x/net/http/httpguts"
 )
@@ -23,13 +24,6 @@ func init() {
 		"chunk":   func(in *Instance, args []any) (any, error) { return in.opChunk(args) },
 		"end":     opEnd,
 	})
-}
-
-// hopByHop are headers a Worker's response may not set: the HTTP server
-// frames the response itself.
-var hopByHop = map[string]bool{
-	"Connection": true, "Keep-Alive": true, "Proxy-Connection": true, "Transfer-Encoding": true,
-	"Te": true, "Trailer": true, "Upgrade": true, "Content-Length": true,
 }
 
 // maxResponseHeaderBytes bounds the headers of a Worker's response.
@@ -54,7 +48,7 @@ func responseHeaders(list string) (http.Header, *warren.Error) {
 			return nil, &warren.Error{Code: warren.CodeException, Message: fmt.Sprintf("the Worker's response has an invalid header %q: %q", name, value), Hint: "header names must be HTTP tokens and values must not contain CR, LF or NUL"}
 		}
 		k := http.CanonicalHeaderKey(name)
-		if hopByHop[k] {
+		if respond.Framing(k) { // the HTTP server frames the response itself
 			continue
 		}
 		size += len(name) + len(value)

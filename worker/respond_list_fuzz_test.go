@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/warrenhq/warren/respond"
 	"golang.org/x/net/http/httpguts"
 )
 
@@ -34,7 +35,7 @@ func FuzzResponseHeaderList(f *testing.F) {
 			if !httpguts.ValidHeaderFieldName(k) {
 				t.Fatalf("accepted name %q", k)
 			}
-			if hopByHop[k] {
+			if respond.Framing(k) {
 				t.Fatalf("accepted framing header %q", k)
 			}
 			for _, v := range vs {
