@@ -84,6 +84,7 @@ type Instance struct {
 	held       []heldResult // results held by the output gate
 
 	cpuTotal atomic.Int64 // CPU nanoseconds spent in JavaScript turns (see runTurn)
+	turn     turnClock    // the running turn's clock, for charges made before it ends
 	buffered atomic.Int64 // bytes of subrequest responses held in Go (see readBuffered)
 }
 

@@ -121,6 +121,7 @@ func (in *Instance) finish(inv *invocation, r invResult) {
 	}
 	if !inv.settled {
 		inv.settled = true
+		in.chargeSoFar(inv)
 		inv.result <- r
 	} else if r.err != nil && inv.stream != nil {
 		inv.stream.finish(r.err)

@@ -173,6 +173,7 @@ func opEnd(in *Instance, args []any) (any, error) {
 			return nil, nil
 		}
 	}
+	in.chargeSoFar(inv)
 	inv.stream.finish(nil)
 	return nil, nil
 }

@@ -82,6 +82,7 @@ func (in *Instance) runTurn(budget time.Duration, f func()) {
 	in.allocFails, _ = in.allocFailures()
 	clock := startThreadClock()
 	start := time.Now()
+	in.turn = turnClock{clock: clock, start: start, running: true}
 	in.limit.arm(in, clock, start, budget, in.wallLimitNow())
 	owner := in.current
 	f()
@@ -99,9 +100,10 @@ func (in *Instance) runTurn(budget time.Duration, f func()) {
 	if cur := in.current; cur != nil {
 		owner = cur
 	}
-	if owner != nil && owner.usage != nil {
-		owner.usage.cpu.Add(int64(el))
+	if rest := el - in.turn.charged; owner != nil && owner.usage != nil && rest > 0 {
+		owner.usage.cpu.Add(int64(rest)) // the rest of the turn
 	}
+	in.turn = turnClock{}
 	for _, inv := range in.invs {
 		if !inv.done {
 			inv.cpuLeft -= el
@@ -117,6 +119,35 @@ func (in *Instance) runTurn(budget time.Duration, f func()) {
 			return
 		}
 		in.log("exception", "unhandled error in a promise job: "+jobErr.Error())
+	}
+}
+
+// turnClock is the running turn's CPU clock. CPU is charged to the
+// invocation that owns the turn when the turn ends; an invocation whose
+// result or body end is delivered during the turn is charged up to then
+// first (chargeSoFar), so that a caller reading its Usage as soon as it has
+// the answer never reads less than the work that produced it.
+type turnClock struct {
+	clock   threadClock
+	start   time.Time
+	charged time.Duration // the part of the turn already charged
+	running bool
+}
+
+// chargeSoFar charges inv the CPU the running turn has used since the last
+// charge. Call it on the loop goroutine before delivering inv's result.
+func (in *Instance) chargeSoFar(inv *invocation) {
+	t := &in.turn
+	if !t.running || inv.usage == nil {
+		return
+	}
+	used, ok := t.clock.used()
+	if !ok {
+		used = time.Since(t.start)
+	}
+	if d := used - t.charged; d > 0 {
+		inv.usage.cpu.Add(int64(d))
+		t.charged = used
 	}
 }
 
